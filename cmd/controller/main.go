@@ -1,0 +1,239 @@
+// Command controller is the Portcullis ingress controller: it watches Kubernetes Ingresses and
+// runs HAProxy to serve them.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/process"
+	"github.com/portcullis-ingress/portcullis/pkg/ingress"
+	"github.com/portcullis-ingress/portcullis/pkg/k8s"
+	"github.com/portcullis-ingress/portcullis/pkg/reconcile"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "portcullis:", err)
+		os.Exit(1)
+	}
+}
+
+// config is the validated result of the command line.
+type config struct {
+	kubeconfig        string
+	ingressClass      string
+	controllerName    string
+	emptyIngressClass bool
+	configMap         types.NamespacedName
+	namespaces        []string
+	bindAddress       netip.Addr
+	httpPort          uint16
+	httpsPort         uint16
+	program           string
+	configDir         string
+	runtimeDir        string
+	defaultBackend    types.NamespacedName
+	logLevel          slog.Level
+	logFormat         string
+}
+
+// newFlagSet declares every flag. Where haproxytech/kubernetes-ingress has the same concept, the
+// flag has its name, so that operators can move over.
+func newFlagSet(raw *rawFlags) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("portcullis", pflag.ContinueOnError)
+	fs.SortFlags = true
+	fs.StringVar(&raw.kubeconfig, "kubeconfig", "", "Path to a kubeconfig file. Empty: $KUBECONFIG, then the in-cluster configuration.")
+	fs.StringVar(&raw.ingressClass, "ingress.class", "haproxy", "Ingress class name: the value of the legacy kubernetes.io/ingress.class annotation that this controller serves.")
+	fs.StringVar(&raw.controllerName, "controller-name", "portcullis.io/ingress-controller", "The spec.controller value of the IngressClasses this controller serves.")
+	fs.BoolVar(&raw.emptyIngressClass, "empty-ingress-class", false, "Also serve Ingresses that name no class, even when no IngressClass of ours is the default.")
+	fs.StringVar(&raw.configMap, "configmap", "", "Global configuration ConfigMap, as namespace/name.")
+	fs.StringSliceVar(&raw.namespaces, "namespace-whitelist", nil, "Only watch these namespaces (repeat or separate with commas). Empty: all namespaces.")
+	fs.StringVar(&raw.bindAddress, "ipv4-bind-address", "0.0.0.0", "IPv4 address HAProxy listens on.")
+	fs.Uint16Var(&raw.httpPort, "http-bind-port", 8080, "Port HAProxy listens on for HTTP.")
+	fs.Uint16Var(&raw.httpsPort, "https-bind-port", 8443, "Port HAProxy listens on for HTTPS.")
+	fs.StringVar(&raw.program, "program", "haproxy", "The haproxy binary: a path, or a name looked up in $PATH.")
+	fs.StringVar(&raw.configDir, "config-dir", "/etc/portcullis", "Directory for the generated haproxy.cfg and map files.")
+	fs.StringVar(&raw.runtimeDir, "runtime-dir", "/run/portcullis", "Directory for HAProxy's sockets and pid file.")
+	fs.StringVar(&raw.defaultBackend, "default-backend-service", "", "Service (namespace/name) that answers requests no rule matches. Empty: a built-in backend answering 404.")
+	fs.StringVar(&raw.log, "log", "info", "Log level: error, warning, info, debug or trace.")
+	fs.StringVar(&raw.logFormat, "log-format", "text", "Log format: text or json.")
+	return fs
+}
+
+type rawFlags struct {
+	kubeconfig, ingressClass, controllerName, configMap, bindAddress string
+	program, configDir, runtimeDir, defaultBackend, log, logFormat    string
+	emptyIngressClass                                                bool
+	namespaces                                                       []string
+	httpPort, httpsPort                                              uint16
+}
+
+// parseFlags parses and validates the command line. Unknown flags and stray arguments are errors.
+func parseFlags(args []string, out io.Writer) (config, error) {
+	var raw rawFlags
+	fs := newFlagSet(&raw)
+	fs.SetOutput(out)
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	c := config{
+		kubeconfig: raw.kubeconfig, ingressClass: raw.ingressClass, controllerName: raw.controllerName,
+		emptyIngressClass: raw.emptyIngressClass, namespaces: raw.namespaces,
+		httpPort: raw.httpPort, httpsPort: raw.httpsPort, logFormat: raw.logFormat,
+	}
+	var errs []error
+	var err error
+	if c.configMap, err = namespacedName("--configmap", raw.configMap); err != nil {
+		errs = append(errs, err)
+	}
+	if c.defaultBackend, err = namespacedName("--default-backend-service", raw.defaultBackend); err != nil {
+		errs = append(errs, err)
+	}
+	if c.bindAddress, err = netip.ParseAddr(raw.bindAddress); err != nil || !c.bindAddress.Is4() {
+		errs = append(errs, fmt.Errorf("--ipv4-bind-address %q is not an IPv4 address", raw.bindAddress))
+	}
+	if c.httpPort == 0 || c.httpsPort == 0 || c.httpPort == c.httpsPort {
+		errs = append(errs, fmt.Errorf("--http-bind-port and --https-bind-port must be distinct and non-zero"))
+	}
+	for _, d := range []struct {
+		flag string
+		dst  *string
+		val  string
+	}{{"--config-dir", &c.configDir, raw.configDir}, {"--runtime-dir", &c.runtimeDir, raw.runtimeDir}} {
+		abs, err := filepath.Abs(d.val)
+		if err != nil || strings.ContainsAny(abs, " \t\r\n#\"'\\") {
+			errs = append(errs, fmt.Errorf("%s %q must be a path without spaces or quotes", d.flag, d.val))
+		}
+		*d.dst = abs
+	}
+	if c.program, err = lookPath(raw.program); err != nil {
+		errs = append(errs, fmt.Errorf("--program: %w", err))
+	}
+	levels := map[string]slog.Level{"error": slog.LevelError, "warning": slog.LevelWarn, "info": slog.LevelInfo, "debug": slog.LevelDebug, "trace": slog.LevelDebug - 4}
+	var ok bool
+	if c.logLevel, ok = levels[raw.log]; !ok {
+		errs = append(errs, fmt.Errorf("--log %q must be one of error, warning, info, debug, trace", raw.log))
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format %q must be text or json", c.logFormat))
+	}
+	return c, errors.Join(errs...)
+}
+
+func namespacedName(flag, v string) (types.NamespacedName, error) {
+	if v == "" {
+		return types.NamespacedName{}, nil
+	}
+	ns, name, ok := strings.Cut(v, "/")
+	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+		return types.NamespacedName{}, fmt.Errorf("%s %q must be namespace/name", flag, v)
+	}
+	return types.NamespacedName{Namespace: ns, Name: name}, nil
+}
+
+func lookPath(program string) (string, error) {
+	p, err := exec.LookPath(program)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(p)
+}
+
+func newLogger(c config, w io.Writer) logr.Logger {
+	opts := &slog.HandlerOptions{Level: c.logLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if c.logFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return logr.FromSlogHandler(h)
+}
+
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig == "" && os.Getenv("KUBECONFIG") == "" {
+		if cfg, err := rest.InClusterConfig(); err == nil {
+			return cfg, nil
+		}
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(c, stderr)
+	klog.SetLogger(log.WithName("client-go"))
+
+	rc, err := restConfig(c.kubeconfig)
+	if err != nil {
+		return fmt.Errorf("loading Kubernetes client configuration: %w", err)
+	}
+	rc.UserAgent = "portcullis"
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("creating Kubernetes client: %w", err)
+	}
+
+	watcher, err := k8s.NewWatcher(client, k8s.WatchOptions{Namespaces: c.namespaces, ConfigMap: c.configMap})
+	if err != nil {
+		return fmt.Errorf("setting up informers: %w", err)
+	}
+	defer watcher.Shutdown()
+	log.Info("waiting for informer caches")
+	if err := watcher.Start(ctx); err != nil {
+		return err
+	}
+
+	master := process.New(process.Options{Program: c.program, ConfigDir: c.configDir, RuntimeDir: c.runtimeDir}, log.WithName("process"))
+	defer master.Stop()
+
+	loop := reconcile.Loop{
+		Watcher:  watcher,
+		Reporter: k8s.NewReporter(ctx, client, watcher.UID),
+		Master:   master,
+		Translate: ingress.Options{
+			ControllerName:        c.controllerName,
+			ClassName:             c.ingressClass,
+			WatchWithoutClass:     c.emptyIngressClass,
+			DefaultBackendService: c.defaultBackend,
+			HTTP:                  model.Bind{Address: c.bindAddress, Port: c.httpPort},
+		},
+		Env: haproxy.Env{RuntimeDir: c.runtimeDir},
+		Log: log.WithName("reconcile"),
+	}
+	log.Info("controller started", "controller_name", c.controllerName, "ingress_class", c.ingressClass,
+		"namespaces", c.namespaces, "http_port", c.httpPort, "config_dir", c.configDir)
+	return loop.Run(ctx)
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Installs or builds everything the tests need, idempotently:
+#   - haproxy (Debian's package) when no haproxy is on PATH;
+#   - etcd and kube-apiserver, built from the Go module proxy at pinned versions into
+#     $PORTCULLIS_BIN (default: <repo>/.cache/bin, git-ignored). A binary whose --version matches the
+#     pin is reused; Go's own build cache makes a rebuild in a fresh clone take seconds.
+set -euo pipefail
+
+K8S_VERSION=${K8S_VERSION:-v1.34.10}
+ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${PORTCULLIS_BIN:-$root/.cache/bin}
+mkdir -p "$bin"
+
+log() { printf 'install-deps: %s\n' "$*" >&2; }
+
+ensure_apt() {
+  local missing=()
+  command -v haproxy >/dev/null || missing+=(haproxy)
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v unshare >/dev/null || missing+=(util-linux)
+  command -v openssl >/dev/null || missing+=(openssl)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]} from Debian"
+  # Keep apt from starting a system-wide haproxy service on port 80.
+  local policy=/usr/sbin/policy-rc.d created=0
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; created=1; fi
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ $created -eq 1 ] && rm -f "$policy"
+  # A package install may still have started the service on some systems; we never want it.
+  if command -v service >/dev/null; then $sudo service haproxy stop >/dev/null 2>&1 || true; fi
+}
+
+build_etcd() {
+  if [ -x "$bin/etcd" ] && "$bin/etcd" --version 2>/dev/null | grep -q "etcd Version: ${ETCD_VERSION#v}"; then return 0; fi
+  log "building etcd $ETCD_VERSION (first time: a few minutes)"
+  local work; work=$(mktemp -d)
+  (cd "$work" && go mod init tmp/etcd >/dev/null 2>&1 &&
+    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1 &&
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/etcd.new" go.etcd.io/etcd/server/v3)
+  mv "$bin/etcd.new" "$bin/etcd"; rm -rf "$work"
+}
+
+build_apiserver() {
+  if [ -x "$bin/kube-apiserver" ] && "$bin/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes $K8S_VERSION"; then return 0; fi
+  log "building kube-apiserver $K8S_VERSION (first time: 10+ minutes on two cores)"
+  local work; work=$(mktemp -d)
+  local minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
+  local patch=${K8S_VERSION##*.}
+  local staging="v0.$minor.$patch"
+  local gomod
+  gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  {
+    echo "module tmp/apiserver"
+    echo
+    grep -E '^go [0-9]' "$gomod"
+    grep -E '^godebug' "$gomod" || true
+    echo
+    echo "require k8s.io/kubernetes $K8S_VERSION"
+    echo
+    grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging/src/k8s\.io/[a-z0-9-]+' "$gomod" |
+      awk -v v="$staging" '{print "replace " $1 " => " $1 " " v}'
+  } >"$work/go.mod"
+  local x="-X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
+  x="$x -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+  (cd "$work" && go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" &&
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $x" -o "$bin/kube-apiserver.new" k8s.io/kubernetes/cmd/kube-apiserver)
+  mv "$bin/kube-apiserver.new" "$bin/kube-apiserver"; rm -rf "$work"
+}
+
+ensure_apt
+build_etcd
+build_apiserver
+log "ready: haproxy $(haproxy -v | head -1 | awk '{print $3}'), etcd $ETCD_VERSION, kube-apiserver $K8S_VERSION in $bin"

@@ -1,0 +1,111 @@
+// Package model holds the desired state of the proxy as plain values: what the translation from
+// Kubernetes objects produces and what the renderer turns into haproxy.cfg and map files.
+//
+// It knows nothing about Kubernetes. Every string in it has been validated by its producer; the
+// renderer validates again before anything reaches a file, because this is the boundary where user
+// input would turn into configuration.
+package model
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+)
+
+// Config is the complete desired state of one HAProxy instance.
+type Config struct {
+	// HTTP is the plain-HTTP entry point.
+	HTTP Bind
+	// Routes are host and path rules, each naming a backend from Backends.
+	Routes []Route
+	// DefaultBackend names the backend for requests no route matches. Empty means the built-in
+	// default backend, which answers 404.
+	DefaultBackend string
+	// Backends are sorted by name (see Normalize).
+	Backends []Backend
+}
+
+// Bind is an address and port HAProxy listens on.
+type Bind struct {
+	Address netip.Addr
+	Port    uint16
+}
+
+// PathMatch says how a route's path is compared with the request path.
+type PathMatch int
+
+const (
+	// MatchExact matches the request path exactly, case-sensitively.
+	MatchExact PathMatch = iota
+	// MatchPrefix matches element-wise: "/foo" matches "/foo" and "/foo/bar", not "/foobar".
+	MatchPrefix
+)
+
+func (m PathMatch) String() string {
+	if m == MatchExact {
+		return "Exact"
+	}
+	return "Prefix"
+}
+
+// Route sends requests for Host and Path to Backend.
+type Route struct {
+	// Host is a lower-case DNS name, a wildcard "*.example.com" matching exactly one label, or
+	// empty for every host.
+	Host string
+	// Path starts with "/". For MatchPrefix it carries no trailing slash except for "/" itself.
+	Path    string
+	Match   PathMatch
+	Backend string
+}
+
+// Backend is a pool of servers for one Service port.
+type Backend struct {
+	// Name is unique and made of [a-z0-9_-] only.
+	Name    string
+	Servers []Server
+}
+
+// Server is one endpoint of a backend.
+type Server struct {
+	Address netip.Addr
+	Port    uint16
+}
+
+// Backend returns the backend with the given name, or false.
+func (c *Config) Backend(name string) (Backend, bool) {
+	i, ok := slices.BinarySearchFunc(c.Backends, name, func(b Backend, n string) int { return cmp.Compare(b.Name, n) })
+	if !ok {
+		return Backend{}, false
+	}
+	return c.Backends[i], true
+}
+
+// Normalize sorts every list into its canonical order so that equal configurations render to
+// equal bytes.
+func (c *Config) Normalize() {
+	slices.SortFunc(c.Backends, func(a, b Backend) int { return cmp.Compare(a.Name, b.Name) })
+	for i := range c.Backends {
+		slices.SortFunc(c.Backends[i].Servers, CompareServers)
+	}
+	slices.SortFunc(c.Routes, CompareRoutes)
+}
+
+// CompareServers orders servers by address, then port.
+func CompareServers(a, b Server) int {
+	if c := a.Address.Compare(b.Address); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Port, b.Port)
+}
+
+// CompareRoutes orders routes by host, path, then match kind.
+func CompareRoutes(a, b Route) int {
+	if c := cmp.Compare(a.Host, b.Host); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Path, b.Path); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Match, b.Match)
+}

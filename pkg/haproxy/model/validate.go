@@ -1,0 +1,56 @@
+package model
+
+import "strings"
+
+// ValidBackendName reports whether s may be used as a backend name: 1 to 200 characters from
+// [a-z0-9_-].
+func ValidBackendName(s string) bool {
+	if s == "" || len(s) > 200 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidMapHost reports whether s is empty, a lower-case DNS name, or "*." followed by one.
+func ValidMapHost(s string) bool {
+	if s == "" {
+		return true
+	}
+	s = strings.TrimPrefix(s, "*.")
+	if len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(label) {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// ValidMapPath reports whether s is an absolute URL path made only of RFC 3986 path characters,
+// so it can never split a map line or carry a comment.
+func ValidMapPath(s string) bool {
+	if !strings.HasPrefix(s, "/") || len(s) > 2048 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("/-._~%!$&'()*+,;=:@", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

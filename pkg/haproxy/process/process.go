@@ -1,0 +1,334 @@
+// Package process runs HAProxy in master-worker mode and applies rendered configurations to it:
+// write the files atomically after validating them, then start or reload the master and confirm
+// the reload through the master CLI. It is the effectful shell around the pure renderer.
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
+)
+
+// Options say where HAProxy and its files live.
+type Options struct {
+	// Program is the haproxy binary.
+	Program string
+	// ConfigDir receives haproxy.cfg and the map files; haproxy runs with it as working directory.
+	ConfigDir string
+	// RuntimeDir receives the sockets and the pid file.
+	RuntimeDir string
+	// StopTimeout bounds a graceful stop before haproxy is killed.
+	StopTimeout time.Duration
+}
+
+// Master supervises one haproxy master process. Its methods are not safe for concurrent use,
+// except Exited.
+type Master struct {
+	opts Options
+	log  logr.Logger
+	cli  masterCLI
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when cmd exits
+	exited chan struct{} // receives a value when haproxy exits without being asked to
+
+	applied haproxy.Files
+}
+
+// New returns a Master that has not started haproxy yet; the first Apply starts it.
+func New(opts Options, log logr.Logger) *Master {
+	if opts.StopTimeout == 0 {
+		opts.StopTimeout = 10 * time.Second
+	}
+	return &Master{
+		opts:   opts,
+		log:    log,
+		cli:    masterCLI{path: filepath.Join(opts.RuntimeDir, "master.sock")},
+		exited: make(chan struct{}, 1),
+	}
+}
+
+// MasterSocket is the path of the master CLI socket.
+func (m *Master) MasterSocket() string { return m.cli.path }
+
+// PIDFile is where haproxy writes the master's PID.
+func (m *Master) PIDFile() string { return filepath.Join(m.opts.RuntimeDir, "haproxy.pid") }
+
+// Exited signals when haproxy has exited on its own; the caller should Apply again, which
+// restarts it.
+func (m *Master) Exited() <-chan struct{} { return m.exited }
+
+// Outcome says what Apply did.
+type Outcome string
+
+const (
+	Unchanged Outcome = "unchanged"
+	Started   Outcome = "started"
+	Reloaded  Outcome = "reloaded"
+)
+
+// Apply makes haproxy run files. Identical bytes on a running haproxy do nothing. Otherwise the
+// files are validated in a staging directory, moved into place, and haproxy is started or
+// reloaded. On failure the previous files are restored and keep serving.
+func (m *Master) Apply(ctx context.Context, files haproxy.Files) (Outcome, error) {
+	running := m.running()
+	if running && files.Equal(m.applied) {
+		return Unchanged, nil
+	}
+	if !files.Equal(m.applied) {
+		if err := m.install(ctx, files); err != nil {
+			return "", err
+		}
+	}
+	if !running {
+		if err := m.start(ctx); err != nil {
+			return "", err
+		}
+		m.applied = files
+		return Started, nil
+	}
+	if err := m.reload(ctx); err != nil {
+		if m.applied != nil {
+			if rerr := m.writeFiles(m.opts.ConfigDir, m.applied); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("restoring previous configuration: %w", rerr))
+			}
+		}
+		return "", err
+	}
+	m.applied = files
+	return Reloaded, nil
+}
+
+// install validates files in a staging directory, then renames them into the configuration
+// directory, haproxy.cfg last.
+func (m *Master) install(ctx context.Context, files haproxy.Files) error {
+	if err := os.MkdirAll(m.opts.ConfigDir, 0o755); err != nil {
+		return fmt.Errorf("creating configuration directory: %w", err)
+	}
+	stage, err := os.MkdirTemp(m.opts.ConfigDir, ".staging-")
+	if err != nil {
+		return fmt.Errorf("creating staging directory: %w", err)
+	}
+	defer os.RemoveAll(stage)
+	if err := m.writeFiles(stage, files); err != nil {
+		return err
+	}
+	if err := m.validate(ctx, stage); err != nil {
+		return err
+	}
+	for _, name := range installOrder(files) {
+		dst := filepath.Join(m.opts.ConfigDir, name)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("creating directory for %s: %w", name, err)
+		}
+		if err := os.Rename(filepath.Join(stage, name), dst); err != nil {
+			return fmt.Errorf("installing %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// installOrder puts haproxy.cfg last so that a haproxy restarting meanwhile never reads a new
+// configuration with old maps.
+func installOrder(files haproxy.Files) []string {
+	names := make([]string, 0, len(files))
+	for name := range files {
+		if name != haproxy.ConfigFile {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return append(names, haproxy.ConfigFile)
+}
+
+// writeFiles writes files under dir, each through a temporary file and a rename.
+func (m *Master) writeFiles(dir string, files haproxy.Files) error {
+	for _, name := range installOrder(files) {
+		dst := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("creating directory for %s: %w", name, err)
+		}
+		tmp := dst + ".tmp"
+		if err := os.WriteFile(tmp, files[name], 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", name, err)
+		}
+		if err := os.Rename(tmp, dst); err != nil {
+			return fmt.Errorf("writing %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// validate runs `haproxy -c` on a staged configuration. Only configurations rendered by this
+// program are validated: they never contain lua-load or other directives that run code.
+func (m *Master) validate(ctx context.Context, dir string) error {
+	cmd := exec.CommandContext(ctx, m.opts.Program, "-c", "-q", "-C", dir, "-f", haproxy.ConfigFile)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("validating configuration: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+func (m *Master) running() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cmd == nil {
+		return false
+	}
+	select {
+	case <-m.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// start launches the haproxy master and waits until its first worker is up.
+func (m *Master) start(ctx context.Context) error {
+	if err := os.MkdirAll(m.opts.RuntimeDir, 0o755); err != nil {
+		return fmt.Errorf("creating runtime directory: %w", err)
+	}
+	_ = os.Remove(m.cli.path)
+	cmd := exec.Command(m.opts.Program,
+		"-W", "-S", m.cli.path+",mode,600",
+		"-C", m.opts.ConfigDir, "-f", haproxy.ConfigFile,
+		"-p", m.PIDFile())
+	cmd.Dir = m.opts.ConfigDir
+	out := &lineLogger{log: m.log.WithName("haproxy")}
+	cmd.Stdout, cmd.Stderr = out, out
+	// Its own process group: a signal to the controller's group does not reach haproxy, whose
+	// shutdown the controller drives.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w", m.opts.Program, err)
+	}
+	done := make(chan struct{})
+	m.mu.Lock()
+	m.cmd, m.done = cmd, done
+	m.mu.Unlock()
+	go m.wait(cmd, done)
+	m.log.Info("haproxy started", "pid", cmd.Process.Pid)
+
+	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	for {
+		st, err := m.cli.showProc(wctx)
+		if err == nil && len(st.workers) > 0 {
+			return nil
+		}
+		select {
+		case <-done:
+			return fmt.Errorf("haproxy exited during start-up: %s", cmd.ProcessState)
+		case <-wctx.Done():
+			return fmt.Errorf("waiting for haproxy's first worker: %w (last error: %v)", wctx.Err(), err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (m *Master) wait(cmd *exec.Cmd, done chan struct{}) {
+	err := cmd.Wait()
+	close(done)
+	m.mu.Lock()
+	asked := m.cmd != cmd
+	m.mu.Unlock()
+	if !asked {
+		m.log.Error(err, "haproxy exited unexpectedly; it will be restarted", "pid", cmd.Process.Pid)
+		// Workers orphaned by a dead master would keep serving an old configuration.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case m.exited <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// reload asks the master to reload and waits until it reports the outcome. HAProxy 2.6 answers
+// `reload` with nothing, so success is read from `show proc`: the reload counter goes up and the
+// failure counter stays at zero.
+func (m *Master) reload(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	before, err := m.cli.showProc(ctx)
+	if err != nil {
+		return fmt.Errorf("reading reload counter: %w", err)
+	}
+	if _, err := m.cli.command(ctx, "reload"); err != nil {
+		return fmt.Errorf("requesting reload: %w", err)
+	}
+	for {
+		st, err := m.cli.showProc(ctx)
+		if err == nil && st.reloads > before.reloads {
+			if st.failed > 0 {
+				return fmt.Errorf("haproxy rejected the new configuration (see its log); the previous one keeps serving")
+			}
+			if len(st.workers) > 0 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for reload: %w (last error: %v)", ctx.Err(), err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// Stop shuts haproxy down: a soft stop (SIGUSR1) lets workers finish their requests, then it is
+// killed after the stop timeout.
+func (m *Master) Stop() {
+	m.mu.Lock()
+	cmd, done := m.cmd, m.done
+	m.cmd = nil
+	m.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGUSR1)
+	select {
+	case <-done:
+	case <-time.After(m.opts.StopTimeout):
+		m.log.Info("haproxy did not stop in time; killing it", "pid", cmd.Process.Pid)
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+	m.log.Info("haproxy stopped")
+}
+
+// lineLogger turns haproxy's output into log lines.
+type lineLogger struct {
+	log logr.Logger
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (l *lineLogger) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	for {
+		i := strings.IndexByte(string(l.buf), '\n')
+		if i < 0 {
+			break
+		}
+		if line := strings.TrimSpace(string(l.buf[:i])); line != "" {
+			l.log.Info("output", "line", line)
+		}
+		l.buf = l.buf[i+1:]
+	}
+	return len(p), nil
+}

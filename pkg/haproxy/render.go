@@ -1,0 +1,290 @@
+// Package haproxy turns the desired-state model into HAProxy's files. Rendering is pure: the same
+// model and environment always give the same bytes, so "nothing changed" is a byte comparison.
+package haproxy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	parser "github.com/haproxytech/client-native/v5/config-parser"
+	"github.com/haproxytech/client-native/v5/config-parser/common"
+	"github.com/haproxytech/client-native/v5/config-parser/options"
+	"github.com/haproxytech/client-native/v5/config-parser/params"
+	"github.com/haproxytech/client-native/v5/config-parser/parsers/actions"
+	httpactions "github.com/haproxytech/client-native/v5/config-parser/parsers/http/actions"
+	"github.com/haproxytech/client-native/v5/config-parser/types"
+
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+)
+
+// File names inside the configuration directory. Map paths are relative: haproxy runs with the
+// configuration directory as its working directory (-C), which keeps rendered files free of
+// machine-specific paths.
+const (
+	ConfigFile     = "haproxy.cfg"
+	ExactMapFile   = "maps/path-exact.map"
+	PrefixMapFile  = "maps/path-prefix.map"
+	DefaultBackend = "portcullis_default"
+	httpFrontend   = "http"
+)
+
+// Env is where the rendered configuration will live; it comes from the operator's flags.
+type Env struct {
+	// RuntimeDir holds the stats socket. It must be an absolute path.
+	RuntimeDir string
+}
+
+// Files is a rendered configuration: file name (relative to the configuration directory) to
+// content.
+type Files map[string][]byte
+
+// Equal reports whether two renderings have the same names and bytes.
+func (f Files) Equal(o Files) bool {
+	if len(f) != len(o) {
+		return false
+	}
+	for name, b := range f {
+		ob, ok := o[name]
+		if !ok || !bytes.Equal(b, ob) {
+			return false
+		}
+	}
+	return true
+}
+
+// StatsSocket is the path of the runtime API socket for env.
+func (e Env) StatsSocket() string { return filepath.Join(e.RuntimeDir, "admin.sock") }
+
+// Render produces haproxy.cfg and the map files for cfg. It fails when a value would not be safe
+// to write, which means a bug in the producer of cfg: translation validates user input first.
+func Render(cfg model.Config, env Env) (Files, error) {
+	if err := check(cfg, env); err != nil {
+		return nil, fmt.Errorf("rendering: %w", err)
+	}
+	p, err := parser.New(options.String(base), options.NoNamedDefaultsFrom)
+	if err != nil {
+		return nil, fmt.Errorf("parsing base configuration: %w", err)
+	}
+	r := renderer{p: p}
+	r.global(env)
+	r.frontend(cfg)
+	r.defaultBackend()
+	for _, b := range cfg.Backends {
+		r.backend(b)
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("rendering: %w", r.err)
+	}
+	exact, prefix := mapFiles(cfg.Routes)
+	return Files{
+		ConfigFile:    []byte(p.String()),
+		ExactMapFile:  exact,
+		PrefixMapFile: prefix,
+	}, nil
+}
+
+// base is the fixed part of every configuration. It holds no value from outside the program.
+const base = `global
+  master-worker no-exit-on-failure
+  stats timeout 2m
+  hard-stop-after 30s
+
+defaults
+  mode http
+  option idle-close-on-response
+  timeout connect 5s
+  timeout client 50s
+  timeout server 50s
+  timeout http-request 10s
+  timeout http-keep-alive 60s
+`
+
+type renderer struct {
+	p   parser.Parser
+	err error
+}
+
+func (r *renderer) set(section parser.Section, name, attr string, data common.ParserData) {
+	if r.err != nil {
+		return
+	}
+	if err := r.p.Set(section, name, attr, data); err != nil {
+		r.err = fmt.Errorf("setting %s %s %s: %w", section, name, attr, err)
+	}
+}
+
+func (r *renderer) insert(section parser.Section, name, attr string, data common.ParserData) {
+	if r.err != nil {
+		return
+	}
+	if err := r.p.Insert(section, name, attr, data); err != nil {
+		r.err = fmt.Errorf("inserting %s %s %s: %w", section, name, attr, err)
+	}
+}
+
+func (r *renderer) section(section parser.Section, name string) {
+	if r.err != nil {
+		return
+	}
+	if err := r.p.SectionsCreate(section, name); err != nil {
+		r.err = fmt.Errorf("creating %s %s: %w", section, name, err)
+	}
+}
+
+func (r *renderer) global(env Env) {
+	r.set(parser.Global, parser.GlobalSectionName, "stats socket", types.Socket{
+		Path: env.StatsSocket(),
+		Params: []params.BindOption{
+			&params.BindOptionValue{Name: "mode", Value: "600"},
+			&params.BindOptionValue{Name: "level", Value: "admin"},
+		},
+	})
+}
+
+// The routing pipeline of the HTTP frontend. The backend is found with at most six map lookups,
+// whatever the number of routes: exact then prefix, first for the request's host, then for its
+// wildcard form ("*." + all but the first label), then for rules without a host. Map keys are
+// host+path; hostless keys start with "/", which no host does.
+func (r *renderer) frontend(cfg model.Config) {
+	const fe = httpFrontend
+	r.section(parser.Frontends, fe)
+	r.set(parser.Frontends, fe, "mode", &types.StringC{Value: "http"})
+	r.set(parser.Frontends, fe, "bind", types.Bind{
+		Path:   netip.AddrPortFrom(cfg.HTTP.Address, cfg.HTTP.Port).String(),
+		Params: []params.BindOption{&params.BindOptionValue{Name: "name", Value: "http"}},
+	})
+	setVar := func(name, expr, cond string) {
+		a := &actions.SetVar{VarScope: "txn", VarName: name, Expr: common.Expression{Expr: strings.Fields(expr)}}
+		if cond != "" {
+			a.Cond, a.CondTest = "unless", cond
+		}
+		r.insert(parser.Frontends, fe, "http-request", a)
+	}
+	setVar("host", "req.hdr(host),field(1,:),lower", "")
+	setVar("path", "path", "")
+	// A slash in the host would let a Host header pose as a host+path key.
+	r.insert(parser.Frontends, fe, "http-request", &httpactions.Deny{
+		Status: ptr(int64(400)), Cond: "if", CondTest: "{ var(txn.host) -m sub / }",
+	})
+	setVar("hostpath", "var(txn.host),concat(,txn.path,)", "")
+	setVar("wildrest", "var(txn.host),field(2,.,0)", "")
+	setVar("wildpath", "str(*.),concat(,txn.wildrest,),concat(,txn.path,)", "")
+	const unfound = "{ var(txn.backend) -m found }"
+	for i, key := range []string{"txn.hostpath", "txn.wildpath", "txn.path"} {
+		cond := unfound
+		if i == 0 {
+			cond = ""
+		}
+		setVar("backend", fmt.Sprintf("var(%s),map_str(%s)", key, ExactMapFile), cond)
+		setVar("backend", fmt.Sprintf("var(%s),map_beg(%s)", key, PrefixMapFile), unfound)
+	}
+	r.insert(parser.Frontends, fe, "use_backend", types.UseBackend{
+		Name: "%[var(txn.backend)]", Cond: "if", CondTest: unfound,
+	})
+	def := DefaultBackend
+	if cfg.DefaultBackend != "" {
+		def = cfg.DefaultBackend
+	}
+	r.set(parser.Frontends, fe, "default_backend", &types.StringC{Value: def})
+}
+
+func (r *renderer) defaultBackend() {
+	r.section(parser.Backends, DefaultBackend)
+	r.set(parser.Backends, DefaultBackend, "mode", &types.StringC{Value: "http"})
+	r.insert(parser.Backends, DefaultBackend, "http-request", &httpactions.Return{
+		Status: ptr(int64(404)), ContentType: "text/plain", ContentFormat: "string",
+		Content: `"404 page not found"`,
+	})
+}
+
+func (r *renderer) backend(b model.Backend) {
+	r.section(parser.Backends, b.Name)
+	r.set(parser.Backends, b.Name, "mode", &types.StringC{Value: "http"})
+	r.set(parser.Backends, b.Name, "balance", &types.Balance{Algorithm: "roundrobin"})
+	for i, s := range b.Servers {
+		r.insert(parser.Backends, b.Name, "server", types.Server{
+			Name:    "s" + strconv.Itoa(i+1),
+			Address: netip.AddrPortFrom(s.Address, s.Port).String(),
+		})
+	}
+}
+
+// mapFiles renders the two route maps. Exact routes, and the bare form of each prefix ("/foo" for
+// Prefix "/foo"), go to the exact map; each prefix with a trailing slash goes to the prefix map,
+// which HAProxy searches for the longest match. Together they give Kubernetes' element-wise prefix
+// semantics: "/foo" matches "/foo" and "/foo/bar" but not "/foobar". An Exact route wins over the
+// bare form of an equal Prefix.
+func mapFiles(routes []model.Route) (exact, prefix []byte) {
+	exactKeys := map[string]string{}
+	var exactOrder []string
+	addExact := func(key, backend string, override bool) {
+		if _, seen := exactKeys[key]; seen && !override {
+			return
+		}
+		if _, seen := exactKeys[key]; !seen {
+			exactOrder = append(exactOrder, key)
+		}
+		exactKeys[key] = backend
+	}
+	var pb bytes.Buffer
+	for _, rt := range routes {
+		key := rt.Host + rt.Path
+		if rt.Match == model.MatchExact {
+			addExact(key, rt.Backend, true)
+			continue
+		}
+		if rt.Path != "/" {
+			addExact(key, rt.Backend, false)
+			key += "/"
+		}
+		fmt.Fprintf(&pb, "%s %s\n", key, rt.Backend)
+	}
+	var eb bytes.Buffer
+	for _, k := range exactOrder {
+		fmt.Fprintf(&eb, "%s %s\n", k, exactKeys[k])
+	}
+	return eb.Bytes(), pb.Bytes()
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// check re-validates every value that reaches a file, so that a bug upstream cannot become a
+// configuration injection.
+func check(cfg model.Config, env Env) error {
+	var errs []error
+	if !filepath.IsAbs(env.RuntimeDir) || strings.ContainsAny(env.RuntimeDir, " \t\r\n#\"'\\") {
+		errs = append(errs, fmt.Errorf("runtime directory %q must be an absolute path without spaces or quotes", env.RuntimeDir))
+	}
+	if !cfg.HTTP.Address.IsValid() || cfg.HTTP.Port == 0 {
+		errs = append(errs, fmt.Errorf("invalid HTTP bind %s:%d", cfg.HTTP.Address, cfg.HTTP.Port))
+	}
+	names := map[string]bool{DefaultBackend: true}
+	for _, b := range cfg.Backends {
+		if !model.ValidBackendName(b.Name) || names[b.Name] {
+			errs = append(errs, fmt.Errorf("invalid or duplicate backend name %q", b.Name))
+		}
+		names[b.Name] = true
+		for _, s := range b.Servers {
+			if !s.Address.IsValid() || s.Port == 0 {
+				errs = append(errs, fmt.Errorf("backend %s: invalid server %s:%d", b.Name, s.Address, s.Port))
+			}
+		}
+	}
+	if cfg.DefaultBackend != "" && !names[cfg.DefaultBackend] {
+		errs = append(errs, fmt.Errorf("default backend %q is not defined", cfg.DefaultBackend))
+	}
+	for _, rt := range cfg.Routes {
+		if !names[rt.Backend] {
+			errs = append(errs, fmt.Errorf("route %s%s: backend %q is not defined", rt.Host, rt.Path, rt.Backend))
+		}
+		if !model.ValidMapHost(rt.Host) || !model.ValidMapPath(rt.Path) {
+			errs = append(errs, fmt.Errorf("route %q %q: host or path is not safe for a map file", rt.Host, rt.Path))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,385 @@
+// Package ingress translates Kubernetes Ingress objects and the Services and EndpointSlices they
+// point at into the proxy's desired state. Translate is a pure function over values: no client,
+// no clock, no logger. What it cannot honour it reports as Problems.
+package ingress
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+)
+
+// LegacyClassAnnotation is the pre-IngressClass way of choosing a controller.
+const LegacyClassAnnotation = "kubernetes.io/ingress.class"
+
+// DefaultClassAnnotation marks an IngressClass as the cluster's default.
+const DefaultClassAnnotation = "ingressclass.kubernetes.io/is-default-class"
+
+// State is everything translation reads. The slices are not modified.
+type State struct {
+	Ingresses      []*networkingv1.Ingress
+	IngressClasses []*networkingv1.IngressClass
+	Services       []*corev1.Service
+	EndpointSlices []*discoveryv1.EndpointSlice
+}
+
+// Options are the operator's choices that shape translation.
+type Options struct {
+	// ControllerName is the spec.controller value of IngressClasses that belong to us.
+	ControllerName string
+	// ClassName is the value of the legacy kubernetes.io/ingress.class annotation we answer to.
+	ClassName string
+	// WatchWithoutClass also takes Ingresses that name no class at all.
+	WatchWithoutClass bool
+	// DefaultBackendService, when set, answers requests that no route matches (unless an Ingress
+	// sets spec.defaultBackend). Its port is the Service's first port.
+	DefaultBackendService types.NamespacedName
+	// HTTP is where the proxy listens for plain HTTP.
+	HTTP model.Bind
+}
+
+// Severity of a Problem.
+type Severity string
+
+const (
+	Warning Severity = "Warning"
+	Error   Severity = "Error"
+)
+
+// Problem is something in the input that translation could not honour, attached to the object
+// an operator has to fix.
+type Problem struct {
+	Object   ObjectRef
+	Severity Severity
+	// Reason is a short CamelCase word, as in Kubernetes Events.
+	Reason  string
+	Message string
+}
+
+// ObjectRef names a namespaced object.
+type ObjectRef struct {
+	Kind      string
+	Namespace string
+	Name      string
+}
+
+func (o ObjectRef) String() string { return o.Kind + " " + o.Namespace + "/" + o.Name }
+
+// Result is the output of Translate.
+type Result struct {
+	Config   model.Config
+	Problems []Problem
+	// Owned lists the Ingresses that belong to this controller, sorted.
+	Owned []types.NamespacedName
+}
+
+// Translate computes the desired proxy configuration from state.
+func Translate(state State, opts Options) Result {
+	t := translator{
+		opts:     opts,
+		services: map[types.NamespacedName]*corev1.Service{},
+		slices:   map[types.NamespacedName][]*discoveryv1.EndpointSlice{},
+		backends: map[string]model.Backend{},
+		claimed:  map[routeKey]claim{},
+	}
+	for _, s := range state.Services {
+		t.services[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
+	}
+	for _, es := range state.EndpointSlices {
+		svc := es.Labels[discoveryv1.LabelServiceName]
+		if svc == "" {
+			continue
+		}
+		key := types.NamespacedName{Namespace: es.Namespace, Name: svc}
+		t.slices[key] = append(t.slices[key], es)
+	}
+	classes := ourClasses(state.IngressClasses, opts.ControllerName)
+
+	ings := slices.Clone(state.Ingresses)
+	slices.SortFunc(ings, olderFirst)
+	var defaultFrom *networkingv1.Ingress
+	for _, ing := range ings {
+		if !owned(ing, classes, opts) {
+			continue
+		}
+		t.res.Owned = append(t.res.Owned, types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name})
+		if ing.Spec.DefaultBackend != nil {
+			if defaultFrom != nil {
+				t.problem(ing, Warning, "DefaultBackendConflict", fmt.Sprintf(
+					"spec.defaultBackend is ignored: Ingress %s/%s is older and also sets one", defaultFrom.Namespace, defaultFrom.Name))
+			} else if name, ok := t.ingressBackend(ing, *ing.Spec.DefaultBackend, "spec.defaultBackend"); ok {
+				defaultFrom = ing
+				t.res.Config.DefaultBackend = name
+			}
+		}
+		t.rules(ing)
+	}
+	if t.res.Config.DefaultBackend == "" && opts.DefaultBackendService.Name != "" {
+		t.res.Config.DefaultBackend = t.defaultService(opts.DefaultBackendService)
+	}
+	for _, b := range t.backends {
+		t.res.Config.Backends = append(t.res.Config.Backends, b)
+	}
+	t.res.Config.HTTP = opts.HTTP
+	t.res.Config.Normalize()
+	return t.res
+}
+
+type routeKey struct {
+	host, path string
+	match      model.PathMatch
+}
+
+type claim struct{ namespace, name string }
+
+type translator struct {
+	opts     Options
+	services map[types.NamespacedName]*corev1.Service
+	slices   map[types.NamespacedName][]*discoveryv1.EndpointSlice
+	backends map[string]model.Backend
+	claimed  map[routeKey]claim
+	res      Result
+}
+
+func (t *translator) problem(ing *networkingv1.Ingress, sev Severity, reason, msg string) {
+	t.res.Problems = append(t.res.Problems, Problem{
+		Object:   ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name},
+		Severity: sev, Reason: reason, Message: msg,
+	})
+}
+
+// olderFirst orders Ingresses by creation time, then namespace and name: the older claim wins a
+// conflict.
+func olderFirst(a, b *networkingv1.Ingress) int {
+	if c := a.CreationTimestamp.Time.Compare(b.CreationTimestamp.Time); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Namespace, b.Namespace); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Name, b.Name)
+}
+
+type classSet struct {
+	names      map[string]bool
+	hasDefault bool
+}
+
+func ourClasses(all []*networkingv1.IngressClass, controller string) classSet {
+	cs := classSet{names: map[string]bool{}}
+	for _, c := range all {
+		if c.Spec.Controller != controller {
+			continue
+		}
+		cs.names[c.Name] = true
+		if c.Annotations[DefaultClassAnnotation] == "true" {
+			cs.hasDefault = true
+		}
+	}
+	return cs
+}
+
+// owned decides whether an Ingress is ours: its spec.ingressClassName names one of our
+// IngressClasses; or it uses the legacy annotation with our class name; or it names no class and
+// one of our IngressClasses is the cluster default (or we were told to take classless Ingresses).
+func owned(ing *networkingv1.Ingress, classes classSet, opts Options) bool {
+	if name := ing.Spec.IngressClassName; name != nil {
+		return classes.names[*name]
+	}
+	if legacy, ok := ing.Annotations[LegacyClassAnnotation]; ok {
+		return legacy == opts.ClassName
+	}
+	return classes.hasDefault || opts.WatchWithoutClass
+}
+
+func (t *translator) rules(ing *networkingv1.Ingress) {
+	for ri, rule := range ing.Spec.Rules {
+		host, ok := normalizeHost(rule.Host)
+		if !ok {
+			t.problem(ing, Error, "InvalidHost", fmt.Sprintf("spec.rules[%d].host %q is not a valid host name; rule ignored", ri, rule.Host))
+			continue
+		}
+		if rule.HTTP == nil {
+			continue
+		}
+		for pi, p := range rule.HTTP.Paths {
+			where := fmt.Sprintf("spec.rules[%d].http.paths[%d]", ri, pi)
+			rt, ok := t.route(ing, host, p, where)
+			if !ok {
+				continue
+			}
+			key := routeKey{rt.Host, rt.Path, rt.Match}
+			if c, taken := t.claimed[key]; taken {
+				if c != (claim{ing.Namespace, ing.Name}) {
+					t.problem(ing, Warning, "RouteConflict", fmt.Sprintf(
+						"%s: host %q path %q (%s) is already served by the older Ingress %s/%s; this path is ignored",
+						where, rule.Host, p.Path, rt.Match, c.namespace, c.name))
+				}
+				continue
+			}
+			t.claimed[key] = claim{ing.Namespace, ing.Name}
+			t.res.Config.Routes = append(t.res.Config.Routes, rt)
+		}
+	}
+}
+
+func (t *translator) route(ing *networkingv1.Ingress, host string, p networkingv1.HTTPIngressPath, where string) (model.Route, bool) {
+	match := model.MatchPrefix
+	if p.PathType != nil && *p.PathType == networkingv1.PathTypeExact {
+		match = model.MatchExact
+	}
+	path := p.Path
+	if path == "" {
+		path = "/"
+	}
+	if !model.ValidMapPath(path) {
+		t.problem(ing, Error, "InvalidPath", fmt.Sprintf(
+			"%s: path %q must start with / and contain only URL path characters; path ignored", where, p.Path))
+		return model.Route{}, false
+	}
+	if match == model.MatchPrefix && path != "/" {
+		path = strings.TrimRight(path, "/")
+		if path == "" {
+			path = "/"
+		}
+	}
+	name, ok := t.ingressBackend(ing, p.Backend, where+".backend")
+	if !ok {
+		return model.Route{}, false
+	}
+	return model.Route{Host: host, Path: path, Match: match, Backend: name}, true
+}
+
+// normalizeHost lower-cases a rule's host and checks it; "" means every host.
+func normalizeHost(h string) (string, bool) {
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	return h, model.ValidMapHost(h)
+}
+
+// ingressBackend resolves an Ingress backend to a proxy backend name, creating the backend.
+// A Service that is missing, or lacks the port, still gets a backend without servers, so that its
+// routes answer 503 rather than falling through to another route.
+func (t *translator) ingressBackend(ing *networkingv1.Ingress, b networkingv1.IngressBackend, where string) (string, bool) {
+	if b.Resource != nil {
+		t.problem(ing, Error, "UnsupportedBackend", fmt.Sprintf("%s: resource backends are not supported; path ignored", where))
+		return "", false
+	}
+	if b.Service == nil {
+		t.problem(ing, Error, "InvalidBackend", fmt.Sprintf("%s: no service given; path ignored", where))
+		return "", false
+	}
+	port := b.Service.Port.Name
+	if port == "" {
+		port = strconv.Itoa(int(b.Service.Port.Number))
+	}
+	name := BackendName(ing.Namespace, b.Service.Name, port)
+	if !model.ValidBackendName(name) {
+		t.problem(ing, Error, "InvalidBackend", fmt.Sprintf("%s: service %q port %q is not a valid name; path ignored", where, b.Service.Name, port))
+		return "", false
+	}
+	if _, done := t.backends[name]; done {
+		return name, true
+	}
+	key := types.NamespacedName{Namespace: ing.Namespace, Name: b.Service.Name}
+	svc, ok := t.services[key]
+	if !ok {
+		t.problem(ing, Warning, "ServiceNotFound", fmt.Sprintf("%s: service %q not found; requests get 503", where, b.Service.Name))
+		t.backends[name] = model.Backend{Name: name}
+		return name, true
+	}
+	sp, ok := findServicePort(svc, b.Service.Port)
+	if !ok {
+		t.problem(ing, Warning, "ServicePortNotFound", fmt.Sprintf("%s: service %q has no port %s; requests get 503", where, b.Service.Name, port))
+		t.backends[name] = model.Backend{Name: name}
+		return name, true
+	}
+	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		t.problem(ing, Warning, "UnsupportedBackend", fmt.Sprintf("%s: service %q is of type ExternalName, which is not supported yet; requests get 503", where, b.Service.Name))
+		t.backends[name] = model.Backend{Name: name}
+		return name, true
+	}
+	t.backends[name] = model.Backend{Name: name, Servers: t.servers(key, sp)}
+	return name, true
+}
+
+// defaultService makes the backend for the operator's --default-backend-service.
+func (t *translator) defaultService(key types.NamespacedName) string {
+	name := BackendName(key.Namespace, key.Name, "default")
+	b := model.Backend{Name: name}
+	if svc, ok := t.services[key]; ok && len(svc.Spec.Ports) > 0 {
+		b.Servers = t.servers(key, svc.Spec.Ports[0])
+	}
+	t.backends[name] = b
+	return name
+}
+
+func findServicePort(svc *corev1.Service, p networkingv1.ServiceBackendPort) (corev1.ServicePort, bool) {
+	for _, sp := range svc.Spec.Ports {
+		if p.Name != "" && sp.Name == p.Name || p.Name == "" && sp.Port == p.Number {
+			return sp, true
+		}
+	}
+	return corev1.ServicePort{}, false
+}
+
+// servers lists the ready endpoints of a Service port. EndpointSlices name their ports after the
+// Service's ports and carry the resolved target port number, which is how named target ports
+// are resolved.
+func (t *translator) servers(svc types.NamespacedName, sp corev1.ServicePort) []model.Server {
+	seen := map[model.Server]bool{}
+	var out []model.Server
+	for _, es := range t.slices[svc] {
+		if es.AddressType != discoveryv1.AddressTypeIPv4 && es.AddressType != discoveryv1.AddressTypeIPv6 {
+			continue
+		}
+		var port uint16
+		for _, p := range es.Ports {
+			if p.Port != nil && ptrString(p.Name) == sp.Name && (p.Protocol == nil || *p.Protocol == corev1.ProtocolTCP) {
+				port = uint16(*p.Port)
+			}
+		}
+		if port == 0 {
+			continue
+		}
+		for _, ep := range es.Endpoints {
+			if ep.Conditions.Ready != nil && !*ep.Conditions.Ready {
+				continue
+			}
+			for _, a := range ep.Addresses {
+				addr, err := netip.ParseAddr(a)
+				if err != nil {
+					continue
+				}
+				s := model.Server{Address: addr.Unmap(), Port: port}
+				if !seen[s] {
+					seen[s] = true
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func ptrString(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// BackendName is the proxy backend for a Service port: "<namespace>_<service>_<port>". Kubernetes
+// names never contain "_", so the name is unique.
+func BackendName(namespace, service, port string) string {
+	return namespace + "_" + service + "_" + port
+}

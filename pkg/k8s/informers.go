@@ -1,0 +1,218 @@
+// Package k8s is the controller's window on the Kubernetes API: informers that raise a coalesced
+// "dirty" signal, immutable snapshots for translation, and Events for problems. It never decides
+// routing.
+package k8s
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	discoverylisters "k8s.io/client-go/listers/discovery/v1"
+	networkinglisters "k8s.io/client-go/listers/networking/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/portcullis-ingress/portcullis/pkg/ingress"
+)
+
+// WatchOptions choose what the informers watch.
+type WatchOptions struct {
+	// Namespaces limits namespaced objects to these namespaces; empty means all.
+	Namespaces []string
+	// ConfigMap is the controller's global ConfigMap; empty Name means none.
+	ConfigMap types.NamespacedName
+}
+
+// Watcher holds the informers and raises Dirty whenever anything they watch changes.
+type Watcher struct {
+	factories []informers.SharedInformerFactory
+	scoped    []scopedListers
+	classes   networkinglisters.IngressClassLister
+	configMap corelisters.ConfigMapLister
+	cmName    types.NamespacedName
+	synced    []cache.InformerSynced
+	dirty     chan struct{}
+}
+
+type scopedListers struct {
+	ingresses networkinglisters.IngressLister
+	services  corelisters.ServiceLister
+	slices    discoverylisters.EndpointSliceLister
+	secrets   corelisters.SecretLister
+}
+
+// NewWatcher sets up informers for Ingresses, IngressClasses, Services, EndpointSlices, Secrets and
+// the global ConfigMap. Nothing runs until Start.
+func NewWatcher(client kubernetes.Interface, opts WatchOptions) (*Watcher, error) {
+	w := &Watcher{dirty: make(chan struct{}, 1), cmName: opts.ConfigMap}
+	handler := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { w.markDirty() },
+		UpdateFunc: func(oldObj, newObj any) { w.changed(oldObj, newObj) },
+		DeleteFunc: func(any) { w.markDirty() },
+	}
+	add := func(inf cache.SharedIndexInformer) error {
+		if err := inf.SetTransform(trim); err != nil {
+			return fmt.Errorf("setting transform: %w", err)
+		}
+		if _, err := inf.AddEventHandler(handler); err != nil {
+			return fmt.Errorf("adding event handler: %w", err)
+		}
+		w.synced = append(w.synced, inf.HasSynced)
+		return nil
+	}
+
+	namespaces := opts.Namespaces
+	if len(namespaces) == 0 {
+		namespaces = []string{corev1.NamespaceAll}
+	}
+	for _, ns := range namespaces {
+		f := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(ns))
+		ing, svc := f.Networking().V1().Ingresses(), f.Core().V1().Services()
+		es, sec := f.Discovery().V1().EndpointSlices(), f.Core().V1().Secrets()
+		for _, inf := range []cache.SharedIndexInformer{ing.Informer(), svc.Informer(), es.Informer(), sec.Informer()} {
+			if err := add(inf); err != nil {
+				return nil, err
+			}
+		}
+		w.scoped = append(w.scoped, scopedListers{ing.Lister(), svc.Lister(), es.Lister(), sec.Lister()})
+		w.factories = append(w.factories, f)
+	}
+
+	cluster := informers.NewSharedInformerFactory(client, 0)
+	classes := cluster.Networking().V1().IngressClasses()
+	if err := add(classes.Informer()); err != nil {
+		return nil, err
+	}
+	w.classes = classes.Lister()
+	w.factories = append(w.factories, cluster)
+
+	if opts.ConfigMap.Name != "" {
+		f := informers.NewSharedInformerFactoryWithOptions(client, 0,
+			informers.WithNamespace(opts.ConfigMap.Namespace),
+			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", opts.ConfigMap.Name).String()
+			}))
+		cms := f.Core().V1().ConfigMaps()
+		if err := add(cms.Informer()); err != nil {
+			return nil, err
+		}
+		w.configMap = cms.Lister()
+		w.factories = append(w.factories, f)
+	}
+	return w, nil
+}
+
+// Start runs the informers until ctx ends and waits for their caches to fill.
+func (w *Watcher) Start(ctx context.Context) error {
+	for _, f := range w.factories {
+		f.Start(ctx.Done())
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), w.synced...) {
+		return fmt.Errorf("waiting for informer caches: %w", ctx.Err())
+	}
+	return nil
+}
+
+// Shutdown stops the informers and waits for their goroutines.
+func (w *Watcher) Shutdown() {
+	for _, f := range w.factories {
+		f.Shutdown()
+	}
+}
+
+// Dirty receives a value after any change; many changes before a read collapse into one.
+func (w *Watcher) Dirty() <-chan struct{} { return w.dirty }
+
+func (w *Watcher) markDirty() {
+	select {
+	case w.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// changed ignores resyncs and status-only writes of unchanged objects.
+func (w *Watcher) changed(oldObj, newObj any) {
+	o, err1 := meta.Accessor(oldObj)
+	n, err2 := meta.Accessor(newObj)
+	if err1 == nil && err2 == nil && o.GetResourceVersion() == n.GetResourceVersion() {
+		return
+	}
+	w.markDirty()
+}
+
+// Snapshot is one consistent-enough view of the cluster for a translation pass. The objects are
+// shared with the informer caches and must not be modified.
+type Snapshot struct {
+	State     ingress.State
+	ConfigMap *corev1.ConfigMap
+}
+
+// Snapshot lists everything from the caches.
+func (w *Watcher) Snapshot() (Snapshot, error) {
+	var s Snapshot
+	for _, l := range w.scoped {
+		ings, err := l.ingresses.List(labels.Everything())
+		if err != nil {
+			return s, fmt.Errorf("listing ingresses: %w", err)
+		}
+		svcs, err := l.services.List(labels.Everything())
+		if err != nil {
+			return s, fmt.Errorf("listing services: %w", err)
+		}
+		eps, err := l.slices.List(labels.Everything())
+		if err != nil {
+			return s, fmt.Errorf("listing endpointslices: %w", err)
+		}
+		s.State.Ingresses = append(s.State.Ingresses, ings...)
+		s.State.Services = append(s.State.Services, svcs...)
+		s.State.EndpointSlices = append(s.State.EndpointSlices, eps...)
+	}
+	classes, err := w.classes.List(labels.Everything())
+	if err != nil {
+		return s, fmt.Errorf("listing ingressclasses: %w", err)
+	}
+	s.State.IngressClasses = classes
+	if w.configMap != nil {
+		cm, err := w.configMap.ConfigMaps(w.cmName.Namespace).Get(w.cmName.Name)
+		if err == nil {
+			s.ConfigMap = cm
+		}
+	}
+	return s, nil
+}
+
+// trim drops what the controller never reads before an object enters the cache: managed fields
+// everywhere, and the data of Secrets that cannot hold certificates.
+func trim(obj any) (any, error) {
+	if a, err := meta.Accessor(obj); err == nil {
+		a.SetManagedFields(nil)
+	}
+	if sec, ok := obj.(*corev1.Secret); ok {
+		if !slices.Contains([]corev1.SecretType{corev1.SecretTypeTLS, corev1.SecretTypeOpaque}, sec.Type) {
+			sec.Data, sec.StringData = nil, nil
+		}
+	}
+	return obj, nil
+}
+
+// UID returns the UID of a watched Ingress, for attaching Events to it.
+func (w *Watcher) UID(ref ingress.ObjectRef) (types.UID, bool) {
+	if ref.Kind != "Ingress" {
+		return "", false
+	}
+	for _, l := range w.scoped {
+		if ing, err := l.ingresses.Ingresses(ref.Namespace).Get(ref.Name); err == nil {
+			return ing.UID, true
+		}
+	}
+	return "", false
+}
