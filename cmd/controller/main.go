@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -15,8 +17,12 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -61,6 +67,7 @@ type config struct {
 	defaultBackend    types.NamespacedName
 	logLevel          slog.Level
 	logFormat         string
+	controllerPort    uint16
 }
 
 // newFlagSet declares every flag. Where haproxytech/kubernetes-ingress has the same concept, the
@@ -83,15 +90,16 @@ func newFlagSet(raw *rawFlags) *pflag.FlagSet {
 	fs.StringVar(&raw.defaultBackend, "default-backend-service", "", "Service (namespace/name) that answers requests no rule matches. Empty: a built-in backend answering 404.")
 	fs.StringVar(&raw.log, "log", "info", "Log level: error, warning, info, debug or trace.")
 	fs.StringVar(&raw.logFormat, "log-format", "text", "Log format: text or json.")
+	fs.Uint16Var(&raw.controllerPort, "controller-port", 6060, "Port of the controller's /healthz, /readyz and /metrics endpoints.")
 	return fs
 }
 
 type rawFlags struct {
 	kubeconfig, ingressClass, controllerName, configMap, bindAddress string
-	program, configDir, runtimeDir, defaultBackend, log, logFormat    string
+	program, configDir, runtimeDir, defaultBackend, log, logFormat   string
 	emptyIngressClass                                                bool
 	namespaces                                                       []string
-	httpPort, httpsPort                                              uint16
+	httpPort, httpsPort, controllerPort                              uint16
 }
 
 // parseFlags parses and validates the command line. Unknown flags and stray arguments are errors.
@@ -108,7 +116,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	c := config{
 		kubeconfig: raw.kubeconfig, ingressClass: raw.ingressClass, controllerName: raw.controllerName,
 		emptyIngressClass: raw.emptyIngressClass, namespaces: raw.namespaces,
-		httpPort: raw.httpPort, httpsPort: raw.httpsPort, logFormat: raw.logFormat,
+		httpPort: raw.httpPort, httpsPort: raw.httpsPort, logFormat: raw.logFormat, controllerPort: raw.controllerPort,
 	}
 	var errs []error
 	var err error
@@ -219,10 +227,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	master := process.New(process.Options{Program: c.program, ConfigDir: c.configDir, RuntimeDir: c.runtimeDir}, log.WithName("process"))
 	defer master.Stop()
 
-	loop := reconcile.Loop{
-		Watcher:  watcher,
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	loop := &reconcile.Loop{
+		Source:   watcher,
 		Reporter: k8s.NewReporter(ctx, client, watcher.UID),
-		Master:   master,
+		Proxy:    master,
+		Metrics:  reconcile.NewMetrics(reg),
 		Translate: ingress.Options{
 			ControllerName:        c.controllerName,
 			ClassName:             c.ingressClass,
@@ -233,7 +244,38 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		Env: haproxy.Env{RuntimeDir: c.runtimeDir},
 		Log: log.WithName("reconcile"),
 	}
+	srv, err := serveHealth(ctx, c.controllerPort, loop, reg, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
 	log.Info("controller started", "controller_name", c.controllerName, "ingress_class", c.ingressClass,
 		"namespaces", c.namespaces, "http_port", c.httpPort, "config_dir", c.configDir)
 	return loop.Run(ctx)
+}
+
+// serveHealth serves /healthz (the process is up), /readyz (a configuration has been applied) and
+// /metrics on the controller port.
+func serveHealth(ctx context.Context, port uint16, loop *reconcile.Loop, reg *prometheus.Registry, log logr.Logger) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !loop.Ready() {
+			http.Error(w, "no configuration applied yet", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+	if err != nil {
+		return nil, fmt.Errorf("listening on controller port: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error(err, "controller port stopped")
+		}
+	}()
+	return srv, nil
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	parser "github.com/haproxytech/client-native/v5/config-parser"
@@ -60,10 +59,17 @@ func (f Files) Equal(o Files) bool {
 // StatsSocket is the path of the runtime API socket for env.
 func (e Env) StatsSocket() string { return filepath.Join(e.RuntimeDir, "admin.sock") }
 
-// Render produces haproxy.cfg and the map files for cfg. It fails when a value would not be safe
-// to write, which means a bug in the producer of cfg: translation validates user input first.
+// Render produces haproxy.cfg and the map files for cfg, with every backend's servers packed into
+// freshly sized slots.
 func Render(cfg model.Config, env Env) (Files, error) {
-	if err := check(cfg, env); err != nil {
+	return RenderLayout(cfg, FreshLayout(cfg), env)
+}
+
+// RenderLayout produces haproxy.cfg and the map files for cfg with the servers where layout puts
+// them. It fails when a value would not be safe to write, which means a bug in the producer of
+// cfg: translation validates user input first.
+func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
+	if err := check(cfg, layout, env); err != nil {
 		return nil, fmt.Errorf("rendering: %w", err)
 	}
 	p, err := parser.New(options.String(base), options.NoNamedDefaultsFrom)
@@ -75,7 +81,7 @@ func Render(cfg model.Config, env Env) (Files, error) {
 	r.frontend(cfg)
 	r.defaultBackend()
 	for _, b := range cfg.Backends {
-		r.backend(b)
+		r.backend(b.Name, layout[b.Name])
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf("rendering: %w", r.err)
@@ -202,15 +208,25 @@ func (r *renderer) defaultBackend() {
 	})
 }
 
-func (r *renderer) backend(b model.Backend) {
-	r.section(parser.Backends, b.Name)
-	r.set(parser.Backends, b.Name, "mode", &types.StringC{Value: "http"})
-	r.set(parser.Backends, b.Name, "balance", &types.Balance{Algorithm: "roundrobin"})
-	for i, s := range b.Servers {
-		r.insert(parser.Backends, b.Name, "server", types.Server{
-			Name:    "s" + strconv.Itoa(i+1),
-			Address: netip.AddrPortFrom(s.Address, s.Port).String(),
-		})
+// unusedSlotAddress is the address of a slot that holds no endpoint; such slots are disabled.
+const unusedSlotAddress = "127.0.0.1:1"
+
+func (r *renderer) backend(name string, slots []Slot) {
+	r.section(parser.Backends, name)
+	r.set(parser.Backends, name, "mode", &types.StringC{Value: "http"})
+	r.set(parser.Backends, name, "balance", &types.Balance{Algorithm: "roundrobin"})
+	for i, sl := range slots {
+		srv := types.Server{Name: slotName(i), Address: unusedSlotAddress}
+		switch {
+		case !sl.Used:
+			srv.Params = []params.ServerOption{&params.ServerOptionWord{Name: "disabled"}}
+		case sl.Server.Draining:
+			srv.Address = netip.AddrPortFrom(sl.Server.Address, sl.Server.Port).String()
+			srv.Params = []params.ServerOption{&params.ServerOptionValue{Name: "weight", Value: "0"}}
+		default:
+			srv.Address = netip.AddrPortFrom(sl.Server.Address, sl.Server.Port).String()
+		}
+		r.insert(parser.Backends, name, "server", srv)
 	}
 }
 
@@ -255,7 +271,7 @@ func ptr[T any](v T) *T { return &v }
 
 // check re-validates every value that reaches a file, so that a bug upstream cannot become a
 // configuration injection.
-func check(cfg model.Config, env Env) error {
+func check(cfg model.Config, layout Layout, env Env) error {
 	var errs []error
 	if !filepath.IsAbs(env.RuntimeDir) || strings.ContainsAny(env.RuntimeDir, " \t\r\n#\"'\\") {
 		errs = append(errs, fmt.Errorf("runtime directory %q must be an absolute path without spaces or quotes", env.RuntimeDir))
@@ -269,10 +285,18 @@ func check(cfg model.Config, env Env) error {
 			errs = append(errs, fmt.Errorf("invalid or duplicate backend name %q", b.Name))
 		}
 		names[b.Name] = true
-		for _, s := range b.Servers {
-			if !s.Address.IsValid() || s.Port == 0 {
-				errs = append(errs, fmt.Errorf("backend %s: invalid server %s:%d", b.Name, s.Address, s.Port))
+		used := 0
+		for _, sl := range layout[b.Name] {
+			if !sl.Used {
+				continue
 			}
+			used++
+			if !sl.Server.Address.IsValid() || sl.Server.Port == 0 {
+				errs = append(errs, fmt.Errorf("backend %s: invalid server %s:%d", b.Name, sl.Server.Address, sl.Server.Port))
+			}
+		}
+		if used != len(b.Servers) {
+			errs = append(errs, fmt.Errorf("backend %s: layout holds %d servers, configuration %d", b.Name, used, len(b.Servers)))
 		}
 	}
 	if cfg.DefaultBackend != "" && !names[cfg.DefaultBackend] {

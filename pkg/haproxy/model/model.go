@@ -23,6 +23,8 @@ type Config struct {
 	DefaultBackend string
 	// Backends are sorted by name (see Normalize).
 	Backends []Backend
+	// SlotStep is the default server-slot step of backends (0: the renderer's default).
+	SlotStep int
 }
 
 // Bind is an address and port HAProxy listens on.
@@ -64,12 +66,17 @@ type Backend struct {
 	// Name is unique and made of [a-z0-9_-] only.
 	Name    string
 	Servers []Server
+	// SlotStep overrides the configuration's server-slot step for this backend (0: inherit).
+	SlotStep int
 }
 
 // Server is one endpoint of a backend.
 type Server struct {
 	Address netip.Addr
 	Port    uint16
+	// Draining servers finish their requests and get no new ones (a terminating endpoint that
+	// is still serving).
+	Draining bool
 }
 
 // Backend returns the backend with the given name, or false.
@@ -96,7 +103,20 @@ func CompareServers(a, b Server) int {
 	if c := a.Address.Compare(b.Address); c != 0 {
 		return c
 	}
-	return cmp.Compare(a.Port, b.Port)
+	if c := cmp.Compare(a.Port, b.Port); c != 0 {
+		return c
+	}
+	return cmpBool(a.Draining, b.Draining)
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // CompareRoutes orders routes by host, path, then match kind.

@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// masterCLI speaks to HAProxy's master CLI over its unix socket. One connection per command, as
-// the master closes the connection after answering in non-interactive mode.
+// masterCLI speaks to HAProxy's master CLI over its unix socket, one connection per command. The
+// master keeps a connection open after answering, so every command is followed by "quit".
 type masterCLI struct {
 	path string
 }
@@ -52,7 +52,7 @@ func (m masterCLI) once(ctx context.Context, cmd string) (string, error) {
 	} else {
 		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	}
-	if _, err := conn.Write([]byte(cmd + "\n")); err != nil {
+	if _, err := conn.Write([]byte(cmd + ";quit\n")); err != nil {
 		return "", fmt.Errorf("sending %q: %w", cmd, err)
 	}
 	var b strings.Builder

@@ -19,6 +19,7 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/runtimeapi"
 )
 
 // Options say where HAProxy and its files live.
@@ -33,12 +34,13 @@ type Options struct {
 	StopTimeout time.Duration
 }
 
-// Master supervises one haproxy master process. Its methods are not safe for concurrent use,
-// except Exited.
+// Master supervises one haproxy master process and applies configurations to it. Its methods are
+// not safe for concurrent use, except Exited and Running.
 type Master struct {
-	opts Options
-	log  logr.Logger
-	cli  masterCLI
+	opts    Options
+	log     logr.Logger
+	cli     masterCLI
+	runtime runtimeapi.Client
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -48,16 +50,17 @@ type Master struct {
 	applied haproxy.Files
 }
 
-// New returns a Master that has not started haproxy yet; the first Apply starts it.
+// New returns a Master that has not started haproxy yet; the first Reload starts it.
 func New(opts Options, log logr.Logger) *Master {
 	if opts.StopTimeout == 0 {
 		opts.StopTimeout = 10 * time.Second
 	}
 	return &Master{
-		opts:   opts,
-		log:    log,
-		cli:    masterCLI{path: filepath.Join(opts.RuntimeDir, "master.sock")},
-		exited: make(chan struct{}, 1),
+		opts:    opts,
+		log:     log,
+		cli:     masterCLI{path: filepath.Join(opts.RuntimeDir, "master.sock")},
+		runtime: runtimeapi.Client{Socket: haproxy.Env{RuntimeDir: opts.RuntimeDir}.StatsSocket()},
+		exited:  make(chan struct{}, 1),
 	}
 }
 
@@ -71,34 +74,22 @@ func (m *Master) PIDFile() string { return filepath.Join(m.opts.RuntimeDir, "hap
 // restarts it.
 func (m *Master) Exited() <-chan struct{} { return m.exited }
 
-// Outcome says what Apply did.
-type Outcome string
+// Running reports whether the haproxy master is up.
+func (m *Master) Running() bool { return m.running() }
 
-const (
-	Unchanged Outcome = "unchanged"
-	Started   Outcome = "started"
-	Reloaded  Outcome = "reloaded"
-)
-
-// Apply makes haproxy run files. Identical bytes on a running haproxy do nothing. Otherwise the
-// files are validated in a staging directory, moved into place, and haproxy is started or
-// reloaded. On failure the previous files are restored and keep serving.
-func (m *Master) Apply(ctx context.Context, files haproxy.Files) (Outcome, error) {
-	running := m.running()
-	if running && files.Equal(m.applied) {
-		return Unchanged, nil
+// Reload validates files, installs them, and starts haproxy if it is not running or reloads it.
+// It reports whether haproxy was started. On failure the previous files are restored and the
+// running haproxy keeps serving them.
+func (m *Master) Reload(ctx context.Context, files haproxy.Files) (started bool, err error) {
+	if err := m.install(ctx, files); err != nil {
+		return false, err
 	}
-	if !files.Equal(m.applied) {
-		if err := m.install(ctx, files); err != nil {
-			return "", err
-		}
-	}
-	if !running {
+	if !m.running() {
 		if err := m.start(ctx); err != nil {
-			return "", err
+			return false, err
 		}
 		m.applied = files
-		return Started, nil
+		return true, nil
 	}
 	if err := m.reload(ctx); err != nil {
 		if m.applied != nil {
@@ -106,10 +97,54 @@ func (m *Master) Apply(ctx context.Context, files haproxy.Files) (Outcome, error
 				err = errors.Join(err, fmt.Errorf("restoring previous configuration: %w", rerr))
 			}
 		}
-		return "", err
+		return false, err
 	}
 	m.applied = files
-	return Reloaded, nil
+	return false, nil
+}
+
+// Update applies a change that needs no reload: it writes files, so that a later reload or
+// restart keeps the change, then runs cmds and replaces the named map files through the runtime
+// API. files differ from the running configuration only in server addresses and map entries,
+// which the renderer has checked, so they are not validated again.
+func (m *Master) Update(ctx context.Context, files haproxy.Files, cmds []string, maps []string) error {
+	if !m.running() {
+		return fmt.Errorf("haproxy is not running")
+	}
+	if err := m.writeFiles(m.opts.ConfigDir, files); err != nil {
+		return err
+	}
+	m.applied = files
+	if err := m.runtime.Execute(ctx, cmds); err != nil {
+		return fmt.Errorf("runtime update: %w", err)
+	}
+	for _, name := range maps {
+		if err := m.replaceMap(ctx, name, files[name]); err != nil {
+			return fmt.Errorf("replacing map %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// replaceMap swaps a map's entries atomically: a new version is filled, then committed.
+func (m *Master) replaceMap(ctx context.Context, name string, content []byte) error {
+	out, err := m.runtime.Query(ctx, "prepare map "+name)
+	if err != nil {
+		return err
+	}
+	_, ver, ok := strings.Cut(strings.TrimSpace(out), "New version created:")
+	ver = strings.TrimSpace(ver)
+	if !ok || ver == "" {
+		return fmt.Errorf("unexpected reply to prepare map: %q", out)
+	}
+	var cmds []string
+	for _, line := range strings.Split(string(content), "\n") {
+		if k, v, ok := strings.Cut(line, " "); ok {
+			cmds = append(cmds, fmt.Sprintf("add map @%s %s %s %s", ver, name, k, v))
+		}
+	}
+	cmds = append(cmds, fmt.Sprintf("commit map @%s %s", ver, name))
+	return m.runtime.Execute(ctx, cmds)
 }
 
 // install validates files in a staging directory, then renames them into the configuration

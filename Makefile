@@ -1,0 +1,40 @@
+# Portcullis: run `make help` for the list of targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin
+PKGS := ./...
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: deps
+deps: ## Install haproxy and build etcd + kube-apiserver for the tests (idempotent, cached in .cache/).
+	@bash e2e/tools/install-deps.sh
+
+.PHONY: build
+build: ## Build the controller into bin/controller.
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/controller ./cmd/controller
+
+.PHONY: vet
+vet: ## Run go vet and check formatting.
+	$(GO) vet $(PKGS)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+.PHONY: unit
+unit: ## Unit and golden tests (needs haproxy for `haproxy -c`).
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
+
+.PHONY: e2e
+e2e: deps ## End-to-end tests: real kube-apiserver, etcd, controller binary and haproxy in a private network namespace.
+	$(GO) test -race -count=1 -timeout 20m ./e2e/...
+
+.PHONY: test
+test: deps vet ## Everything CI runs: install test dependencies, vet, unit, golden and end-to-end tests.
+	$(GO) test -race -count=1 -timeout 25m ./...
+
+.PHONY: run
+run: deps ## Run the controller: against $$KUBECONFIG if set, else on a local control plane with a demo Ingress.
+	$(GO) run ./e2e/cmd/devstack $(ARGS)

@@ -1,0 +1,251 @@
+package haproxy
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+)
+
+// DefaultSlotStep is the server-slot step of a backend that sets none.
+const DefaultSlotStep = 8
+
+// Slot is one pre-declared server line of a backend. Endpoints move in and out of slots through
+// the runtime API, without a reload.
+type Slot struct {
+	Server model.Server
+	Used   bool
+}
+
+// Layout places each backend's servers in its slots: backend name to slots, slot i being server
+// "s<i+1>". It is the part of the applied state that the runtime API changes.
+type Layout map[string][]Slot
+
+// Capacity is the number of slots for n servers with the given step: whole steps, with at least
+// half a step free, so that a scale-up by a few endpoints never needs a reload. It shrinks back
+// at the next reload when endpoints go away, so slots do not leak.
+func Capacity(n, step int) int {
+	if step <= 0 {
+		step = DefaultSlotStep
+	}
+	return step * ((n+step/2)/step + 1)
+}
+
+func slotStep(cfg model.Config, b model.Backend) int {
+	switch {
+	case b.SlotStep > 0:
+		return b.SlotStep
+	case cfg.SlotStep > 0:
+		return cfg.SlotStep
+	}
+	return DefaultSlotStep
+}
+
+// FreshLayout packs every backend's servers into the first slots of a newly sized backend, as done
+// at every reload.
+func FreshLayout(cfg model.Config) Layout {
+	l := make(Layout, len(cfg.Backends))
+	for _, b := range cfg.Backends {
+		slots := make([]Slot, Capacity(len(b.Servers), slotStep(cfg, b)))
+		for i, s := range b.Servers {
+			slots[i] = Slot{Server: s, Used: true}
+		}
+		l[b.Name] = slots
+	}
+	return l
+}
+
+// Applied is what haproxy runs now: the configuration of its last start or reload with the
+// runtime changes made since, and the slot layout.
+type Applied struct {
+	Config model.Config
+	Layout Layout
+}
+
+// Reason says why a reload is needed. Kind is a fixed word, fit for a metric label; Detail names
+// the objects.
+type Reason struct {
+	Kind   ReasonKind
+	Detail string
+}
+
+func (r Reason) String() string {
+	if r.Detail == "" {
+		return string(r.Kind)
+	}
+	return string(r.Kind) + ": " + r.Detail
+}
+
+// ReasonKind classifies reload reasons.
+type ReasonKind string
+
+const (
+	ReasonInitial        ReasonKind = "initial"
+	ReasonBackendAdded   ReasonKind = "backend_added"
+	ReasonBackendRemoved ReasonKind = "backend_removed"
+	ReasonSlotsExhausted ReasonKind = "slots_exhausted"
+	ReasonSlotStep       ReasonKind = "slot_step_changed"
+	ReasonBind           ReasonKind = "bind_changed"
+	ReasonDefaultBackend ReasonKind = "default_backend_changed"
+)
+
+// Plan is the decision for moving haproxy from an applied state to a desired one: either a reload
+// (Reasons not empty) or runtime commands. Next is the state once the plan has been carried out.
+type Plan struct {
+	// Reasons, when not empty, say why a reload is needed; Commands and MapFiles are then empty.
+	Reasons []Reason
+	// Commands are runtime API commands that move endpoints between slots.
+	Commands []string
+	// MapFiles lists the map files whose content changed; they are replaced at runtime.
+	MapFiles []string
+	Next     Applied
+}
+
+// Reload reports whether the plan needs a reload.
+func (p Plan) Reload() bool { return len(p.Reasons) > 0 }
+
+// NewPlan compares applied with desired. A change of the proxies themselves (a backend added or
+// removed, a backend out of slots, the bind or the default backend) needs a reload; a change of
+// endpoints or of routes between existing backends does not.
+func NewPlan(applied *Applied, desired model.Config) Plan {
+	if applied == nil {
+		return Plan{Reasons: []Reason{{Kind: ReasonInitial}}, Next: Applied{Config: desired, Layout: FreshLayout(desired)}}
+	}
+	reasons := topologyChanges(applied.Config, desired)
+	var cmds []string
+	layout := make(Layout, len(desired.Backends))
+	if len(reasons) == 0 {
+		for _, b := range desired.Backends {
+			slots, bcmds, ok := moveServers(b.Name, applied.Layout[b.Name], b.Servers)
+			if !ok {
+				reasons = append(reasons, Reason{ReasonSlotsExhausted, fmt.Sprintf("backend %s has %d endpoints for %d slots", b.Name, len(b.Servers), len(applied.Layout[b.Name]))})
+				continue
+			}
+			layout[b.Name] = slots
+			cmds = append(cmds, bcmds...)
+		}
+	}
+	if len(reasons) > 0 {
+		return Plan{Reasons: reasons, Next: Applied{Config: desired, Layout: FreshLayout(desired)}}
+	}
+	oldExact, oldPrefix := mapFiles(applied.Config.Routes)
+	newExact, newPrefix := mapFiles(desired.Routes)
+	var maps []string
+	if !bytes.Equal(oldExact, newExact) {
+		maps = append(maps, ExactMapFile)
+	}
+	if !bytes.Equal(oldPrefix, newPrefix) {
+		maps = append(maps, PrefixMapFile)
+	}
+	return Plan{Commands: cmds, MapFiles: maps, Next: Applied{Config: desired, Layout: layout}}
+}
+
+// topologyChanges lists what differs between two configurations in a way only a reload can apply.
+func topologyChanges(old, cur model.Config) []Reason {
+	var reasons []Reason
+	if old.HTTP != cur.HTTP {
+		reasons = append(reasons, Reason{ReasonBind, fmt.Sprintf("HTTP from %s:%d to %s:%d", old.HTTP.Address, old.HTTP.Port, cur.HTTP.Address, cur.HTTP.Port)})
+	}
+	if old.DefaultBackend != cur.DefaultBackend {
+		reasons = append(reasons, Reason{ReasonDefaultBackend, fmt.Sprintf("from %q to %q", old.DefaultBackend, cur.DefaultBackend)})
+	}
+	if old.SlotStep != cur.SlotStep {
+		reasons = append(reasons, Reason{ReasonSlotStep, fmt.Sprintf("default from %d to %d", old.SlotStep, cur.SlotStep)})
+	}
+	oldB := map[string]model.Backend{}
+	for _, b := range old.Backends {
+		oldB[b.Name] = b
+	}
+	curB := map[string]bool{}
+	for _, b := range cur.Backends {
+		curB[b.Name] = true
+		ob, ok := oldB[b.Name]
+		switch {
+		case !ok:
+			reasons = append(reasons, Reason{ReasonBackendAdded, b.Name})
+		case ob.SlotStep != b.SlotStep:
+			reasons = append(reasons, Reason{ReasonSlotStep, fmt.Sprintf("backend %s from %d to %d", b.Name, ob.SlotStep, b.SlotStep)})
+		}
+	}
+	var removed []string
+	for name := range oldB {
+		if !curB[name] {
+			removed = append(removed, name)
+		}
+	}
+	sort.Strings(removed)
+	for _, name := range removed {
+		reasons = append(reasons, Reason{ReasonBackendRemoved, name})
+	}
+	return reasons
+}
+
+// moveServers fits the desired servers into a backend's slots, keeping every server that stays
+// where it is. It returns the new slots and the runtime commands, or false when the slots are too
+// few. New servers go to unused slots first, then to the slots of departing servers; commands that
+// add come before those that remove, so a replacement never leaves the backend empty.
+func moveServers(backend string, slots []Slot, desired []model.Server) ([]Slot, []string, bool) {
+	next := slices.Clone(slots)
+	want := map[model.Server]bool{}
+	for _, s := range desired {
+		want[key(s)] = true
+	}
+	kept := map[model.Server]int{}
+	var unused, departing []int
+	for i, sl := range next {
+		switch _, dup := kept[key(sl.Server)]; {
+		case !sl.Used:
+			unused = append(unused, i)
+		case want[key(sl.Server)] && !dup:
+			kept[key(sl.Server)] = i
+		default:
+			departing = append(departing, i)
+		}
+	}
+	pool := slices.Concat(unused, departing)
+	reused := map[int]bool{}
+	var adds, changes, removes []string
+	for _, s := range desired {
+		if i, ok := kept[key(s)]; ok {
+			if next[i].Server.Draining != s.Draining {
+				changes = append(changes, stateCommands(backend, i, s)...)
+				next[i].Server = s
+			}
+			continue
+		}
+		if len(pool) == 0 {
+			return nil, nil, false
+		}
+		i := pool[0]
+		pool = pool[1:]
+		reused[i] = true
+		adds = append(adds, fmt.Sprintf("set server %s/%s addr %s port %d", backend, slotName(i), s.Address, s.Port))
+		adds = append(adds, stateCommands(backend, i, s)...)
+		next[i] = Slot{Server: s, Used: true}
+	}
+	for _, i := range departing {
+		if !reused[i] {
+			removes = append(removes, fmt.Sprintf("set server %s/%s state maint", backend, slotName(i)))
+			next[i] = Slot{}
+		}
+	}
+	return next, slices.Concat(adds, changes, removes), true
+}
+
+// key identifies a server by address and port, whatever its state.
+func key(s model.Server) model.Server { return model.Server{Address: s.Address, Port: s.Port} }
+
+func stateCommands(backend string, slot int, s model.Server) []string {
+	name := slotName(slot)
+	if s.Draining {
+		return []string{fmt.Sprintf("set server %s/%s state drain", backend, name)}
+	}
+	return []string{
+		fmt.Sprintf("set weight %s/%s 1", backend, name),
+		fmt.Sprintf("set server %s/%s state ready", backend, name),
+	}
+}
+
+func slotName(i int) string { return fmt.Sprintf("s%d", i+1) }

@@ -1,0 +1,80 @@
+package reconcile
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
+	"github.com/portcullis-ingress/portcullis/pkg/ingress"
+)
+
+// Metrics are the controller's own Prometheus metrics.
+type Metrics struct {
+	Reloads         *prometheus.CounterVec
+	ReloadFailures  prometheus.Counter
+	RuntimeUpdates  prometheus.Counter
+	RuntimeFailures prometheus.Counter
+	ApplyDuration   *prometheus.HistogramVec
+	Problems        *prometheus.GaugeVec
+	LastApplied     prometheus.Gauge
+}
+
+// NewMetrics creates the metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portcullis_reloads_total",
+			Help: "HAProxy starts and reloads, by reason. A reload with several reasons counts once for each.",
+		}, []string{"reason"}),
+		ReloadFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "portcullis_reload_failures_total",
+			Help: "Reloads that failed; the previous configuration kept serving.",
+		}),
+		RuntimeUpdates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "portcullis_runtime_updates_total",
+			Help: "Runtime API commands and map replacements applied without a reload.",
+		}),
+		RuntimeFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "portcullis_runtime_update_failures_total",
+			Help: "Runtime updates that failed and were followed by a reload.",
+		}),
+		ApplyDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "portcullis_apply_duration_seconds",
+			Help:    "Time from snapshot to applied configuration, by kind (runtime or reload).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"kind"}),
+		Problems: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "portcullis_problems",
+			Help: "Problems found in the last translation, by object kind and reason.",
+		}, []string{"kind", "reason"}),
+		LastApplied: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "portcullis_last_applied_timestamp_seconds",
+			Help: "Unix time of the last successful apply.",
+		}),
+	}
+	reg.MustRegister(m.Reloads, m.ReloadFailures, m.RuntimeUpdates, m.RuntimeFailures, m.ApplyDuration, m.Problems, m.LastApplied)
+	return m
+}
+
+func (m *Metrics) countReload(reasons []haproxy.Reason, started bool) {
+	if started {
+		m.Reloads.WithLabelValues("start").Inc()
+		return
+	}
+	for _, r := range reasons {
+		m.Reloads.WithLabelValues(string(r.Kind)).Inc()
+	}
+}
+
+func (m *Metrics) observeApply(kind string, start time.Time) {
+	m.ApplyDuration.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+	m.LastApplied.SetToCurrentTime()
+}
+
+func (m *Metrics) setProblems(ps []ingress.Problem) {
+	m.Problems.Reset()
+	for _, p := range ps {
+		m.Problems.WithLabelValues(p.Object.Kind, p.Reason).Inc()
+	}
+}
