@@ -1,0 +1,280 @@
+package framework
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ControllerOptions configure one controller process.
+type ControllerOptions struct {
+	// Namespace is the only namespace the controller watches (--namespace-whitelist). Required.
+	Namespace string
+	// ExtraArgs are appended to the standard flags, in --flag=value form.
+	ExtraArgs []string
+}
+
+// Controller is a running controller process with its own haproxy, ports and directories.
+type Controller struct {
+	HTTPURL        string // http://127.0.0.1:<HTTPPort>
+	HTTPPort       int
+	HTTPSPort      int
+	ControllerURL  string // http://127.0.0.1:<ControllerPort>: /healthz, /readyz, /metrics
+	ControllerPort int
+	ConfigDir      string // --config-dir
+	RuntimeDir     string // --runtime-dir: haproxy.pid, master.sock
+	LogPath        string // the controller's stdout and stderr
+	proc           *process
+}
+
+// controllerStartTimeout bounds how long StartController waits for haproxy to listen.
+const controllerStartTimeout = 30 * time.Second
+
+// StartController runs the controller binary for the test and waits until its HTTP port accepts
+// connections. At cleanup it stops the controller with SIGTERM (SIGKILL after 10 s), kills a
+// haproxy master left behind, and prints the controller's log if the test failed.
+func StartController(t testing.TB, opts ControllerOptions) *Controller {
+	t.Helper()
+	bin := ControllerBin()
+	if bin == "" {
+		t.Fatal("no controller binary: ./cmd/controller holds no Go files yet")
+	}
+	if opts.Namespace == "" {
+		t.Fatal("ControllerOptions.Namespace is required")
+	}
+	ports := allocatePorts(t, 3)
+	c := &Controller{
+		HTTPURL:        "http://127.0.0.1:" + strconv.Itoa(ports[0]),
+		HTTPPort:       ports[0],
+		HTTPSPort:      ports[1],
+		ControllerURL:  "http://127.0.0.1:" + strconv.Itoa(ports[2]),
+		ControllerPort: ports[2],
+		ConfigDir:      filepath.Join(t.TempDir(), "config-dir"),
+		RuntimeDir:     shortTempDir(t, "runtime-dir"),
+		LogPath:        filepath.Join(t.TempDir(), "controller.log"),
+	}
+	if err := os.Mkdir(c.ConfigDir, 0o755); err != nil {
+		t.Fatalf("creating the config dir: %v", err)
+	}
+	args := append([]string{
+		"--kubeconfig=" + KubeconfigPath(),
+		"--namespace-whitelist=" + opts.Namespace,
+		"--http-bind-port=" + strconv.Itoa(c.HTTPPort),
+		"--https-bind-port=" + strconv.Itoa(c.HTTPSPort),
+		"--controller-port=" + strconv.Itoa(c.ControllerPort),
+		"--ipv4-bind-address=127.0.0.1",
+		"--config-dir=" + c.ConfigDir,
+		"--runtime-dir=" + c.RuntimeDir,
+		"--program=" + HAProxyBin(),
+		"--log=debug",
+	}, opts.ExtraArgs...)
+	proc, err := startProcess("controller", bin, args, nil, c.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.proc = proc
+	t.Cleanup(func() { c.stop(t) })
+	t.Logf("controller: %s %s", bin, strings.Join(args, " "))
+
+	deadline := time.Now().Add(controllerStartTimeout)
+	for !c.listening() {
+		if proc.exited() {
+			t.Fatalf("starting the controller: %v", proc.exitError())
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("starting the controller: nothing listens on %s after %s", c.HTTPURL, controllerStartTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return c
+}
+
+// listening reports whether something accepts connections on the HTTP port.
+func (c *Controller) listening() bool {
+	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(c.HTTPURL, "http://"), time.Second)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
+// stop ends the controller and any haproxy master it left, and prints the log on failure.
+func (c *Controller) stop(t testing.TB) {
+	if c.proc.exited() {
+		t.Errorf("the controller exited before the end of the test: %v", c.proc.exitError())
+	} else if killed := c.proc.stop(10 * time.Second); killed {
+		t.Errorf("the controller did not exit within 10s of SIGTERM; killed it")
+	}
+	if pid, err := c.ReadMasterPID(); err == nil && isHAProxy(pid) {
+		t.Logf("haproxy master %d outlived the controller; killing it", pid)
+		killHAProxy(pid)
+	}
+	if t.Failed() {
+		t.Logf("controller log (%s):\n%s", c.LogPath, tailFile(c.LogPath, 64<<10))
+	}
+}
+
+// ReadMasterPID returns the haproxy master's pid from <runtime-dir>/haproxy.pid.
+func (c *Controller) ReadMasterPID() (int, error) {
+	data, err := os.ReadFile(filepath.Join(c.RuntimeDir, "haproxy.pid"))
+	if err != nil {
+		return 0, fmt.Errorf("reading the haproxy pid file: %w", err)
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil {
+		return 0, fmt.Errorf("parsing the haproxy pid file %q: %w", data, err)
+	}
+	return pid, nil
+}
+
+// MasterPID returns the haproxy master's pid, failing the test if the pid file is missing or bad.
+func (c *Controller) MasterPID(t testing.TB) int {
+	t.Helper()
+	pid, err := c.ReadMasterPID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// ReadReloadCount asks the haproxy master CLI (<runtime-dir>/master.sock) for "show proc" and
+// returns the master's reload counter.
+func (c *Controller) ReadReloadCount() (int, error) {
+	out, err := masterCommand(filepath.Join(c.RuntimeDir, "master.sock"), "show proc")
+	if err != nil {
+		return 0, err
+	}
+	return parseReloads(out)
+}
+
+// ReloadCount returns the haproxy master's reload counter, failing the test on error.
+func (c *Controller) ReloadCount(t testing.TB) int {
+	t.Helper()
+	n, err := c.ReadReloadCount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// masterCommand sends one command to a haproxy master CLI socket and returns the whole answer.
+// The master closes the connection only once the client has shut down its writing side.
+func masterCommand(socket, command string) (string, error) {
+	conn, err := net.DialTimeout("unix", socket, 2*time.Second)
+	if err != nil {
+		return "", fmt.Errorf("connecting to the haproxy master CLI: %w", err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.WriteString(conn, command+"\n"); err != nil {
+		return "", fmt.Errorf("sending %q to the haproxy master CLI: %w", command, err)
+	}
+	if err := conn.(*net.UnixConn).CloseWrite(); err != nil {
+		return "", fmt.Errorf("sending %q to the haproxy master CLI: %w", command, err)
+	}
+	out, err := io.ReadAll(conn)
+	if err != nil {
+		return "", fmt.Errorf("reading the answer to %q from the haproxy master CLI: %w", command, err)
+	}
+	return string(out), nil
+}
+
+// parseReloads returns the reload counter of the master line of "show proc" output, which on
+// haproxy 2.6 looks like:
+//
+//	#<PID>          <type>          <reloads>       <uptime>        <version>
+//	9573            master          1 [failed: 0]   0d00h10m20s     2.6.12-1+deb12u4
+//	# workers
+//	19852           worker          0               0d00h00m01s     2.6.12-1+deb12u4
+func parseReloads(showProc string) (int, error) {
+	for line := range strings.Lines(showProc) {
+		fields := strings.Fields(line)
+		if len(fields) >= 3 && fields[1] == "master" {
+			n, err := strconv.Atoi(fields[2])
+			if err != nil {
+				return 0, fmt.Errorf("parsing the master reload counter in %q: %w", line, err)
+			}
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("no master line in show proc output %q", showProc)
+}
+
+// isHAProxy reports whether pid is a live (not zombie) process named haproxy; the pid in a stale
+// pid file may have been reused.
+func isHAProxy(pid int) bool {
+	st, err := readProcStat(pid)
+	return err == nil && st.comm == "haproxy" && st.state != "Z"
+}
+
+// killHAProxy asks a haproxy master to stop (it stops its workers), then kills it after 2 s.
+func killHAProxy(pid int) {
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if !isHAProxy(pid) {
+			return
+		}
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+}
+
+// shortTempDir creates a temporary directory with a short path, removed at cleanup. t.TempDir()
+// paths embed the test name and can push unix socket paths past the 107-byte limit.
+func shortTempDir(t testing.TB, name string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "pc-"+name+"-")
+	if err != nil {
+		t.Fatalf("creating %s: %v", name, err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// Ports for controllers come from a range below the kernel's ephemeral ports (32768-60999), so
+// that outgoing connections of parallel tests cannot take them before haproxy binds them.
+const (
+	firstPort = 20000
+	lastPort  = 32000
+)
+
+var (
+	portsMu  sync.Mutex
+	nextPort = firstPort
+)
+
+// allocatePorts returns n TCP ports, never handed out before in this run, that are free on
+// 127.0.0.1 now.
+func allocatePorts(t testing.TB, n int) []int {
+	t.Helper()
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	var ports []int
+	for len(ports) < n {
+		if nextPort > lastPort {
+			t.Fatal("allocating ports: range exhausted")
+		}
+		port := nextPort
+		nextPort++
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			if errors.Is(err, syscall.EADDRINUSE) {
+				continue
+			}
+			t.Fatalf("allocating ports: %v", err)
+		}
+		l.Close()
+		ports = append(ports, port)
+	}
+	return ports
+}
