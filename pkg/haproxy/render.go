@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	parser "github.com/haproxytech/client-native/v5/config-parser"
 	"github.com/haproxytech/client-native/v5/config-parser/common"
@@ -72,6 +73,9 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	if err := check(cfg, layout, env); err != nil {
 		return nil, fmt.Errorf("rendering: %w", err)
 	}
+	// config-parser writes a package variable in New: one rendering at a time.
+	parserMu.Lock()
+	defer parserMu.Unlock()
 	p, err := parser.New(options.String(base), options.NoNamedDefaultsFrom)
 	if err != nil {
 		return nil, fmt.Errorf("parsing base configuration: %w", err)
@@ -95,8 +99,11 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 }
 
 // base is the fixed part of every configuration. It holds no value from outside the program.
+//
+// master-worker exits when its current worker dies; the controller supervises the master and
+// starts it again (config-parser cannot write the no-exit-on-failure argument anyway).
 const base = `global
-  master-worker no-exit-on-failure
+  master-worker
   stats timeout 2m
   hard-stop-after 30s
 
@@ -109,6 +116,8 @@ defaults
   timeout http-request 10s
   timeout http-keep-alive 60s
 `
+
+var parserMu sync.Mutex
 
 type renderer struct {
 	p   parser.Parser
@@ -276,7 +285,7 @@ func check(cfg model.Config, layout Layout, env Env) error {
 	if !filepath.IsAbs(env.RuntimeDir) || strings.ContainsAny(env.RuntimeDir, " \t\r\n#\"'\\") {
 		errs = append(errs, fmt.Errorf("runtime directory %q must be an absolute path without spaces or quotes", env.RuntimeDir))
 	}
-	if !cfg.HTTP.Address.IsValid() || cfg.HTTP.Port == 0 {
+	if !cfg.HTTP.Address.IsValid() || cfg.HTTP.Address.Zone() != "" || cfg.HTTP.Port == 0 {
 		errs = append(errs, fmt.Errorf("invalid HTTP bind %s:%d", cfg.HTTP.Address, cfg.HTTP.Port))
 	}
 	names := map[string]bool{DefaultBackend: true}
@@ -291,7 +300,7 @@ func check(cfg model.Config, layout Layout, env Env) error {
 				continue
 			}
 			used++
-			if !sl.Server.Address.IsValid() || sl.Server.Port == 0 {
+			if !sl.Server.Address.IsValid() || sl.Server.Address.Zone() != "" || sl.Server.Port == 0 {
 				errs = append(errs, fmt.Errorf("backend %s: invalid server %s:%d", b.Name, sl.Server.Address, sl.Server.Port))
 			}
 		}

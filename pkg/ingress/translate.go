@@ -79,7 +79,7 @@ func (o ObjectRef) String() string { return o.Kind + " " + o.Namespace + "/" + o
 type Result struct {
 	Config   model.Config
 	Problems []Problem
-	// Owned lists the Ingresses that belong to this controller, sorted.
+	// Owned lists the Ingresses that belong to this controller, oldest first.
 	Owned []types.NamespacedName
 }
 
@@ -140,7 +140,7 @@ type routeKey struct {
 	match      model.PathMatch
 }
 
-type claim struct{ namespace, name string }
+type claim struct{ namespace, name, backend string }
 
 type translator struct {
 	opts     Options
@@ -220,19 +220,31 @@ func (t *translator) rules(ing *networkingv1.Ingress) {
 			}
 			key := routeKey{rt.Host, rt.Path, rt.Match}
 			if c, taken := t.claimed[key]; taken {
-				if c != (claim{ing.Namespace, ing.Name}) {
+				if c.namespace != ing.Namespace || c.name != ing.Name {
 					t.problem(ing, Warning, "RouteConflict", fmt.Sprintf(
 						"%s: host %q path %q (%s) is already served by the older Ingress %s/%s; this path is ignored",
 						where, rule.Host, p.Path, rt.Match, c.namespace, c.name))
+				} else if p.Backend.Service == nil || c.backend != BackendName(ing.Namespace, p.Backend.Service.Name, portName(p.Backend.Service.Port)) {
+					t.problem(ing, Warning, "DuplicatePath", fmt.Sprintf(
+						"%s: host %q path %q (%s) appears earlier in this Ingress with another backend; this one is ignored",
+						where, rule.Host, p.Path, rt.Match))
 				}
 				continue
 			}
-			t.claimed[key] = claim{ing.Namespace, ing.Name}
+			// Resolve the backend only for a path that is served, so that a path losing a
+			// conflict creates no backend and no problem about its Service.
+			name, ok := t.ingressBackend(ing, p.Backend, where+".backend")
+			if !ok {
+				continue
+			}
+			rt.Backend = name
+			t.claimed[key] = claim{ing.Namespace, ing.Name, name}
 			t.res.Config.Routes = append(t.res.Config.Routes, rt)
 		}
 	}
 }
 
+// route validates and normalises a path; the caller resolves its backend.
 func (t *translator) route(ing *networkingv1.Ingress, host string, p networkingv1.HTTPIngressPath, where string) (model.Route, bool) {
 	match := model.MatchPrefix
 	if p.PathType != nil && *p.PathType == networkingv1.PathTypeExact {
@@ -253,11 +265,7 @@ func (t *translator) route(ing *networkingv1.Ingress, host string, p networkingv
 			path = "/"
 		}
 	}
-	name, ok := t.ingressBackend(ing, p.Backend, where+".backend")
-	if !ok {
-		return model.Route{}, false
-	}
-	return model.Route{Host: host, Path: path, Match: match, Backend: name}, true
+	return model.Route{Host: host, Path: path, Match: match}, true
 }
 
 // normalizeHost lower-cases a rule's host and checks it; "" means every host.
@@ -278,10 +286,7 @@ func (t *translator) ingressBackend(ing *networkingv1.Ingress, b networkingv1.In
 		t.problem(ing, Error, "InvalidBackend", fmt.Sprintf("%s: no service given; path ignored", where))
 		return "", false
 	}
-	port := b.Service.Port.Name
-	if port == "" {
-		port = strconv.Itoa(int(b.Service.Port.Number))
-	}
+	port := portName(b.Service.Port)
 	name := BackendName(ing.Namespace, b.Service.Name, port)
 	if !model.ValidBackendName(name) {
 		t.problem(ing, Error, "InvalidBackend", fmt.Sprintf("%s: service %q port %q is not a valid name; path ignored", where, b.Service.Name, port))
@@ -314,7 +319,8 @@ func (t *translator) ingressBackend(ing *networkingv1.Ingress, b networkingv1.In
 
 // defaultService makes the backend for the operator's --default-backend-service.
 func (t *translator) defaultService(key types.NamespacedName) string {
-	name := BackendName(key.Namespace, key.Name, "default")
+	// "_default" cannot collide with a Service port name, which never contains "_".
+	name := BackendName(key.Namespace, key.Name, "_default")
 	b := model.Backend{Name: name}
 	if svc, ok := t.services[key]; ok && len(svc.Spec.Ports) > 0 {
 		b.Servers = t.servers(key, svc.Spec.Ports[0])
@@ -336,7 +342,7 @@ func findServicePort(svc *corev1.Service, p networkingv1.ServiceBackendPort) (co
 // Service's ports and carry the resolved target port number, which is how named target ports
 // are resolved.
 func (t *translator) servers(svc types.NamespacedName, sp corev1.ServicePort) []model.Server {
-	seen := map[model.Server]bool{}
+	seen := map[model.Server]int{} // index into out
 	var out []model.Server
 	for _, es := range t.slices[svc] {
 		if es.AddressType != discoveryv1.AddressTypeIPv4 && es.AddressType != discoveryv1.AddressTypeIPv6 {
@@ -352,23 +358,41 @@ func (t *translator) servers(svc types.NamespacedName, sp corev1.ServicePort) []
 			continue
 		}
 		for _, ep := range es.Endpoints {
-			if ep.Conditions.Ready != nil && !*ep.Conditions.Ready {
+			draining, ok := endpointState(ep.Conditions)
+			if !ok {
 				continue
 			}
 			for _, a := range ep.Addresses {
 				addr, err := netip.ParseAddr(a)
-				if err != nil {
+				if err != nil || addr.Zone() != "" {
 					continue
 				}
 				s := model.Server{Address: addr.Unmap(), Port: port}
-				if !seen[s] {
-					seen[s] = true
-					out = append(out, s)
+				if i, dup := seen[s]; dup {
+					// Ready anywhere means ready, whatever the order of the slices.
+					out[i].Draining = out[i].Draining && draining
+					continue
 				}
+				seen[s] = len(out)
+				s.Draining = draining
+				out = append(out, s)
 			}
 		}
 	}
 	return out
+}
+
+// endpointState says whether an endpoint takes traffic: ready endpoints do (a missing ready
+// condition means ready); terminating endpoints that still serve are drained, finishing their
+// requests without new ones.
+func endpointState(c discoveryv1.EndpointConditions) (draining, ok bool) {
+	if c.Ready == nil || *c.Ready {
+		return false, true
+	}
+	if c.Serving != nil && *c.Serving && c.Terminating != nil && *c.Terminating {
+		return true, true
+	}
+	return false, false
 }
 
 func ptrString(p *string) string {
@@ -376,6 +400,14 @@ func ptrString(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// portName is a Service port reference as used in backend names: its name, else its number.
+func portName(p networkingv1.ServiceBackendPort) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return strconv.Itoa(int(p.Number))
 }
 
 // BackendName is the proxy backend for a Service port: "<namespace>_<service>_<port>". Kubernetes

@@ -298,6 +298,17 @@ func (m *Master) wait(cmd *exec.Cmd, done chan struct{}) {
 func (m *Master) reload(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	m.mu.Lock()
+	done := m.done
+	m.mu.Unlock()
+	// Stop waiting as soon as haproxy dies: the next pass restarts it.
+	go func() {
+		select {
+		case <-done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	before, err := m.cli.showProc(ctx)
 	if err != nil {
 		return fmt.Errorf("reading reload counter: %w", err)
@@ -316,6 +327,8 @@ func (m *Master) reload(ctx context.Context) error {
 			}
 		}
 		select {
+		case <-done:
+			return fmt.Errorf("haproxy exited during the reload")
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for reload: %w (last error: %v)", ctx.Err(), err)
 		case <-time.After(10 * time.Millisecond):
