@@ -258,7 +258,7 @@ func (m *Master) start(ctx context.Context) error {
 	go m.wait(cmd, done)
 	m.log.Info("haproxy started", "pid", cmd.Process.Pid)
 
-	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	for {
 		st, err := m.cli.showProc(wctx)
@@ -269,6 +269,12 @@ func (m *Master) start(ctx context.Context) error {
 		case <-done:
 			return fmt.Errorf("haproxy exited during start-up: %s", cmd.ProcessState)
 		case <-wctx.Done():
+			// Kill what did not come up, so that the next attempt starts afresh.
+			m.mu.Lock()
+			m.cmd = nil
+			m.mu.Unlock()
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
 			return fmt.Errorf("waiting for haproxy's first worker: %w (last error: %v)", wctx.Err(), err)
 		case <-time.After(20 * time.Millisecond):
 		}
