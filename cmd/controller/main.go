@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -24,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -68,6 +71,8 @@ type config struct {
 	logLevel          slog.Level
 	logFormat         string
 	controllerPort    uint16
+	status            k8s.StatusOptions
+	election          types.NamespacedName
 }
 
 // newFlagSet declares every flag. Where haproxytech/kubernetes-ingress has the same concept, the
@@ -91,14 +96,20 @@ func newFlagSet(raw *rawFlags) *pflag.FlagSet {
 	fs.StringVar(&raw.log, "log", "info", "Log level: error, warning, info, debug or trace.")
 	fs.StringVar(&raw.logFormat, "log-format", "text", "Log format: text or json.")
 	fs.Uint16Var(&raw.controllerPort, "controller-port", 6060, "Port of the controller's /healthz, /readyz and /metrics endpoints.")
+	fs.StringVar(&raw.publishService, "publish-service", "", "Service (namespace/name) whose addresses are written to the status of the Ingresses served: a LoadBalancer's ingress addresses, a NodePort's node addresses.")
+	fs.StringSliceVar(&raw.publishAddresses, "publish-status-address", nil, "Fixed addresses (IPs or host names) written to Ingress status instead of --publish-service's.")
+	fs.StringVar(&raw.statusAddressType, "status-address-type", "InternalIP", "Node address published for a NodePort --publish-service: InternalIP or ExternalIP.")
+	fs.StringVar(&raw.electionID, "election-id", "portcullis-leader", "Name of the Lease that elects the replica writing Ingress status.")
+	fs.StringVar(&raw.electionNamespace, "election-namespace", "", "Namespace of the election Lease. Empty: $POD_NAMESPACE, else default.")
 	return fs
 }
 
 type rawFlags struct {
 	kubeconfig, ingressClass, controllerName, configMap, bindAddress string
 	program, configDir, runtimeDir, defaultBackend, log, logFormat   string
+	publishService, statusAddressType, electionID, electionNamespace string
 	emptyIngressClass                                                bool
-	namespaces                                                       []string
+	namespaces, publishAddresses                                     []string
 	httpPort, httpsPort, controllerPort                              uint16
 }
 
@@ -146,6 +157,20 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if c.program, err = lookPath(raw.program); err != nil {
 		errs = append(errs, fmt.Errorf("--program: %w", err))
 	}
+	if c.status.PublishService, err = namespacedName("--publish-service", raw.publishService); err != nil {
+		errs = append(errs, err)
+	}
+	c.status.Addresses = raw.publishAddresses
+	switch t := corev1.NodeAddressType(raw.statusAddressType); t {
+	case corev1.NodeInternalIP, corev1.NodeExternalIP:
+		c.status.NodeAddressType = t
+	default:
+		errs = append(errs, fmt.Errorf("--status-address-type %q must be InternalIP or ExternalIP", raw.statusAddressType))
+	}
+	c.election = types.NamespacedName{Namespace: raw.electionNamespace, Name: raw.electionID}
+	if c.election.Namespace == "" {
+		c.election.Namespace = cmp.Or(os.Getenv("POD_NAMESPACE"), "default")
+	}
 	levels := map[string]slog.Level{"error": slog.LevelError, "warning": slog.LevelWarn, "info": slog.LevelInfo, "debug": slog.LevelDebug, "trace": slog.LevelDebug - 4}
 	var ok bool
 	if c.logLevel, ok = levels[raw.log]; !ok {
@@ -174,6 +199,14 @@ func lookPath(program string) (string, error) {
 		return "", err
 	}
 	return filepath.Abs(p)
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "portcullis"
+	}
+	return h
 }
 
 func newLogger(c config, w io.Writer) logr.Logger {
@@ -214,7 +247,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("creating Kubernetes client: %w", err)
 	}
 
-	watcher, err := k8s.NewWatcher(client, k8s.WatchOptions{Namespaces: c.namespaces, ConfigMap: c.configMap})
+	watcher, err := k8s.NewWatcher(client, k8s.WatchOptions{Namespaces: c.namespaces, ConfigMap: c.configMap, PublishService: c.status.PublishService})
 	if err != nil {
 		return fmt.Errorf("setting up informers: %w", err)
 	}
@@ -227,12 +260,23 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	master := process.New(process.Options{Program: c.program, ConfigDir: c.configDir, RuntimeDir: c.runtimeDir}, log.WithName("process"))
 	defer master.Stop()
 
+	var status reconcile.StatusPublisher
+	if c.status.Enabled() {
+		identity := cmp.Or(os.Getenv("POD_NAME"), hostname()+"_"+strconv.Itoa(os.Getpid()))
+		sw := k8s.NewStatusWriter(client, identity, c.status)
+		if err := sw.RunElection(ctx, c.election, watcher.Touch); err != nil {
+			return err
+		}
+		status = sw
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	loop := &reconcile.Loop{
 		Source:   watcher,
 		Reporter: k8s.NewReporter(ctx, client, watcher.UID),
 		Proxy:    master,
+		Status:   status,
 		Metrics:  reconcile.NewMetrics(reg),
 		Translate: ingress.Options{
 			ControllerName:        c.controllerName,

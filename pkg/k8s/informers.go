@@ -30,6 +30,8 @@ type WatchOptions struct {
 	Namespaces []string
 	// ConfigMap is the controller's global ConfigMap; empty Name means none.
 	ConfigMap types.NamespacedName
+	// PublishService, when set, is watched together with the Nodes, for Ingress status.
+	PublishService types.NamespacedName
 }
 
 // Watcher holds the informers and raises Dirty whenever anything they watch changes.
@@ -39,6 +41,9 @@ type Watcher struct {
 	classes   networkinglisters.IngressClassLister
 	configMap corelisters.ConfigMapLister
 	cmName    types.NamespacedName
+	publish   corelisters.ServiceLister
+	pubName   types.NamespacedName
+	nodes     corelisters.NodeLister
 	synced    []cache.InformerSynced
 	dirty     chan struct{}
 }
@@ -108,6 +113,23 @@ func NewWatcher(client kubernetes.Interface, opts WatchOptions) (*Watcher, error
 		w.configMap = cms.Lister()
 		w.factories = append(w.factories, f)
 	}
+	if opts.PublishService.Name != "" {
+		w.pubName = opts.PublishService
+		f := informers.NewSharedInformerFactoryWithOptions(client, 0,
+			informers.WithNamespace(opts.PublishService.Namespace),
+			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", opts.PublishService.Name).String()
+			}))
+		svcs := f.Core().V1().Services()
+		nodes := cluster.Core().V1().Nodes()
+		for _, inf := range []cache.SharedIndexInformer{svcs.Informer(), nodes.Informer()} {
+			if err := add(inf); err != nil {
+				return nil, err
+			}
+		}
+		w.publish, w.nodes = svcs.Lister(), nodes.Lister()
+		w.factories = append(w.factories, f)
+	}
 	return w, nil
 }
 
@@ -132,6 +154,9 @@ func (w *Watcher) Shutdown() {
 // Dirty receives a value after any change; many changes before a read collapse into one.
 func (w *Watcher) Dirty() <-chan struct{} { return w.dirty }
 
+// Touch raises Dirty, for a change that does not come from an informer (leadership).
+func (w *Watcher) Touch() { w.markDirty() }
+
 func (w *Watcher) markDirty() {
 	select {
 	case w.dirty <- struct{}{}:
@@ -154,6 +179,9 @@ func (w *Watcher) changed(oldObj, newObj any) {
 type Snapshot struct {
 	State     ingress.State
 	ConfigMap *corev1.ConfigMap
+	// PublishService and Nodes are set when Ingress status is published from a Service.
+	PublishService *corev1.Service
+	Nodes          []*corev1.Node
 }
 
 // Snapshot lists everything from the caches.
@@ -181,6 +209,16 @@ func (w *Watcher) Snapshot() (Snapshot, error) {
 		return s, fmt.Errorf("listing ingressclasses: %w", err)
 	}
 	s.State.IngressClasses = classes
+	if w.publish != nil {
+		if svc, err := w.publish.Services(w.pubName.Namespace).Get(w.pubName.Name); err == nil {
+			s.PublishService = svc
+		}
+		nodes, err := w.nodes.List(labels.Everything())
+		if err != nil {
+			return s, fmt.Errorf("listing nodes: %w", err)
+		}
+		s.Nodes = nodes
+	}
 	if w.configMap != nil {
 		cm, err := w.configMap.ConfigMaps(w.cmName.Namespace).Get(w.cmName.Name)
 		if err == nil {
@@ -195,6 +233,9 @@ func (w *Watcher) Snapshot() (Snapshot, error) {
 func trim(obj any) (any, error) {
 	if a, err := meta.Accessor(obj); err == nil {
 		a.SetManagedFields(nil)
+	}
+	if node, ok := obj.(*corev1.Node); ok {
+		node.Status.Images = nil
 	}
 	if sec, ok := obj.(*corev1.Secret); ok {
 		if !slices.Contains([]corev1.SecretType{corev1.SecretTypeTLS, corev1.SecretTypeOpaque}, sec.Type) {

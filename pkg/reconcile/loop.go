@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
 	"github.com/portcullis-ingress/portcullis/pkg/ingress"
@@ -42,6 +43,11 @@ type Proxy interface {
 	Update(ctx context.Context, files haproxy.Files, cmds []string, maps []string) error
 }
 
+// StatusPublisher writes Ingress status for a snapshot and the Ingresses that are ours.
+type StatusPublisher interface {
+	Sync(ctx context.Context, snap k8s.Snapshot, owned []types.NamespacedName) error
+}
+
 // Timing bounds how long reloads are held off while changes keep arriving. Runtime changes are
 // never held off.
 type Timing struct {
@@ -60,6 +66,7 @@ type Loop struct {
 	Source    Source
 	Reporter  Reporter
 	Proxy     Proxy
+	Status    StatusPublisher
 	Translate ingress.Options
 	Env       haproxy.Env
 	Timing    Timing
@@ -163,12 +170,24 @@ const (
 // pass takes a snapshot, translates and plans it, and carries the plan out: runtime changes at
 // once, a reload when reloadNow agrees.
 func (l *Loop) pass(ctx context.Context, reloadNow func(haproxy.Plan) bool) (passResult, error) {
-	start := time.Now()
 	snap, err := l.Source.Snapshot()
 	if err != nil {
 		return done, err
 	}
 	res := ingress.Translate(snap.State, l.Translate)
+	r, err := l.apply(ctx, res, reloadNow)
+	if err != nil || r == held || l.Status == nil {
+		return r, err
+	}
+	if err := l.Status.Sync(ctx, snap, res.Owned); err != nil {
+		return done, fmt.Errorf("publishing Ingress status: %w", err)
+	}
+	return done, nil
+}
+
+// apply reports problems, plans, renders, and carries the plan out.
+func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(haproxy.Plan) bool) (passResult, error) {
+	start := time.Now()
 	for _, p := range l.Reporter.Report(res.Problems) {
 		l.Log.Info("problem", "object", p.Object.String(), "severity", string(p.Severity), "reason", p.Reason, "message", p.Message)
 	}
