@@ -72,6 +72,7 @@ type config struct {
 	logFormat         string
 	controllerPort    uint16
 	status            k8s.StatusOptions
+	defaultCert       types.NamespacedName
 	election          types.NamespacedName
 }
 
@@ -96,6 +97,7 @@ func newFlagSet(raw *rawFlags) *pflag.FlagSet {
 	fs.StringVar(&raw.log, "log", "info", "Log level: error, warning, info, debug or trace.")
 	fs.StringVar(&raw.logFormat, "log-format", "text", "Log format: text or json.")
 	fs.Uint16Var(&raw.controllerPort, "controller-port", 6060, "Port of the controller's /healthz, /readyz and /metrics endpoints.")
+	fs.StringVar(&raw.defaultCert, "default-ssl-certificate", "", "kubernetes.io/tls Secret (namespace/name) served to unknown SNI names and to TLS hosts whose own Secret is unusable. Empty: a self-signed certificate generated at start.")
 	fs.StringVar(&raw.publishService, "publish-service", "", "Service (namespace/name) whose addresses are written to the status of the Ingresses served: a LoadBalancer's ingress addresses, a NodePort's node addresses.")
 	fs.StringSliceVar(&raw.publishAddresses, "publish-status-address", nil, "Fixed addresses (IPs or host names) written to Ingress status instead of --publish-service's.")
 	fs.StringVar(&raw.statusAddressType, "status-address-type", "InternalIP", "Node address published for a NodePort --publish-service: InternalIP or ExternalIP.")
@@ -108,6 +110,7 @@ type rawFlags struct {
 	kubeconfig, ingressClass, controllerName, configMap, bindAddress string
 	program, configDir, runtimeDir, defaultBackend, log, logFormat   string
 	publishService, statusAddressType, electionID, electionNamespace string
+	defaultCert                                                      string
 	emptyIngressClass                                                bool
 	namespaces, publishAddresses                                     []string
 	httpPort, httpsPort, controllerPort                              uint16
@@ -161,6 +164,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		errs = append(errs, err)
 	}
 	c.status.Addresses = raw.publishAddresses
+	if c.defaultCert, err = namespacedName("--default-ssl-certificate", raw.defaultCert); err != nil {
+		errs = append(errs, err)
+	}
 	switch t := corev1.NodeAddressType(raw.statusAddressType); t {
 	case corev1.NodeInternalIP, corev1.NodeExternalIP:
 		c.status.NodeAddressType = t
@@ -260,6 +266,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	master := process.New(process.Options{Program: c.program, ConfigDir: c.configDir, RuntimeDir: c.runtimeDir}, log.WithName("process"))
 	defer master.Stop()
 
+	fallbackPEM, err := selfSignedPEM(time.Now())
+	if err != nil {
+		return err
+	}
+
 	var status reconcile.StatusPublisher
 	if c.status.Enabled() {
 		identity := cmp.Or(os.Getenv("POD_NAME"), hostname()+"_"+strconv.Itoa(os.Getpid()))
@@ -284,6 +295,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			WatchWithoutClass:     c.emptyIngressClass,
 			DefaultBackendService: c.defaultBackend,
 			HTTP:                  model.Bind{Address: c.bindAddress, Port: c.httpPort},
+			TLS: ingress.TLSOptions{
+				HTTPS:              model.Bind{Address: c.bindAddress, Port: c.httpsPort},
+				DefaultCertificate: c.defaultCert,
+				FallbackPEM:        fallbackPEM,
+			},
 		},
 		Env: haproxy.Env{RuntimeDir: c.runtimeDir},
 		Log: log.WithName("reconcile"),

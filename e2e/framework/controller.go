@@ -170,8 +170,19 @@ func (c *Controller) ReloadCount(t testing.TB) int {
 
 // masterCommand sends one command to a haproxy master CLI socket and returns the whole answer.
 // The master closes the connection only once the client has shut down its writing side.
+//
+// While the master re-executes itself for a reload, its socket refuses connections for a moment;
+// connecting is retried for a few seconds.
 func masterCommand(socket, command string) (string, error) {
-	conn, err := net.DialTimeout("unix", socket, 2*time.Second)
+	var conn net.Conn
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		conn, err = net.DialTimeout("unix", socket, 2*time.Second)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err != nil {
 		return "", fmt.Errorf("connecting to the haproxy master CLI: %w", err)
 	}

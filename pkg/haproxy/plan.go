@@ -89,7 +89,15 @@ const (
 	ReasonSlotStep       ReasonKind = "slot_step_changed"
 	ReasonBind           ReasonKind = "bind_changed"
 	ReasonDefaultBackend ReasonKind = "default_backend_changed"
+	ReasonDefaultCert    ReasonKind = "default_certificate_changed"
+	ReasonTLSBind        ReasonKind = "https_bind_changed"
 )
+
+// Command is a runtime API command, with a multi-line payload for those that take one.
+type Command struct {
+	Line    string
+	Payload string
+}
 
 // Plan is the decision for moving haproxy from an applied state to a desired one: either a reload
 // (Reasons not empty) or runtime commands. Next is the state once the plan has been carried out.
@@ -100,7 +108,9 @@ type Plan struct {
 	Commands []string
 	// MapFiles lists the map files whose content changed; they are replaced at runtime.
 	MapFiles []string
-	Next     Applied
+	// CertCommands add, re-list and remove certificates, in order.
+	CertCommands []Command
+	Next         Applied
 }
 
 // Reload reports whether the plan needs a reload.
@@ -139,7 +149,50 @@ func NewPlan(applied *Applied, desired model.Config) Plan {
 	if !bytes.Equal(oldPrefix, newPrefix) {
 		maps = append(maps, PrefixMapFile)
 	}
-	return Plan{Commands: cmds, MapFiles: maps, Next: Applied{Config: desired, Layout: layout}}
+	if desired.HTTPS.Port != 0 && !slices.Equal(applied.Config.TLS.RedirectHosts, desired.TLS.RedirectHosts) {
+		maps = append(maps, RedirectMap)
+	}
+	return Plan{
+		Commands: cmds, MapFiles: maps, CertCommands: certCommands(applied.Config.TLS.Certificates, desired.TLS.Certificates),
+		Next: Applied{Config: desired, Layout: layout},
+	}
+}
+
+// certCommands moves the running certificates from old to cur: new certificates are loaded and
+// listed first, then changed SNI lists are re-listed, then certificates no longer used are
+// removed, so that a rotated host always has a certificate.
+func certCommands(old, cur []model.Certificate) []Command {
+	before := map[string]model.Certificate{}
+	for _, c := range old {
+		before[c.Name] = c
+	}
+	after := map[string]bool{}
+	var adds, relists, removes []Command
+	for _, c := range cur {
+		after[c.Name] = true
+		path := certPath(c)
+		o, had := before[c.Name]
+		switch {
+		case !had:
+			adds = append(adds,
+				Command{Line: "new ssl cert " + path},
+				Command{Line: "set ssl cert " + path, Payload: string(c.PEM)},
+				Command{Line: "commit ssl cert " + path},
+				Command{Line: "add ssl crt-list " + CrtList, Payload: crtListLine(c) + "\n"})
+		case !slices.Equal(o.SNI, c.SNI):
+			relists = append(relists,
+				Command{Line: "del ssl crt-list " + CrtList + " " + path},
+				Command{Line: "add ssl crt-list " + CrtList, Payload: crtListLine(c) + "\n"})
+		}
+	}
+	for _, c := range old {
+		if !after[c.Name] {
+			removes = append(removes,
+				Command{Line: "del ssl crt-list " + CrtList + " " + certPath(c)},
+				Command{Line: "del ssl cert " + certPath(c)})
+		}
+	}
+	return slices.Concat(adds, relists, removes)
 }
 
 // topologyChanges lists what differs between two configurations in a way only a reload can apply.
@@ -150,6 +203,15 @@ func topologyChanges(old, cur model.Config) []Reason {
 	}
 	if old.DefaultBackend != cur.DefaultBackend {
 		reasons = append(reasons, Reason{ReasonDefaultBackend, fmt.Sprintf("from %q to %q", old.DefaultBackend, cur.DefaultBackend)})
+	}
+	if old.HTTPS != cur.HTTPS {
+		reasons = append(reasons, Reason{ReasonTLSBind, fmt.Sprintf("HTTPS from %s:%d to %s:%d", old.HTTPS.Address, old.HTTPS.Port, cur.HTTPS.Address, cur.HTTPS.Port)})
+	}
+	if old.TLS.Default.Name != cur.TLS.Default.Name {
+		reasons = append(reasons, Reason{ReasonDefaultCert, ""})
+	}
+	if old.TLS.RedirectCode != cur.TLS.RedirectCode || old.TLS.RedirectPort != cur.TLS.RedirectPort {
+		reasons = append(reasons, Reason{ReasonTLSBind, "HTTPS redirect code or port changed"})
 	}
 	if old.SlotStep != cur.SlotStep {
 		reasons = append(reasons, Reason{ReasonSlotStep, fmt.Sprintf("default from %d to %d", old.SlotStep, cur.SlotStep)})

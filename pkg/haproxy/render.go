@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -29,6 +30,9 @@ const (
 	ConfigFile     = "haproxy.cfg"
 	ExactMapFile   = "maps/path-exact.map"
 	PrefixMapFile  = "maps/path-prefix.map"
+	RedirectMap    = "maps/tls-redirect.map"
+	CertDir        = "certs"
+	CrtList        = "certs/crt-list.txt"
 	DefaultBackend = "portcullis_default"
 	httpFrontend   = "http"
 )
@@ -91,11 +95,46 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 		return nil, fmt.Errorf("rendering: %w", r.err)
 	}
 	exact, prefix := mapFiles(cfg.Routes)
-	return Files{
+	files := Files{
 		ConfigFile:    []byte(p.String()),
 		ExactMapFile:  exact,
 		PrefixMapFile: prefix,
-	}, nil
+	}
+	if cfg.HTTPS.Port != 0 {
+		files[RedirectMap] = redirectMap(cfg.TLS.RedirectHosts)
+		files[CrtList] = crtList(cfg.TLS.Certificates)
+		files[certPath(cfg.TLS.Default)] = cfg.TLS.Default.PEM
+		for _, c := range cfg.TLS.Certificates {
+			files[certPath(c)] = c.PEM
+		}
+	}
+	return files, nil
+}
+
+func certPath(c model.Certificate) string { return CertDir + "/" + c.Name }
+
+// alpn is offered on the HTTPS bind and for every certificate of the crt-list.
+const alpn = "h2,http/1.1"
+
+// crtList renders the certificate list: one line per certificate with its SNI filters.
+func crtList(certs []model.Certificate) []byte {
+	var b bytes.Buffer
+	for _, c := range certs {
+		fmt.Fprintf(&b, "%s\n", crtListLine(c))
+	}
+	return b.Bytes()
+}
+
+func crtListLine(c model.Certificate) string {
+	return fmt.Sprintf("%s [alpn %s] %s", certPath(c), alpn, strings.Join(c.SNI, " "))
+}
+
+func redirectMap(hosts []string) []byte {
+	var b bytes.Buffer
+	for _, h := range hosts {
+		fmt.Fprintf(&b, "%s 1\n", h)
+	}
+	return b.Bytes()
 }
 
 // base is the fixed part of every configuration. It holds no value from outside the program.
@@ -188,7 +227,11 @@ func (r *renderer) frontend(cfg model.Config) {
 	})
 	setVar("hostpath", "var(txn.host),concat(,txn.path,)", "")
 	setVar("wildrest", "var(txn.host),field(2,.,0)", "")
-	setVar("wildpath", "str(*.),concat(,txn.wildrest,),concat(,txn.path,)", "")
+	setVar("wildhost", "str(*.),concat(,txn.wildrest,)", "")
+	setVar("wildpath", "var(txn.wildhost),concat(,txn.path,)", "")
+	if cfg.HTTPS.Port != 0 {
+		r.httpsBind(cfg)
+	}
 	const unfound = "{ var(txn.backend) -m found }"
 	for i, key := range []string{"txn.hostpath", "txn.wildpath", "txn.path"} {
 		cond := unfound
@@ -206,6 +249,37 @@ func (r *renderer) frontend(cfg model.Config) {
 		def = cfg.DefaultBackend
 	}
 	r.set(parser.Frontends, fe, "default_backend", &types.StringC{Value: def})
+}
+
+// httpsBind adds the TLS listener and the redirect of TLS hosts from HTTP to HTTPS.
+func (r *renderer) httpsBind(cfg model.Config) {
+	const fe = httpFrontend
+	r.insert(parser.Frontends, fe, "bind", types.Bind{
+		Path: netip.AddrPortFrom(cfg.HTTPS.Address, cfg.HTTPS.Port).String(),
+		Params: []params.BindOption{
+			&params.BindOptionValue{Name: "name", Value: "https"},
+			&params.BindOptionWord{Name: "ssl"},
+			&params.BindOptionValue{Name: "crt", Value: certPath(cfg.TLS.Default)},
+			&params.BindOptionValue{Name: "crt-list", Value: CrtList},
+			&params.BindOptionValue{Name: "alpn", Value: alpn},
+		},
+	})
+	port := ""
+	if p := cfg.TLS.RedirectPort; p != 0 && p != 443 {
+		port = ":" + strconv.Itoa(int(p))
+	}
+	code := cfg.TLS.RedirectCode
+	if code == 0 {
+		code = 302
+	}
+	r.insert(parser.Frontends, fe, "http-request", &httpactions.Redirect{
+		Type:  "location",
+		Value: "https://%[var(txn.host)]" + port + "%[capture.req.uri]",
+		Code:  strconv.Itoa(code),
+		Cond:  "if",
+		CondTest: fmt.Sprintf("!{ ssl_fc } { var(txn.host),map_str(%[1]s) -m found } || !{ ssl_fc } { var(txn.wildhost),map_str(%[1]s) -m found }",
+			RedirectMap),
+	})
 }
 
 func (r *renderer) defaultBackend() {
@@ -287,6 +361,31 @@ func check(cfg model.Config, layout Layout, env Env) error {
 	}
 	if !cfg.HTTP.Address.IsValid() || cfg.HTTP.Address.Zone() != "" || cfg.HTTP.Port == 0 {
 		errs = append(errs, fmt.Errorf("invalid HTTP bind %s:%d", cfg.HTTP.Address, cfg.HTTP.Port))
+	}
+	if cfg.HTTPS.Port != 0 {
+		if !cfg.HTTPS.Address.IsValid() || cfg.HTTPS.Address.Zone() != "" || cfg.HTTPS.Port == cfg.HTTP.Port {
+			errs = append(errs, fmt.Errorf("invalid HTTPS bind %s:%d", cfg.HTTPS.Address, cfg.HTTPS.Port))
+		}
+		for _, c := range append([]model.Certificate{cfg.TLS.Default}, cfg.TLS.Certificates...) {
+			if !model.ValidCertName(c.Name) || c.Name != model.CertName(c.PEM) {
+				errs = append(errs, fmt.Errorf("certificate name %q is not the hash of its content", c.Name))
+			}
+			for _, h := range c.SNI {
+				if h == "" || !model.ValidMapHost(h) {
+					errs = append(errs, fmt.Errorf("certificate %s: SNI %q is not a host name", c.Name, h))
+				}
+			}
+		}
+		for _, h := range cfg.TLS.RedirectHosts {
+			if h == "" || !model.ValidMapHost(h) {
+				errs = append(errs, fmt.Errorf("redirect host %q is not a host name", h))
+			}
+		}
+		switch cfg.TLS.RedirectCode {
+		case 0, 301, 302, 303, 307, 308:
+		default:
+			errs = append(errs, fmt.Errorf("redirect code %d is not a redirect", cfg.TLS.RedirectCode))
+		}
 	}
 	names := map[string]bool{DefaultBackend: true}
 	for _, b := range cfg.Backends {

@@ -31,6 +31,7 @@ type State struct {
 	IngressClasses []*networkingv1.IngressClass
 	Services       []*corev1.Service
 	EndpointSlices []*discoveryv1.EndpointSlice
+	Secrets        []*corev1.Secret
 }
 
 // Options are the operator's choices that shape translation.
@@ -46,6 +47,8 @@ type Options struct {
 	DefaultBackendService types.NamespacedName
 	// HTTP is where the proxy listens for plain HTTP.
 	HTTP model.Bind
+	// TLS shapes HTTPS.
+	TLS TLSOptions
 }
 
 // Severity of a Problem.
@@ -124,6 +127,17 @@ func Translate(state State, opts Options) Result {
 		}
 		t.rules(ing)
 	}
+	secrets := make(map[types.NamespacedName]*corev1.Secret, len(state.Secrets))
+	for _, s := range state.Secrets {
+		secrets[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
+	}
+	var ownedIngs []*networkingv1.Ingress
+	for _, ing := range ings {
+		if slices.Contains(t.res.Owned, types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name}) {
+			ownedIngs = append(ownedIngs, ing)
+		}
+	}
+	t.tlsConfig(ownedIngs, secrets, ruleHosts)
 	if t.res.Config.DefaultBackend == "" && opts.DefaultBackendService.Name != "" {
 		t.res.Config.DefaultBackend = t.defaultService(opts.DefaultBackendService)
 	}
@@ -266,6 +280,17 @@ func (t *translator) route(ing *networkingv1.Ingress, host string, p networkingv
 		}
 	}
 	return model.Route{Host: host, Path: path, Match: match}, true
+}
+
+// ruleHosts lists the hosts of an Ingress's rules.
+func ruleHosts(ing *networkingv1.Ingress) []string {
+	var out []string
+	for _, r := range ing.Spec.Rules {
+		if r.Host != "" && !slices.Contains(out, r.Host) {
+			out = append(out, r.Host)
+		}
+	}
+	return out
 }
 
 // normalizeHost lower-cases a rule's host and checks it; "" means every host.

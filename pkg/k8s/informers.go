@@ -203,6 +203,15 @@ func (w *Watcher) Snapshot() (Snapshot, error) {
 		s.State.Ingresses = append(s.State.Ingresses, ings...)
 		s.State.Services = append(s.State.Services, svcs...)
 		s.State.EndpointSlices = append(s.State.EndpointSlices, eps...)
+		secs, err := l.secrets.List(labels.Everything())
+		if err != nil {
+			return s, fmt.Errorf("listing secrets: %w", err)
+		}
+		for _, sec := range secs {
+			if sec.Type == corev1.SecretTypeTLS {
+				s.State.Secrets = append(s.State.Secrets, sec)
+			}
+		}
 	}
 	classes, err := w.classes.List(labels.Everything())
 	if err != nil {

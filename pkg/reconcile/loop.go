@@ -39,8 +39,8 @@ type Proxy interface {
 	Exited() <-chan struct{}
 	// Reload validates and installs files, then starts or reloads haproxy.
 	Reload(ctx context.Context, files haproxy.Files) (started bool, err error)
-	// Update writes files and applies runtime commands and map files without a reload.
-	Update(ctx context.Context, files haproxy.Files, cmds []string, maps []string) error
+	// Update writes files and applies a runtime plan without a reload.
+	Update(ctx context.Context, files haproxy.Files, plan haproxy.Plan) error
 }
 
 // StatusPublisher writes Ingress status for a snapshot and the Ingresses that are ours.
@@ -174,7 +174,9 @@ func (l *Loop) pass(ctx context.Context, reloadNow func(haproxy.Plan) bool) (pas
 	if err != nil {
 		return done, err
 	}
-	res := ingress.Translate(snap.State, l.Translate)
+	opts := l.Translate
+	opts.TLS.Now = time.Now()
+	res := ingress.Translate(snap.State, opts)
 	r, err := l.apply(ctx, res, reloadNow)
 	if err != nil || r == held || l.Status == nil {
 		return r, err
@@ -197,7 +199,7 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 		l.applied = nil
 	}
 	plan := haproxy.NewPlan(l.applied, res.Config)
-	if !plan.Reload() && len(plan.Commands) == 0 && len(plan.MapFiles) == 0 {
+	if !plan.Reload() && len(plan.Commands) == 0 && len(plan.MapFiles) == 0 && len(plan.CertCommands) == 0 {
 		l.applied = &plan.Next
 		l.ready.Store(true)
 		return done, nil
@@ -207,16 +209,16 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 		return done, err
 	}
 	if !plan.Reload() {
-		if err := l.Proxy.Update(ctx, files, plan.Commands, plan.MapFiles); err != nil {
+		if err := l.Proxy.Update(ctx, files, plan); err != nil {
 			// The runtime state is now unknown: the next pass reloads from the files.
 			l.applied = nil
 			l.Metrics.RuntimeFailures.Inc()
 			return done, fmt.Errorf("applying runtime changes (a reload follows): %w", err)
 		}
 		l.applied = &plan.Next
-		l.Metrics.RuntimeUpdates.Add(float64(len(plan.Commands) + len(plan.MapFiles)))
+		l.Metrics.RuntimeUpdates.Add(float64(len(plan.Commands) + len(plan.MapFiles) + len(plan.CertCommands)))
 		l.Metrics.observeApply("runtime", start)
-		l.Log.V(1).Info("runtime update applied", "commands", len(plan.Commands), "maps", strings.Join(plan.MapFiles, ","),
+		l.Log.V(1).Info("runtime update applied", "commands", len(plan.Commands), "maps", strings.Join(plan.MapFiles, ","), "cert_commands", len(plan.CertCommands),
 			"duration", time.Since(start).String())
 		l.ready.Store(true)
 		return done, nil

@@ -16,6 +16,10 @@ import (
 type Config struct {
 	// HTTP is the plain-HTTP entry point.
 	HTTP Bind
+	// HTTPS is the TLS entry point; it needs TLS.Default.
+	HTTPS Bind
+	// TLS holds the certificates and the hosts redirected from HTTP to HTTPS.
+	TLS TLS
 	// Routes are host and path rules, each naming a backend from Backends.
 	Routes []Route
 	// DefaultBackend names the backend for requests no route matches. Empty means the built-in
@@ -31,6 +35,30 @@ type Config struct {
 type Bind struct {
 	Address netip.Addr
 	Port    uint16
+}
+
+// TLS is the certificate configuration of the HTTPS entry point.
+type TLS struct {
+	// Default is served to clients whose SNI matches no certificate.
+	Default Certificate
+	// Certificates are sorted by Name; each is served for its SNI names.
+	Certificates []Certificate
+	// RedirectHosts are hosts (exact, or "*." wildcards) whose plain-HTTP requests are
+	// redirected to HTTPS. Sorted.
+	RedirectHosts []string
+	// RedirectCode is the HTTP status of that redirect (301, 302, 303, 307 or 308).
+	RedirectCode int
+	// RedirectPort is the port in the redirect's Location; 443 is left out.
+	RedirectPort uint16
+}
+
+// Certificate is a certificate chain with its private key, in PEM.
+type Certificate struct {
+	// Name is the file name: the hex SHA-256 of PEM plus ".pem", never a user string.
+	Name string
+	PEM  []byte
+	// SNI lists the host names (exact or "*." wildcards) it is served for. Sorted.
+	SNI []string
 }
 
 // PathMatch says how a route's path is compared with the request path.
@@ -96,6 +124,11 @@ func (c *Config) Normalize() {
 		slices.SortFunc(c.Backends[i].Servers, CompareServers)
 	}
 	slices.SortFunc(c.Routes, CompareRoutes)
+	slices.SortFunc(c.TLS.Certificates, func(a, b Certificate) int { return cmp.Compare(a.Name, b.Name) })
+	for i := range c.TLS.Certificates {
+		slices.Sort(c.TLS.Certificates[i].SNI)
+	}
+	slices.Sort(c.TLS.RedirectHosts)
 }
 
 // CompareServers orders servers by address, then port.

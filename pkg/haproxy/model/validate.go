@@ -54,3 +54,17 @@ func ValidMapPath(s string) bool {
 	}
 	return true
 }
+
+// ValidCertName reports whether s is a certificate file name as made by CertName.
+func ValidCertName(s string) bool {
+	hex, ok := strings.CutSuffix(s, ".pem")
+	if !ok || len(hex) != 64 {
+		return false
+	}
+	for _, c := range []byte(hex) {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}

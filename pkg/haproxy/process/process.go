@@ -100,14 +100,14 @@ func (m *Master) Reload(ctx context.Context, files haproxy.Files) (started bool,
 		return false, err
 	}
 	m.applied = files
-	return false, nil
+	return false, m.removeStale(files)
 }
 
 // Update applies a change that needs no reload: it writes files, so that a later reload or
 // restart keeps the change, then runs cmds and replaces the named map files through the runtime
 // API. files differ from the running configuration only in server addresses and map entries,
 // which the renderer has checked, so they are not validated again.
-func (m *Master) Update(ctx context.Context, files haproxy.Files, cmds []string, maps []string) error {
+func (m *Master) Update(ctx context.Context, files haproxy.Files, plan haproxy.Plan) error {
 	if !m.running() {
 		return fmt.Errorf("haproxy is not running")
 	}
@@ -115,12 +115,37 @@ func (m *Master) Update(ctx context.Context, files haproxy.Files, cmds []string,
 		return err
 	}
 	m.applied = files
-	if err := m.runtime.Execute(ctx, cmds); err != nil {
+	if err := m.runtime.Execute(ctx, plan.Commands); err != nil {
 		return fmt.Errorf("runtime update: %w", err)
 	}
-	for _, name := range maps {
+	for _, c := range plan.CertCommands {
+		if err := m.runtime.ExecutePayload(ctx, c.Line, c.Payload); err != nil {
+			return fmt.Errorf("certificate update: %w", err)
+		}
+	}
+	for _, name := range plan.MapFiles {
 		if err := m.replaceMap(ctx, name, files[name]); err != nil {
 			return fmt.Errorf("replacing map %s: %w", name, err)
+		}
+	}
+	return m.removeStale(files)
+}
+
+// removeStale deletes certificate files that the configuration no longer names.
+func (m *Master) removeStale(files haproxy.Files) error {
+	dir := filepath.Join(m.opts.ConfigDir, haproxy.CertDir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("listing certificates: %w", err)
+	}
+	for _, e := range entries {
+		if _, used := files[haproxy.CertDir+"/"+e.Name()]; !used {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("removing stale certificate: %w", err)
+			}
 		}
 	}
 	return nil

@@ -39,6 +39,32 @@ func (c Client) Execute(ctx context.Context, cmds []string) error {
 	return errors.Join(errs...)
 }
 
+// ExecutePayload runs one command with a multi-line payload ("cmd <<" then the payload, ended by
+// an empty line), as `set ssl cert` and `add ssl crt-list` take. An empty payload runs the command
+// alone.
+func (c Client) ExecutePayload(ctx context.Context, cmd, payload string) error {
+	if strings.ContainsAny(cmd, ";\n\r") {
+		return fmt.Errorf("refusing runtime command with a separator: %q", cmd)
+	}
+	if payload == "" {
+		return c.batch(ctx, []string{cmd})
+	}
+	if strings.Contains(payload, "\n\n") || strings.ContainsRune(payload, '\r') {
+		return fmt.Errorf("%s: the payload must not hold an empty line", cmd)
+	}
+	payload = strings.TrimSuffix(payload, "\n")
+	out, err := c.exchange(ctx, "set severity-output number;"+cmd+" <<\n"+payload+"\n")
+	if err != nil {
+		return err
+	}
+	for _, a := range splitAnswers(out) {
+		if msg, bad := failure(a); bad {
+			return fmt.Errorf("%s: %s", cmd, msg)
+		}
+	}
+	return nil
+}
+
 // Query runs one command and returns its output.
 func (c Client) Query(ctx context.Context, cmd string) (string, error) {
 	out, err := c.exchange(ctx, cmd)
