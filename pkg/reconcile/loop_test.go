@@ -1,0 +1,236 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/ingress"
+	"github.com/portcullis-ingress/portcullis/pkg/k8s"
+)
+
+// fakeSource serves a state that the test changes, raising Dirty on each change.
+type fakeSource struct {
+	mu    sync.Mutex
+	state ingress.State
+	dirty chan struct{}
+}
+
+func (s *fakeSource) Dirty() <-chan struct{} { return s.dirty }
+
+func (s *fakeSource) Snapshot() (k8s.Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return k8s.Snapshot{State: s.state}, nil
+}
+
+func (s *fakeSource) change(f func(*ingress.State)) {
+	s.mu.Lock()
+	f(&s.state)
+	s.mu.Unlock()
+	select {
+	case s.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// fakeProxy records what the loop asks of haproxy.
+type fakeProxy struct {
+	mu      sync.Mutex
+	running bool
+	reloads int
+	updates []haproxy.Plan
+	exited  chan struct{}
+}
+
+func (p *fakeProxy) Running() bool           { p.mu.Lock(); defer p.mu.Unlock(); return p.running }
+func (p *fakeProxy) Exited() <-chan struct{} { return p.exited }
+
+func (p *fakeProxy) Reload(context.Context, haproxy.Files) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	started := !p.running
+	p.running = true
+	p.reloads++
+	return started, nil
+}
+
+func (p *fakeProxy) Update(_ context.Context, _ haproxy.Files, plan haproxy.Plan) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.updates = append(p.updates, plan)
+	return nil
+}
+
+func (p *fakeProxy) counts() (int, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.reloads, len(p.updates)
+}
+
+type noReporter struct{}
+
+func (noReporter) Report([]ingress.Problem) []ingress.Problem { return nil }
+
+const class = "portcullis"
+
+func service(name string) (*corev1.Service, *discoveryv1.EndpointSlice) {
+	port, portName, ready := int32(8080), "http", true
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name},
+		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80}}},
+	}
+	es := &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Namespace: "ns", Name: name, Labels: map[string]string{discoveryv1.LabelServiceName: name}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: &portName, Port: &port}},
+		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"198.18.0.1"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}},
+	}
+	return svc, es
+}
+
+func ingressFor(name, host, svc string) *networkingv1.Ingress {
+	c, prefix := class, networkingv1.PathTypePrefix
+	return &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name},
+		Spec: networkingv1.IngressSpec{IngressClassName: &c, Rules: []networkingv1.IngressRule{{
+			Host: host,
+			IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{{
+				Path: "/", PathType: &prefix,
+				Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: svc, Port: networkingv1.ServiceBackendPort{Name: "http"}}},
+			}}}},
+		}}},
+	}
+}
+
+func newLoop(src *fakeSource, proxy *fakeProxy) *Loop {
+	return &Loop{
+		Source:   src,
+		Reporter: noReporter{},
+		Proxy:    proxy,
+		Translate: ingress.Options{
+			ControllerName: "example.com/portcullis",
+			HTTP:           model.Bind{Address: netip.MustParseAddr("127.0.0.1"), Port: 8080},
+		},
+		Env:     haproxy.Env{RuntimeDir: "/run/portcullis"},
+		Metrics: NewMetrics(prometheus.NewRegistry()),
+		Log:     logr.Discard(),
+	}
+}
+
+func startState() ingress.State {
+	return ingress.State{IngressClasses: []*networkingv1.IngressClass{{
+		ObjectMeta: metav1.ObjectMeta{Name: class},
+		Spec:       networkingv1.IngressClassSpec{Controller: "example.com/portcullis"},
+	}}}
+}
+
+// A burst of 200 new Ingresses, each with its own Service, arriving every 5 ms, needs a handful of
+// reloads: the holdoff waits for 100 ms of quiet but never more than a second.
+func TestBurstOfTopologyChangesCoalescesReloads(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		src := &fakeSource{state: startState(), dirty: make(chan struct{}, 1)}
+		proxy := &fakeProxy{exited: make(chan struct{})}
+		loop := newLoop(src, proxy)
+		go func() { _ = loop.Run(ctx) }()
+		synctest.Wait()
+		if r, _ := proxy.counts(); r != 1 {
+			t.Fatalf("start: %d reloads, want 1", r)
+		}
+		for i := range 200 {
+			time.Sleep(5 * time.Millisecond)
+			src.change(func(s *ingress.State) {
+				name := fmt.Sprintf("svc-%d", i)
+				svc, es := service(name)
+				s.Services = append(s.Services, svc)
+				s.EndpointSlices = append(s.EndpointSlices, es)
+				s.Ingresses = append(s.Ingresses, ingressFor(name, name+".example", name))
+			})
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		reloads, _ := proxy.counts()
+		// 200 changes over 1 s: at most one reload per MaxHoldoff during the burst, one after.
+		if reloads-1 < 1 || reloads-1 > 3 {
+			t.Errorf("%d reloads for a burst of 200 topology changes, want 1 to 3", reloads-1)
+		}
+		t.Logf("200 topology changes in 1 s gave %d reloads", reloads-1)
+		if !loop.Ready() {
+			t.Error("loop not ready after applying")
+		}
+	})
+}
+
+// An endpoint change is applied through the runtime at once, with no reload and no holdoff.
+func TestEndpointChangeIsAppliedAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		src := &fakeSource{state: startState(), dirty: make(chan struct{}, 1)}
+		svc, es := service("web")
+		src.state.Services, src.state.EndpointSlices = []*corev1.Service{svc}, []*discoveryv1.EndpointSlice{es}
+		src.state.Ingresses = []*networkingv1.Ingress{ingressFor("web", "web.example", "web")}
+		proxy := &fakeProxy{exited: make(chan struct{})}
+		go func() { _ = newLoop(src, proxy).Run(ctx) }()
+		synctest.Wait()
+
+		start := time.Now()
+		src.change(func(s *ingress.State) {
+			_, es := service("web")
+			ready := true
+			es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{Addresses: []string{"198.18.0.2"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}})
+			s.EndpointSlices = []*discoveryv1.EndpointSlice{es}
+		})
+		synctest.Wait()
+		reloads, updates := proxy.counts()
+		if reloads != 1 || updates != 1 {
+			t.Fatalf("reloads %d (want 1, the start), runtime updates %d (want 1)", reloads, updates)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("runtime update waited %s", d)
+		}
+		want := []string{
+			"set server ns_web_http/s2 addr 198.18.0.2 port 8080",
+			"set weight ns_web_http/s2 1",
+			"set server ns_web_http/s2 state ready",
+		}
+		if got := proxy.updates[0].Commands; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("commands %q, want %q", got, want)
+		}
+	})
+}
+
+// When haproxy exits on its own, the next pass starts it again.
+func TestRestartsHAProxyAfterExit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		src := &fakeSource{state: startState(), dirty: make(chan struct{}, 1)}
+		proxy := &fakeProxy{exited: make(chan struct{}, 1)}
+		go func() { _ = newLoop(src, proxy).Run(ctx) }()
+		synctest.Wait()
+		proxy.mu.Lock()
+		proxy.running = false
+		proxy.mu.Unlock()
+		proxy.exited <- struct{}{}
+		synctest.Wait()
+		if r, _ := proxy.counts(); r != 2 {
+			t.Errorf("%d starts, want 2", r)
+		}
+	})
+}
