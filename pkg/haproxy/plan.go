@@ -3,6 +3,7 @@ package haproxy
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 
@@ -91,6 +92,8 @@ const (
 	ReasonDefaultBackend ReasonKind = "default_backend_changed"
 	ReasonDefaultCert    ReasonKind = "default_certificate_changed"
 	ReasonTLSBind        ReasonKind = "https_bind_changed"
+	ReasonPolicy         ReasonKind = "backend_settings_changed"
+	ReasonGlobal         ReasonKind = "global_settings_changed"
 )
 
 // Command is a runtime API command, with a multi-line payload for those that take one.
@@ -204,6 +207,9 @@ func topologyChanges(old, cur model.Config) []Reason {
 	if old.DefaultBackend != cur.DefaultBackend {
 		reasons = append(reasons, Reason{ReasonDefaultBackend, fmt.Sprintf("from %q to %q", old.DefaultBackend, cur.DefaultBackend)})
 	}
+	if old.Global != cur.Global {
+		reasons = append(reasons, Reason{ReasonGlobal, ""})
+	}
 	if old.HTTPS != cur.HTTPS {
 		reasons = append(reasons, Reason{ReasonTLSBind, fmt.Sprintf("HTTPS from %s:%d to %s:%d", old.HTTPS.Address, old.HTTPS.Port, cur.HTTPS.Address, cur.HTTPS.Port)})
 	}
@@ -229,6 +235,8 @@ func topologyChanges(old, cur model.Config) []Reason {
 			reasons = append(reasons, Reason{ReasonBackendAdded, b.Name})
 		case ob.SlotStep != b.SlotStep:
 			reasons = append(reasons, Reason{ReasonSlotStep, fmt.Sprintf("backend %s from %d to %d", b.Name, ob.SlotStep, b.SlotStep)})
+		case !reflect.DeepEqual(ob.Policy, b.Policy):
+			reasons = append(reasons, Reason{ReasonPolicy, b.Name})
 		}
 	}
 	var removed []string

@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"net/netip"
 	"slices"
+	"time"
 )
 
 // Config is the complete desired state of one HAProxy instance.
@@ -29,6 +30,26 @@ type Config struct {
 	Backends []Backend
 	// SlotStep is the default server-slot step of backends (0: the renderer's default).
 	SlotStep int
+	// Global holds process-wide settings.
+	Global Global
+}
+
+// Global is the process-wide tuning from the ConfigMap. Zero values keep HAProxy's or the
+// renderer's defaults.
+type Global struct {
+	MaxConn  int
+	NbThread int
+	// Default timeouts.
+	TimeoutClient, TimeoutConnect, TimeoutServer, TimeoutHTTPRequest, TimeoutHTTPKeepAlive, TimeoutQueue, TimeoutTunnel time.Duration
+	HardStopAfter                                                                                                       time.Duration
+	// LogTarget is "stdout" or host:port of a syslog server; empty: no traffic log.
+	LogTarget string
+	// LogFormat is "default", "json" or "clf".
+	LogFormat string
+	// SSLMinVer is "TLSv1.2" or "TLSv1.3"; empty: HAProxy's default.
+	SSLMinVer string
+	// SSLCiphers and SSLCipherSuites are OpenSSL lists; empty: HAProxy's defaults.
+	SSLCiphers, SSLCipherSuites string
 }
 
 // Bind is an address and port HAProxy listens on.
@@ -96,6 +117,8 @@ type Backend struct {
 	Servers []Server
 	// SlotStep overrides the configuration's server-slot step for this backend (0: inherit).
 	SlotStep int
+	// Policy holds the operator's settings for the backend.
+	Policy Policy
 }
 
 // Server is one endpoint of a backend.
