@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -63,12 +62,13 @@ func TestTLSBySNIWithDefaultAndRedirect(t *testing.T) {
 	expectCert(t, c, "b.tls.example", "b.tls.example", "b")
 	expectCert(t, c, "unknown.example", defaultCertCN, "")
 
-	// HTTP: TLS hosts are redirected to HTTPS on the HTTPS port, the plain host is served.
+	// HTTP: TLS hosts are redirected to HTTPS (port 443 by default: the port clients reach through
+	// the load balancer, not the bind port), the plain host is served.
 	r, err := framework.TryGet(c, "a.tls.example", "/path?q=1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantLoc := "https://a.tls.example:" + strconv.Itoa(c.HTTPSPort) + "/path?q=1"
+	wantLoc := "https://a.tls.example/path?q=1"
 	if r.Status != http.StatusFound || r.Header.Get("Location") != wantLoc {
 		t.Errorf("HTTP to a TLS host: status %d Location %q, want 302 %q", r.Status, r.Header.Get("Location"), wantLoc)
 	}

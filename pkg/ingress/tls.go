@@ -120,7 +120,7 @@ func (t *translator) tlsConfig(ings []*networkingv1.Ingress, secrets map[types.N
 					continue
 				}
 				valid = append(valid, nh)
-				if !o.NoRedirect {
+				if !o.NoRedirect && t.settings.sslRedirect(ing) {
 					redirect[nh] = true
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/portcullis-ingress/portcullis/pkg/annotations"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 )
 
@@ -32,6 +34,8 @@ type State struct {
 	Services       []*corev1.Service
 	EndpointSlices []*discoveryv1.EndpointSlice
 	Secrets        []*corev1.Secret
+	// ConfigMap is the controller's global ConfigMap, or nil.
+	ConfigMap *corev1.ConfigMap
 }
 
 // Options are the operator's choices that shape translation.
@@ -94,6 +98,7 @@ func Translate(state State, opts Options) Result {
 		slices:   map[types.NamespacedName][]*discoveryv1.EndpointSlice{},
 		backends: map[string]model.Backend{},
 		claimed:  map[routeKey]claim{},
+		policies: map[string]model.Policy{},
 	}
 	for _, s := range state.Services {
 		t.services[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
@@ -107,6 +112,17 @@ func Translate(state State, opts Options) Result {
 		t.slices[key] = append(t.slices[key], es)
 	}
 	classes := ourClasses(state.IngressClasses, opts.ControllerName)
+	secrets := make(map[types.NamespacedName]*corev1.Secret, len(state.Secrets))
+	for _, s := range state.Secrets {
+		secrets[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
+	}
+	t.settings = newSettings(&t, state.ConfigMap, secrets)
+	global, g := t.settings.global()
+	t.res.Config.Global = global
+	t.res.Config.SlotStep = g.ServerSlots.Value
+	cmRoute := annotations.ResolveRoute(annotations.Layer{}, t.settings.cm)
+	t.opts.TLS.RedirectCode = cmRoute.SSLRedirectCode.Value
+	t.opts.TLS.RedirectPort = uint16(cmRoute.SSLRedirectPort.Value)
 
 	ings := slices.Clone(state.Ingresses)
 	slices.SortFunc(ings, olderFirst)
@@ -126,10 +142,6 @@ func Translate(state State, opts Options) Result {
 			}
 		}
 		t.rules(ing)
-	}
-	secrets := make(map[types.NamespacedName]*corev1.Secret, len(state.Secrets))
-	for _, s := range state.Secrets {
-		secrets[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
 	}
 	var ownedIngs []*networkingv1.Ingress
 	for _, ing := range ings {
@@ -162,6 +174,8 @@ type translator struct {
 	slices   map[types.NamespacedName][]*discoveryv1.EndpointSlice
 	backends map[string]model.Backend
 	claimed  map[routeKey]claim
+	settings *settings
+	policies map[string]model.Policy // the first policy of each Service port's backend
 	res      Result
 }
 
@@ -317,28 +331,34 @@ func (t *translator) ingressBackend(ing *networkingv1.Ingress, b networkingv1.In
 		t.problem(ing, Error, "InvalidBackend", fmt.Sprintf("%s: service %q port %q is not a valid name; path ignored", where, b.Service.Name, port))
 		return "", false
 	}
+	key := types.NamespacedName{Namespace: ing.Namespace, Name: b.Service.Name}
+	svc, ok := t.services[key]
+	policy, step := t.settings.policy(ing, svc)
+	if first, seen := t.policies[name]; !seen {
+		t.policies[name] = policy
+	} else if !reflect.DeepEqual(first, policy) {
+		name += policySuffix(policy)
+	}
 	if _, done := t.backends[name]; done {
 		return name, true
 	}
-	key := types.NamespacedName{Namespace: ing.Namespace, Name: b.Service.Name}
-	svc, ok := t.services[key]
 	if !ok {
 		t.problem(ing, Warning, "ServiceNotFound", fmt.Sprintf("%s: service %q not found; requests get 503", where, b.Service.Name))
-		t.backends[name] = model.Backend{Name: name}
+		t.backends[name] = model.Backend{Name: name, Policy: policy, SlotStep: step}
 		return name, true
 	}
 	sp, ok := findServicePort(svc, b.Service.Port)
 	if !ok {
 		t.problem(ing, Warning, "ServicePortNotFound", fmt.Sprintf("%s: service %q has no port %s; requests get 503", where, b.Service.Name, port))
-		t.backends[name] = model.Backend{Name: name}
+		t.backends[name] = model.Backend{Name: name, Policy: policy, SlotStep: step}
 		return name, true
 	}
 	if svc.Spec.Type == corev1.ServiceTypeExternalName {
 		t.problem(ing, Warning, "UnsupportedBackend", fmt.Sprintf("%s: service %q is of type ExternalName, which is not supported yet; requests get 503", where, b.Service.Name))
-		t.backends[name] = model.Backend{Name: name}
+		t.backends[name] = model.Backend{Name: name, Policy: policy, SlotStep: step}
 		return name, true
 	}
-	t.backends[name] = model.Backend{Name: name, Servers: t.servers(key, sp)}
+	t.backends[name] = model.Backend{Name: name, Servers: t.servers(key, sp), Policy: policy, SlotStep: step}
 	return name, true
 }
 

@@ -58,6 +58,8 @@ func (r *Reporter) Report(problems []ingress.Problem) []ingress.Problem {
 		}
 		if p.Object.Kind == "Ingress" {
 			ref.APIVersion = networkingv1.SchemeGroupVersion.String()
+		} else {
+			ref.APIVersion = "v1"
 		}
 		if uid, ok := r.uids(p.Object); ok {
 			ref.UID = uid

@@ -208,7 +208,7 @@ func (w *Watcher) Snapshot() (Snapshot, error) {
 			return s, fmt.Errorf("listing secrets: %w", err)
 		}
 		for _, sec := range secs {
-			if sec.Type == corev1.SecretTypeTLS {
+			if sec.Type == corev1.SecretTypeTLS || sec.Type == corev1.SecretTypeOpaque {
 				s.State.Secrets = append(s.State.Secrets, sec)
 			}
 		}
@@ -232,6 +232,7 @@ func (w *Watcher) Snapshot() (Snapshot, error) {
 		cm, err := w.configMap.ConfigMaps(w.cmName.Namespace).Get(w.cmName.Name)
 		if err == nil {
 			s.ConfigMap = cm
+			s.State.ConfigMap = cm
 		}
 	}
 	return s, nil

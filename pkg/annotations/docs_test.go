@@ -1,0 +1,193 @@
+package annotations
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite documentation/annotations.md and documentation/configmap.md from the registry")
+
+// TestDocsCurrent fails when the reference pages differ from what the registry generates. Run
+// `go test ./pkg/annotations -run TestDocsCurrent -update` to rewrite them.
+func TestDocsCurrent(t *testing.T) {
+	pages := []struct {
+		path string
+		body string
+	}{
+		{"../../documentation/annotations.md", annotationsPage()},
+		{"../../documentation/configmap.md", configMapPage()},
+	}
+	for _, p := range pages {
+		t.Run(p.path, func(t *testing.T) {
+			if *update {
+				if err := os.WriteFile(p.path, []byte(p.body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			got, err := os.ReadFile(p.path)
+			if err != nil {
+				t.Fatalf("reading %s: %v (run with -update to generate it)", p.path, err)
+			}
+			if string(got) != p.body {
+				t.Errorf("%s is out of date: run `go test ./pkg/annotations -run TestDocsCurrent -update`", p.path)
+			}
+		})
+	}
+}
+
+const generated = "<!-- Generated from pkg/annotations by `go test ./pkg/annotations -run TestDocsCurrent -update`. Do not edit. -->\n"
+
+func annotationsPage() string {
+	var b strings.Builder
+	b.WriteString("# Annotations reference\n\n" + generated + "\n")
+	b.WriteString("Portcullis reads the annotations of Ingresses and Services whose keys start with `" + Prefix + "`. " +
+		"The same settings can be given as defaults in the controller's ConfigMap, without the prefix " +
+		"(see [configmap.md](configmap.md)).\n\n" +
+		"- **Precedence:** Service annotation > Ingress annotation > ConfigMap > built-in default. Settings of " +
+		"backends (a Service port) may be set on both; settings of routes apply to all paths of the Ingress.\n" +
+		"- **haproxytech aliases:** where haproxytech/kubernetes-ingress has the same setting, its annotation " +
+		"under `" + PeerPrefix + "` is accepted too. The `" + Prefix + "` key wins when both are set. Other `" +
+		PeerPrefix + "` annotations are reported as not supported.\n" +
+		"- **Bad values** are never used: the object gets a Warning Event naming the key, the value and the " +
+		"reason, and the next source in precedence order (or the default) applies. So do unknown `" + Prefix +
+		"` keys and keys set on an object that does not allow them.\n" +
+		"- **No raw configuration:** every value is checked against a closed syntax; nothing is copied into " +
+		"the HAProxy configuration as written, and there are no configuration snippets.\n\n")
+	var defs []Definition
+	for _, d := range Definitions() {
+		if d.Scopes&(ScopeIngress|ScopeService) != 0 {
+			defs = append(defs, d)
+		}
+	}
+	b.WriteString("| Annotation | Ingress | Service | Default |\n|---|:-:|:-:|---|\n")
+	for _, d := range defs {
+		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s |\n", code(d.Key()), anchor(d.Key()),
+			tick(d.Scopes&ScopeIngress != 0), tick(d.Scopes&ScopeService != 0), dflt(d.Default))
+	}
+	group := ""
+	for _, d := range defs {
+		if d.Group != group {
+			group = d.Group
+			fmt.Fprintf(&b, "\n## %s\n", group)
+		}
+		fmt.Fprintf(&b, "\n### %s\n\n%s\n\n", code(d.Key()), d.Doc)
+		var on []string
+		for _, s := range []Scope{ScopeIngress, ScopeService} {
+			if d.Scopes&s != 0 {
+				on = append(on, s.String())
+			}
+		}
+		line := strings.Join(on, ", ")
+		if d.Scopes&ScopeConfigMap != 0 {
+			line += "; ConfigMap key " + code(d.Name)
+		}
+		fmt.Fprintf(&b, "- **Set on:** %s\n", line)
+		if len(d.Aliases) > 0 {
+			keys := make([]string, len(d.Aliases))
+			for i, a := range d.Aliases {
+				keys[i] = code(PeerPrefix + a)
+			}
+			fmt.Fprintf(&b, "- **Aliases:** %s\n", strings.Join(keys, ", "))
+		}
+		fmt.Fprintf(&b, "- **Type:** %s\n- **Default:** %s\n- **Example:** %s\n",
+			text(d.Type), dflt(d.Default), code(d.Key()+": "+yamlString(d.Example)))
+	}
+	return b.String()
+}
+
+func configMapPage() string {
+	var b strings.Builder
+	b.WriteString("# ConfigMap reference\n\n" + generated + "\n")
+	b.WriteString("The controller's ConfigMap holds process-wide settings and the defaults of the settings that " +
+		"Ingress and Service annotations can override (see [annotations.md](annotations.md)). Keys carry no " +
+		"prefix; haproxytech/kubernetes-ingress's key names are accepted where they mean the same.\n\n" +
+		"A bad value is never used: it is reported (with the key, the value and the reason) and the " +
+		"built-in default applies. Unknown keys are reported too, with a suggestion when one is close; " +
+		"haproxytech keys that Portcullis does not support are reported as such.\n\n")
+	var defs []Definition
+	for _, d := range Definitions() {
+		if d.Scopes&ScopeConfigMap != 0 {
+			defs = append(defs, d)
+		}
+	}
+	b.WriteString("| Key | Overridable by annotation | Default |\n|---|---|---|\n")
+	for _, d := range defs {
+		over := "no"
+		if d.Scopes&(ScopeIngress|ScopeService) != 0 {
+			over = (d.Scopes &^ ScopeConfigMap).String()
+		}
+		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s |\n", code(d.Name), anchor(d.Name), over, dflt(d.Default))
+	}
+	group := ""
+	for _, d := range defs {
+		if d.Group != group {
+			group = d.Group
+			fmt.Fprintf(&b, "\n## %s\n", group)
+		}
+		fmt.Fprintf(&b, "\n### %s\n\n%s\n\n", code(d.Name), d.Doc)
+		if d.Scopes&(ScopeIngress|ScopeService) != 0 {
+			fmt.Fprintf(&b, "- **Overridden by:** annotation %s on %s\n", code(d.Key()), (d.Scopes &^ ScopeConfigMap).String())
+		}
+		if len(d.Aliases) > 0 {
+			keys := make([]string, 0, len(d.Aliases))
+			for _, a := range d.Aliases {
+				if a != d.Name {
+					keys = append(keys, code(a))
+				}
+			}
+			if len(keys) > 0 {
+				fmt.Fprintf(&b, "- **Aliases:** %s\n", strings.Join(keys, ", "))
+			}
+		}
+		fmt.Fprintf(&b, "- **Type:** %s\n- **Default:** %s\n- **Example:** %s\n",
+			text(d.Type), dflt(d.Default), code(d.Name+": "+yamlString(d.Example)))
+	}
+	return b.String()
+}
+
+// code is s as a Markdown code span.
+func code(s string) string {
+	if strings.Contains(s, "`") {
+		return "`` " + s + " ``"
+	}
+	return "`" + s + "`"
+}
+
+// text escapes s for Markdown prose and table cells.
+func text(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func dflt(s string) string {
+	if s == "" {
+		return "unset"
+	}
+	return code(s)
+}
+
+func tick(b bool) string {
+	if b {
+		return "✓"
+	}
+	return ""
+}
+
+// anchor is GitHub's heading anchor for a heading made of the code span s.
+func anchor(s string) string {
+	var b strings.Builder
+	for _, c := range strings.ToLower(s) {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' {
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// yamlString is s as a double-quoted YAML scalar (examples contain only printable ASCII).
+func yamlString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}

@@ -1,0 +1,427 @@
+package annotations
+
+import (
+	"slices"
+	"time"
+)
+
+// The registry: every setting, defined once. Each key string appears here and nowhere else.
+
+const (
+	scopeAll     = ScopeConfigMap | ScopeIngress | ScopeService
+	scopeRoute   = ScopeConfigMap | ScopeIngress
+	scopeIngress = ScopeIngress
+	scopeGlobal  = ScopeConfigMap
+)
+
+// groups orders the sections of the reference documentation.
+var groups = []string{
+	"Load balancing and health checks", "Timeouts", "Routing and rewriting", "Access control",
+	"Rate limiting", "Authentication", "CORS", "Headers", "TLS and HTTPS", "Canary", "Process and logging",
+}
+
+func groupRank(g string) int { return slices.Index(groups, g) }
+
+const day = 24 * time.Hour
+
+// Backend settings.
+var (
+	loadBalance = define(spec{
+		name: "load-balance", peer: true, scopes: scopeAll, def: "roundrobin", example: "leastconn",
+		group: "Load balancing and health checks",
+		doc: "The algorithm that picks a server of the backend for each request: `roundrobin` (weighted turns), " +
+			"`static-rr`, `leastconn` (fewest connections, for long sessions), `first`, `source` (hash of the client " +
+			"address), `random` or `random(<draws>)`, `uri` with the options `whole`, `path-only`, `len N` and " +
+			"`depth N`, `url_param <name>`, or `hdr(<name>)` with the option `use_domain_only`. Other HAProxy " +
+			"algorithms and options are refused.",
+	}, balance)
+
+	check = define(spec{
+		name: "check", peer: true, scopes: scopeAll, def: "false", example: "true",
+		group: "Load balancing and health checks",
+		doc: "Health-check the servers of the backend and send no traffic to a server that fails. The check is a " +
+			"TCP connection unless `check-http` is set. Off by default: Kubernetes readiness already decides which " +
+			"endpoints receive traffic, and an endpoint added at runtime is used at once.",
+	}, boolean)
+
+	checkInterval = define(spec{
+		name: "check-interval", peer: true, scopes: scopeAll, def: "2s", example: "10s",
+		group: "Load balancing and health checks",
+		doc:   "Time between two health checks of a server (HAProxy's `inter`).",
+	}, durationIn(100*time.Millisecond, time.Hour))
+
+	checkHTTP = define(spec{
+		name: "check-http", peer: true, scopes: scopeAll, example: "/healthz",
+		group: "Load balancing and health checks",
+		doc: "Path of an HTTP health check (`GET <path>`); a server passes with a 2xx or 3xx answer. Unset: a TCP " +
+			"connect check. haproxytech's form with a method and an HTTP version is not accepted, only the path.",
+	}, urlPath)
+
+	cookiePersistence = define(spec{
+		name: "cookie-persistence", peer: true, scopes: scopeAll, example: "SERVERID",
+		group: "Load balancing and health checks",
+		doc: "Name of a cookie that HAProxy inserts to pin each client to the server that answered its first " +
+			"request (sticky sessions). Unset: no persistence.",
+	}, cookieName)
+
+	sendProxyProtocol = define(spec{
+		name: "send-proxy-protocol", peer: true, scopes: scopeAll, def: "none", example: "proxy-v2",
+		group: "Load balancing and health checks",
+		doc: "Speak the PROXY protocol to the servers of the backend, so they see the client address: `proxy` " +
+			"or `proxy-v1` (text), `proxy-v2` (binary), `proxy-v2-ssl` and `proxy-v2-ssl-cn` (with TLS " +
+			"information). The servers must expect it.",
+	}, proxyProtocol)
+
+	serverSlots = define(spec{
+		name: "server-slots", peer: true, aliases: []string{"scale-server-slots", "servers-increment"},
+		scopes: scopeAll, example: "16",
+		group: "Load balancing and health checks",
+		doc: "Step in which server slots are provisioned for a backend: the backend has room for the next " +
+			"multiple of this number of endpoints, so pods can come and go through the runtime API without a " +
+			"reload. Unset: the controller's built-in step. In the ConfigMap it is the default of every backend.",
+	}, intIn(1, 1000))
+
+	forwardedFor = define(spec{
+		name: "forwarded-for", peer: true, scopes: scopeAll, def: "true", example: "false",
+		group: "Load balancing and health checks",
+		doc:   "Add the client address to the `X-Forwarded-For` request header (HAProxy's `option forwardfor`).",
+	}, boolean)
+)
+
+// Timeouts. Server, connect, queue and tunnel timeouts apply per backend and, from the
+// ConfigMap, as defaults; the others are ConfigMap only.
+var (
+	timeoutServer = define(spec{
+		name: "timeout-server", peer: true, scopes: scopeAll, def: "50s", example: "2m",
+		group: "Timeouts",
+		doc:   "Longest time a server may stay silent while HAProxy waits for (more of) its response.",
+	}, durationIn(time.Millisecond, day))
+
+	timeoutConnect = define(spec{
+		name: "timeout-connect", peer: true, scopes: scopeAll, def: "5s", example: "2s",
+		group: "Timeouts",
+		doc:   "Longest time to wait for a connection to a server to be established.",
+	}, durationIn(time.Millisecond, day))
+
+	timeoutQueue = define(spec{
+		name: "timeout-queue", peer: true, scopes: scopeAll, def: "5s", example: "30s",
+		group: "Timeouts",
+		doc:   "Longest time a request may wait in the queue for a free server before it is answered with 503.",
+	}, durationIn(time.Millisecond, day))
+
+	timeoutTunnel = define(spec{
+		name: "timeout-tunnel", peer: true, scopes: scopeAll, def: "1h", example: "12h",
+		group: "Timeouts",
+		doc: "Longest idle time of a tunnel (WebSocket, CONNECT) in both directions; it replaces the client and " +
+			"server timeouts once the tunnel is open.",
+	}, durationIn(time.Millisecond, 7*day))
+
+	timeoutClient = define(spec{
+		name: "timeout-client", peer: true, scopes: scopeGlobal, def: "50s", example: "1m",
+		group: "Timeouts",
+		doc:   "Longest time a client may stay silent while HAProxy expects it to send data.",
+	}, durationIn(time.Millisecond, day))
+
+	timeoutHTTPRequest = define(spec{
+		name: "timeout-http-request", peer: true, scopes: scopeGlobal, def: "5s", example: "10s",
+		group: "Timeouts",
+		doc:   "Longest time a client may take to send a complete request head (protection against slow clients).",
+	}, durationIn(time.Millisecond, day))
+
+	timeoutHTTPKeepAlive = define(spec{
+		name: "timeout-http-keep-alive", peer: true, scopes: scopeGlobal, def: "1m", example: "10s",
+		group: "Timeouts",
+		doc:   "Longest idle time of a kept-alive client connection between two requests.",
+	}, durationIn(time.Millisecond, day))
+
+	hardStopAfter = define(spec{
+		name: "hard-stop-after", peer: true, scopes: scopeGlobal, def: "30m", example: "2h",
+		group: "Timeouts",
+		doc: "After a reload, how long the old HAProxy process may keep serving its open connections before " +
+			"it is stopped. Long-lived connections (WebSockets) are cut when it elapses.",
+	}, durationIn(time.Second, 7*day))
+)
+
+// Routing settings of an Ingress's paths.
+var (
+	pathRewrite = define(spec{
+		name: "path-rewrite", scopes: scopeIngress, example: "/old /new",
+		group: "Routing and rewriting",
+		doc: "Replace a path prefix before the request reaches the backend: `\"<from> <to>\"`, two paths " +
+			"separated by a space. The prefix matches element-wise (`/old` matches `/old` and `/old/x`, not " +
+			"`/older`), so `/old /new` turns `/old/x?y` into `/new/x?y`, and `/api /` strips `/api`. Regular " +
+			"expressions are not accepted; haproxytech's `path-rewrite`, which takes one, is therefore not an alias.",
+	}, rewrite)
+
+	requestRedirect = define(spec{
+		name: "request-redirect", scopes: scopeIngress, example: "https://www.example.com",
+		group: "Routing and rewriting",
+		doc: "Redirect every request of the Ingress to another origin, keeping its path and query: the value is " +
+			"`http(s)://host[:port][/prefix]`, and `https://new.example.com/v2` sends `/a?b` to " +
+			"`https://new.example.com/v2/a?b`. The status is `request-redirect-code`. haproxytech's form " +
+			"(`host[:port]` only) is not an alias.",
+	}, redirectTarget)
+
+	requestRedirectCode = define(spec{
+		name: "request-redirect-code", peer: true, scopes: scopeRoute, def: "302", example: "301",
+		group: "Routing and rewriting",
+		doc:   "HTTP status of the redirects made by `request-redirect`.",
+	}, statusIn(301, 302, 303, 307, 308))
+
+	appRoot = define(spec{
+		name: "app-root", scopes: scopeIngress, example: "/app",
+		group: "Routing and rewriting",
+		doc:   "Redirect requests for exactly `/` to this path (status 302), for applications that do not live at the root.",
+	}, urlPath)
+)
+
+// Access control.
+var (
+	allowList = define(spec{
+		name: "allow-list", peer: true, aliases: []string{"whitelist"}, scopes: scopeRoute,
+		example: "10.0.0.0/8, 192.168.1.10",
+		group:   "Access control",
+		doc: "Only clients whose address is in one of these networks may use the Ingress's paths; others get " +
+			"403. IPv4 and IPv6 addresses and CIDR prefixes, separated by commas; host bits are cleared. " +
+			"haproxytech's pattern files (`patterns/...`) are not accepted.",
+	}, cidrList)
+
+	denyList = define(spec{
+		name: "deny-list", peer: true, aliases: []string{"blacklist"}, scopes: scopeRoute,
+		example: "203.0.113.0/24",
+		group:   "Access control",
+		doc:     "Clients whose address is in one of these networks get 403. Same format as `allow-list`, which is checked first.",
+	}, cidrList)
+)
+
+// Rate limiting.
+var (
+	rateLimitRequests = define(spec{
+		name: "rate-limit-requests", peer: true, scopes: scopeRoute, example: "100",
+		group: "Rate limiting",
+		doc: "Number of requests a client address may send to the Ingress's paths per `rate-limit-period`; " +
+			"further requests are answered with `rate-limit-status-code`. Unset: no limit.",
+	}, intIn(1, 1000000))
+
+	rateLimitPeriod = define(spec{
+		name: "rate-limit-period", peer: true, scopes: scopeRoute, def: "1s", example: "1m",
+		group: "Rate limiting",
+		doc:   "Window over which `rate-limit-requests` is counted.",
+	}, durationIn(time.Second, day))
+
+	rateLimitStatusCode = define(spec{
+		name: "rate-limit-status-code", peer: true, scopes: scopeRoute, def: "429", example: "503",
+		group: "Rate limiting",
+		doc:   "HTTP status answered to clients over the rate limit. haproxytech's default is 403.",
+	}, statusIn(403, 429, 503))
+)
+
+// Authentication.
+var (
+	authType = define(spec{
+		name: "auth-type", peer: true, scopes: scopeRoute, def: "basic-auth", example: "basic-auth",
+		group: "Authentication",
+		doc: "The authentication scheme. Only `basic-auth` exists; it is switched on by `auth-secret`. Accepted " +
+			"for compatibility with haproxytech, which requires it.",
+	}, oneOf("basic-auth"))
+
+	authSecret = define(spec{
+		name: "auth-secret", peer: true, scopes: scopeIngress, example: "web-users",
+		group: "Authentication",
+		doc: "Require HTTP basic authentication on the Ingress's paths, with the users of this Secret in the " +
+			"Ingress's namespace: each data key is a user name, each value a crypt(3) password hash such as " +
+			"SHA-512 crypt (`mkpasswd -m sha-512`); plain-text passwords are refused. Clients without valid " +
+			"credentials get 401.",
+	}, secretName)
+
+	authRealm = define(spec{
+		name: "auth-realm", peer: true, scopes: scopeRoute, def: "Protected Content", example: "Staff only",
+		group: "Authentication",
+		doc:   "Realm shown by browsers when they ask for basic-auth credentials.",
+	}, headerValue)
+)
+
+// CORS.
+var (
+	corsEnable = define(spec{
+		name: "cors-enable", peer: true, scopes: scopeRoute, def: "false", example: "true",
+		group: "CORS",
+		doc: "Answer CORS preflight requests (`OPTIONS` with `Access-Control-Request-Method`) with 204 and " +
+			"add the `Access-Control-Allow-*` headers from the other `cors-*` settings to responses.",
+	}, boolean)
+
+	corsAllowOrigin = define(spec{
+		name: "cors-allow-origin", peer: true, scopes: scopeRoute, def: "*",
+		example: "https://example.com, https://app.example.com",
+		group:   "CORS",
+		doc: "Origins allowed to call the Ingress's paths: `*` or a list of `scheme://host[:port]`. With a list, " +
+			"a request's `Origin` is echoed in `Access-Control-Allow-Origin` when it is in the list. " +
+			"haproxytech's regular expressions are not accepted.",
+	}, origins)
+
+	corsAllowMethods = define(spec{
+		name: "cors-allow-methods", peer: true, scopes: scopeRoute, def: "*", example: "GET, POST, PUT",
+		group: "CORS",
+		doc:   "Value of `Access-Control-Allow-Methods`: `*` or a list of upper-case methods.",
+	}, methods)
+
+	corsAllowHeaders = define(spec{
+		name: "cors-allow-headers", peer: true, scopes: scopeRoute, def: "*", example: "Authorization, Content-Type",
+		group: "CORS",
+		doc:   "Value of `Access-Control-Allow-Headers`: `*` or a list of header names.",
+	}, headerNames)
+
+	corsAllowCredentials = define(spec{
+		name: "cors-allow-credentials", peer: true, scopes: scopeRoute, def: "false", example: "true",
+		group: "CORS",
+		doc:   "Send `Access-Control-Allow-Credentials: true`. Browsers ignore it together with the origin `*`.",
+	}, boolean)
+
+	corsMaxAge = define(spec{
+		name: "cors-max-age", peer: true, scopes: scopeRoute, def: "5s", example: "1h",
+		group: "CORS",
+		doc:   "Value of `Access-Control-Max-Age`, in whole seconds (rounded down): how long browsers may cache a preflight answer.",
+	}, durationIn(0, day))
+)
+
+// Headers.
+var (
+	requestSetHeader = define(spec{
+		name: "request-set-header", peer: true, scopes: scopeRoute, example: "X-Env production",
+		group: "Headers",
+		doc: "Headers set on requests before they reach the backend, one `Name value` per line (a YAML block " +
+			"`|` for several). The value is literal text: it may be enclosed in double quotes, and may contain " +
+			"letters, digits, spaces and `` !*+,-./:;<=>?@^_`|~()& ``, but not `%`, `$`, quotes, backslashes or `#`, so " +
+			"HAProxy sample fetches and variables cannot be used. Framing headers (`Content-Length`, " +
+			"`Transfer-Encoding`, `Connection`, ...) are refused.",
+	}, headers)
+
+	responseSetHeader = define(spec{
+		name: "response-set-header", peer: true, scopes: scopeRoute, example: "Cache-Control no-store",
+		group: "Headers",
+		doc:   "Headers set on responses before they reach the client; same format and limits as `request-set-header`.",
+	}, headers)
+)
+
+// TLS and HTTPS.
+var (
+	sslRedirect = define(spec{
+		name: "ssl-redirect", peer: true, scopes: scopeRoute, def: "true", example: "false",
+		group: "TLS and HTTPS",
+		doc: "Redirect plain-HTTP requests for the hosts of an Ingress's `spec.tls` to HTTPS, with " +
+			"`ssl-redirect-code` and `ssl-redirect-port`. Hosts without TLS are never redirected. In the ConfigMap " +
+			"it is the default for all Ingresses.",
+	}, boolean)
+
+	sslRedirectCode = define(spec{
+		name: "ssl-redirect-code", peer: true, scopes: scopeRoute, def: "302", example: "301",
+		group: "TLS and HTTPS",
+		doc:   "HTTP status of the HTTPS redirect.",
+	}, statusIn(301, 302, 303, 307, 308))
+
+	sslRedirectPort = define(spec{
+		name: "ssl-redirect-port", peer: true, scopes: scopeRoute, def: "443", example: "8443",
+		group: "TLS and HTTPS",
+		doc: "HTTPS port the redirect points clients at, as they reach it (which may differ from the port " +
+			"HAProxy binds behind a load balancer).",
+	}, intIn(1, 65535))
+
+	sslMinVer = define(spec{
+		name: "ssl-min-ver", scopes: scopeGlobal, def: "TLSv1.2", example: "TLSv1.3",
+		group: "TLS and HTTPS",
+		doc:   "Oldest TLS version accepted from clients.",
+	}, oneOf(TLSv12, TLSv13))
+
+	sslCiphers = define(spec{
+		name: "ssl-ciphers", scopes: scopeGlobal,
+		def:     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
+		example: "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384",
+		group:   "TLS and HTTPS",
+		doc: "OpenSSL cipher list offered to clients for TLS 1.2 (HAProxy's `ssl-default-bind-ciphers`). The " +
+			"default is Mozilla's intermediate list.",
+	}, ciphers)
+
+	sslCipherSuites = define(spec{
+		name: "ssl-ciphersuites", scopes: scopeGlobal,
+		def:     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256",
+		example: "TLS_AES_256_GCM_SHA384",
+		group:   "TLS and HTTPS",
+		doc:     "TLS 1.3 cipher suites offered to clients (HAProxy's `ssl-default-bind-ciphersuites`).",
+	}, ciphers)
+
+	hsts = define(spec{
+		name: "hsts", scopes: scopeGlobal, def: "false", example: "true",
+		group: "TLS and HTTPS",
+		doc:   "Add `Strict-Transport-Security` to HTTPS responses, telling browsers to use HTTPS only for the host.",
+	}, boolean)
+
+	hstsMaxAge = define(spec{
+		name: "hsts-max-age", scopes: scopeGlobal, def: "365d", example: "730d",
+		group: "TLS and HTTPS",
+		doc:   "`max-age` of the `Strict-Transport-Security` header, in whole seconds.",
+	}, durationIn(0, 730*day))
+)
+
+// Canary.
+var (
+	canaryService = define(spec{
+		name: "canary-service", scopes: scopeIngress, example: "web-canary:http",
+		group: "Canary",
+		doc: "A second Service, in the Ingress's namespace, that receives `canary-weight` percent of the " +
+			"requests of every path of the Ingress: `name`, `name:port-number` or `name:port-name`; without a " +
+			"port, the port of the path's own backend is used.",
+	}, serviceRef)
+
+	canaryWeight = define(spec{
+		name: "canary-weight", scopes: scopeIngress, def: "0", example: "10",
+		group: "Canary",
+		doc:   "Percentage of requests, 0 to 100, sent to `canary-service`; the rest go to the path's own backend.",
+	}, intIn(0, 100))
+)
+
+// Process and logging.
+var (
+	maxConn = define(spec{
+		name: "maxconn", peer: true, scopes: scopeGlobal, example: "50000",
+		group: "Process and logging",
+		doc:   "Most concurrent connections HAProxy accepts. Unset: HAProxy derives it from the file-descriptor limit.",
+	}, intIn(1, 10000000))
+
+	nbThread = define(spec{
+		name: "nbthread", peer: true, scopes: scopeGlobal, example: "4",
+		group: "Process and logging",
+		doc:   "Number of HAProxy threads. Unset: one per CPU available to the process.",
+	}, intIn(1, 1024))
+
+	syslogServer = define(spec{
+		name: "syslog-server", scopes: scopeGlobal, example: "stdout",
+		group: "Process and logging",
+		doc: "Where traffic logs go: `stdout` (HAProxy's standard output, the container log) or the " +
+			"`host[:port]` of a syslog server (UDP, port 514 by default). Unset: no traffic log. haproxytech's " +
+			"comma-separated `address:..., facility:...` form is not accepted.",
+	}, logTarget)
+
+	logFormat = define(spec{
+		name: "log-format", scopes: scopeGlobal, def: "default", example: "json",
+		group: "Process and logging",
+		doc: "Format of traffic log lines: `default` (HAProxy's HTTP log), `json` (one JSON object per request) " +
+			"or `clf` (Common Log Format). Raw HAProxy log-format strings are not accepted, because HAProxy " +
+			"evaluates them.",
+	}, oneOf(LogFormatDefault, LogFormatJSON, LogFormatCLF))
+)
+
+// peerOnly are haproxytech settings with no Portcullis equivalent. They are listed so that the
+// ConfigMap can report them as unsupported (a warning) rather than unknown (an error);
+// annotations under PeerPrefix are recognised by their prefix.
+var peerOnly = []string{
+	"abortonclose", "backend-config-snippet", "clean-certs", "client-ca", "client-crt-optional",
+	"client-strict-sni", "cookie-persistence-no-dynamic", "cors-respond-to-options", "cr-backend",
+	"cr-defaults", "cr-frontend-http", "cr-frontend-https", "cr-frontend-stats", "cr-global",
+	"dontlognull", "frontend-config-snippet", "generate-certificates-signer", "global-config-snippet",
+	"http-connection-mode", "http-keep-alive", "http-server-close", "ingress.class", "log-format-tcp",
+	"logasap", "pod-maxconn", "prometheus-endpoint-auth-secret", "proxy-protocol",
+	"quic-alt-svc-max-age", "rate-limit-size", "rate-limit-whitelist", "request-capture",
+	"request-capture-len", "route-acl", "server-ca", "server-crt", "server-proto", "server-ssl",
+	"set-host", "src-ip-header", "ssl-certificate", "ssl-passthrough", "standalone-backend",
+	"stats-config-snippet", "timeout-check", "timeout-client-fin", "timeout-server-fin", "tls-alpn",
+}

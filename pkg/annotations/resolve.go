@@ -1,0 +1,198 @@
+package annotations
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// BackendSettings are the settings of one backend: a Service port used by an Ingress.
+//
+// Values may share memory with the layers they came from and with other results: treat them as
+// read-only.
+type BackendSettings struct {
+	LoadBalance    Value[Balance]
+	TimeoutServer  Value[time.Duration]
+	TimeoutConnect Value[time.Duration]
+	TimeoutQueue   Value[time.Duration]
+	TimeoutTunnel  Value[time.Duration]
+	// Check turns health checks of the servers on.
+	Check Value[bool]
+	// CheckInterval is the time between two checks of a server.
+	CheckInterval Value[time.Duration]
+	// CheckHTTP is the path of an HTTP health check; empty: a TCP connect check.
+	CheckHTTP Value[Path]
+	// CookiePersistence is the name of the cookie that pins a client to a server; empty: none.
+	CookiePersistence Value[string]
+	// SendProxyProtocol is the PROXY protocol version spoken to the servers.
+	SendProxyProtocol Value[ProxyProtocol]
+	// ServerSlots is the server-slot step of the backend; 0: the controller's default.
+	ServerSlots Value[int]
+	// ForwardedFor adds the X-Forwarded-For header.
+	ForwardedFor Value[bool]
+}
+
+// RouteSettings are the settings of the paths of one Ingress.
+//
+// Values may share memory with the layers they came from and with other results: treat them as
+// read-only.
+type RouteSettings struct {
+	// PathRewrite replaces a path prefix; zero (From empty): no rewrite.
+	PathRewrite Value[PathRewrite]
+	// RequestRedirect redirects every request to another origin; zero (Scheme empty): none.
+	RequestRedirect     Value[RedirectTarget]
+	RequestRedirectCode Value[int]
+	// AppRoot is where requests for "/" are redirected; empty: none.
+	AppRoot Value[Path]
+	// AllowList, when not empty, admits only clients from these networks.
+	AllowList Value[[]netip.Prefix]
+	// DenyList refuses clients from these networks.
+	DenyList Value[[]netip.Prefix]
+	// RateLimitRequests is the number of requests a client may send per RateLimitPeriod; 0: no
+	// limit.
+	RateLimitRequests   Value[int]
+	RateLimitPeriod     Value[time.Duration]
+	RateLimitStatusCode Value[int]
+	// AuthType is always "basic-auth"; it exists for haproxytech compatibility.
+	AuthType Value[string]
+	// AuthSecret is the name of the htpasswd Secret in the Ingress's namespace; empty: no
+	// authentication.
+	AuthSecret Value[string]
+	AuthRealm  Value[HeaderValue]
+	// CORSEnable adds CORS headers and answers preflight requests.
+	CORSEnable           Value[bool]
+	CORSAllowOrigin      Value[Wildcard[Origin]]
+	CORSAllowMethods     Value[Wildcard[Method]]
+	CORSAllowHeaders     Value[Wildcard[HeaderName]]
+	CORSAllowCredentials Value[bool]
+	CORSMaxAge           Value[time.Duration]
+	// RequestSetHeaders are set on requests before they reach the backend.
+	RequestSetHeaders Value[[]Header]
+	// ResponseSetHeaders are set on responses before they reach the client.
+	ResponseSetHeaders Value[[]Header]
+	SSLRedirect        Value[bool]
+	SSLRedirectCode    Value[int]
+	SSLRedirectPort    Value[int]
+	// CanaryWeight is the percentage (0-100) of requests sent to CanaryService.
+	CanaryWeight Value[int]
+	// CanaryService receives CanaryWeight percent of the requests; zero (Name empty): none.
+	CanaryService Value[ServiceRef]
+}
+
+// GlobalSettings are the process-wide settings, from the ConfigMap only.
+type GlobalSettings struct {
+	// MaxConn is the global connection limit; 0: HAProxy's own.
+	MaxConn Value[int]
+	// NbThread is the number of threads; 0: HAProxy's own (one per CPU).
+	NbThread             Value[int]
+	TimeoutClient        Value[time.Duration]
+	TimeoutConnect       Value[time.Duration]
+	TimeoutServer        Value[time.Duration]
+	TimeoutHTTPRequest   Value[time.Duration]
+	TimeoutHTTPKeepAlive Value[time.Duration]
+	TimeoutQueue         Value[time.Duration]
+	TimeoutTunnel        Value[time.Duration]
+	// SyslogServer is where traffic logs go; zero: no traffic log.
+	SyslogServer    Value[LogTarget]
+	LogFormat       Value[LogFormat]
+	SSLMinVer       Value[TLSVersion]
+	SSLCiphers      Value[Ciphers]
+	SSLCipherSuites Value[Ciphers]
+	HardStopAfter   Value[time.Duration]
+	// SSLRedirect is the default of RouteSettings.SSLRedirect, for routes without an Ingress.
+	SSLRedirect Value[bool]
+	// ServerSlots is the default server-slot step; 0: the controller's default.
+	ServerSlots Value[int]
+	HSTS        Value[bool]
+	HSTSMaxAge  Value[time.Duration]
+}
+
+// ResolveBackend resolves the settings of a backend from the layers of its Service, of the
+// Ingress that uses it and of the ConfigMap. Precedence follows each layer's Source (Service >
+// Ingress > ConfigMap > default), whatever the argument order; pass a zero Layer for an absent
+// object.
+func ResolveBackend(svc, ing, cm Layer) BackendSettings {
+	ls := ordered(svc, ing, cm)
+	return BackendSettings{
+		LoadBalance:       resolve(loadBalance, ls),
+		TimeoutServer:     resolve(timeoutServer, ls),
+		TimeoutConnect:    resolve(timeoutConnect, ls),
+		TimeoutQueue:      resolve(timeoutQueue, ls),
+		TimeoutTunnel:     resolve(timeoutTunnel, ls),
+		Check:             resolve(check, ls),
+		CheckInterval:     resolve(checkInterval, ls),
+		CheckHTTP:         resolve(checkHTTP, ls),
+		CookiePersistence: resolve(cookiePersistence, ls),
+		SendProxyProtocol: resolve(sendProxyProtocol, ls),
+		ServerSlots:       resolve(serverSlots, ls),
+		ForwardedFor:      resolve(forwardedFor, ls),
+	}
+}
+
+// ResolveRoute resolves the settings of an Ingress's paths from the Ingress's layer and the
+// ConfigMap's (Ingress > ConfigMap > default).
+func ResolveRoute(ing, cm Layer) RouteSettings {
+	ls := ordered(ing, cm)
+	return RouteSettings{
+		PathRewrite:          resolve(pathRewrite, ls),
+		RequestRedirect:      resolve(requestRedirect, ls),
+		RequestRedirectCode:  resolve(requestRedirectCode, ls),
+		AppRoot:              resolve(appRoot, ls),
+		AllowList:            resolve(allowList, ls),
+		DenyList:             resolve(denyList, ls),
+		RateLimitRequests:    resolve(rateLimitRequests, ls),
+		RateLimitPeriod:      resolve(rateLimitPeriod, ls),
+		RateLimitStatusCode:  resolve(rateLimitStatusCode, ls),
+		AuthType:             resolve(authType, ls),
+		AuthSecret:           resolve(authSecret, ls),
+		AuthRealm:            resolve(authRealm, ls),
+		CORSEnable:           resolve(corsEnable, ls),
+		CORSAllowOrigin:      resolve(corsAllowOrigin, ls),
+		CORSAllowMethods:     resolve(corsAllowMethods, ls),
+		CORSAllowHeaders:     resolve(corsAllowHeaders, ls),
+		CORSAllowCredentials: resolve(corsAllowCredentials, ls),
+		CORSMaxAge:           resolve(corsMaxAge, ls),
+		RequestSetHeaders:    resolve(requestSetHeader, ls),
+		ResponseSetHeaders:   resolve(responseSetHeader, ls),
+		SSLRedirect:          resolve(sslRedirect, ls),
+		SSLRedirectCode:      resolve(sslRedirectCode, ls),
+		SSLRedirectPort:      resolve(sslRedirectPort, ls),
+		CanaryWeight:         resolve(canaryWeight, ls),
+		CanaryService:        resolve(canaryService, ls),
+	}
+}
+
+// ResolveGlobal resolves the process-wide settings from the ConfigMap's layer (ConfigMap >
+// default).
+func ResolveGlobal(cm Layer) GlobalSettings {
+	ls := ordered(cm)
+	return GlobalSettings{
+		MaxConn:              resolve(maxConn, ls),
+		NbThread:             resolve(nbThread, ls),
+		TimeoutClient:        resolve(timeoutClient, ls),
+		TimeoutConnect:       resolve(timeoutConnect, ls),
+		TimeoutServer:        resolve(timeoutServer, ls),
+		TimeoutHTTPRequest:   resolve(timeoutHTTPRequest, ls),
+		TimeoutHTTPKeepAlive: resolve(timeoutHTTPKeepAlive, ls),
+		TimeoutQueue:         resolve(timeoutQueue, ls),
+		TimeoutTunnel:        resolve(timeoutTunnel, ls),
+		SyslogServer:         resolve(syslogServer, ls),
+		LogFormat:            resolve(logFormat, ls),
+		SSLMinVer:            resolve(sslMinVer, ls),
+		SSLCiphers:           resolve(sslCiphers, ls),
+		SSLCipherSuites:      resolve(sslCipherSuites, ls),
+		HardStopAfter:        resolve(hardStopAfter, ls),
+		SSLRedirect:          resolve(sslRedirect, ls),
+		ServerSlots:          resolve(serverSlots, ls),
+		HSTS:                 resolve(hsts, ls),
+		HSTSMaxAge:           resolve(hstsMaxAge, ls),
+	}
+}
+
+// ordered sorts layers by precedence, highest first, dropping empty ones.
+func ordered(layers ...Layer) []Layer {
+	out := slices.DeleteFunc(layers, func(l Layer) bool { return len(l.values) == 0 })
+	slices.SortStableFunc(out, func(a, b Layer) int { return -cmp.Compare(a.source, b.source) })
+	return out
+}

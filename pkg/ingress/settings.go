@@ -1,0 +1,223 @@
+package ingress
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/portcullis-ingress/portcullis/pkg/annotations"
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+)
+
+// settings parses annotations and ConfigMap data once per object and resolves them into backend
+// policies. Problems go to the object that carries the bad key.
+type settings struct {
+	t        *translator
+	cm       annotations.Layer
+	ingress  map[types.NamespacedName]annotations.Layer
+	services map[types.NamespacedName]annotations.Layer
+	secrets  map[types.NamespacedName]*corev1.Secret
+}
+
+func newSettings(t *translator, cm *corev1.ConfigMap, secrets map[types.NamespacedName]*corev1.Secret) *settings {
+	s := &settings{t: t, ingress: map[types.NamespacedName]annotations.Layer{},
+		services: map[types.NamespacedName]annotations.Layer{}, secrets: secrets}
+	if cm != nil {
+		var probs []annotations.Problem
+		s.cm, probs = annotations.Parse(annotations.SourceConfigMap, cm.Data)
+		s.report(ObjectRef{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name}, probs)
+	}
+	return s
+}
+
+func (s *settings) report(obj ObjectRef, probs []annotations.Problem) {
+	for _, p := range probs {
+		s.t.res.Problems = append(s.t.res.Problems, Problem{
+			Object: obj, Severity: Severity(p.Severity), Reason: "InvalidAnnotation", Message: p.String(),
+		})
+	}
+}
+
+func (s *settings) ingressLayer(ing *networkingv1.Ingress) annotations.Layer {
+	key := types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name}
+	l, ok := s.ingress[key]
+	if !ok {
+		var probs []annotations.Problem
+		l, probs = annotations.Parse(annotations.SourceIngress, ing.Annotations)
+		s.report(ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}, probs)
+		s.ingress[key] = l
+	}
+	return l
+}
+
+func (s *settings) serviceLayer(svc *corev1.Service) annotations.Layer {
+	if svc == nil {
+		return annotations.Layer{}
+	}
+	key := types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}
+	l, ok := s.services[key]
+	if !ok {
+		var probs []annotations.Problem
+		l, probs = annotations.Parse(annotations.SourceService, svc.Annotations)
+		s.report(ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}, probs)
+		s.services[key] = l
+	}
+	return l
+}
+
+// global is the process-wide configuration from the ConfigMap.
+func (s *settings) global() (model.Global, annotations.GlobalSettings) {
+	g := annotations.ResolveGlobal(s.cm)
+	return model.Global{
+		MaxConn:              g.MaxConn.Value,
+		NbThread:             g.NbThread.Value,
+		TimeoutClient:        g.TimeoutClient.Value,
+		TimeoutConnect:       g.TimeoutConnect.Value,
+		TimeoutServer:        g.TimeoutServer.Value,
+		TimeoutHTTPRequest:   g.TimeoutHTTPRequest.Value,
+		TimeoutHTTPKeepAlive: g.TimeoutHTTPKeepAlive.Value,
+		TimeoutQueue:         g.TimeoutQueue.Value,
+		TimeoutTunnel:        g.TimeoutTunnel.Value,
+		HardStopAfter:        g.HardStopAfter.Value,
+		LogTarget:            g.SyslogServer.Value.String(),
+		LogFormat:            string(g.LogFormat.Value),
+		SSLMinVer:            string(g.SSLMinVer.Value),
+		SSLCiphers:           string(g.SSLCiphers.Value),
+		SSLCipherSuites:      string(g.SSLCipherSuites.Value),
+	}, g
+}
+
+// policy resolves the settings of the backend an Ingress path uses: Service > Ingress >
+// ConfigMap > default for backend settings, Ingress > ConfigMap > default for route settings.
+func (s *settings) policy(ing *networkingv1.Ingress, svc *corev1.Service) (model.Policy, int) {
+	il := s.ingressLayer(ing)
+	b := annotations.ResolveBackend(s.serviceLayer(svc), il, s.cm)
+	r := annotations.ResolveRoute(il, s.cm)
+	p := model.Policy{
+		TimeoutServer:  b.TimeoutServer.Value,
+		TimeoutConnect: b.TimeoutConnect.Value,
+		TimeoutQueue:   b.TimeoutQueue.Value,
+		TimeoutTunnel:  b.TimeoutTunnel.Value,
+		Check:          b.Check.Value,
+		CheckInterval:  b.CheckInterval.Value,
+		CheckPath:      string(b.CheckHTTP.Value),
+		Cookie:         b.CookiePersistence.Value,
+		SendProxy:      b.SendProxyProtocol.Value.ServerKeyword(),
+		ForwardedFor:   b.ForwardedFor.Value,
+		AppRoot:        string(r.AppRoot.Value),
+		AllowList:      r.AllowList.Value,
+		DenyList:       r.DenyList.Value,
+	}
+	if !p.Check {
+		p.CheckInterval, p.CheckPath = 0, ""
+	}
+	if bal := b.LoadBalance.Value.String(); bal != "roundrobin" {
+		p.Balance = bal
+	}
+	if rw := r.PathRewrite.Value; rw.From != "" {
+		p.PathRewrite = &model.Rewrite{From: string(rw.From), To: string(rw.To)}
+	}
+	if rd := r.RequestRedirect.Value; rd.Scheme != "" {
+		p.Redirect = &model.Redirect{Location: rd.String(), Code: r.RequestRedirectCode.Value}
+	}
+	if n := r.RateLimitRequests.Value; n > 0 {
+		p.RateLimit = &model.RateLimit{Requests: n, Period: r.RateLimitPeriod.Value, Status: r.RateLimitStatusCode.Value}
+	}
+	if name := r.AuthSecret.Value; name != "" {
+		p.BasicAuth = &model.BasicAuth{Realm: string(r.AuthRealm.Value), Users: s.users(ing, name)}
+	}
+	if r.CORSEnable.Value {
+		p.CORS = &model.CORS{
+			Origin:      r.CORSAllowOrigin.Value.String(),
+			Methods:     r.CORSAllowMethods.Value.String(),
+			Headers:     r.CORSAllowHeaders.Value.String(),
+			Credentials: r.CORSAllowCredentials.Value,
+			MaxAge:      r.CORSMaxAge.Value,
+		}
+	}
+	for _, h := range r.RequestSetHeaders.Value {
+		p.RequestHeaders = append(p.RequestHeaders, model.Header{Name: string(h.Name), Value: string(h.Value)})
+	}
+	for _, h := range r.ResponseSetHeaders.Value {
+		p.ResponseHeaders = append(p.ResponseHeaders, model.Header{Name: string(h.Name), Value: string(h.Value)})
+	}
+	if _, g := s.global(); g.HSTS.Value {
+		p.HSTS = g.HSTSMaxAge.Value
+	}
+	if r.CanaryService.Value.Name != "" {
+		s.t.problem(ing, Warning, "UnsupportedAnnotation", fmt.Sprintf("%s: canary routing is not implemented yet; all requests go to the main Service", r.CanaryService.Key))
+	}
+	return p, b.ServerSlots.Value
+}
+
+// sslRedirect reports whether an Ingress's TLS hosts are redirected from HTTP.
+func (s *settings) sslRedirect(ing *networkingv1.Ingress) bool {
+	return annotations.ResolveRoute(s.ingressLayer(ing), s.cm).SSLRedirect.Value
+}
+
+// users reads an htpasswd Secret (key "auth", lines "user:crypt-hash"). A missing or unusable
+// Secret leaves no user, so that the route fails closed with 401 rather than opening.
+func (s *settings) users(ing *networkingv1.Ingress, name string) []model.User {
+	sec, ok := s.secrets[types.NamespacedName{Namespace: ing.Namespace, Name: name}]
+	if !ok {
+		s.t.problem(ing, Error, "SecretNotFound", fmt.Sprintf("basic-auth secret %q not found; every request is refused with 401", name))
+		return nil
+	}
+	var users []model.User
+	for i, line := range strings.Split(string(sec.Data["auth"]), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		user, hash, ok := strings.Cut(line, ":")
+		if !ok || !validUser(user) || !validHash(hash) {
+			s.t.problem(ing, Error, "InvalidSecret", fmt.Sprintf("basic-auth secret %q: line %d is not user:crypt-hash; it is ignored", name, i+1))
+			continue
+		}
+		users = append(users, model.User{Name: user, Hash: hash})
+	}
+	if len(users) == 0 {
+		s.t.problem(ing, Error, "InvalidSecret", fmt.Sprintf("basic-auth secret %q holds no usable user under key \"auth\"; every request is refused with 401", name))
+	}
+	return users
+}
+
+func validUser(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validHash accepts crypt(3) hashes: "$id$salt$hash" and DES, from [A-Za-z0-9./$].
+func validHash(s string) bool {
+	if len(s) < 13 || len(s) > 256 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '/' || c == '$') {
+			return false
+		}
+	}
+	return true
+}
+
+// policySuffix is "_" and 8 hex digits of a policy's hash. It tells apart the backends of one
+// Service port used with different settings; the first (oldest Ingress's) policy of a Service port
+// gets the plain name.
+func policySuffix(p model.Policy) string {
+	b, _ := json.Marshal(p)
+	sum := sha256.Sum256(b)
+	return "_" + hex.EncodeToString(sum[:4])
+}
