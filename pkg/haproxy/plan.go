@@ -131,7 +131,7 @@ func NewPlan(applied *Applied, desired model.Config) Plan {
 	layout := make(Layout, len(desired.Backends))
 	if len(reasons) == 0 {
 		for _, b := range desired.Backends {
-			slots, bcmds, ok := moveServers(b.Name, applied.Layout[b.Name], b.Servers)
+			slots, bcmds, ok := moveServers(b.Name, applied.Layout[b.Name], b.Servers, b.Policy.Check)
 			if !ok {
 				reasons = append(reasons, Reason{ReasonSlotsExhausted, fmt.Sprintf("backend %s has %d endpoints for %d slots", b.Name, len(b.Servers), len(applied.Layout[b.Name]))})
 				continue
@@ -256,7 +256,9 @@ func topologyChanges(old, cur model.Config) []Reason {
 // where it is. It returns the new slots and the runtime commands, or false when the slots are too
 // few. New servers go to unused slots first, then to the slots of departing servers; commands that
 // add come before those that remove, so a replacement never leaves the backend empty.
-func moveServers(backend string, slots []Slot, desired []model.Server) ([]Slot, []string, bool) {
+//
+// With health checks on, a new server is declared healthy at once; its checks then take over.
+func moveServers(backend string, slots []Slot, desired []model.Server, check bool) ([]Slot, []string, bool) {
 	next := slices.Clone(slots)
 	want := map[model.Server]bool{}
 	for _, s := range desired {
@@ -293,6 +295,9 @@ func moveServers(backend string, slots []Slot, desired []model.Server) ([]Slot, 
 		reused[i] = true
 		adds = append(adds, fmt.Sprintf("set server %s/%s addr %s port %d", backend, slotName(i), s.Address, s.Port))
 		adds = append(adds, stateCommands(backend, i, s)...)
+		if check {
+			adds = append(adds, fmt.Sprintf("set server %s/%s health up", backend, slotName(i)))
+		}
 		next[i] = Slot{Server: s, Used: true}
 	}
 	for _, i := range departing {
