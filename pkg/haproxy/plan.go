@@ -281,7 +281,7 @@ func moveServers(backend string, slots []Slot, desired []model.Server, check boo
 	var adds, changes, removes []string
 	for _, s := range desired {
 		if i, ok := kept[key(s)]; ok {
-			if next[i].Server.Draining != s.Draining {
+			if next[i].Server.Draining != s.Draining || next[i].Server.EffectiveWeight() != s.EffectiveWeight() {
 				changes = append(changes, stateCommands(backend, i, s)...)
 				next[i].Server = s
 			}
@@ -318,7 +318,7 @@ func stateCommands(backend string, slot int, s model.Server) []string {
 		return []string{fmt.Sprintf("set server %s/%s state drain", backend, name)}
 	}
 	return []string{
-		fmt.Sprintf("set weight %s/%s 1", backend, name),
+		fmt.Sprintf("set weight %s/%s %d", backend, name, s.EffectiveWeight()),
 		fmt.Sprintf("set server %s/%s state ready", backend, name),
 	}
 }

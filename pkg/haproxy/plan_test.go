@@ -95,6 +95,13 @@ func TestPlanRuntimeCommands(t *testing.T) {
 			wantSlots: []model.Server{a, b},
 		},
 		{
+			name:      "a new weight (a canary share moving) is set at runtime",
+			before:    []model.Server{a, b},
+			after:     []model.Server{a, {Address: b.Address, Port: b.Port, Weight: 40}},
+			wantCmds:  []string{"set weight be/s2 40", "set server be/s2 state ready"},
+			wantSlots: []model.Server{a, {Address: b.Address, Port: b.Port, Weight: 40}},
+		},
+		{
 			name:      "no change gives no command",
 			before:    []model.Server{a, b},
 			after:     []model.Server{b, a},

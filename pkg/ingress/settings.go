@@ -150,10 +150,13 @@ func (s *settings) policy(ing *networkingv1.Ingress, svc *corev1.Service) (model
 	if _, g := s.global(); g.HSTS.Value {
 		p.HSTS = g.HSTSMaxAge.Value
 	}
-	if r.CanaryService.Value.Name != "" {
-		s.t.problem(ing, Warning, "UnsupportedAnnotation", fmt.Sprintf("%s: canary routing is not implemented yet; all requests go to the main Service", r.CanaryService.Key))
-	}
 	return p, b.ServerSlots.Value
+}
+
+// canary returns the canary Service of an Ingress's paths and the percentage it receives.
+func (s *settings) canary(ing *networkingv1.Ingress) (annotations.ServiceRef, int) {
+	r := annotations.ResolveRoute(s.ingressLayer(ing), s.cm)
+	return r.CanaryService.Value, r.CanaryWeight.Value
 }
 
 // sslRedirect reports whether an Ingress's TLS hosts are redirected from HTTP.

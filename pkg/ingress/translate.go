@@ -334,6 +334,10 @@ func (t *translator) ingressBackend(ing *networkingv1.Ingress, b networkingv1.In
 	key := types.NamespacedName{Namespace: ing.Namespace, Name: b.Service.Name}
 	svc, ok := t.services[key]
 	policy, step := t.settings.policy(ing, svc)
+	canary, canaryWeight := t.settings.canary(ing)
+	if canary.Name != "" {
+		name += "_canary_" + canary.Name
+	}
 	if first, seen := t.policies[name]; !seen {
 		t.policies[name] = policy
 	} else if !reflect.DeepEqual(first, policy) {
@@ -358,9 +362,69 @@ func (t *translator) ingressBackend(ing *networkingv1.Ingress, b networkingv1.In
 		t.backends[name] = model.Backend{Name: name, Policy: policy, SlotStep: step}
 		return name, true
 	}
-	t.backends[name] = model.Backend{Name: name, Servers: t.servers(key, sp), Policy: policy, SlotStep: step}
+	servers := t.servers(key, sp)
+	if canary.Name != "" {
+		servers = t.withCanary(ing, where, servers, canary, sp, canaryWeight)
+	}
+	t.backends[name] = model.Backend{Name: name, Servers: servers, Policy: policy, SlotStep: step}
 	return name, true
 }
+
+// canaryScale is the weight given to the whole of a backend's share: a weight of percent p
+// spreads 2p over the servers of its side, within HAProxy's limit of 256 per server.
+const canaryScale = 2
+
+// withCanary adds the canary Service's endpoints to a backend, weighting both sides so that the
+// canary gets weight percent of the requests. Weights change through the runtime API, so moving the
+// share needs no reload.
+func (t *translator) withCanary(ing *networkingv1.Ingress, where string, main []model.Server, ref annotations.ServiceRef, mainPort corev1.ServicePort, weight int) []model.Server {
+	key := types.NamespacedName{Namespace: ing.Namespace, Name: ref.Name}
+	svc, ok := t.services[key]
+	if !ok {
+		t.problem(ing, Warning, "ServiceNotFound", fmt.Sprintf("%s: canary service %q not found; all requests go to the main service", where, ref.Name))
+		return main
+	}
+	want := networkingv1.ServiceBackendPort{Name: ref.PortName, Number: int32(ref.Port)}
+	if ref.PortName == "" && ref.Port == 0 {
+		want = networkingv1.ServiceBackendPort{Name: mainPort.Name, Number: mainPort.Port}
+	}
+	sp, ok := findServicePort(svc, want)
+	if !ok {
+		t.problem(ing, Warning, "ServicePortNotFound", fmt.Sprintf("%s: canary service %q has no such port; all requests go to the main service", where, ref.Name))
+		return main
+	}
+	canary := t.servers(key, sp)
+	inMain := map[model.Server]bool{}
+	for _, s := range main {
+		inMain[key2(s)] = true
+	}
+	// A side with no share has no servers: moving the share to or from 0 adds or removes them
+	// at runtime.
+	out := make([]model.Server, 0, len(main)+len(canary))
+	if weight < 100 {
+		for _, s := range main {
+			s.Weight = share(100-weight, len(main))
+			out = append(out, s)
+		}
+	}
+	if weight > 0 {
+		for _, s := range canary {
+			if inMain[key2(s)] {
+				continue
+			}
+			s.Weight = share(weight, len(canary))
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// share is the weight of each of n servers that together get percent of the requests, at least 1.
+func share(percent, n int) int {
+	return max(1, (percent*canaryScale+n/2)/n)
+}
+
+func key2(s model.Server) model.Server { return model.Server{Address: s.Address, Port: s.Port} }
 
 // defaultService makes the backend for the operator's --default-backend-service.
 func (t *translator) defaultService(key types.NamespacedName) string {

@@ -128,6 +128,17 @@ type Server struct {
 	// Draining servers finish their requests and get no new ones (a terminating endpoint that
 	// is still serving).
 	Draining bool
+	// Weight is the server's share of the backend's requests relative to the others, 1 to 256;
+	// 0 means 1.
+	Weight int
+}
+
+// EffectiveWeight is the weight HAProxy uses for s.
+func (s Server) EffectiveWeight() int {
+	if s.Weight <= 0 {
+		return 1
+	}
+	return min(s.Weight, 256)
 }
 
 // Backend returns the backend with the given name, or false.

@@ -1,0 +1,67 @@
+package ingress_test
+
+import (
+	"fmt"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/portcullis-ingress/portcullis/pkg/ingress"
+)
+
+func TestCanaryWeights(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		weight  string
+		mainEPs []string
+		canEPs  []string
+		want    string // address=weight, in server order
+	}{
+		{"a 20 percent canary with one endpoint on each side", "20", []string{"10.0.0.1"}, []string{"10.0.1.1"}, "10.0.0.1=160 10.0.1.1=40"},
+		{"three main endpoints share 70 percent", "30", []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"}, []string{"10.0.1.1"}, "10.0.0.1=47 10.0.0.2=47 10.0.0.3=47 10.0.1.1=60"},
+		{"a zero weight leaves the canary out", "0", []string{"10.0.0.1"}, []string{"10.0.1.1"}, "10.0.0.1=200"},
+		{"a full weight leaves the main service out", "100", []string{"10.0.0.1"}, []string{"10.0.1.1"}, "10.0.1.1=200"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mainEPs, canEPs []endpoint
+			for _, a := range tc.mainEPs {
+				mainEPs = append(mainEPs, readyAt(a))
+			}
+			for _, a := range tc.canEPs {
+				canEPs = append(canEPs, readyAt(a))
+			}
+			state := ingress.State{
+				IngressClasses: []*networkingv1.IngressClass{ingressClass(testClass, testController, false)},
+				Ingresses: []*networkingv1.Ingress{newIngress("ns", "web", className(testClass),
+					annotation("portcullis.io/canary-service", "web-v2"),
+					annotation("portcullis.io/canary-weight", tc.weight),
+					rule("web.example", pathTo(networkingv1.PathTypePrefix, "/", "web", 80)))},
+				Services: []*corev1.Service{service("ns", "web", servicePort("http", 80)), service("ns", "web-v2", servicePort("http", 80))},
+				EndpointSlices: []*discoveryv1.EndpointSlice{
+					endpointSlice("ns", "web", "web-1", "http", 8080, mainEPs...),
+					endpointSlice("ns", "web-v2", "web-v2-1", "http", 8080, canEPs...),
+				},
+			}
+			res := ingress.Translate(state, testOptions())
+			if len(res.Problems) != 0 {
+				t.Fatalf("problems: %v", res.Problems)
+			}
+			b, ok := res.Config.Backend("ns_web_80_canary_web-v2")
+			if !ok {
+				t.Fatalf("no canary backend in %v", backendNames(res.Config))
+			}
+			got := ""
+			for i, s := range b.Servers {
+				if i > 0 {
+					got += " "
+				}
+				got += fmt.Sprintf("%s=%d", s.Address, s.EffectiveWeight())
+			}
+			if got != tc.want {
+				t.Errorf("servers %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
