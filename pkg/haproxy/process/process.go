@@ -377,16 +377,33 @@ func (m *Master) Stop() {
 	if cmd == nil {
 		return
 	}
+	// HAProxy 2.6 loses a signal that reaches the master while it re-executes itself for a
+	// reload, as happens when the controller stops during a reload: repeat the soft stop until
+	// the master is gone. A repeated SIGUSR1 does nothing more to workers already stopping.
 	_ = cmd.Process.Signal(syscall.SIGUSR1)
-	select {
-	case <-done:
-	case <-time.After(m.opts.StopTimeout):
-		m.log.Info("haproxy did not stop in time; killing it", "pid", cmd.Process.Pid)
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
+	resend := time.NewTicker(stopResendInterval)
+	defer resend.Stop()
+	timeout := time.NewTimer(m.opts.StopTimeout)
+	defer timeout.Stop()
+	for stopped := false; !stopped; {
+		select {
+		case <-done:
+			stopped = true
+		case <-resend.C:
+			_ = cmd.Process.Signal(syscall.SIGUSR1)
+		case <-timeout.C:
+			m.log.Info("haproxy did not stop in time; killing it", "pid", cmd.Process.Pid)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+			stopped = true
+		}
 	}
 	m.log.Info("haproxy stopped")
 }
+
+// stopResendInterval is how often Stop repeats the soft-stop signal; a master re-executing for
+// a reload is deaf to signals for some tens of milliseconds.
+const stopResendInterval = 250 * time.Millisecond
 
 // lineLogger turns haproxy's output into log lines.
 type lineLogger struct {
