@@ -2,7 +2,9 @@ package haproxy
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -105,7 +107,8 @@ type Command struct {
 // Plan is the decision for moving haproxy from an applied state to a desired one: either a reload
 // (Reasons not empty) or runtime commands. Next is the state once the plan has been carried out.
 type Plan struct {
-	// Reasons, when not empty, say why a reload is needed; Commands and MapFiles are then empty.
+	// Reasons, when not empty, say why a reload is needed; MapFiles and CertCommands are then
+	// empty, and Commands only move endpoints of backends that the reload keeps.
 	Reasons []Reason
 	// Commands are runtime API commands that move endpoints between slots.
 	Commands []string
@@ -114,6 +117,9 @@ type Plan struct {
 	// CertCommands add, re-list and remove certificates, in order.
 	CertCommands []Command
 	Next         Applied
+	// Interim is the state once Commands alone have run, for a reload plan whose reload is held
+	// off: endpoints move at once, the rest waits for the reload.
+	Interim Applied
 }
 
 // Reload reports whether the plan needs a reload.
@@ -127,36 +133,45 @@ func NewPlan(applied *Applied, desired model.Config) Plan {
 		return Plan{Reasons: []Reason{{Kind: ReasonInitial}}, Next: Applied{Config: desired, Layout: FreshLayout(desired)}}
 	}
 	reasons := topologyChanges(applied.Config, desired)
+
+	// Endpoint moves of the backends that exist on both sides, also when a reload is needed:
+	// while a reload is held off, they are applied at once (see Interim).
+	interim := Applied{Config: applied.Config, Layout: maps.Clone(applied.Layout)}
+	interim.Config.Backends = slices.Clone(applied.Config.Backends)
 	var cmds []string
 	layout := make(Layout, len(desired.Backends))
-	if len(reasons) == 0 {
-		for _, b := range desired.Backends {
-			slots, bcmds, ok := moveServers(b.Name, applied.Layout[b.Name], b.Servers, b.Policy.Check)
-			if !ok {
-				reasons = append(reasons, Reason{ReasonSlotsExhausted, fmt.Sprintf("backend %s has %d endpoints for %d slots", b.Name, len(b.Servers), len(applied.Layout[b.Name]))})
-				continue
-			}
-			layout[b.Name] = slots
-			cmds = append(cmds, bcmds...)
+	for _, b := range desired.Backends {
+		i, found := slices.BinarySearchFunc(interim.Config.Backends, b.Name, func(x model.Backend, n string) int { return cmp.Compare(x.Name, n) })
+		if !found || interim.Config.Backends[i].SlotStep != b.SlotStep || !reflect.DeepEqual(interim.Config.Backends[i].Policy, b.Policy) {
+			continue // added or changed: the reload brings it
 		}
+		slots, bcmds, ok := moveServers(b.Name, applied.Layout[b.Name], b.Servers, b.Policy.Check)
+		if !ok {
+			reasons = append(reasons, Reason{ReasonSlotsExhausted, fmt.Sprintf("backend %s has %d endpoints for %d slots", b.Name, len(b.Servers), len(applied.Layout[b.Name]))})
+			continue
+		}
+		layout[b.Name] = slots
+		cmds = append(cmds, bcmds...)
+		interim.Layout[b.Name] = slots
+		interim.Config.Backends[i].Servers = b.Servers
 	}
 	if len(reasons) > 0 {
-		return Plan{Reasons: reasons, Next: Applied{Config: desired, Layout: FreshLayout(desired)}}
+		return Plan{Reasons: reasons, Commands: cmds, Interim: interim, Next: Applied{Config: desired, Layout: FreshLayout(desired)}}
 	}
 	oldExact, oldPrefix := mapFiles(applied.Config.Routes)
 	newExact, newPrefix := mapFiles(desired.Routes)
-	var maps []string
+	var changed []string
 	if !bytes.Equal(oldExact, newExact) {
-		maps = append(maps, ExactMapFile)
+		changed = append(changed, ExactMapFile)
 	}
 	if !bytes.Equal(oldPrefix, newPrefix) {
-		maps = append(maps, PrefixMapFile)
+		changed = append(changed, PrefixMapFile)
 	}
 	if desired.HTTPS.Port != 0 && !slices.Equal(applied.Config.TLS.RedirectHosts, desired.TLS.RedirectHosts) {
-		maps = append(maps, RedirectMap)
+		changed = append(changed, RedirectMap)
 	}
 	return Plan{
-		Commands: cmds, MapFiles: maps, CertCommands: certCommands(applied.Config.TLS.Certificates, desired.TLS.Certificates),
+		Commands: cmds, MapFiles: changed, CertCommands: certCommands(applied.Config.TLS.Certificates, desired.TLS.Certificates),
 		Next: Applied{Config: desired, Layout: layout},
 	}
 }

@@ -91,6 +91,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		backoff     time.Duration
 		lastChange  time.Time
 		reloadSince time.Time // when a pending reload became necessary; zero if none
+		reasonsSeen string    // the reasons of the pending reload, to notice when they change
 		wake        *time.Timer
 		wakeC       <-chan time.Time
 		pending     = true
@@ -120,6 +121,11 @@ func (l *Loop) Run(ctx context.Context) error {
 				if reloadSince.IsZero() {
 					reloadSince = now
 				}
+				// The quiet period restarts only when what needs the reload changes, not on
+				// every endpoint change applied at runtime meanwhile.
+				if sig := fmt.Sprint(p.Reasons); sig != reasonsSeen {
+					reasonsSeen, lastChange = sig, now
+				}
 				due := lastChange.Add(timing.Quiet)
 				if limit := reloadSince.Add(timing.MaxHoldoff); limit.Before(due) {
 					due = limit
@@ -140,7 +146,7 @@ func (l *Loop) Run(ctx context.Context) error {
 			default:
 				backoff = 0
 				if res != held {
-					reloadSince = time.Time{}
+					reloadSince, reasonsSeen = time.Time{}, ""
 				}
 			}
 		}
@@ -148,7 +154,6 @@ func (l *Loop) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-dirty:
-			lastChange = time.Now()
 			pending = true
 		case <-exited:
 			l.applied = nil
@@ -224,7 +229,21 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 		return done, nil
 	}
 	if !reloadNow(plan) {
-		l.Log.V(1).Info("reload held off while changes arrive", "reasons", reasonStrings(plan.Reasons))
+		l.Log.V(1).Info("reload held off while changes arrive", "reasons", reasonStrings(plan.Reasons), "commands", len(plan.Commands))
+		if len(plan.Commands) > 0 {
+			// Endpoints of the backends the reload keeps move now, not after the holdoff.
+			files, err := haproxy.RenderLayout(plan.Interim.Config, plan.Interim.Layout, l.Env)
+			if err != nil {
+				return done, err
+			}
+			if err := l.Proxy.Update(ctx, files, haproxy.Plan{Commands: plan.Commands}); err != nil {
+				l.applied = nil
+				l.Metrics.RuntimeFailures.Inc()
+				return done, fmt.Errorf("applying runtime changes (a reload follows): %w", err)
+			}
+			l.applied = &plan.Interim
+			l.Metrics.RuntimeUpdates.Add(float64(len(plan.Commands)))
+		}
 		return held, nil
 	}
 	started, err := l.Proxy.Reload(ctx, files)

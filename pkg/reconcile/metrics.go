@@ -11,6 +11,7 @@ import (
 
 // Metrics are the controller's own Prometheus metrics.
 type Metrics struct {
+	HAProxyReloads  prometheus.Counter
 	Reloads         *prometheus.CounterVec
 	ReloadFailures  prometheus.Counter
 	RuntimeUpdates  prometheus.Counter
@@ -23,9 +24,13 @@ type Metrics struct {
 // NewMetrics creates the metrics and registers them with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
+		HAProxyReloads: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "portcullis_haproxy_reloads_total",
+			Help: "HAProxy starts and reloads.",
+		}),
 		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portcullis_reloads_total",
-			Help: "HAProxy starts and reloads, by reason. A reload with several reasons counts once for each.",
+			Help: "HAProxy starts and reloads, by kind of reason. A reload counts once for each kind of reason it had.",
 		}, []string{"reason"}),
 		ReloadFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "portcullis_reload_failures_total",
@@ -53,17 +58,22 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Unix time of the last successful apply.",
 		}),
 	}
-	reg.MustRegister(m.Reloads, m.ReloadFailures, m.RuntimeUpdates, m.RuntimeFailures, m.ApplyDuration, m.Problems, m.LastApplied)
+	reg.MustRegister(m.HAProxyReloads, m.Reloads, m.ReloadFailures, m.RuntimeUpdates, m.RuntimeFailures, m.ApplyDuration, m.Problems, m.LastApplied)
 	return m
 }
 
 func (m *Metrics) countReload(reasons []haproxy.Reason, started bool) {
+	m.HAProxyReloads.Inc()
 	if started {
 		m.Reloads.WithLabelValues("start").Inc()
 		return
 	}
+	seen := map[haproxy.ReasonKind]bool{}
 	for _, r := range reasons {
-		m.Reloads.WithLabelValues(string(r.Kind)).Inc()
+		if !seen[r.Kind] {
+			seen[r.Kind] = true
+			m.Reloads.WithLabelValues(string(r.Kind)).Inc()
+		}
 	}
 }
 
