@@ -38,3 +38,11 @@ test: deps vet ## Everything CI runs: install test dependencies, vet, unit, gold
 .PHONY: run
 run: deps ## Run the controller: against $$KUBECONFIG if set, else on a local control plane with a demo Ingress.
 	$(GO) run ./e2e/cmd/devstack $(ARGS)
+
+.PHONY: bench
+bench: deps ## Benchmarks against the real stack; writes bench-results.json and prints a table.
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 15m ./e2e/bench/
+
+.PHONY: docs
+docs: ## Regenerate the generated documentation (documentation/flags.md from the flag set).
+	$(GO) test -count=1 -run '^TestFlagsDoc$$' ./cmd/controller -update

@@ -28,8 +28,8 @@ Every flag of the controller, as ` + "`--flag=value`" + `. Unknown flags and str
 the controller refuses to start rather than ignore them. Where haproxytech's kubernetes-ingress
 controller has the same concept, the flag has the same name (see [migrating.md](migrating.md)).
 
-Flags the Helm chart can emit but the controller does not have yet (` + "`--default-ssl-certificate`" + `,
-` + "`--publish-service`" + `) are planned; the chart leaves them out unless asked.
+The Helm chart (` + "`deploy/helm/portcullis`" + `) builds the command line from its values; its README
+lists which value sets which flag.
 
 `
 

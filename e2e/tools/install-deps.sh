@@ -3,11 +3,13 @@
 #   - haproxy (Debian's package) when no haproxy is on PATH;
 #   - etcd and kube-apiserver, built from the Go module proxy at pinned versions into
 #     $PORTCULLIS_BIN (default: <repo>/.cache/bin, git-ignored). A binary whose --version matches the
-#     pin is reused; Go's own build cache makes a rebuild in a fresh clone take seconds.
+#     pin is reused; Go's own build cache makes a rebuild in a fresh clone take seconds;
+#   - helm, built the same way into the same directory, for the chart tests.
 set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-v1.34.10}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+HELM_VERSION=${HELM_VERSION:-v3.22.0}
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${PORTCULLIS_BIN:-$root/.cache/bin}
@@ -71,7 +73,25 @@ build_apiserver() {
   mv "$bin/kube-apiserver.new" "$bin/kube-apiserver"; rm -rf "$work"
 }
 
+build_helm() {
+  if [ -x "$bin/helm" ] && [ "$("$bin/helm" version --short 2>/dev/null)" = "$HELM_VERSION" ]; then return 0; fi
+  log "building helm $HELM_VERSION"
+  # Stamp what helm's own Makefile stamps: go install alone leaves the version at "v3.22" and the
+  # default Kubernetes version (helm template, helm lint) at 1.20.
+  local gomod minor work
+  gomod=$(go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  minor=$(awk '$1 == "k8s.io/client-go" {split($2, v, "."); print v[2]}' "$gomod")
+  local x="-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  for pkg in pkg/lint/rules pkg/chartutil; do
+    x="$x -X helm.sh/helm/v3/$pkg.k8sVersionMajor=1 -X helm.sh/helm/v3/$pkg.k8sVersionMinor=$minor"
+  done
+  work=$(mktemp -d)
+  CGO_ENABLED=0 GOBIN="$work" go install -trimpath -ldflags "-s -w $x" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  mv "$work/helm" "$bin/helm"; rm -rf "$work"
+}
+
 ensure_apt
 build_etcd
 build_apiserver
-log "ready: haproxy $(haproxy -v | head -1 | awk '{print $3}'), etcd $ETCD_VERSION, kube-apiserver $K8S_VERSION in $bin"
+build_helm
+log "ready: haproxy $(haproxy -v | head -1 | awk '{print $3}'), etcd $ETCD_VERSION, kube-apiserver $K8S_VERSION, helm $HELM_VERSION in $bin"

@@ -1,0 +1,445 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/portcullis-ingress/portcullis/e2e/framework"
+)
+
+// staticNodePorts returns two distinct ports from the static band of the default NodePort range
+// (30000-30085), which the apiserver never hands out on its own while ports above are free: a
+// fixed port only clashes with another test fixing the same one.
+func staticNodePorts() (int, int) {
+	a := 30000 + rand.IntN(86)
+	b := 30000 + (a-30000+1+rand.IntN(85))%86
+	return a, b
+}
+
+// frameworkFlags are set by framework.StartController itself; the chart's values for them are
+// in-cluster paths and ports.
+var frameworkFlags = []string{"--config-dir", "--runtime-dir", "--http-bind-port", "--https-bind-port", "--controller-port", "--log", "--kubeconfig", "--namespace-whitelist", "--program"}
+
+// chartArgsForTest keeps the arguments the chart rendered, except those the framework sets.
+func chartArgsForTest(args []string) []string {
+	var out []string
+	for _, a := range args {
+		name, _, _ := strings.Cut(a, "=")
+		if !slices.Contains(frameworkFlags, name) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// TestHelmInstallServesIngresses installs the chart into the real API server and checks the
+// objects it creates, then runs the controller with the arguments and ConfigMap the chart
+// rendered, authenticated as the chart's ServiceAccount (so that its RBAC is what is tested), and
+// checks that an Ingress of the chart's class routes.
+func TestHelmInstallServesIngresses(t *testing.T) {
+	t.Parallel()
+	helm := framework.NewHelm(t)
+	ns := framework.NewNamespace(t)
+	release := "portcullis-" + ns[len(ns)-5:] // cluster-scoped objects are named after it
+	class := ns
+	controllerValue := "portcullis.io/ingress-controller/" + ns
+	httpNodePort, httpsNodePort := staticNodePorts()
+	config := map[string]string{"timeout-client": "30s", "maxconn": "2000"}
+
+	helm.Install(t, release, ns, framework.ChartDir(t, "portcullis"), map[string]any{
+		"controller": map[string]any{
+			"replicaCount": 1,
+			"ingressClass": class,
+			"ingressClassResource": map[string]any{
+				"controllerValue": controllerValue,
+			},
+			"config": config,
+			"service": map[string]any{
+				"nodePorts": map[string]any{"http": httpNodePort, "https": httpsNodePort},
+			},
+			"extraArgs": []string{"--empty-ingress-class"},
+		},
+	})
+	kube := framework.Kube()
+	ctx := t.Context()
+
+	// The Deployment: the controller's real flags, non-root, probes on the controller port.
+	dep, err := kube.AppsV1().Deployments(ns).Get(ctx, release, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading the Deployment: %v", err)
+	}
+	if dep.Spec.Replicas == nil || *dep.Spec.Replicas != 1 {
+		t.Errorf("Deployment replicas: got %v, want 1", dep.Spec.Replicas)
+	}
+	pod := dep.Spec.Template.Spec
+	if len(pod.Containers) != 1 {
+		t.Fatalf("Deployment: got %d containers, want 1", len(pod.Containers))
+	}
+	ctr := pod.Containers[0]
+	wantArgs := []string{
+		"--ingress.class=" + class,
+		"--controller-name=" + controllerValue,
+		"--configmap=" + ns + "/" + release,
+		"--http-bind-port=8080",
+		"--https-bind-port=8443",
+		"--controller-port=6060",
+		"--config-dir=/etc/portcullis",
+		"--runtime-dir=/run/portcullis",
+		"--log=info",
+		"--publish-service=" + ns + "/" + release,
+		"--election-id=" + release + "-leader",
+		"--empty-ingress-class",
+	}
+	for _, a := range wantArgs {
+		if !slices.Contains(ctr.Args, a) {
+			t.Errorf("controller args %q lack %q", ctr.Args, a)
+		}
+	}
+	for _, a := range ctr.Args {
+		if strings.HasPrefix(a, "--default-ssl-certificate") {
+			t.Errorf("controller args %q carry %s although defaultTLSSecret is disabled", ctr.Args, a)
+		}
+	}
+	wantPorts := map[string]int32{"http": 8080, "https": 8443, "controller": 6060}
+	gotPorts := map[string]int32{}
+	for _, p := range ctr.Ports {
+		gotPorts[p.Name] = p.ContainerPort
+	}
+	if fmt.Sprint(gotPorts) != fmt.Sprint(wantPorts) {
+		t.Errorf("container ports: got %v, want %v", gotPorts, wantPorts)
+	}
+	for _, pr := range []struct {
+		name  string
+		probe *corev1.Probe
+		path  string
+	}{{"liveness", ctr.LivenessProbe, "/healthz"}, {"readiness", ctr.ReadinessProbe, "/readyz"}} {
+		if pr.probe == nil || pr.probe.HTTPGet == nil || pr.probe.HTTPGet.Path != pr.path || pr.probe.HTTPGet.Port.String() != "controller" {
+			t.Errorf("%s probe: got %+v, want GET %s on port controller", pr.name, pr.probe, pr.path)
+		}
+	}
+	sc := ctr.SecurityContext
+	if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.RunAsUser == nil || *sc.RunAsUser != 1000 ||
+		sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+		t.Errorf("container security context: got %+v, want runAsNonRoot, runAsUser 1000, no privilege escalation", sc)
+	}
+	if ctr.Resources.Requests.Cpu().IsZero() || ctr.Resources.Requests.Memory().IsZero() {
+		t.Errorf("container resources: got %+v, want CPU and memory requests", ctr.Resources)
+	}
+
+	// The Service: NodePort, with the node ports asked for.
+	svc, err := kube.CoreV1().Services(ns).Get(ctx, release, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading the Service: %v", err)
+	}
+	if svc.Spec.Type != corev1.ServiceTypeNodePort {
+		t.Errorf("Service type: got %s, want NodePort", svc.Spec.Type)
+	}
+	wantSvc := map[string][2]int32{"http": {80, int32(httpNodePort)}, "https": {443, int32(httpsNodePort)}}
+	gotSvc := map[string][2]int32{}
+	for _, p := range svc.Spec.Ports {
+		gotSvc[p.Name] = [2]int32{p.Port, p.NodePort}
+		if p.TargetPort.String() != p.Name {
+			t.Errorf("Service port %s targets %s, want the container port of that name", p.Name, p.TargetPort.String())
+		}
+	}
+	if fmt.Sprint(gotSvc) != fmt.Sprint(wantSvc) {
+		t.Errorf("Service ports (port, nodePort): got %v, want %v", gotSvc, wantSvc)
+	}
+
+	// The ConfigMap carries controller.config.
+	cm, err := kube.CoreV1().ConfigMaps(ns).Get(ctx, release, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading the ConfigMap: %v", err)
+	}
+	if fmt.Sprint(cm.Data) != fmt.Sprint(config) {
+		t.Errorf("ConfigMap data: got %v, want %v", cm.Data, config)
+	}
+
+	// The IngressClass names our controller.
+	ic, err := kube.NetworkingV1().IngressClasses().Get(ctx, class, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading the IngressClass: %v", err)
+	}
+	if ic.Spec.Controller != controllerValue {
+		t.Errorf("IngressClass controller: got %q, want %q", ic.Spec.Controller, controllerValue)
+	}
+	if ic.Annotations["ingressclass.kubernetes.io/is-default-class"] == "true" {
+		t.Errorf("IngressClass is the default class; the chart's default is not to be")
+	}
+
+	// ServiceAccount, RBAC with writes only where the controller writes, PDB; no HPA.
+	if _, err := kube.CoreV1().ServiceAccounts(ns).Get(ctx, release, metav1.GetOptions{}); err != nil {
+		t.Errorf("reading the ServiceAccount: %v", err)
+	}
+	if pod.ServiceAccountName != release {
+		t.Errorf("pod service account: got %q, want %q", pod.ServiceAccountName, release)
+	}
+	cr, err := kube.RbacV1().ClusterRoles().Get(ctx, release, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading the ClusterRole: %v", err)
+	}
+	checkLeastPrivilege(t, "ClusterRole", cr.Rules, "ingresses/status", "events")
+	crb, err := kube.RbacV1().ClusterRoleBindings().Get(ctx, release, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading the ClusterRoleBinding: %v", err)
+	}
+	if crb.RoleRef.Name != release || len(crb.Subjects) != 1 || crb.Subjects[0].Name != release || crb.Subjects[0].Namespace != ns {
+		t.Errorf("ClusterRoleBinding: got roleRef %+v, subjects %+v; want %s bound to %s/%s", crb.RoleRef, crb.Subjects, release, ns, release)
+	}
+	role, err := kube.RbacV1().Roles(ns).Get(ctx, release, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading the Role: %v", err)
+	}
+	checkLeastPrivilege(t, "Role", role.Rules, "leases")
+	if _, err := kube.RbacV1().RoleBindings(ns).Get(ctx, release, metav1.GetOptions{}); err != nil {
+		t.Errorf("reading the RoleBinding: %v", err)
+	}
+	pdb, err := kube.PolicyV1().PodDisruptionBudgets(ns).Get(ctx, release, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading the PodDisruptionBudget: %v", err)
+	}
+	if pdb.Spec.MaxUnavailable == nil || pdb.Spec.MaxUnavailable.IntValue() != 1 {
+		t.Errorf("PodDisruptionBudget maxUnavailable: got %v, want 1", pdb.Spec.MaxUnavailable)
+	}
+	if _, err := kube.AutoscalingV2().HorizontalPodAutoscalers(ns).Get(ctx, release, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("HorizontalPodAutoscaler: got error %v, want none created by default", err)
+	}
+
+	// The controller, started as the chart would start it, as the chart's ServiceAccount, finds an
+	// Ingress of the chart's class waiting, as a freshly installed release usually does.
+	echo := framework.StartEcho(t, "web")
+	framework.EchoService(t, ns, "web", echo)
+	framework.CreateIngress(t, framework.Ingress(ns, "web", class,
+		framework.Rule("helm.example", framework.Prefix("/", "web"))))
+	args := append(chartArgsForTest(ctr.Args),
+		"--kubeconfig="+framework.ServiceAccountKubeconfig(t, ns, release),
+		// In the cluster, POD_NAMESPACE from the downward API puts the Lease here.
+		"--election-namespace="+ns)
+	c := framework.StartController(t, framework.ControllerOptions{Namespace: ns, ExtraArgs: args})
+	framework.ExpectRoute(t, c, "helm.example", "/", http.StatusOK, "web")
+	framework.ExpectRoute(t, c, "other.example", "/", http.StatusNotFound, "")
+
+	// The readiness probe's path: ready once the first configuration is applied (which completes
+	// just after HAProxy starts answering).
+	framework.Eventually(t, framework.RouteTimeout, func() error {
+		resp, err := framework.TryGetURL(c.ControllerURL+"/readyz", "")
+		if err != nil {
+			return err
+		}
+		if resp.Status != http.StatusOK {
+			return fmt.Errorf("/readyz answered %d: %s", resp.Status, resp.Body)
+		}
+		return nil
+	})
+	// The chart's Role lets the ServiceAccount take the status Lease.
+	framework.Eventually(t, framework.RouteTimeout, func() error {
+		lease, err := kube.CoordinationV1().Leases(ns).Get(ctx, release+"-leader", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+			return fmt.Errorf("lease %s-leader has no holder", release)
+		}
+		return nil
+	})
+}
+
+// checkLeastPrivilege fails the test if a rule grants a wildcard, or a write on anything other
+// than the named resources.
+func checkLeastPrivilege(t *testing.T, what string, rules []rbacv1.PolicyRule, writable ...string) {
+	t.Helper()
+	if len(rules) == 0 {
+		t.Errorf("%s has no rules", what)
+	}
+	for _, r := range rules {
+		for _, list := range [][]string{r.APIGroups, r.Resources, r.Verbs} {
+			if slices.Contains(list, "*") {
+				t.Errorf("%s rule %+v holds a wildcard", what, r)
+			}
+		}
+		for _, v := range r.Verbs {
+			if slices.Contains([]string{"get", "list", "watch"}, v) {
+				continue
+			}
+			for _, res := range r.Resources {
+				if !slices.Contains(writable, res) {
+					t.Errorf("%s grants %s on %s; only %v may be written", what, v, res, writable)
+				}
+			}
+		}
+	}
+}
+
+// TestHelmLint runs `helm lint --strict` on the chart: no warning, no error.
+func TestHelmLint(t *testing.T) {
+	t.Parallel()
+	helm := framework.NewHelm(t)
+	out := helm.Run(t, "lint", "--strict", framework.ChartDir(t, "portcullis"))
+	if strings.Contains(out, "[WARNING]") || strings.Contains(out, "[ERROR]") {
+		t.Errorf("helm lint:\n%s", out)
+	}
+}
+
+// TestHelmTemplateVariants renders the chart with various values, without a cluster: the objects
+// that appear or not, and that every argument the chart gives the controller is one of its flags
+// (the controller refuses unknown flags).
+func TestHelmTemplateVariants(t *testing.T) {
+	t.Parallel()
+	helm := framework.NewHelm(t)
+	chart := framework.ChartDir(t, "portcullis")
+	for _, tc := range []struct {
+		name     string
+		values   map[string]any
+		want     []string // Kind/name of objects that must be rendered
+		notWant  []string // kinds that must not be rendered
+		wantArgs []string
+		noArgs   []string // flag names that must not be passed
+		// autoscaled Deployments leave replicas to the HPA.
+		autoscaled bool
+	}{
+		{
+			name:    "the defaults",
+			values:  map[string]any{},
+			want:    []string{"Deployment/rel-portcullis", "Service/rel-portcullis", "ConfigMap/rel-portcullis", "IngressClass/haproxy", "ServiceAccount/rel-portcullis", "ClusterRole/rel-portcullis", "ClusterRoleBinding/rel-portcullis", "Role/rel-portcullis", "RoleBinding/rel-portcullis", "PodDisruptionBudget/rel-portcullis"},
+			notWant: []string{"DaemonSet", "HorizontalPodAutoscaler", "ServiceMonitor"},
+			wantArgs: []string{"--ingress.class=haproxy", "--controller-name=portcullis.io/ingress-controller",
+				"--configmap=ns1/rel-portcullis", "--publish-service=ns1/rel-portcullis", "--election-id=rel-portcullis-leader"},
+			noArgs: []string{"--default-ssl-certificate", "--default-backend-service", "--publish-status-address"},
+		},
+		{
+			name: "a DaemonSet on host ports behind a LoadBalancer, monitored, with a default certificate",
+			values: map[string]any{"controller": map[string]any{
+				"kind":             "DaemonSet",
+				"daemonset":        map[string]any{"useHostPort": true},
+				"service":          map[string]any{"type": "LoadBalancer", "externalTrafficPolicy": "Local"},
+				"serviceMonitor":   map[string]any{"enabled": true},
+				"autoscaling":      map[string]any{"enabled": true},
+				"defaultTLSSecret": map[string]any{"enabled": true, "secret": "wildcard-tls", "secretNamespace": "certs"},
+				"logging":          map[string]any{"level": "debug", "format": "json"},
+			}},
+			want:     []string{"DaemonSet/rel-portcullis", "ServiceMonitor/rel-portcullis", "Service/rel-portcullis-metrics"},
+			notWant:  []string{"Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget"},
+			wantArgs: []string{"--default-ssl-certificate=certs/wildcard-tls", "--log=debug", "--log-format=json"},
+		},
+		{
+			name: "an autoscaled Deployment without IngressClass, publishing fixed addresses",
+			values: map[string]any{"controller": map[string]any{
+				"autoscaling":           map[string]any{"enabled": true},
+				"ingressClassResource":  map[string]any{"enabled": false},
+				"publishService":        map[string]any{"addresses": []string{"lb.example.com", "192.0.2.10"}},
+				"defaultBackendService": "web/fallback",
+			}},
+			want:       []string{"Deployment/rel-portcullis", "HorizontalPodAutoscaler/rel-portcullis"},
+			notWant:    []string{"IngressClass"},
+			wantArgs:   []string{"--publish-status-address=lb.example.com,192.0.2.10", "--default-backend-service=web/fallback"},
+			noArgs:     []string{"--publish-service"},
+			autoscaled: true,
+		},
+		{
+			name: "status publishing off",
+			values: map[string]any{"controller": map[string]any{
+				"publishService": map[string]any{"enabled": false},
+			}},
+			want:   []string{"Deployment/rel-portcullis"},
+			noArgs: []string{"--publish-service", "--publish-status-address", "--election-id"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			objs := helm.Template(t, "rel", "ns1", chart, tc.values)
+			kinds := map[string]bool{}
+			var args []string
+			for _, o := range objs {
+				kinds[o.GetKind()] = true
+				kinds[o.GetKind()+"/"+o.GetName()] = true
+				switch o.GetKind() {
+				case "Deployment":
+					var d appsv1.Deployment
+					framework.FromUnstructured(t, o, &d)
+					args = d.Spec.Template.Spec.Containers[0].Args
+					if tc.autoscaled != (d.Spec.Replicas == nil) {
+						t.Errorf("Deployment replicas: got %v, want them set unless autoscaled (%v)", d.Spec.Replicas, tc.autoscaled)
+					}
+				case "DaemonSet":
+					var d appsv1.DaemonSet
+					framework.FromUnstructured(t, o, &d)
+					args = d.Spec.Template.Spec.Containers[0].Args
+				}
+			}
+			for _, w := range tc.want {
+				if !kinds[w] {
+					t.Errorf("no %s rendered", w)
+				}
+			}
+			for _, nw := range tc.notWant {
+				if kinds[nw] {
+					t.Errorf("a %s was rendered", nw)
+				}
+			}
+			for _, a := range tc.wantArgs {
+				if !slices.Contains(args, a) {
+					t.Errorf("controller args %q lack %q", args, a)
+				}
+			}
+			for _, a := range args {
+				name, _, _ := strings.Cut(a, "=")
+				if slices.Contains(tc.noArgs, name) {
+					t.Errorf("controller args %q carry %s", args, a)
+				}
+			}
+			checkControllerAcceptsArgs(t, args)
+		})
+	}
+}
+
+// checkControllerAcceptsArgs runs the controller binary with args and an unreadable kubeconfig:
+// it must get past flag parsing and validation and stop at loading the kubeconfig.
+func checkControllerAcceptsArgs(t *testing.T, args []string) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), framework.ControllerBin(),
+		append(slices.Clone(args), "--program="+framework.HAProxyBin(), "--kubeconfig=/nonexistent/kubeconfig")...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if err == nil || !strings.Contains(out.String(), "loading Kubernetes client configuration") {
+		t.Errorf("controller %q: got %v and output %q; want it to accept the flags and fail on the kubeconfig", args, err, out.String())
+	}
+}
+
+// TestHelmRejectsBadValues checks that values the controller could not run with fail at
+// install time, not in a crash-looping pod.
+func TestHelmRejectsBadValues(t *testing.T) {
+	t.Parallel()
+	helm := framework.NewHelm(t)
+	chart := framework.ChartDir(t, "portcullis")
+	for _, tc := range []struct {
+		name       string
+		controller map[string]any
+		want       string
+	}{
+		{"an unknown kind", map[string]any{"kind": "StatefulSet"}, "kind"},
+		{"an unknown Service type", map[string]any{"service": map[string]any{"type": "ExternalName"}}, "type"},
+		{"an extra argument that is not a flag", map[string]any{"extraArgs": []string{"verbose"}}, "extraArgs"},
+		{"an unknown log level", map[string]any{"logging": map[string]any{"level": "loud"}}, "level"},
+		{"a default certificate without a Secret", map[string]any{"defaultTLSSecret": map[string]any{"enabled": true}}, "defaultTLSSecret.secret"},
+		{"a node port out of range", map[string]any{"service": map[string]any{"nodePorts": map[string]any{"http": 70000}}}, "nodePorts"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := helm.TryTemplate(t, "rel", "ns1", chart, map[string]any{"controller": tc.controller})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("helm template: got %v, want an error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
