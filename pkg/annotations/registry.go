@@ -86,6 +86,34 @@ var (
 		group: "Load balancing and health checks",
 		doc:   "Add the client address to the `X-Forwarded-For` request header (HAProxy's `option forwardfor`).",
 	}, boolean)
+
+	serverSSL = define(spec{
+		name: "server-ssl", peer: true, scopes: scopeAll, def: "false", example: "true",
+		group: "TLS and HTTPS",
+		doc: "Connect to the servers of the backend over TLS. Without `server-ca` the server certificate is not " +
+			"verified.",
+	}, boolean)
+
+	serverCA = define(spec{
+		name: "server-ca", peer: true, scopes: scopeAll, example: "backend-ca",
+		group: "TLS and HTTPS",
+		doc: "Name of a Secret in the Ingress's namespace whose `ca.crt` holds the CA certificates that the " +
+			"servers' certificates must chain to; with it, `server-ssl` verifies the servers.",
+	}, secretName)
+
+	serverCrt = define(spec{
+		name: "server-crt", peer: true, scopes: scopeAll, example: "client-tls",
+		group: "TLS and HTTPS",
+		doc: "Name of a `kubernetes.io/tls` Secret in the Ingress's namespace whose certificate and key HAProxy " +
+			"presents to the servers as a TLS client certificate.",
+	}, secretName)
+
+	serverProto = define(spec{
+		name: "server-proto", peer: true, scopes: scopeAll, def: "h1", example: "h2",
+		group: "TLS and HTTPS",
+		doc: "HTTP version spoken to the servers: `h1`, or `h2` (over TLS negotiated with ALPN when `server-ssl` " +
+			"is on, else cleartext HTTP/2).",
+	}, oneOf("h1", "h2"))
 )
 
 // Timeouts. Server, connect, queue and tunnel timeouts apply per backend and, from the
@@ -390,8 +418,8 @@ var (
 	nbThread = define(spec{
 		name: "nbthread", peer: true, scopes: scopeGlobal, example: "4",
 		group: "Process and logging",
-		doc:   "Number of HAProxy threads. Unset: one per CPU available to the process.",
-	}, intIn(1, 1024))
+		doc:   "Number of HAProxy threads, at most 64 (the limit of HAProxy 2.6 builds). Unset: one per CPU available to the process.",
+	}, intIn(1, 64))
 
 	syslogServer = define(spec{
 		name: "syslog-server", scopes: scopeGlobal, example: "stdout",
@@ -421,7 +449,7 @@ var peerOnly = []string{
 	"http-connection-mode", "http-keep-alive", "http-server-close", "ingress.class", "log-format-tcp",
 	"logasap", "pod-maxconn", "prometheus-endpoint-auth-secret", "proxy-protocol",
 	"quic-alt-svc-max-age", "rate-limit-size", "rate-limit-whitelist", "request-capture",
-	"request-capture-len", "route-acl", "server-ca", "server-crt", "server-proto", "server-ssl",
+	"request-capture-len", "route-acl",
 	"set-host", "src-ip-header", "ssl-certificate", "ssl-passthrough", "standalone-backend",
 	"stats-config-snippet", "timeout-check", "timeout-client-fin", "timeout-server-fin", "tls-alpn",
 }

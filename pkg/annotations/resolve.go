@@ -31,6 +31,12 @@ type BackendSettings struct {
 	ServerSlots Value[int]
 	// ForwardedFor adds the X-Forwarded-For header.
 	ForwardedFor Value[bool]
+	// ServerSSL speaks TLS to the servers; ServerCA (a Secret name) verifies them; ServerCrt (a
+	// Secret name) is the client certificate presented to them; ServerProto is "h1" or "h2".
+	ServerSSL   Value[bool]
+	ServerCA    Value[string]
+	ServerCrt   Value[string]
+	ServerProto Value[string]
 }
 
 // RouteSettings are the settings of the paths of one Ingress.
@@ -127,6 +133,10 @@ func ResolveBackend(svc, ing, cm Layer) BackendSettings {
 		SendProxyProtocol: resolve(sendProxyProtocol, ls),
 		ServerSlots:       resolve(serverSlots, ls),
 		ForwardedFor:      resolve(forwardedFor, ls),
+		ServerSSL:         resolve(serverSSL, ls),
+		ServerCA:          resolve(serverCA, ls),
+		ServerCrt:         resolve(serverCrt, ls),
+		ServerProto:       resolve(serverProto, ls),
 	}
 }
 

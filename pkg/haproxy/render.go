@@ -86,10 +86,13 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	}
 	r := renderer{p: p}
 	r.global(env)
+	r.globalSettings(cfg.Global)
+	r.defaults(cfg.Global)
 	r.frontend(cfg)
 	r.defaultBackend()
 	for _, b := range cfg.Backends {
-		r.backend(b.Name, layout[b.Name])
+		r.userlist(b)
+		r.backend(b, layout[b.Name])
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf("rendering: %w", r.err)
@@ -99,6 +102,9 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 		ConfigFile:    []byte(p.String()),
 		ExactMapFile:  exact,
 		PrefixMapFile: prefix,
+	}
+	for _, b := range cfg.Backends {
+		policyFiles(b.Policy, files)
 	}
 	if cfg.HTTPS.Port != 0 {
 		files[RedirectMap] = redirectMap(cfg.TLS.RedirectHosts)
@@ -294,10 +300,13 @@ func (r *renderer) defaultBackend() {
 // unusedSlotAddress is the address of a slot that holds no endpoint; such slots are disabled.
 const unusedSlotAddress = "127.0.0.1:1"
 
-func (r *renderer) backend(name string, slots []Slot) {
+// backend renders a backend with its policy and its server slots. Every slot carries the
+// policy's server options, so that an endpoint placed in a slot through the runtime API gets them.
+func (r *renderer) backend(b model.Backend, slots []Slot) {
+	name := b.Name
 	r.section(parser.Backends, name)
 	r.set(parser.Backends, name, "mode", &types.StringC{Value: "http"})
-	r.set(parser.Backends, name, "balance", &types.Balance{Algorithm: "roundrobin"})
+	r.backendPolicy(name, b.Policy)
 	for i, sl := range slots {
 		srv := types.Server{Name: slotName(i), Address: unusedSlotAddress}
 		switch {
@@ -308,7 +317,11 @@ func (r *renderer) backend(name string, slots []Slot) {
 			srv.Params = []params.ServerOption{&params.ServerOptionValue{Name: "weight", Value: "0"}}
 		default:
 			srv.Address = netip.AddrPortFrom(sl.Server.Address, sl.Server.Port).String()
+			if w := sl.Server.EffectiveWeight(); w != 1 {
+				srv.Params = []params.ServerOption{&params.ServerOptionValue{Name: "weight", Value: strconv.Itoa(w)}}
+			}
 		}
+		srv.Params = append(srv.Params, serverOptions(b.Policy, i)...)
 		r.insert(parser.Backends, name, "server", srv)
 	}
 }
@@ -387,12 +400,14 @@ func check(cfg model.Config, layout Layout, env Env) error {
 			errs = append(errs, fmt.Errorf("redirect code %d is not a redirect", cfg.TLS.RedirectCode))
 		}
 	}
+	errs = append(errs, checkGlobal(cfg.Global)...)
 	names := map[string]bool{DefaultBackend: true}
 	for _, b := range cfg.Backends {
 		if !model.ValidBackendName(b.Name) || names[b.Name] {
 			errs = append(errs, fmt.Errorf("invalid or duplicate backend name %q", b.Name))
 		}
 		names[b.Name] = true
+		errs = append(errs, checkPolicy(b.Name, b.Policy)...)
 		used := 0
 		for _, sl := range layout[b.Name] {
 			if !sl.Used {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
@@ -317,7 +318,11 @@ func TestRenderAcceptsSafeValues(t *testing.T) {
 func richConfig() model.Config {
 	addr := netip.MustParseAddr
 	return model.Config{
-		HTTP:           model.Bind{Address: anyAddr, Port: 8080},
+		HTTP: model.Bind{Address: anyAddr, Port: 8080},
+		Global: model.Global{
+			MaxConn: 10000, NbThread: 2, TimeoutClient: time.Minute, TimeoutQueue: 2500 * time.Millisecond,
+			HardStopAfter: time.Hour, LogTarget: "stdout", LogFormat: "json", SSLMinVer: "TLSv1.2",
+		},
 		DefaultBackend: "ns_fallback_80",
 		Routes: []model.Route{
 			prefixRoute("a.example.com", "/", "ns_web_80"),
@@ -336,7 +341,22 @@ func richConfig() model.Config {
 				{Address: addr("10.0.0.2"), Port: 8080, Draining: true},
 				{Address: addr("10.0.0.1"), Port: 8081},
 			}},
-			{Name: "ns_api_8080", Servers: []model.Server{{Address: addr("10.0.1.1"), Port: 9090}}},
+			{Name: "ns_api_8080", Servers: []model.Server{{Address: addr("10.0.1.1"), Port: 9090}}, Policy: model.Policy{
+				Balance: "uri whole", TimeoutServer: 2 * time.Minute, Check: true, CheckInterval: time.Second, CheckPath: "/healthz",
+				Cookie: "SRV", SendProxy: "send-proxy-v2", ForwardedFor: true,
+				PathRewrite: &model.Rewrite{From: "/api", To: "/"}, AppRoot: "/app",
+				AllowList: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")},
+				DenyList:  []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")},
+				RateLimit: &model.RateLimit{Requests: 100, Period: 10 * time.Second, Status: 429},
+				BasicAuth: &model.BasicAuth{Realm: "Staff only", Users: []model.User{
+					{Name: "bob", Hash: "$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1"},
+				}},
+				CORS:            &model.CORS{Origin: "https://a.example.com, https://b.example.com", Methods: "GET, POST", Headers: "*", Credentials: true, MaxAge: time.Hour},
+				RequestHeaders:  []model.Header{{Name: "X-Env", Value: "prod"}},
+				ResponseHeaders: []model.Header{{Name: "Cache-Control", Value: "no-store"}},
+				HSTS:            24 * time.Hour,
+			}},
+			{Name: "ns_redirect_80", Policy: model.Policy{Redirect: &model.Redirect{Location: "https://example.org/base", Code: 308}}},
 			{Name: "ns_fallback_80"},
 		},
 	}

@@ -1,11 +1,16 @@
 package ingress
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -100,10 +105,10 @@ func (s *settings) policy(ing *networkingv1.Ingress, svc *corev1.Service) (model
 	b := annotations.ResolveBackend(s.serviceLayer(svc), il, s.cm)
 	r := annotations.ResolveRoute(il, s.cm)
 	p := model.Policy{
-		TimeoutServer:  b.TimeoutServer.Value,
-		TimeoutConnect: b.TimeoutConnect.Value,
-		TimeoutQueue:   b.TimeoutQueue.Value,
-		TimeoutTunnel:  b.TimeoutTunnel.Value,
+		TimeoutServer:  explicit(b.TimeoutServer),
+		TimeoutConnect: explicit(b.TimeoutConnect),
+		TimeoutQueue:   explicit(b.TimeoutQueue),
+		TimeoutTunnel:  explicit(b.TimeoutTunnel),
 		Check:          b.Check.Value,
 		CheckInterval:  b.CheckInterval.Value,
 		CheckPath:      string(b.CheckHTTP.Value),
@@ -147,16 +152,86 @@ func (s *settings) policy(ing *networkingv1.Ingress, svc *corev1.Service) (model
 	for _, h := range r.ResponseSetHeaders.Value {
 		p.ResponseHeaders = append(p.ResponseHeaders, model.Header{Name: string(h.Name), Value: string(h.Value)})
 	}
+	if b.ServerSSL.Value {
+		p.ServerTLS = s.serverTLS(ing, b, &p)
+	}
+	p.ServerH2 = b.ServerProto.Value == "h2"
 	if _, g := s.global(); g.HSTS.Value {
 		p.HSTS = g.HSTSMaxAge.Value
 	}
 	return p, b.ServerSlots.Value
 }
 
+// explicit is a backend timeout set on the Ingress or Service; zero otherwise, so that the
+// backend inherits the defaults section, which carries the ConfigMap's and the built-in values.
+func explicit(v annotations.Value[time.Duration]) time.Duration {
+	if v.Source == annotations.SourceIngress || v.Source == annotations.SourceService {
+		return v.Value
+	}
+	return 0
+}
+
 // canary returns the canary Service of an Ingress's paths and the percentage it receives.
 func (s *settings) canary(ing *networkingv1.Ingress) (annotations.ServiceRef, int) {
 	r := annotations.ResolveRoute(s.ingressLayer(ing), s.cm)
 	return r.CanaryService.Value, r.CanaryWeight.Value
+}
+
+// serverTLS loads the CA and client certificate of a backend that speaks TLS to its servers. A
+// CA or client certificate that is asked for but unusable makes the backend fail closed (503)
+// rather than connect without the verification or identity the operator wanted.
+func (s *settings) serverTLS(ing *networkingv1.Ingress, b annotations.BackendSettings, p *model.Policy) *model.ServerTLS {
+	st := &model.ServerTLS{}
+	if name := b.ServerCA.Value; name != "" {
+		sec, ok := s.secrets[types.NamespacedName{Namespace: ing.Namespace, Name: name}]
+		ca, err := caBundle(sec, ok)
+		if err != nil {
+			s.t.problem(ing, Error, "InvalidSecret", fmt.Sprintf("%s: secret %q: %v; requests get 503", b.ServerCA.Key, name, err))
+			p.Unavailable = true
+		} else {
+			st.CA = &model.Certificate{Name: model.CertName(ca), PEM: ca}
+		}
+	}
+	if name := b.ServerCrt.Value; name != "" {
+		sec, ok := s.secrets[types.NamespacedName{Namespace: ing.Namespace, Name: name}]
+		if !ok {
+			s.t.problem(ing, Error, "SecretNotFound", fmt.Sprintf("%s: secret %q not found; requests get 503", b.ServerCrt.Key, name))
+			p.Unavailable = true
+		} else if c, err := parseCertificate(sec); err != nil {
+			s.t.problem(ing, Error, "InvalidCertificate", fmt.Sprintf("%s: secret %q: %v; requests get 503", b.ServerCrt.Key, name, err))
+			p.Unavailable = true
+		} else {
+			st.Client = &model.Certificate{Name: model.CertName(c.pem), PEM: c.pem}
+		}
+	}
+	return st
+}
+
+// caBundle re-encodes the certificates of a Secret's ca.crt.
+func caBundle(sec *corev1.Secret, found bool) ([]byte, error) {
+	if !found {
+		return nil, fmt.Errorf("not found")
+	}
+	data := sec.Data["ca.crt"]
+	var out bytes.Buffer
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			return nil, fmt.Errorf("ca.crt holds an invalid certificate: %w", err)
+		}
+		_ = pem.Encode(&out, &pem.Block{Type: "CERTIFICATE", Bytes: block.Bytes})
+	}
+	if out.Len() == 0 {
+		return nil, fmt.Errorf("no certificate under key ca.crt")
+	}
+	return out.Bytes(), nil
 }
 
 // sslRedirect reports whether an Ingress's TLS hosts are redirected from HTTP.
@@ -183,6 +258,10 @@ func (s *settings) users(ing *networkingv1.Ingress, name string) []model.User {
 			s.t.problem(ing, Error, "InvalidSecret", fmt.Sprintf("basic-auth secret %q: line %d is not user:crypt-hash; it is ignored", name, i+1))
 			continue
 		}
+		if slices.ContainsFunc(users, func(u model.User) bool { return u.Name == user }) {
+			s.t.problem(ing, Warning, "InvalidSecret", fmt.Sprintf("basic-auth secret %q: line %d repeats user %q; the first one counts", name, i+1, user))
+			continue
+		}
 		users = append(users, model.User{Name: user, Hash: hash})
 	}
 	if len(users) == 0 {
@@ -203,13 +282,14 @@ func validUser(s string) bool {
 	return true
 }
 
-// validHash accepts crypt(3) hashes: "$id$salt$hash" and DES, from [A-Za-z0-9./$].
+// validHash accepts crypt(3) hashes: "$id$salt$hash" (with "rounds=N") and DES, from
+// [A-Za-z0-9./$=].
 func validHash(s string) bool {
 	if len(s) < 13 || len(s) > 256 {
 		return false
 	}
 	for _, c := range []byte(s) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '/' || c == '$') {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '/' || c == '$' || c == '=') {
 			return false
 		}
 	}

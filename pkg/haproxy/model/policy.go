@@ -45,6 +45,22 @@ type Policy struct {
 	RequestHeaders, ResponseHeaders []Header
 	// HSTS adds Strict-Transport-Security with this max-age to HTTPS responses; zero: none.
 	HSTS time.Duration
+
+	// ServerTLS, when set, makes HAProxy connect to the servers over TLS.
+	ServerTLS *ServerTLS
+	// ServerH2 speaks HTTP/2 to the servers.
+	ServerH2 bool
+	// Unavailable answers every request with 503: a setting the backend needs could not be
+	// honoured safely (for example its server CA is missing), so it fails closed.
+	Unavailable bool
+}
+
+// ServerTLS is how HAProxy speaks TLS to a backend's servers.
+type ServerTLS struct {
+	// CA verifies the servers' certificates; nil: no verification.
+	CA *Certificate
+	// Client is presented to the servers as a client certificate; nil: none.
+	Client *Certificate
 }
 
 // Rewrite replaces a path prefix.

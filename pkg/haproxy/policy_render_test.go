@@ -1,0 +1,888 @@
+package haproxy_test
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+)
+
+// policyConfig is validConfig with a slot step of one, so that its backend has two server slots
+// (one used, one disabled), and the given policy.
+func policyConfig(p model.Policy) model.Config {
+	c := validConfig()
+	c.Backends[0].SlotStep = 1
+	c.Backends[0].Policy = p
+	return c
+}
+
+// section returns the lines of the section of haproxy.cfg whose header line is header,
+// without the header and without indentation; nil when there is no such section.
+func section(cfg []byte, header string) []string {
+	var out []string
+	in := false
+	for _, l := range strings.Split(string(cfg), "\n") {
+		switch {
+		case l == header:
+			in = true
+		case in && strings.TrimSpace(l) == "":
+			return out
+		case in:
+			out = append(out, strings.TrimSpace(l))
+		}
+	}
+	return out
+}
+
+func compareLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s:\ngot\n  %s\nwant\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// haproxyCheck writes files to a temporary directory and runs the real haproxy -c on them.
+func haproxyCheck(t *testing.T, files haproxy.Files) {
+	t.Helper()
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Fatalf("haproxy is not on PATH (%v): run e2e/tools/install-deps.sh", err)
+	}
+	dir := t.TempDir()
+	for name, b := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := exec.Command(bin, "-c", "-q", "-C", dir, "-f", haproxy.ConfigFile).CombinedOutput()
+	if err != nil {
+		t.Errorf("haproxy -c: %v\n%s\nhaproxy.cfg:\n%s", err, out, files[haproxy.ConfigFile])
+	}
+}
+
+// testCert is a self-signed certificate, so that TLS settings meet an SSL bind in haproxy -c.
+var testCert = sync.OnceValue(func() model.Certificate {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "example.com"}, DNSNames: []string{"example.com"},
+		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(0, 0).Add(100 * 365 * 24 * time.Hour),
+	}
+	der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		panic(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		panic(err)
+	}
+	p := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb})...)
+	return model.Certificate{Name: model.CertName(p), PEM: p}
+})
+
+func withHTTPS(c model.Config) model.Config {
+	c.HTTPS = model.Bind{Address: anyAddr, Port: 8443}
+	c.TLS.Default = testCert()
+	return c
+}
+
+// zeroBackend is the backend section of policyConfig's backend with the zero policy, as rendered
+// before policies existed.
+var zeroBackend = []string{
+	"mode http",
+	"balance roundrobin",
+	"server s1 10.0.0.1:8080",
+	"server s2 127.0.0.1:1 disabled",
+}
+
+// zeroPolicyConfig is the whole haproxy.cfg of policyConfig(model.Policy{}), byte for byte as
+// rendered before Policy and Global existed: their zero values must not change a configuration.
+const zeroPolicyConfig = `
+global
+  master-worker
+  stats socket /run/portcullis/admin.sock mode 600 level admin
+  stats timeout 2m
+  hard-stop-after 30s
+
+defaults unnamed_defaults_1
+  mode http
+  option idle-close-on-response
+  timeout http-request 10s
+  timeout connect 5s
+  timeout client 50s
+  timeout server 50s
+  timeout http-keep-alive 60s
+
+frontend http
+  mode http
+  bind 0.0.0.0:8080 name http
+  http-request set-var(txn.host) req.hdr(host),field(1,:),lower
+  http-request set-var(txn.path) path
+  http-request deny deny_status 400 if { var(txn.host) -m sub / }
+  http-request set-var(txn.hostpath) var(txn.host),concat(,txn.path,)
+  http-request set-var(txn.wildrest) var(txn.host),field(2,.,0)
+  http-request set-var(txn.wildhost) str(*.),concat(,txn.wildrest,)
+  http-request set-var(txn.wildpath) var(txn.wildhost),concat(,txn.path,)
+  http-request set-var(txn.backend) var(txn.hostpath),map_str(maps/path-exact.map)
+  http-request set-var(txn.backend) var(txn.hostpath),map_beg(maps/path-prefix.map) unless { var(txn.backend) -m found }
+  http-request set-var(txn.backend) var(txn.wildpath),map_str(maps/path-exact.map) unless { var(txn.backend) -m found }
+  http-request set-var(txn.backend) var(txn.wildpath),map_beg(maps/path-prefix.map) unless { var(txn.backend) -m found }
+  http-request set-var(txn.backend) var(txn.path),map_str(maps/path-exact.map) unless { var(txn.backend) -m found }
+  http-request set-var(txn.backend) var(txn.path),map_beg(maps/path-prefix.map) unless { var(txn.backend) -m found }
+  use_backend %[var(txn.backend)] if { var(txn.backend) -m found }
+  default_backend portcullis_default
+
+backend ns_web_80
+  mode http
+  balance roundrobin
+  server s1 10.0.0.1:8080
+  server s2 127.0.0.1:1 disabled
+
+backend portcullis_default
+  mode http
+  http-request return status 404 content-type text/plain string "404 page not found"
+`
+
+func TestRenderZeroPolicyAndGlobalChangeNothing(t *testing.T) {
+	files, err := haproxy.Render(policyConfig(model.Policy{}), testEnv)
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	if got := string(files[haproxy.ConfigFile]); got != zeroPolicyConfig {
+		t.Errorf("haproxy.cfg:\ngot\n%s\nwant\n%s", got, zeroPolicyConfig)
+	}
+}
+
+func prefixes(ss ...string) []netip.Prefix {
+	out := make([]netip.Prefix, len(ss))
+	for i, s := range ss {
+		out[i] = netip.MustParsePrefix(s)
+	}
+	return out
+}
+
+// with returns zeroBackend with lines inserted after "mode http" and serverOpts appended to both
+// server lines, SLOT standing for the slot's name. http-response rules go after the servers,
+// where config-parser writes them.
+func with(lines []string, serverOpts string) []string {
+	out := []string{"mode http"}
+	var responses []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "http-response ") {
+			responses = append(responses, l)
+		} else {
+			out = append(out, l)
+		}
+	}
+	if serverOpts != "" {
+		serverOpts = " " + serverOpts
+	}
+	out = append(out,
+		"server s1 10.0.0.1:8080"+strings.ReplaceAll(serverOpts, "SLOT", "s1"),
+		"server s2 127.0.0.1:1 disabled"+strings.ReplaceAll(serverOpts, "SLOT", "s2"))
+	return append(out, responses...)
+}
+
+func TestRenderPolicy(t *testing.T) {
+	manyNets := make([]netip.Prefix, 40)
+	var manyNetStrings []string
+	for i := range manyNets {
+		manyNets[i] = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i), 0, 0}), 16)
+		manyNetStrings = append(manyNetStrings, manyNets[i].String())
+	}
+	users := []model.User{
+		{Name: "alice", Hash: "$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1"},
+		{Name: "bob.smith", Hash: "$5$rounds=5000$salt$abcdefghijklmnopqrstuvwxyz0123456789ABCDEF."},
+	}
+	everything := with([]string{
+		"balance leastconn",
+		"acl allow_list src 10.0.0.0/8",
+		"acl deny_list src 10.9.0.0/16",
+		"option forwardfor",
+		"option httpchk GET /ready",
+		"timeout server 60s",
+		"http-request deny deny_status 403 unless allow_list",
+		"http-request deny deny_status 403 if deny_list",
+		"http-request track-sc0 src",
+		"http-request deny deny_status 503 if { sc_http_req_rate(0) gt 5 }",
+		`http-request return status 204 hdr Access-Control-Allow-Origin "*" hdr Access-Control-Allow-Methods "GET" hdr Access-Control-Allow-Headers "X-A" hdr Access-Control-Max-Age "1" if { method OPTIONS } { req.hdr(origin) -m found } { req.hdr(access-control-request-method) -m found }`,
+		`http-request auth realm "Staff" unless { http_auth(ns_web_80_users) }`,
+		"http-request redirect prefix https://example.org code 302",
+		"http-request redirect location /app code 302 if { path / }",
+		`http-request replace-path ^/old(/.*)?$ /new\1`,
+		`http-request set-header X-In "1"`,
+		"cookie SRV indirect nocache insert",
+		"stick-table type ipv6 size 100k expire 1500ms store http_req_rate(1500ms)",
+		`http-response set-header Access-Control-Allow-Origin "*"`,
+		`http-response set-header X-Out "2"`,
+		`http-response set-header Strict-Transport-Security "max-age=3600" if { ssl_fc }`,
+	}, "check inter 3s cookie SLOT send-proxy")
+	tests := []struct {
+		name     string
+		policy   model.Policy
+		want     []string
+		userlist []string // lines of "userlist ns_web_80_users"; nil: no such section
+	}{
+		{name: "the zero policy renders as before policies existed", want: zeroBackend},
+		{name: "an explicit roundrobin is the default", policy: model.Policy{Balance: "roundrobin"}, want: zeroBackend},
+		{name: "leastconn", policy: model.Policy{Balance: "leastconn"}, want: with([]string{"balance leastconn"}, "")},
+		{name: "static-rr", policy: model.Policy{Balance: "static-rr"}, want: with([]string{"balance static-rr"}, "")},
+		{name: "first", policy: model.Policy{Balance: "first"}, want: with([]string{"balance first"}, "")},
+		{name: "random with a number of draws, which does not hash", policy: model.Policy{Balance: "random(3)"},
+			want: with([]string{"balance random(3)"}, "")},
+		{name: "source hashes consistently, so a runtime server change moves few clients", policy: model.Policy{Balance: "source"},
+			want: with([]string{"hash-type consistent", "balance source"}, "")},
+		{name: "uri with all its options hashes consistently", policy: model.Policy{Balance: "uri whole path-only len 10 depth 2"},
+			want: with([]string{"hash-type consistent", "balance uri depth 2 len 10 whole path-only"}, "")},
+		{name: "url_param hashes consistently", policy: model.Policy{Balance: "url_param session_id"},
+			want: with([]string{"hash-type consistent", "balance url_param session_id"}, "")},
+		{name: "hdr with use_domain_only hashes consistently", policy: model.Policy{Balance: "hdr(Host) use_domain_only"},
+			want: with([]string{"hash-type consistent", "balance hdr(Host) use_domain_only"}, "")},
+		{name: "timeouts in whole seconds render in seconds, others in milliseconds",
+			policy: model.Policy{TimeoutServer: 2 * time.Minute, TimeoutConnect: 1500 * time.Millisecond, TimeoutQueue: 30 * time.Second, TimeoutTunnel: time.Hour},
+			want:   with([]string{"balance roundrobin", "timeout queue 30s", "timeout tunnel 3600s", "timeout server 120s", "timeout connect 1500ms"}, "")},
+		{name: "TCP health checks put check and inter on every slot", policy: model.Policy{Check: true, CheckInterval: 5 * time.Second},
+			want: with([]string{"balance roundrobin"}, "check inter 5s")},
+		{name: "health checks without an interval use HAProxy's", policy: model.Policy{Check: true},
+			want: with([]string{"balance roundrobin"}, "check")},
+		{name: "HTTP health checks GET the check path", policy: model.Policy{Check: true, CheckInterval: 500 * time.Millisecond, CheckPath: "/healthz"},
+			want: with([]string{"balance roundrobin", "option httpchk GET /healthz"}, "check inter 500ms")},
+		{name: "a check path without checks renders nothing", policy: model.Policy{CheckPath: "/healthz"}, want: zeroBackend},
+		{name: "cookie persistence inserts a cookie naming each slot", policy: model.Policy{Cookie: "SERVERID"},
+			want: with([]string{"balance roundrobin", "cookie SERVERID indirect nocache insert"}, "cookie SLOT")},
+		{name: "the PROXY protocol keyword on every slot", policy: model.Policy{SendProxy: "send-proxy-v2"},
+			want: with([]string{"balance roundrobin"}, "send-proxy-v2")},
+		{name: "PROXY protocol v1", policy: model.Policy{SendProxy: "send-proxy"},
+			want: with([]string{"balance roundrobin"}, "send-proxy")},
+		{name: "all server options together", policy: model.Policy{Check: true, CheckInterval: 2 * time.Second, Cookie: "SRV", SendProxy: "send-proxy-v2-ssl-cn"},
+			want: with([]string{"balance roundrobin", "cookie SRV indirect nocache insert"}, "check inter 2s cookie SLOT send-proxy-v2-ssl-cn")},
+		{name: "forwarded-for", policy: model.Policy{ForwardedFor: true},
+			want: with([]string{"balance roundrobin", "option forwardfor"}, "")},
+		{name: "a path rewrite replaces the prefix element-wise",
+			policy: model.Policy{PathRewrite: &model.Rewrite{From: "/old", To: "/new"}},
+			want:   with([]string{"balance roundrobin", `http-request replace-path ^/old(/.*)?$ /new\1`}, "")},
+		{name: "a path rewrite to the root strips the prefix",
+			policy: model.Policy{PathRewrite: &model.Rewrite{From: "/api", To: "/"}},
+			want:   with([]string{"balance roundrobin", `http-request replace-path ^/api(/(.*))?$ /\2`}, "")},
+		{name: "a path rewrite from the root prefixes every path",
+			policy: model.Policy{PathRewrite: &model.Rewrite{From: "/", To: "/base"}},
+			want:   with([]string{"balance roundrobin", `http-request replace-path ^(/.*)?$ /base\1`}, "")},
+		{name: "a path rewrite escapes regular expression characters without backslashes",
+			policy: model.Policy{PathRewrite: &model.Rewrite{From: "/v1.0/a+b(c)*", To: "/v2"}},
+			want:   with([]string{"balance roundrobin", `http-request replace-path ^/v1[.]0/a[+]b[(]c[)][*](/.*)?$ /v2\1`}, "")},
+		{name: "a redirect keeps path and query",
+			policy: model.Policy{Redirect: &model.Redirect{Location: "https://new.example.com:8443/base", Code: 301}},
+			want:   with([]string{"balance roundrobin", "http-request redirect prefix https://new.example.com:8443/base code 301"}, "")},
+		{name: "a redirect to an IPv6 origin",
+			policy: model.Policy{Redirect: &model.Redirect{Location: "http://[fd00::1]:8080", Code: 308}},
+			want:   with([]string{"balance roundrobin", "http-request redirect prefix http://[fd00::1]:8080 code 308"}, "")},
+		{name: "an app root redirects the root only", policy: model.Policy{AppRoot: "/app"},
+			want: with([]string{"balance roundrobin", "http-request redirect location /app code 302 if { path / }"}, "")},
+		{name: "an allow list denies every other client", policy: model.Policy{AllowList: prefixes("10.0.0.0/8", "192.168.1.10/32", "fd00::/8")},
+			want: with([]string{"balance roundrobin", "acl allow_list src 10.0.0.0/8 192.168.1.10/32 fd00::/8",
+				"http-request deny deny_status 403 unless allow_list"}, "")},
+		{name: "a deny list denies its clients", policy: model.Policy{DenyList: prefixes("203.0.113.0/24")},
+			want: with([]string{"balance roundrobin", "acl deny_list src 203.0.113.0/24", "http-request deny deny_status 403 if deny_list"}, "")},
+		{name: "host bits of a network are cleared", policy: model.Policy{DenyList: []netip.Prefix{netip.PrefixFrom(netip.MustParseAddr("10.1.2.3"), 8)}},
+			want: with([]string{"balance roundrobin", "acl deny_list src 10.0.0.0/8", "http-request deny deny_status 403 if deny_list"}, "")},
+		{name: "a long list is split over acl lines of 32, below HAProxy's 64 words a line", policy: model.Policy{AllowList: manyNets},
+			want: with([]string{"balance roundrobin",
+				"acl allow_list src " + strings.Join(manyNetStrings[:32], " "),
+				"acl allow_list src " + strings.Join(manyNetStrings[32:], " "),
+				"http-request deny deny_status 403 unless allow_list"}, "")},
+		{name: "allow and deny lists together, allow first", policy: model.Policy{AllowList: prefixes("10.0.0.0/8"), DenyList: prefixes("10.9.0.0/16")},
+			want: with([]string{"balance roundrobin", "acl allow_list src 10.0.0.0/8", "acl deny_list src 10.9.0.0/16",
+				"http-request deny deny_status 403 unless allow_list", "http-request deny deny_status 403 if deny_list"}, "")},
+		{name: "a rate limit tracks clients in an IPv4 and IPv6 table",
+			policy: model.Policy{RateLimit: &model.RateLimit{Requests: 100, Period: time.Minute, Status: 429}},
+			want: with([]string{"balance roundrobin",
+				"http-request track-sc0 src",
+				"http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100 }",
+				"stick-table type ipv6 size 100k expire 60s store http_req_rate(60s)"}, "")},
+		{name: "basic auth with a realm of several words",
+			policy: model.Policy{BasicAuth: &model.BasicAuth{Realm: "Protected Content", Users: users}},
+			want: with([]string{"balance roundrobin",
+				`http-request auth realm "Protected Content" unless { http_auth(ns_web_80_users) }`}, ""),
+			userlist: []string{"user alice password " + users[0].Hash, "user bob.smith password " + users[1].Hash}},
+		{name: "basic auth without users refuses everyone",
+			policy: model.Policy{BasicAuth: &model.BasicAuth{Realm: "Staff"}},
+			want: with([]string{"balance roundrobin",
+				`http-request auth realm "Staff" unless { http_auth(ns_web_80_users) }`}, ""),
+			userlist: []string{}},
+		{name: "basic auth without a realm uses HAProxy's",
+			policy:   model.Policy{BasicAuth: &model.BasicAuth{Users: users[:1]}},
+			want:     with([]string{"balance roundrobin", `http-request auth unless { http_auth(ns_web_80_users) }`}, ""),
+			userlist: []string{"user alice password " + users[0].Hash}},
+		{name: "CORS for any origin",
+			policy: model.Policy{CORS: &model.CORS{Origin: "*", Methods: "GET, POST", Headers: "*", MaxAge: 90 * time.Second}},
+			want: with([]string{"balance roundrobin",
+				`http-request return status 204 hdr Access-Control-Allow-Origin "*" hdr Access-Control-Allow-Methods "GET, POST" hdr Access-Control-Allow-Headers "*" hdr Access-Control-Max-Age "90" if { method OPTIONS } { req.hdr(origin) -m found } { req.hdr(access-control-request-method) -m found }`,
+				`http-response set-header Access-Control-Allow-Origin "*"`}, "")},
+		{name: "CORS for any origin with credentials, a max age rounded down and no methods or headers",
+			policy: model.Policy{CORS: &model.CORS{Origin: "*", Credentials: true, MaxAge: 1500 * time.Millisecond}},
+			want: with([]string{"balance roundrobin",
+				`http-request return status 204 hdr Access-Control-Allow-Origin "*" hdr Access-Control-Max-Age "1" hdr Access-Control-Allow-Credentials "true" if { method OPTIONS } { req.hdr(origin) -m found } { req.hdr(access-control-request-method) -m found }`,
+				`http-response set-header Access-Control-Allow-Origin "*"`,
+				`http-response set-header Access-Control-Allow-Credentials "true"`}, "")},
+		{name: "CORS for a list of origins echoes the request's origin only when listed",
+			policy: model.Policy{CORS: &model.CORS{Origin: "https://a.example.com, http://b.example.com:8080", Methods: "*", Headers: "Authorization, X-Token", Credentials: true, MaxAge: 5 * time.Second}},
+			want: with([]string{"balance roundrobin",
+				"acl cors_origin var(txn.cors_origin) -m str https://a.example.com http://b.example.com:8080",
+				"http-request set-var(txn.cors_origin) req.fhdr(origin)",
+				`http-request return status 204 hdr Access-Control-Allow-Origin "%[var(txn.cors_origin)]" hdr Vary "Origin" hdr Access-Control-Allow-Methods "*" hdr Access-Control-Allow-Headers "Authorization, X-Token" hdr Access-Control-Max-Age "5" hdr Access-Control-Allow-Credentials "true" if cors_origin { method OPTIONS } { req.hdr(access-control-request-method) -m found }`,
+				`http-response set-header Access-Control-Allow-Origin "%[var(txn.cors_origin)]" if cors_origin`,
+				`http-response set-header Access-Control-Allow-Credentials "true" if cors_origin`,
+				`http-response add-header Vary "Origin"`}, "")},
+		{name: "request and response headers are set with double-quoted values",
+			policy: model.Policy{
+				RequestHeaders:  []model.Header{{Name: "X-Env", Value: "prod (eu) a=b;c&d"}, {Name: "X_Under", Value: "`|~^<>?@!*"}},
+				ResponseHeaders: []model.Header{{Name: "Cache-Control", Value: "no-store"}},
+			},
+			want: with([]string{"balance roundrobin",
+				`http-request set-header X-Env "prod (eu) a=b;c&d"`,
+				"http-request set-header X_Under \"`|~^<>?@!*\"",
+				`http-response set-header Cache-Control "no-store"`}, "")},
+		{name: "HSTS on HTTPS responses, in whole seconds", policy: model.Policy{HSTS: 365 * 24 * time.Hour},
+			want: with([]string{"balance roundrobin",
+				`http-response set-header Strict-Transport-Security "max-age=31536000" if { ssl_fc }`}, "")},
+		{name: "everything together, request rules in their order",
+			policy: model.Policy{
+				Balance: "leastconn", TimeoutServer: time.Minute, Check: true, CheckInterval: 3 * time.Second, CheckPath: "/ready",
+				Cookie: "SRV", SendProxy: "send-proxy", ForwardedFor: true,
+				PathRewrite: &model.Rewrite{From: "/old", To: "/new"},
+				Redirect:    &model.Redirect{Location: "https://example.org", Code: 302},
+				AppRoot:     "/app",
+				AllowList:   prefixes("10.0.0.0/8"), DenyList: prefixes("10.9.0.0/16"),
+				RateLimit:      &model.RateLimit{Requests: 5, Period: 1500 * time.Millisecond, Status: 503},
+				BasicAuth:      &model.BasicAuth{Realm: "Staff", Users: users[:1]},
+				CORS:           &model.CORS{Origin: "*", Methods: "GET", Headers: "X-A", MaxAge: time.Second},
+				RequestHeaders: []model.Header{{Name: "X-In", Value: "1"}}, ResponseHeaders: []model.Header{{Name: "X-Out", Value: "2"}},
+				HSTS: time.Hour,
+			},
+			want:     everything,
+			userlist: []string{"user alice password " + users[0].Hash}},
+	}
+
+	for _, tt := range tests {
+		files, err := haproxy.Render(policyConfig(tt.policy), testEnv)
+		t.Run(tt.name, func(t *testing.T) {
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			t.Parallel()
+			cfg := files[haproxy.ConfigFile]
+			compareLines(t, "backend ns_web_80", section(cfg, "backend ns_web_80"), tt.want)
+			ul := section(cfg, "userlist ns_web_80_users")
+			switch {
+			case tt.userlist == nil && ul != nil:
+				t.Errorf("unexpected userlist: %q", ul)
+			case tt.userlist != nil:
+				if !bytes.Contains(cfg, []byte("\nuserlist ns_web_80_users\n")) {
+					t.Errorf("no userlist section:\n%s", cfg)
+				}
+				compareLines(t, "userlist ns_web_80_users", ul, tt.userlist)
+			}
+			haproxyCheck(t, files)
+		})
+	}
+}
+
+func TestRenderGlobal(t *testing.T) {
+	baseGlobal := []string{"master-worker", "stats socket /run/portcullis/admin.sock mode 600 level admin", "stats timeout 2m", "hard-stop-after 30s"}
+	baseDefaults := []string{"mode http", "option idle-close-on-response", "timeout http-request 10s", "timeout connect 5s",
+		"timeout client 50s", "timeout server 50s", "timeout http-keep-alive 60s"}
+	tests := []struct {
+		name         string
+		global       model.Global
+		https        bool
+		wantGlobal   []string
+		wantDefaults []string
+	}{
+		{name: "zero values keep the base configuration", wantGlobal: baseGlobal, wantDefaults: baseDefaults},
+		{name: "maxconn and nbthread", global: model.Global{MaxConn: 50000, NbThread: 4},
+			wantGlobal:   []string{"master-worker", "nbthread 4", "maxconn 50000", "stats socket /run/portcullis/admin.sock mode 600 level admin", "stats timeout 2m", "hard-stop-after 30s"},
+			wantDefaults: baseDefaults},
+		{name: "every default timeout, in seconds or milliseconds",
+			global: model.Global{TimeoutClient: time.Minute, TimeoutConnect: 2500 * time.Millisecond, TimeoutServer: 2 * time.Minute,
+				TimeoutHTTPRequest: 5 * time.Second, TimeoutHTTPKeepAlive: 10 * time.Second, TimeoutQueue: 30 * time.Second, TimeoutTunnel: 12 * time.Hour},
+			wantGlobal: baseGlobal,
+			wantDefaults: []string{"mode http", "option idle-close-on-response", "timeout http-request 5s", "timeout connect 2500ms",
+				"timeout client 60s", "timeout queue 30s", "timeout server 120s", "timeout tunnel 43200s", "timeout http-keep-alive 10s"}},
+		{name: "hard-stop-after", global: model.Global{HardStopAfter: 30 * time.Minute},
+			wantGlobal:   []string{"master-worker", "stats socket /run/portcullis/admin.sock mode 600 level admin", "stats timeout 2m", "hard-stop-after 1800s"},
+			wantDefaults: baseDefaults},
+		{name: "logging to stdout in HAProxy's HTTP format", global: model.Global{LogTarget: "stdout", LogFormat: "default"},
+			wantGlobal:   append(slices.Clone(baseGlobal), "log stdout format raw local0"),
+			wantDefaults: slices.Insert(slices.Clone(baseDefaults), 1, "log global", "option httplog")},
+		{name: "logging without a format is HAProxy's HTTP format", global: model.Global{LogTarget: "stdout"},
+			wantGlobal:   append(slices.Clone(baseGlobal), "log stdout format raw local0"),
+			wantDefaults: slices.Insert(slices.Clone(baseDefaults), 1, "log global", "option httplog")},
+		{name: "logging to a syslog server in Common Log Format", global: model.Global{LogTarget: "10.0.0.5:514", LogFormat: "clf"},
+			wantGlobal:   append(slices.Clone(baseGlobal), "log 10.0.0.5:514 local0"),
+			wantDefaults: slices.Insert(slices.Clone(baseDefaults), 1, "log global", "option httplog clf")},
+		{name: "logging to an IPv6 syslog server in JSON, a fixed log-format without option httplog",
+			global:       model.Global{LogTarget: "[fd00::5]:1514", LogFormat: "json"},
+			wantGlobal:   append(slices.Clone(baseGlobal), "log [fd00::5]:1514 local0"),
+			wantDefaults: slices.Insert(slices.Clone(baseDefaults), 1, "log global", "log-format "+haproxy.JSONLogFormat)},
+		{name: "a log format without a log target logs nothing", global: model.Global{LogFormat: "json"},
+			wantGlobal: baseGlobal, wantDefaults: baseDefaults},
+		{name: "TLS version and ciphers apply to the HTTPS bind", https: true,
+			global: model.Global{SSLMinVer: "TLSv1.2", SSLCiphers: "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:!aNULL",
+				SSLCipherSuites: "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384"},
+			wantGlobal: []string{"master-worker", "stats socket /run/portcullis/admin.sock mode 600 level admin", "stats timeout 2m",
+				"ssl-default-bind-options ssl-min-ver TLSv1.2",
+				"ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:!aNULL",
+				"ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384",
+				"hard-stop-after 30s"},
+			wantDefaults: baseDefaults},
+		{name: "TLS 1.3 only", https: true, global: model.Global{SSLMinVer: "TLSv1.3"},
+			wantGlobal: []string{"master-worker", "stats socket /run/portcullis/admin.sock mode 600 level admin", "stats timeout 2m",
+				"ssl-default-bind-options ssl-min-ver TLSv1.3", "hard-stop-after 30s"},
+			wantDefaults: baseDefaults},
+	}
+	for _, tt := range tests {
+		cfg := policyConfig(model.Policy{})
+		cfg.Global = tt.global
+		if tt.https {
+			cfg = withHTTPS(cfg)
+		}
+		files, err := haproxy.Render(cfg, testEnv)
+		t.Run(tt.name, func(t *testing.T) {
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			t.Parallel()
+			compareLines(t, "global", section(files[haproxy.ConfigFile], "global"), tt.wantGlobal)
+			compareLines(t, "defaults", section(files[haproxy.ConfigFile], "defaults unnamed_defaults_1"), tt.wantDefaults)
+			haproxyCheck(t, files)
+		})
+	}
+}
+
+// stringField is a string of a Policy or Global with a valid value.
+type stringField struct {
+	name  string
+	valid string
+	set   func(*model.Config, string)
+	// dollarOK: the value is rendered as a bare word, where HAProxy reads '$' literally.
+	dollarOK bool
+}
+
+func policyField(name, valid string, set func(*model.Policy, string)) stringField {
+	return stringField{name: name, valid: valid, set: func(c *model.Config, v string) { set(&c.Backends[0].Policy, v) }}
+}
+
+func globalField(name, valid string, set func(*model.Global, string)) stringField {
+	return stringField{name: name, valid: valid, set: func(c *model.Config, v string) { set(&c.Global, v) }}
+}
+
+var stringFields = []stringField{
+	policyField("balance", "uri whole", func(p *model.Policy, v string) { p.Balance = v }),
+	policyField("check path", "/healthz", func(p *model.Policy, v string) { p.Check, p.CheckPath = true, v }),
+	policyField("cookie", "SERVERID", func(p *model.Policy, v string) { p.Cookie = v }),
+	policyField("PROXY protocol keyword", "send-proxy", func(p *model.Policy, v string) { p.SendProxy = v }),
+	policyField("rewrite prefix", "/old", func(p *model.Policy, v string) { p.PathRewrite = &model.Rewrite{From: v, To: "/new"} }),
+	policyField("rewrite replacement", "/new", func(p *model.Policy, v string) { p.PathRewrite = &model.Rewrite{From: "/old", To: v} }),
+	policyField("redirect location", "https://example.com/base", func(p *model.Policy, v string) {
+		p.Redirect = &model.Redirect{Location: v, Code: 302}
+	}),
+	policyField("app root", "/app", func(p *model.Policy, v string) { p.AppRoot = v }),
+	policyField("realm", "Protected Content", func(p *model.Policy, v string) { p.BasicAuth = &model.BasicAuth{Realm: v} }),
+	policyField("user name", "alice", func(p *model.Policy, v string) {
+		p.BasicAuth = &model.BasicAuth{Users: []model.User{{Name: v, Hash: "$6$salt$abcdefghijklmnop"}}}
+	}),
+	{name: "password hash", valid: "$6$salt$abcdefghijklmnop", dollarOK: true, set: func(c *model.Config, v string) {
+		c.Backends[0].Policy.BasicAuth = &model.BasicAuth{Users: []model.User{{Name: "alice", Hash: v}}}
+	}},
+	policyField("CORS origin", "https://a.example.com, https://b.example.com", func(p *model.Policy, v string) { p.CORS = &model.CORS{Origin: v} }),
+	policyField("CORS methods", "GET, POST", func(p *model.Policy, v string) { p.CORS = &model.CORS{Origin: "*", Methods: v} }),
+	policyField("CORS headers", "Authorization, X-Token", func(p *model.Policy, v string) { p.CORS = &model.CORS{Origin: "*", Headers: v} }),
+	policyField("request header name", "X-Env", func(p *model.Policy, v string) { p.RequestHeaders = []model.Header{{Name: v, Value: "x"}} }),
+	policyField("request header value", "production (eu)", func(p *model.Policy, v string) {
+		p.RequestHeaders = []model.Header{{Name: "X-Env", Value: v}}
+	}),
+	policyField("response header name", "X-Env", func(p *model.Policy, v string) { p.ResponseHeaders = []model.Header{{Name: v, Value: "x"}} }),
+	policyField("response header value", "no-store, max-age=0", func(p *model.Policy, v string) {
+		p.ResponseHeaders = []model.Header{{Name: "Cache-Control", Value: v}}
+	}),
+	globalField("log target", "10.0.0.5:514", func(g *model.Global, v string) { g.LogTarget = v }),
+	globalField("log format", "json", func(g *model.Global, v string) { g.LogTarget, g.LogFormat = "stdout", v }),
+	globalField("TLS version", "TLSv1.2", func(g *model.Global, v string) { g.SSLMinVer = v }),
+	globalField("ciphers", "ECDHE-RSA-AES128-GCM-SHA256:!aNULL", func(g *model.Global, v string) { g.SSLCiphers = v }),
+	globalField("cipher suites", "TLS_AES_128_GCM_SHA256", func(g *model.Global, v string) { g.SSLCipherSuites = v }),
+}
+
+// unsafeVariants turn a valid value into one that would add a line, a word, a comment, an
+// environment variable or a sample fetch to the configuration.
+var unsafeVariants = []struct {
+	name   string
+	change func(string) string
+}{
+	{"a newline and a directive", func(v string) string { return v + "\n  lua-load /tmp/x.lua" }},
+	{"a carriage return", func(v string) string { return v + "\r" }},
+	{"a NUL byte", func(v string) string { return v + "\x00" }},
+	{"a tab", func(v string) string { return v + "\tx" }},
+	{"a sample fetch", func(v string) string { return v + "%[env(HOME)]" }},
+	{"a log-format alias", func(v string) string { return v + "%ci" }},
+	{"an environment variable", func(v string) string { return v + "$HOME" }},
+	{"a braced environment variable", func(v string) string { return v + "${HOME}" }},
+	{"a double quote", func(v string) string { return v + `"` }},
+	{"a double quote closing the value", func(v string) string { return v + `" if TRUE` }},
+	{"a single quote", func(v string) string { return v + "'" }},
+	{"a backslash", func(v string) string { return v + `\` }},
+	{"a comment", func(v string) string { return v + "#x" }},
+	{"a leading space", func(v string) string { return " " + v }},
+	{"a trailing space", func(v string) string { return v + " " }},
+	{"non-ASCII letters", func(v string) string { return v + "\u00e9" }},
+	{"a Unicode line separator", func(v string) string { return v + "\u2028" }},
+}
+
+func TestRenderAcceptsValidPolicyAndGlobalStrings(t *testing.T) {
+	for _, f := range stringFields {
+		cfg := policyConfig(model.Policy{})
+		f.set(&cfg, f.valid)
+		files, err := haproxy.Render(cfg, testEnv)
+		t.Run(f.name, func(t *testing.T) {
+			if err != nil {
+				t.Fatalf("Render of %q: %v", f.valid, err)
+			}
+			t.Parallel()
+			haproxyCheck(t, files)
+		})
+	}
+}
+
+func TestRenderRejectsUnsafePolicyAndGlobalStrings(t *testing.T) {
+	for _, f := range stringFields {
+		for _, u := range unsafeVariants {
+			v := u.change(f.valid)
+			if f.dollarOK && !strings.ContainsAny(v, "{}") && strings.Count(v, "$") > strings.Count(f.valid, "$") {
+				continue // see TestRenderWritesPasswordHashesAsBareWords
+			}
+			t.Run(f.name+" with "+u.name, func(t *testing.T) {
+				cfg := policyConfig(model.Policy{})
+				f.set(&cfg, v)
+				if files, err := haproxy.Render(cfg, testEnv); err == nil {
+					t.Errorf("Render accepted %q; haproxy.cfg:\n%s", v, files[haproxy.ConfigFile])
+				}
+			})
+		}
+	}
+}
+
+// A crypt(3) hash holds '$'. HAProxy expands environment variables only between double quotes,
+// so the hash is written as a bare word and "$6$HOME$..." stays literal (checked by hand against
+// haproxy 2.6: a user whose password is literally "$HOME" authenticates with it).
+func TestRenderWritesPasswordHashesAsBareWords(t *testing.T) {
+	const hash = "$6$HOME$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1"
+	files, err := haproxy.Render(policyConfig(model.Policy{BasicAuth: &model.BasicAuth{Users: []model.User{{Name: "alice", Hash: hash}}}}), testEnv)
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	compareLines(t, "userlist", section(files[haproxy.ConfigFile], "userlist ns_web_80_users"), []string{"user alice password " + hash})
+	haproxyCheck(t, files)
+}
+
+func TestRenderRejectsInvalidPolicyAndGlobalValues(t *testing.T) {
+	pol := func(change func(*model.Policy)) func(*model.Config) {
+		return func(c *model.Config) { change(&c.Backends[0].Policy) }
+	}
+	glob := func(change func(*model.Global)) func(*model.Config) {
+		return func(c *model.Config) { change(&c.Global) }
+	}
+	tests := []struct {
+		name   string
+		change func(*model.Config)
+	}{
+		{"an unknown balance algorithm", pol(func(p *model.Policy) { p.Balance = "hash req.hdr(x)" })},
+		{"a balance algorithm with an option it does not take", pol(func(p *model.Policy) { p.Balance = "roundrobin whole" })},
+		{"a balance with two spaces", pol(func(p *model.Policy) { p.Balance = "uri  whole" })},
+		{"uri len 0", pol(func(p *model.Policy) { p.Balance = "uri len 0" })},
+		{"uri depth without a number", pol(func(p *model.Policy) { p.Balance = "uri depth" })},
+		{"uri whole twice", pol(func(p *model.Policy) { p.Balance = "uri whole whole" })},
+		{"random of 0 draws", pol(func(p *model.Policy) { p.Balance = "random(0)" })},
+		{"url_param without a name", pol(func(p *model.Policy) { p.Balance = "url_param" })},
+		{"hdr with a name holding a parenthesis", pol(func(p *model.Policy) { p.Balance = "hdr(a)b)" })},
+		{"hdr with an unknown option", pol(func(p *model.Policy) { p.Balance = "hdr(Host) whole" })},
+		{"a negative timeout", pol(func(p *model.Policy) { p.TimeoutServer = -time.Second })},
+		{"a timeout below a millisecond", pol(func(p *model.Policy) { p.TimeoutConnect = 1500 * time.Microsecond })},
+		{"a timeout longer than HAProxy can hold", pol(func(p *model.Policy) { p.TimeoutTunnel = 25 * 24 * time.Hour })},
+		{"a check interval below a millisecond", pol(func(p *model.Policy) { p.Check, p.CheckInterval = true, time.Nanosecond })},
+		{"a check path with a query", pol(func(p *model.Policy) { p.Check, p.CheckPath = true, "/health?x=1" })},
+		{"a relative check path", pol(func(p *model.Policy) { p.Check, p.CheckPath = true, "health" })},
+		{"a check path with a dot-dot segment", pol(func(p *model.Policy) { p.Check, p.CheckPath = true, "/a/../b" })},
+		{"a cookie name of 65 bytes", pol(func(p *model.Policy) { p.Cookie = strings.Repeat("a", 65) })},
+		{"an unknown PROXY protocol keyword", pol(func(p *model.Policy) { p.SendProxy = "send-proxy-v3" })},
+		{"a PROXY protocol keyword that is another server option", pol(func(p *model.Policy) { p.SendProxy = "backup" })},
+		{"a rewrite with an empty prefix", pol(func(p *model.Policy) { p.PathRewrite = &model.Rewrite{From: "", To: "/"} })},
+		{"a rewrite with a regular expression", pol(func(p *model.Policy) { p.PathRewrite = &model.Rewrite{From: "/a[0-9]", To: "/"} })},
+		{"a redirect without a scheme", pol(func(p *model.Policy) { p.Redirect = &model.Redirect{Location: "example.com", Code: 302} })},
+		{"a redirect to another scheme", pol(func(p *model.Policy) { p.Redirect = &model.Redirect{Location: "ftp://example.com", Code: 302} })},
+		{"a redirect with a query", pol(func(p *model.Policy) { p.Redirect = &model.Redirect{Location: "https://example.com/?a=b", Code: 302} })},
+		{"a redirect with user info", pol(func(p *model.Policy) { p.Redirect = &model.Redirect{Location: "https://u@example.com", Code: 302} })},
+		{"a redirect with an empty port", pol(func(p *model.Policy) { p.Redirect = &model.Redirect{Location: "https://example.com:", Code: 302} })},
+		{"a redirect to an upper-case host", pol(func(p *model.Policy) { p.Redirect = &model.Redirect{Location: "https://Example.com", Code: 302} })},
+		{"a redirect with code 200", pol(func(p *model.Policy) { p.Redirect = &model.Redirect{Location: "https://example.com", Code: 200} })},
+		{"an app root with a query", pol(func(p *model.Policy) { p.AppRoot = "/app?x" })},
+		{"an invalid network", pol(func(p *model.Policy) { p.AllowList = []netip.Prefix{{}} })},
+		{"a rate limit of zero requests", pol(func(p *model.Policy) {
+			p.RateLimit = &model.RateLimit{Requests: 0, Period: time.Second, Status: 429}
+		})},
+		{"a rate limit over no period", pol(func(p *model.Policy) { p.RateLimit = &model.RateLimit{Requests: 1, Status: 429} })},
+		{"a rate limit answered with 200", pol(func(p *model.Policy) {
+			p.RateLimit = &model.RateLimit{Requests: 1, Period: time.Second, Status: 200}
+		})},
+		{"a user listed twice", pol(func(p *model.Policy) {
+			u := model.User{Name: "alice", Hash: "$6$salt$abcdefghijklmnop"}
+			p.BasicAuth = &model.BasicAuth{Users: []model.User{u, u}}
+		})},
+		{"a plain-text password", pol(func(p *model.Policy) {
+			p.BasicAuth = &model.BasicAuth{Users: []model.User{{Name: "alice", Hash: "secret"}}}
+		})},
+		{"a CORS origin with a path", pol(func(p *model.Policy) { p.CORS = &model.CORS{Origin: "https://a.example.com/x"} })},
+		{"a CORS origin list holding *", pol(func(p *model.Policy) { p.CORS = &model.CORS{Origin: "*, https://a.example.com"} })},
+		{"an empty CORS origin", pol(func(p *model.Policy) { p.CORS = &model.CORS{} })},
+		{"lower-case CORS methods", pol(func(p *model.Policy) { p.CORS = &model.CORS{Origin: "*", Methods: "get"} })},
+		{"an empty item in CORS headers", pol(func(p *model.Policy) { p.CORS = &model.CORS{Origin: "*", Headers: "X-A,,X-B"} })},
+		{"a negative CORS max age", pol(func(p *model.Policy) { p.CORS = &model.CORS{Origin: "*", MaxAge: -time.Second} })},
+		{"a framing request header", pol(func(p *model.Policy) { p.RequestHeaders = []model.Header{{Name: "Content-Length", Value: "0"}} })},
+		{"a framing response header in another case", pol(func(p *model.Policy) {
+			p.ResponseHeaders = []model.Header{{Name: "transfer-ENCODING", Value: "chunked"}}
+		})},
+		{"a header name starting with a hyphen", pol(func(p *model.Policy) { p.RequestHeaders = []model.Header{{Name: "-X", Value: "1"}} })},
+		{"an empty header name", pol(func(p *model.Policy) { p.RequestHeaders = []model.Header{{Value: "1"}} })},
+		{"an empty header value, which HAProxy would read as no word", pol(func(p *model.Policy) {
+			p.ResponseHeaders = []model.Header{{Name: "X-A"}}
+		})},
+		{"a header value of 1025 bytes", pol(func(p *model.Policy) {
+			p.RequestHeaders = []model.Header{{Name: "X-A", Value: strings.Repeat("a", 1025)}}
+		})},
+		{"a negative HSTS max-age", pol(func(p *model.Policy) { p.HSTS = -time.Second })},
+		{"a negative maxconn", glob(func(g *model.Global) { g.MaxConn = -1 })},
+		{"a negative nbthread", glob(func(g *model.Global) { g.NbThread = -1 })},
+		{"a negative default timeout", glob(func(g *model.Global) { g.TimeoutClient = -time.Second })},
+		{"a default timeout below a millisecond", glob(func(g *model.Global) { g.TimeoutQueue = time.Microsecond })},
+		{"a hard-stop-after longer than HAProxy can hold", glob(func(g *model.Global) { g.HardStopAfter = 30 * 24 * time.Hour })},
+		{"a log target without a port", glob(func(g *model.Global) { g.LogTarget = "10.0.0.5" })},
+		{"a log target on port 0", glob(func(g *model.Global) { g.LogTarget = "10.0.0.5:0" })},
+		{"a log target on port 65536", glob(func(g *model.Global) { g.LogTarget = "10.0.0.5:65536" })},
+		{"a log target that is a file", glob(func(g *model.Global) { g.LogTarget = "/dev/log" })},
+		{"a log target with an address family prefix", glob(func(g *model.Global) { g.LogTarget = "ipv4@10.0.0.5:514" })},
+		{"a log target with an unbracketed IPv6 address", glob(func(g *model.Global) { g.LogTarget = "fd00::5:514" })},
+		{"a log target with a zoned IPv6 address", glob(func(g *model.Global) { g.LogTarget = "[fe80::1%eth0]:514" })},
+		{"a log target that is a malformed IPv4 address", glob(func(g *model.Global) { g.LogTarget = "10.0.5:514" })},
+		{"stderr as log target", glob(func(g *model.Global) { g.LogTarget = "stderr" })},
+		{"a raw log format", glob(func(g *model.Global) { g.LogTarget, g.LogFormat = "stdout", "%ci %[env(HOME)]" })},
+		{"TLS 1.1", glob(func(g *model.Global) { g.SSLMinVer = "TLSv1.1" })},
+		{"ciphers of 2049 bytes", glob(func(g *model.Global) { g.SSLCiphers = strings.Repeat("A", 2049) })},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := policyConfig(model.Policy{})
+			tt.change(&cfg)
+			if files, err := haproxy.Render(cfg, testEnv); err == nil {
+				t.Errorf("Render accepted it; haproxy.cfg:\n%s", files[haproxy.ConfigFile])
+			}
+		})
+	}
+}
+
+// haproxyWords splits a configuration line into words the way HAProxy's parser does: blanks
+// separate words outside quotes, '#' outside quotes starts a comment, a backslash outside single
+// quotes escapes the next byte. It reports a quote left open.
+func haproxyWords(line string) (words int, open bool) {
+	inWord, dq, sq := false, false, false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case sq:
+			sq = c != '\''
+			continue
+		case dq:
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				dq = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t':
+			inWord = false
+			continue
+		case '#':
+			return words, false
+		}
+		if !inWord {
+			words++
+			inWord = true
+		}
+		switch c {
+		case '\\':
+			i++
+		case '"':
+			dq = true
+		case '\'':
+			sq = true
+		}
+	}
+	return words, dq || sq
+}
+
+func TestHAProxyWords(t *testing.T) {
+	tests := []struct {
+		line  string
+		words int
+		open  bool
+	}{
+		{"  http-request set-header X-A \"a b\" if TRUE", 6, false},
+		{"log-format '{\"a\":\"%ci\"}'", 2, false},
+		{"a b#c d", 2, false},
+		{"a \"b#c\" d", 3, false},
+		{`a b\ c`, 2, false},
+		{`a "b`, 2, true},
+		{"a 'b", 2, true},
+	}
+	for _, tt := range tests {
+		if w, o := haproxyWords(tt.line); w != tt.words || o != tt.open {
+			t.Errorf("haproxyWords(%q) = %d, %v; want %d, %v", tt.line, w, o, tt.words, tt.open)
+		}
+	}
+}
+
+// fuzzPolicy puts each fuzzed value in its place: a request and a response header, the cookie,
+// the check path, the realm, a user, the CORS origin and the log target.
+type fuzzValues struct {
+	headerName, headerValue, cookie, checkPath, realm, userName, userHash, corsOrigin, logTarget string
+}
+
+func (v fuzzValues) config() model.Config {
+	c := policyConfig(model.Policy{
+		Check: v.checkPath != "", CheckPath: v.checkPath,
+		Cookie:          v.cookie,
+		BasicAuth:       &model.BasicAuth{Realm: v.realm, Users: []model.User{{Name: v.userName, Hash: v.userHash}}},
+		CORS:            &model.CORS{Origin: v.corsOrigin, Methods: "GET", Headers: "X-A", MaxAge: time.Second},
+		RequestHeaders:  []model.Header{{Name: v.headerName, Value: v.headerValue}},
+		ResponseHeaders: []model.Header{{Name: v.headerName, Value: v.headerValue}},
+	})
+	c.Global.LogTarget = v.logTarget
+	return c
+}
+
+// benign gives values of the same shape as v (empty where v is empty, as many origins, the same
+// kind of log target) made of plain letters, so that both render to the same words.
+func (v fuzzValues) benign() fuzzValues {
+	pick := func(fuzzed, plain string) string {
+		if fuzzed == "" {
+			return ""
+		}
+		return plain
+	}
+	b := fuzzValues{
+		headerName: "X-Benign", headerValue: pick(v.headerValue, "benign"), cookie: pick(v.cookie, "BENIGN"),
+		checkPath: pick(v.checkPath, "/benign"), realm: pick(v.realm, "Benign"), userName: "benign",
+		userHash: "$6$benign$benignbenignbenign", corsOrigin: "*", logTarget: pick(v.logTarget, "127.0.0.1:514"),
+	}
+	if v.logTarget == "stdout" {
+		b.logTarget = "stdout"
+	}
+	if v.corsOrigin != "*" {
+		var origins []string
+		for i := range strings.FieldsFunc(v.corsOrigin, func(r rune) bool { return r == ',' || r == ' ' }) {
+			origins = append(origins, fmt.Sprintf("https://o%d.example.com", i))
+		}
+		b.corsOrigin = strings.Join(origins, ", ")
+	}
+	return b
+}
+
+// FuzzRenderPolicyNoInjection checks that no header name or value, cookie, check path, realm,
+// user name or hash, CORS origin or log target can add a line, a word or a comment to
+// haproxy.cfg: either Render refuses the values, or every line has as many HAProxy words as with
+// benign values of the same shape, no quote is left open, and the values hold nothing HAProxy
+// would expand or evaluate.
+func FuzzRenderPolicyNoInjection(f *testing.F) {
+	valid := fuzzValues{"X-Env", "prod (eu)", "SRV", "/healthz", "Protected Content", "alice",
+		"$6$salt$abcdefghijklmnop", "https://a.example.com, http://b.example.com:8080", "stdout"}
+	add := func(v fuzzValues) {
+		f.Add(v.headerName, v.headerValue, v.cookie, v.checkPath, v.realm, v.userName, v.userHash, v.corsOrigin, v.logTarget)
+	}
+	add(valid)
+	add(fuzzValues{"X-A", "", "", "", "", "bob", "$1$x$yyyyyyyyyyyyyyyyyyyyyy", "*", ""})
+	add(fuzzValues{"X-A", "a", "C", "/", "R", "u", "abcdefghijklm", "http://[fd00::1]:8080", "[fd00::5]:514"})
+	for _, u := range unsafeVariants {
+		for i := range 9 {
+			v := valid
+			fields := []*string{&v.headerName, &v.headerValue, &v.cookie, &v.checkPath, &v.realm, &v.userName, &v.userHash, &v.corsOrigin, &v.logTarget}
+			*fields[i] = u.change(*fields[i])
+			add(v)
+		}
+	}
+	add(fuzzValues{"X-A", `a" if TRUE #`, "SRV", "/h", "R", "u", "$6$salt$abcdefghijklmnop", "*", "stdout"})
+	add(fuzzValues{"X-A", "a", "SRV", "/h", `R" unless TRUE`, "u", "$6$salt$abcdefghijklmnop", "*", "stdout"})
+	add(fuzzValues{"X-A", "a", "SRV insert", "/h", "R", "u insecure-password x", "$6$salt$abc def ghijklmnop", "*", "stdout format raw"})
+	add(fuzzValues{"X-A", "a", "SRV", "/h HTTP/1.1", "R", "u", "$6$salt$abcdefghijklmnop", "https://a.com if TRUE", "1.2.3.4:514 local7"})
+
+	f.Fuzz(func(t *testing.T, headerName, headerValue, cookie, checkPath, realm, userName, userHash, corsOrigin, logTarget string) {
+		v := fuzzValues{headerName, headerValue, cookie, checkPath, realm, userName, userHash, corsOrigin, logTarget}
+		files, err := haproxy.Render(v.config(), testEnv)
+		if err != nil {
+			return
+		}
+		benign, err := haproxy.Render(v.benign().config(), testEnv)
+		if err != nil {
+			t.Fatalf("%+v accepted, but not its benign form %+v: %v", v, v.benign(), err)
+		}
+		got := strings.Split(string(files[haproxy.ConfigFile]), "\n")
+		want := strings.Split(string(benign[haproxy.ConfigFile]), "\n")
+		if len(got) != len(want) {
+			t.Fatalf("%+v: haproxy.cfg has %d lines, %d with benign values:\n%s", v, len(got), len(want), files[haproxy.ConfigFile])
+		}
+		for i := range got {
+			gw, gopen := haproxyWords(got[i])
+			ww, _ := haproxyWords(want[i])
+			if gw != ww || gopen {
+				t.Fatalf("%+v: line %d %q has %d words (quote left open: %v), %d with benign values: %q",
+					v, i+1, got[i], gw, gopen, ww, want[i])
+			}
+		}
+		for name, s := range map[string]string{
+			"header name": headerName, "header value": headerValue, "cookie": cookie, "check path": checkPath,
+			"realm": realm, "user name": userName, "CORS origin": corsOrigin, "log target": logTarget, "hash": userHash,
+		} {
+			forbidden := "%$\"'\\#\t"
+			if name == "hash" {
+				forbidden = "%\"'\\#\t "
+			}
+			for _, c := range []byte(s) {
+				if c < 0x20 || c >= 0x7f || strings.IndexByte(forbidden, c) >= 0 {
+					t.Errorf("%s %q accepted with byte %q", name, s, c)
+				}
+			}
+		}
+	})
+}
