@@ -144,7 +144,7 @@ frontend http
   http-request deny deny_status 400 if { var(txn.host) -m sub / }
   http-request set-var(txn.hostpath) var(txn.host),concat(,txn.path,)
   http-request set-var(txn.wildrest) var(txn.host),field(2,.,0)
-  http-request set-var(txn.wildhost) str(*.),concat(,txn.wildrest,)
+  http-request set-var(txn.wildhost) str(*.),concat(,txn.wildrest,) unless { var(txn.host) -m beg . }
   http-request set-var(txn.wildpath) var(txn.wildhost),concat(,txn.path,)
   http-request set-var(txn.backend) var(txn.hostpath),map_str(maps/path-exact.map)
   http-request set-var(txn.backend) var(txn.hostpath),map_beg(maps/path-prefix.map) unless { var(txn.backend) -m found }
@@ -154,6 +154,7 @@ frontend http
   http-request set-var(txn.backend) var(txn.path),map_beg(maps/path-prefix.map) unless { var(txn.backend) -m found }
   use_backend %[var(txn.backend)] if { var(txn.backend) -m found }
   default_backend portcullis_default
+  http-after-response set-header Server portcullis unless { res.hdr(server) -m found }
 
 backend ns_web_80
   mode http

@@ -233,7 +233,9 @@ func (r *renderer) frontend(cfg model.Config) {
 	})
 	setVar("hostpath", "var(txn.host),concat(,txn.path,)", "")
 	setVar("wildrest", "var(txn.host),field(2,.,0)", "")
-	setVar("wildhost", "str(*.),concat(,txn.wildrest,)", "")
+	// "*" stands for exactly one label: a host with an empty first label (".foo.com") has no
+	// wildcard form.
+	setVar("wildhost", "str(*.),concat(,txn.wildrest,)", "{ var(txn.host) -m beg . }")
 	setVar("wildpath", "var(txn.wildhost),concat(,txn.path,)", "")
 	if cfg.HTTPS.Port != 0 {
 		r.httpsBind(cfg)
@@ -255,6 +257,11 @@ func (r *renderer) frontend(cfg model.Config) {
 		def = cfg.DefaultBackend
 	}
 	r.set(parser.Frontends, fe, "default_backend", &types.StringC{Value: def})
+	// Every answer names its server, as clients and the Ingress conformance suite expect, unless
+	// the backend named itself; http-after-response also covers haproxy's own answers.
+	r.insert(parser.Frontends, fe, "http-after-response", &httpactions.SetHeader{
+		Name: "Server", Fmt: "portcullis", Cond: "unless", CondTest: "{ res.hdr(server) -m found }",
+	})
 }
 
 // httpsBind adds the TLS listener and the redirect of TLS hosts from HTTP to HTTPS.
