@@ -257,9 +257,10 @@ var (
 		name: "auth-secret", peer: true, scopes: scopeIngress, example: "web-users",
 		group: "Authentication",
 		doc: "Require HTTP basic authentication on the Ingress's paths, with the users of this Secret in the " +
-			"Ingress's namespace: each data key is a user name, each value a crypt(3) password hash such as " +
-			"SHA-512 crypt (`mkpasswd -m sha-512`); plain-text passwords are refused. Clients without valid " +
-			"credentials get 401.",
+			"Ingress's namespace: either the key `auth` holding htpasswd lines `user:hash` (as ingress-nginx), " +
+			"or one key per user whose value is the hash (as haproxytech). Hashes are crypt(3), such as SHA-512 " +
+			"crypt (`openssl passwd -6`); plain-text passwords are refused. Clients without valid credentials get " +
+			"401; a missing or unusable Secret refuses everyone.",
 	}, secretName)
 
 	authRealm = define(spec{

@@ -239,33 +239,49 @@ func (s *settings) sslRedirect(ing *networkingv1.Ingress) bool {
 	return annotations.ResolveRoute(s.ingressLayer(ing), s.cm).SSLRedirect.Value
 }
 
-// users reads an htpasswd Secret (key "auth", lines "user:crypt-hash"). A missing or unusable
-// Secret leaves no user, so that the route fails closed with 401 rather than opening.
+// users reads the users of a basic-auth Secret, in either form: the key "auth" holding htpasswd
+// lines "user:crypt-hash" (as ingress-nginx), or one key per user whose value is its crypt hash
+// (as haproxytech). A missing or unusable Secret leaves no user, so that the route fails closed
+// with 401 rather than opening.
 func (s *settings) users(ing *networkingv1.Ingress, name string) []model.User {
 	sec, ok := s.secrets[types.NamespacedName{Namespace: ing.Namespace, Name: name}]
 	if !ok {
 		s.t.problem(ing, Error, "SecretNotFound", fmt.Sprintf("basic-auth secret %q not found; every request is refused with 401", name))
 		return nil
 	}
-	var users []model.User
+	type entry struct{ where, user, hash string }
+	var entries []entry
 	for i, line := range strings.Split(string(sec.Data["auth"]), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		user, hash, ok := strings.Cut(line, ":")
-		if !ok || !validUser(user) || !validHash(hash) {
-			s.t.problem(ing, Error, "InvalidSecret", fmt.Sprintf("basic-auth secret %q: line %d is not user:crypt-hash; it is ignored", name, i+1))
-			continue
+		user, hash, _ := strings.Cut(line, ":")
+		entries = append(entries, entry{fmt.Sprintf("line %d of key auth", i+1), user, hash})
+	}
+	keys := make([]string, 0, len(sec.Data))
+	for k := range sec.Data {
+		if k != "auth" {
+			keys = append(keys, k)
 		}
-		if slices.ContainsFunc(users, func(u model.User) bool { return u.Name == user }) {
-			s.t.problem(ing, Warning, "InvalidSecret", fmt.Sprintf("basic-auth secret %q: line %d repeats user %q; the first one counts", name, i+1, user))
-			continue
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		entries = append(entries, entry{"key " + k, k, strings.TrimSpace(string(sec.Data[k]))})
+	}
+	var users []model.User
+	for _, e := range entries {
+		switch {
+		case !validUser(e.user) || !validHash(e.hash):
+			s.t.problem(ing, Error, "InvalidSecret", fmt.Sprintf("basic-auth secret %q: %s is not a user name with a crypt(3) hash; it is ignored", name, e.where))
+		case slices.ContainsFunc(users, func(u model.User) bool { return u.Name == e.user }):
+			s.t.problem(ing, Warning, "InvalidSecret", fmt.Sprintf("basic-auth secret %q: %s repeats user %q; the first one counts", name, e.where, e.user))
+		default:
+			users = append(users, model.User{Name: e.user, Hash: e.hash})
 		}
-		users = append(users, model.User{Name: user, Hash: hash})
 	}
 	if len(users) == 0 {
-		s.t.problem(ing, Error, "InvalidSecret", fmt.Sprintf("basic-auth secret %q holds no usable user under key \"auth\"; every request is refused with 401", name))
+		s.t.problem(ing, Error, "InvalidSecret", fmt.Sprintf("basic-auth secret %q holds no usable user; every request is refused with 401", name))
 	}
 	return users
 }
