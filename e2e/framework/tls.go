@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -103,7 +104,19 @@ type TLSResponse struct {
 // TryGetTLS sends GET https://127.0.0.1:<https port><path> with sni as TLS server name and host as
 // Host header, accepting any certificate (the test inspects it).
 func TryGetTLS(c *Controller, sni, host, path string) (*TLSResponse, error) {
+	return tryGetTLS(c, sni, host, path, nil)
+}
+
+func tryGetTLS(c *Controller, sni, host, path string, clientCert *Certificate) (*TLSResponse, error) {
 	var peer *x509.Certificate
+	var clientCerts []tls.Certificate
+	if clientCert != nil {
+		pair, err := tls.X509KeyPair(clientCert.CertPEM, clientCert.KeyPEM)
+		if err != nil {
+			return nil, err
+		}
+		clientCerts = []tls.Certificate{pair}
+	}
 	client := &http.Client{
 		Timeout: 3 * time.Second,
 		Transport: &http.Transport{
@@ -111,6 +124,7 @@ func TryGetTLS(c *Controller, sni, host, path string) (*TLSResponse, error) {
 			DisableKeepAlives: true,
 			TLSClientConfig: &tls.Config{
 				ServerName:         sni,
+				Certificates:       clientCerts,
 				InsecureSkipVerify: true, // the test checks which certificate it got
 				VerifyConnection: func(cs tls.ConnectionState) error {
 					if len(cs.PeerCertificates) > 0 {
@@ -135,4 +149,48 @@ func TryGetTLS(c *Controller, sni, host, path string) (*TLSResponse, error) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return &TLSResponse{Peer: peer, Response: &Response{Status: resp.StatusCode, Echo: resp.Header.Get(EchoNameHeader), Header: resp.Header, Body: body}}, nil
+}
+
+// tlsEchoIPs hands out addresses for TLS echoes, apart from StartEcho's range.
+var tlsEchoIPs atomic.Uint32
+
+// StartTLSEcho starts an echo backend that serves HTTPS with cert (HTTP/1.1 and h2), on a fresh
+// address in 198.18.210.0/24. When clientCA is not nil, it requires a client certificate signed
+// by it. The echo reports the protocol it saw in the X-Echo-Proto response header.
+func StartTLSEcho(t testing.TB, name string, cert Certificate, clientCA *x509.CertPool) *Echo {
+	t.Helper()
+	n := tlsEchoIPs.Add(1)
+	e := &Echo{Name: name, IP: fmt.Sprintf("198.18.210.%d", n), Port: EchoPort}
+	pair, err := tls.X509KeyPair(cert.CertPEM, cert.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{pair}, NextProtos: []string{"h2", "http/1.1"}}
+	if clientCA != nil {
+		cfg.ClientCAs, cfg.ClientAuth = clientCA, tls.RequireAndVerifyClientCert
+	}
+	l, err := tls.Listen("tcp", e.Addr(), cfg)
+	if err != nil {
+		t.Fatalf("starting TLS echo %s: %v", name, err)
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Echo-Proto", r.Proto)
+		e.ServeHTTP(w, r)
+	})
+	server := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = server.Serve(l) }()
+	t.Cleanup(func() { server.Close() })
+	return e
+}
+
+// Pool returns a certificate pool holding c.
+func (c Certificate) Pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(c.Leaf)
+	return p
+}
+
+// TryGetTLSWithClientCert is TryGetTLS presenting client as TLS client certificate (none if nil).
+func TryGetTLSWithClientCert(c *Controller, sni, host, path string, client *Certificate) (*TLSResponse, error) {
+	return tryGetTLS(c, sni, host, path, client)
 }

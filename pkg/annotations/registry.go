@@ -87,6 +87,21 @@ var (
 		doc:   "Add the client address to the `X-Forwarded-For` request header (HAProxy's `option forwardfor`).",
 	}, boolean)
 
+	clientCA = define(spec{
+		name: "client-ca", peer: true, scopes: scopeIngress, example: "clients-ca",
+		group: "TLS and HTTPS",
+		doc: "Require TLS clients of the Ingress's `spec.tls` hosts to present a certificate signed by a CA of " +
+			"this Secret's `ca.crt` (in the Ingress's namespace). Clients without one fail the handshake, unless " +
+			"`client-crt-optional` is set. A missing or invalid Secret refuses every client of those hosts.",
+	}, secretName)
+
+	clientCrtOptional = define(spec{
+		name: "client-crt-optional", peer: true, scopes: scopeIngress, def: "false", example: "true",
+		group: "TLS and HTTPS",
+		doc: "With `client-ca`, let clients without a certificate through; a certificate that is presented must " +
+			"still be valid.",
+	}, boolean)
+
 	serverSSL = define(spec{
 		name: "server-ssl", peer: true, scopes: scopeAll, def: "false", example: "true",
 		group: "TLS and HTTPS",
@@ -443,7 +458,7 @@ var (
 // ConfigMap can report them as unsupported (a warning) rather than unknown (an error);
 // annotations under PeerPrefix are recognised by their prefix.
 var peerOnly = []string{
-	"abortonclose", "backend-config-snippet", "clean-certs", "client-ca", "client-crt-optional",
+	"abortonclose", "backend-config-snippet", "clean-certs",
 	"client-strict-sni", "cookie-persistence-no-dynamic", "cors-respond-to-options", "cr-backend",
 	"cr-defaults", "cr-frontend-http", "cr-frontend-https", "cr-frontend-stats", "cr-global",
 	"dontlognull", "frontend-config-snippet", "generate-certificates-signer", "global-config-snippet",

@@ -84,6 +84,9 @@ type RouteSettings struct {
 	CanaryWeight Value[int]
 	// CanaryService receives CanaryWeight percent of the requests; zero (Name empty): none.
 	CanaryService Value[ServiceRef]
+	// ClientCA names the Secret whose ca.crt verifies client certificates; empty: none asked.
+	ClientCA          Value[string]
+	ClientCrtOptional Value[bool]
 }
 
 // GlobalSettings are the process-wide settings, from the ConfigMap only.
@@ -170,6 +173,8 @@ func ResolveRoute(ing, cm Layer) RouteSettings {
 		SSLRedirectPort:      resolve(sslRedirectPort, ls),
 		CanaryWeight:         resolve(canaryWeight, ls),
 		CanaryService:        resolve(canaryService, ls),
+		ClientCA:             resolve(clientCA, ls),
+		ClientCrtOptional:    resolve(clientCrtOptional, ls),
 	}
 }
 

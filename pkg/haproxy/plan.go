@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 )
@@ -96,6 +97,7 @@ const (
 	ReasonTLSBind        ReasonKind = "https_bind_changed"
 	ReasonPolicy         ReasonKind = "backend_settings_changed"
 	ReasonGlobal         ReasonKind = "global_settings_changed"
+	ReasonClientAuth     ReasonKind = "client_auth_changed"
 )
 
 // Command is a runtime API command, with a multi-line payload for those that take one.
@@ -176,6 +178,17 @@ func NewPlan(applied *Applied, desired model.Config) Plan {
 	}
 }
 
+// clientAuth summarises the client-certificate settings of certificates by SNI name.
+func clientAuth(certs []model.Certificate) string {
+	var b strings.Builder
+	for _, c := range certs {
+		if c.ClientCA != nil {
+			fmt.Fprintf(&b, "%s=%s/%t;", strings.Join(c.SNI, ","), c.ClientCA.Name, c.ClientOptional)
+		}
+	}
+	return b.String()
+}
+
 // certCommands moves the running certificates from old to cur: new certificates are loaded and
 // listed first, then changed SNI lists are re-listed, then certificates no longer used are
 // removed, so that a rotated host always has a certificate.
@@ -230,6 +243,10 @@ func topologyChanges(old, cur model.Config) []Reason {
 	}
 	if old.TLS.Default.Name != cur.TLS.Default.Name {
 		reasons = append(reasons, Reason{ReasonDefaultCert, ""})
+	}
+	if clientAuth(old.TLS.Certificates) != clientAuth(cur.TLS.Certificates) {
+		// A CA file must be loaded before a crt-list line can name it: reload.
+		reasons = append(reasons, Reason{ReasonClientAuth, ""})
 	}
 	if old.TLS.RedirectCode != cur.TLS.RedirectCode || old.TLS.RedirectPort != cur.TLS.RedirectPort {
 		reasons = append(reasons, Reason{ReasonTLSBind, "HTTPS redirect code or port changed"})

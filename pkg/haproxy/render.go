@@ -112,6 +112,9 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 		files[certPath(cfg.TLS.Default)] = cfg.TLS.Default.PEM
 		for _, c := range cfg.TLS.Certificates {
 			files[certPath(c)] = c.PEM
+			if c.ClientCA != nil {
+				files[certPath(*c.ClientCA)] = c.ClientCA.PEM
+			}
 		}
 	}
 	return files, nil
@@ -132,7 +135,15 @@ func crtList(certs []model.Certificate) []byte {
 }
 
 func crtListLine(c model.Certificate) string {
-	return fmt.Sprintf("%s [alpn %s] %s", certPath(c), alpn, strings.Join(c.SNI, " "))
+	opts := "alpn " + alpn
+	if c.ClientCA != nil {
+		verify := "required"
+		if c.ClientOptional {
+			verify = "optional"
+		}
+		opts += " ca-file " + certPath(*c.ClientCA) + " verify " + verify
+	}
+	return fmt.Sprintf("%s [%s] %s", certPath(c), opts, strings.Join(c.SNI, " "))
 }
 
 func redirectMap(hosts []string) []byte {
@@ -386,7 +397,14 @@ func check(cfg model.Config, layout Layout, env Env) error {
 		if !cfg.HTTPS.Address.IsValid() || cfg.HTTPS.Address.Zone() != "" || cfg.HTTPS.Port == cfg.HTTP.Port {
 			errs = append(errs, fmt.Errorf("invalid HTTPS bind %s:%d", cfg.HTTPS.Address, cfg.HTTPS.Port))
 		}
-		for _, c := range append([]model.Certificate{cfg.TLS.Default}, cfg.TLS.Certificates...) {
+		all := []model.Certificate{cfg.TLS.Default}
+		for _, c := range cfg.TLS.Certificates {
+			all = append(all, c)
+			if c.ClientCA != nil {
+				all = append(all, *c.ClientCA)
+			}
+		}
+		for _, c := range all {
 			if !model.ValidCertName(c.Name) || c.Name != model.CertName(c.PEM) {
 				errs = append(errs, fmt.Errorf("certificate name %q is not the hash of its content", c.Name))
 			}

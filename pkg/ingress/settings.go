@@ -28,11 +28,13 @@ type settings struct {
 	ingress  map[types.NamespacedName]annotations.Layer
 	services map[types.NamespacedName]annotations.Layer
 	secrets  map[types.NamespacedName]*corev1.Secret
+	reported map[types.NamespacedName]bool // Ingresses whose client CA problem is reported
 }
 
 func newSettings(t *translator, cm *corev1.ConfigMap, secrets map[types.NamespacedName]*corev1.Secret) *settings {
 	s := &settings{t: t, ingress: map[types.NamespacedName]annotations.Layer{},
-		services: map[types.NamespacedName]annotations.Layer{}, secrets: secrets}
+		services: map[types.NamespacedName]annotations.Layer{}, secrets: secrets,
+		reported: map[types.NamespacedName]bool{}}
 	if cm != nil {
 		var probs []annotations.Problem
 		s.cm, probs = annotations.Parse(annotations.SourceConfigMap, cm.Data)
@@ -152,6 +154,12 @@ func (s *settings) policy(ing *networkingv1.Ingress, svc *corev1.Service) (model
 	for _, h := range r.ResponseSetHeaders.Value {
 		p.ResponseHeaders = append(p.ResponseHeaders, model.Header{Name: string(h.Name), Value: string(h.Value)})
 	}
+	if name := r.ClientCA.Value; name != "" {
+		if _, err := s.clientCA(ing, name); err != nil {
+			// Client certificates were asked for and cannot be checked: refuse rather than open.
+			p.Unavailable = true
+		}
+	}
 	if b.ServerSSL.Value {
 		p.ServerTLS = s.serverTLS(ing, b, &p)
 	}
@@ -205,6 +213,35 @@ func (s *settings) serverTLS(ing *networkingv1.Ingress, b annotations.BackendSet
 		}
 	}
 	return st
+}
+
+// clientCA loads the CA bundle that verifies an Ingress's client certificates, reporting a
+// problem once per Ingress when it is unusable.
+func (s *settings) clientCA(ing *networkingv1.Ingress, name string) (*model.Certificate, error) {
+	sec, ok := s.secrets[types.NamespacedName{Namespace: ing.Namespace, Name: name}]
+	ca, err := caBundle(sec, ok)
+	if err != nil {
+		key := types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name}
+		if !s.reported[key] {
+			s.reported[key] = true
+			s.t.problem(ing, Error, "InvalidSecret", fmt.Sprintf("client-ca secret %q: %v; the Ingress's paths answer 503", name, err))
+		}
+		return nil, err
+	}
+	return &model.Certificate{Name: model.CertName(ca), PEM: ca}, nil
+}
+
+// clientAuth returns the client-certificate settings of an Ingress's TLS hosts.
+func (s *settings) clientAuth(ing *networkingv1.Ingress) (*model.Certificate, bool) {
+	r := annotations.ResolveRoute(s.ingressLayer(ing), s.cm)
+	if r.ClientCA.Value == "" {
+		return nil, false
+	}
+	ca, err := s.clientCA(ing, r.ClientCA.Value)
+	if err != nil {
+		return nil, false
+	}
+	return ca, r.ClientCrtOptional.Value
 }
 
 // caBundle re-encodes the certificates of a Secret's ca.crt.

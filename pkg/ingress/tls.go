@@ -120,7 +120,9 @@ func (t *translator) tlsConfig(ings []*networkingv1.Ingress, secrets map[types.N
 					continue
 				}
 				valid = append(valid, nh)
-				if !o.NoRedirect && t.settings.sslRedirect(ing) {
+				// Hosts that require client certificates are always redirected: plain HTTP
+				// would bypass the check.
+				if ca, _ := t.settings.clientAuth(ing); !o.NoRedirect && (t.settings.sslRedirect(ing) || ca != nil) {
 					redirect[nh] = true
 				}
 			}
@@ -149,6 +151,9 @@ func (t *translator) tlsConfig(ings []*networkingv1.Ingress, secrets map[types.N
 			if !ok {
 				cert = &model.Certificate{Name: name, PEM: c.pem}
 				byName[name] = cert
+			}
+			if ca, optional := t.settings.clientAuth(ing); ca != nil {
+				cert.ClientCA, cert.ClientOptional = ca, optional
 			}
 			self := types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name}
 			for _, h := range valid {

@@ -80,6 +80,10 @@ type Certificate struct {
 	PEM  []byte
 	// SNI lists the host names (exact or "*." wildcards) it is served for. Sorted.
 	SNI []string
+	// ClientCA, when set, verifies client certificates on these names; ClientOptional lets
+	// clients without a certificate through.
+	ClientCA       *Certificate
+	ClientOptional bool
 }
 
 // PathMatch says how a route's path is compared with the request path.
