@@ -154,3 +154,24 @@ func statusIPs(t *testing.T, ns, name string) []string {
 	}
 	return out
 }
+
+// TestHAProxyExporterOnStatsPort checks haproxy's built-in Prometheus exporter on the stats port.
+func TestHAProxyExporterOnStatsPort(t *testing.T) {
+	t.Parallel()
+	ns, c := startRouting(t)
+	echo := framework.StartEcho(t, "web")
+	framework.EchoService(t, ns, "web", echo)
+	framework.CreateIngress(t, framework.Ingress(ns, "web", ns, framework.Rule("stats.example", framework.Prefix("/", "web"))))
+	framework.ExpectRoute(t, c, "stats.example", "/", http.StatusOK, "web")
+	framework.Eventually(t, framework.RouteTimeout, func() error {
+		r, err := framework.TryGetURL(c.StatsURL+"/metrics", "")
+		if err != nil {
+			return err
+		}
+		body := string(r.Body)
+		if r.Status != http.StatusOK || !strings.Contains(body, "haproxy_process_") || !strings.Contains(body, `proxy="`+ns+`_web_http"`) {
+			return fmt.Errorf("stats /metrics: status %d, %d bytes without the expected series", r.Status, len(body))
+		}
+		return nil
+	})
+}

@@ -71,6 +71,7 @@ type config struct {
 	logLevel          slog.Level
 	logFormat         string
 	controllerPort    uint16
+	statsPort         uint16
 	status            k8s.StatusOptions
 	defaultCert       types.NamespacedName
 	election          types.NamespacedName
@@ -96,6 +97,7 @@ func newFlagSet(raw *rawFlags) *pflag.FlagSet {
 	fs.StringVar(&raw.defaultBackend, "default-backend-service", "", "Service (namespace/name) that answers requests no rule matches. Empty: a built-in backend answering 404.")
 	fs.StringVar(&raw.log, "log", "info", "Log level: error, warning, info, debug or trace.")
 	fs.StringVar(&raw.logFormat, "log-format", "text", "Log format: text or json.")
+	fs.Uint16Var(&raw.statsPort, "stats-bind-port", 1024, "Port of HAProxy's built-in Prometheus exporter (/metrics). 0 disables it.")
 	fs.Uint16Var(&raw.controllerPort, "controller-port", 6060, "Port of the controller's /healthz, /readyz and /metrics endpoints.")
 	fs.StringVar(&raw.defaultCert, "default-ssl-certificate", "", "kubernetes.io/tls Secret (namespace/name) served to unknown SNI names and to TLS hosts whose own Secret is unusable. Empty: a self-signed certificate generated at start.")
 	fs.StringVar(&raw.publishService, "publish-service", "", "Service (namespace/name) whose addresses are written to the status of the Ingresses served: a LoadBalancer's ingress addresses, a NodePort's node addresses.")
@@ -113,7 +115,7 @@ type rawFlags struct {
 	defaultCert                                                      string
 	emptyIngressClass                                                bool
 	namespaces, publishAddresses                                     []string
-	httpPort, httpsPort, controllerPort                              uint16
+	httpPort, httpsPort, controllerPort, statsPort                   uint16
 }
 
 // parseFlags parses and validates the command line. Unknown flags and stray arguments are errors.
@@ -130,7 +132,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	c := config{
 		kubeconfig: raw.kubeconfig, ingressClass: raw.ingressClass, controllerName: raw.controllerName,
 		emptyIngressClass: raw.emptyIngressClass, namespaces: raw.namespaces,
-		httpPort: raw.httpPort, httpsPort: raw.httpsPort, logFormat: raw.logFormat, controllerPort: raw.controllerPort,
+		httpPort: raw.httpPort, httpsPort: raw.httpsPort, logFormat: raw.logFormat, controllerPort: raw.controllerPort, statsPort: raw.statsPort,
 	}
 	var errs []error
 	var err error
@@ -145,6 +147,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	}
 	if c.httpPort == 0 || c.httpsPort == 0 || c.httpPort == c.httpsPort {
 		errs = append(errs, fmt.Errorf("--http-bind-port and --https-bind-port must be distinct and non-zero"))
+	}
+	if c.statsPort != 0 && (c.statsPort == c.httpPort || c.statsPort == c.httpsPort) {
+		errs = append(errs, fmt.Errorf("--stats-bind-port must differ from the HTTP and HTTPS ports"))
 	}
 	for _, d := range []struct {
 		flag string
@@ -295,6 +300,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			WatchWithoutClass:     c.emptyIngressClass,
 			DefaultBackendService: c.defaultBackend,
 			HTTP:                  model.Bind{Address: c.bindAddress, Port: c.httpPort},
+			Stats:                 model.Bind{Address: c.bindAddress, Port: c.statsPort},
 			TLS: ingress.TLSOptions{
 				HTTPS:              model.Bind{Address: c.bindAddress, Port: c.httpsPort},
 				DefaultCertificate: c.defaultCert,

@@ -30,6 +30,7 @@ type Controller struct {
 	HTTPSPort      int
 	ControllerURL  string // http://127.0.0.1:<ControllerPort>: /healthz, /readyz, /metrics
 	ControllerPort int
+	StatsURL       string // http://127.0.0.1:<stats port>: haproxy's own Prometheus exporter at /metrics
 	ConfigDir      string // --config-dir
 	RuntimeDir     string // --runtime-dir: haproxy.pid, master.sock
 	LogPath        string // the controller's stdout and stderr
@@ -51,13 +52,14 @@ func StartController(t testing.TB, opts ControllerOptions) *Controller {
 	if opts.Namespace == "" {
 		t.Fatal("ControllerOptions.Namespace is required")
 	}
-	ports := allocatePorts(t, 3)
+	ports := allocatePorts(t, 4)
 	c := &Controller{
 		HTTPURL:        "http://127.0.0.1:" + strconv.Itoa(ports[0]),
 		HTTPPort:       ports[0],
 		HTTPSPort:      ports[1],
 		ControllerURL:  "http://127.0.0.1:" + strconv.Itoa(ports[2]),
 		ControllerPort: ports[2],
+		StatsURL:       "http://127.0.0.1:" + strconv.Itoa(ports[3]),
 		ConfigDir:      filepath.Join(t.TempDir(), "config-dir"),
 		RuntimeDir:     shortTempDir(t, "runtime-dir"),
 		LogPath:        filepath.Join(t.TempDir(), "controller.log"),
@@ -71,6 +73,7 @@ func StartController(t testing.TB, opts ControllerOptions) *Controller {
 		"--http-bind-port=" + strconv.Itoa(c.HTTPPort),
 		"--https-bind-port=" + strconv.Itoa(c.HTTPSPort),
 		"--controller-port=" + strconv.Itoa(c.ControllerPort),
+		"--stats-bind-port=" + strconv.Itoa(ports[3]),
 		"--ipv4-bind-address=127.0.0.1",
 		"--config-dir=" + c.ConfigDir,
 		"--runtime-dir=" + c.RuntimeDir,

@@ -238,6 +238,9 @@ func topologyChanges(old, cur model.Config) []Reason {
 	if old.Global != cur.Global {
 		reasons = append(reasons, Reason{ReasonGlobal, ""})
 	}
+	if old.Stats != cur.Stats {
+		reasons = append(reasons, Reason{ReasonBind, fmt.Sprintf("stats from port %d to %d", old.Stats.Port, cur.Stats.Port)})
+	}
 	if old.HTTPS != cur.HTTPS {
 		reasons = append(reasons, Reason{ReasonTLSBind, fmt.Sprintf("HTTPS from %s:%d to %s:%d", old.HTTPS.Address, old.HTTPS.Port, cur.HTTPS.Address, cur.HTTPS.Port)})
 	}

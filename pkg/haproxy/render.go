@@ -89,6 +89,9 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	r.globalSettings(cfg.Global)
 	r.defaults(cfg.Global)
 	r.frontend(cfg)
+	if cfg.Stats.Port != 0 {
+		r.statsFrontend(cfg.Stats)
+	}
 	r.defaultBackend()
 	for _, b := range cfg.Backends {
 		r.userlist(b)
@@ -275,6 +278,23 @@ func (r *renderer) frontend(cfg model.Config) {
 	})
 }
 
+// statsFrontend serves HAProxy's built-in Prometheus exporter at /metrics.
+func (r *renderer) statsFrontend(b model.Bind) {
+	const fe = "stats"
+	r.section(parser.Frontends, fe)
+	r.set(parser.Frontends, fe, "mode", &types.StringC{Value: "http"})
+	r.set(parser.Frontends, fe, "bind", types.Bind{
+		Path:   netip.AddrPortFrom(b.Address, b.Port).String(),
+		Params: []params.BindOption{&params.BindOptionValue{Name: "name", Value: "stats"}},
+	})
+	r.insert(parser.Frontends, fe, "http-request", &actions.UseService{
+		Name: "prometheus-exporter", Cond: "if", CondTest: "{ path /metrics }",
+	})
+	r.insert(parser.Frontends, fe, "http-request", &httpactions.Return{
+		Status: ptr(int64(404)), ContentType: "text/plain", ContentFormat: "string", Content: `"see /metrics"`,
+	})
+}
+
 // httpsBind adds the TLS listener and the redirect of TLS hosts from HTTP to HTTPS.
 func (r *renderer) httpsBind(cfg model.Config) {
 	const fe = httpFrontend
@@ -392,6 +412,9 @@ func check(cfg model.Config, layout Layout, env Env) error {
 	}
 	if !cfg.HTTP.Address.IsValid() || cfg.HTTP.Address.Zone() != "" || cfg.HTTP.Port == 0 {
 		errs = append(errs, fmt.Errorf("invalid HTTP bind %s:%d", cfg.HTTP.Address, cfg.HTTP.Port))
+	}
+	if cfg.Stats.Port != 0 && (!cfg.Stats.Address.IsValid() || cfg.Stats.Address.Zone() != "" || cfg.Stats.Port == cfg.HTTP.Port || cfg.Stats.Port == cfg.HTTPS.Port) {
+		errs = append(errs, fmt.Errorf("invalid stats bind %s:%d", cfg.Stats.Address, cfg.Stats.Port))
 	}
 	if cfg.HTTPS.Port != 0 {
 		if !cfg.HTTPS.Address.IsValid() || cfg.HTTPS.Address.Zone() != "" || cfg.HTTPS.Port == cfg.HTTP.Port {

@@ -53,6 +53,8 @@ type Options struct {
 	HTTP model.Bind
 	// TLS shapes HTTPS.
 	TLS TLSOptions
+	// Stats is where HAProxy's Prometheus exporter listens; a zero port disables it.
+	Stats model.Bind
 }
 
 // Severity of a Problem.
@@ -157,6 +159,7 @@ func Translate(state State, opts Options) Result {
 		t.res.Config.Backends = append(t.res.Config.Backends, b)
 	}
 	t.res.Config.HTTP = opts.HTTP
+	t.res.Config.Stats = opts.Stats
 	t.res.Config.Normalize()
 	return t.res
 }

@@ -19,6 +19,8 @@ type Config struct {
 	HTTP Bind
 	// HTTPS is the TLS entry point; it needs TLS.Default.
 	HTTPS Bind
+	// Stats serves HAProxy's own Prometheus exporter at /metrics; a zero port disables it.
+	Stats Bind
 	// TLS holds the certificates and the hosts redirected from HTTP to HTTPS.
 	TLS TLS
 	// Routes are host and path rules, each naming a backend from Backends.
