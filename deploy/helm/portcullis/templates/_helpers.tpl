@@ -64,6 +64,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - {{ printf "--http-bind-port=%v" $c.containerPort.http | quote }}
 - {{ printf "--https-bind-port=%v" $c.containerPort.https | quote }}
 - {{ printf "--controller-port=%v" $c.containerPort.controller | quote }}
+- {{ printf "--stats-bind-port=%v" $c.containerPort.stat | quote }}
 - {{ printf "--config-dir=%s" $c.configDir | quote }}
 - {{ printf "--runtime-dir=%s" $c.runtimeDir | quote }}
 - {{ printf "--log=%s" $c.logging.level | quote }}
