@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -62,73 +60,6 @@ func controllerPID(c *framework.Controller) (int, error) {
 	return 0, fmt.Errorf("no process with --runtime-dir=%s", c.RuntimeDir)
 }
 
-// procList is the master CLI's "show proc": the master, the current workers and the old
-// (draining) ones.
-type procList struct {
-	master     int
-	reloads    int
-	workers    []int
-	oldWorkers []int
-}
-
-// showProc asks the haproxy master CLI of c for "show proc". The master refuses connections for a
-// moment while it re-executes, at every reload and once just after it starts (haproxy 2.6): it
-// retries connecting for up to 5 s.
-func showProc(c *framework.Controller) (procList, error) {
-	var conn net.Conn
-	var err error
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		conn, err = net.DialTimeout("unix", filepath.Join(c.RuntimeDir, "master.sock"), 2*time.Second)
-		if err == nil || time.Now().After(deadline) {
-			break
-		}
-	}
-	if err != nil {
-		return procList{}, fmt.Errorf("connecting to the master CLI: %w", err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.WriteString(conn, "show proc\n"); err != nil {
-		return procList{}, err
-	}
-	if err := conn.(*net.UnixConn).CloseWrite(); err != nil {
-		return procList{}, err
-	}
-	out, err := io.ReadAll(conn)
-	if err != nil {
-		return procList{}, err
-	}
-	var pl procList
-	section := ""
-	for line := range strings.Lines(string(out)) {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "#") {
-			section = strings.TrimSpace(strings.TrimPrefix(line, "#"))
-			continue
-		}
-		f := strings.Fields(line)
-		if len(f) < 3 {
-			continue
-		}
-		pid, err := strconv.Atoi(f[0])
-		if err != nil {
-			continue
-		}
-		switch {
-		case f[1] == "master":
-			pl.master = pid
-			pl.reloads, _ = strconv.Atoi(f[2])
-		case f[1] == "worker" && section == "workers":
-			pl.workers = append(pl.workers, pid)
-		case f[1] == "worker" && section == "old workers":
-			pl.oldWorkers = append(pl.oldWorkers, pid)
-		}
-	}
-	if pl.master == 0 {
-		return pl, fmt.Errorf("no master in show proc output %q", out)
-	}
-	return pl, nil
-}
 
 // memory is the resident memory of the controller and of its haproxy.
 type memory struct {
@@ -155,16 +86,16 @@ func measureMemory(c *framework.Controller, wait time.Duration) (memory, error) 
 
 func measureMemoryOnce(c *framework.Controller, wait time.Duration) (memory, error) {
 	var m memory
-	pl, err := showProc(c)
-	for deadline := time.Now().Add(wait); err == nil && len(pl.oldWorkers) > 0 && time.Now().Before(deadline); {
+	pl, err := c.ReadProcState()
+	for deadline := time.Now().Add(wait); err == nil && len(pl.OldWorkers) > 0 && time.Now().Before(deadline); {
 		time.Sleep(100 * time.Millisecond)
-		pl, err = showProc(c)
+		pl, err = c.ReadProcState()
 	}
 	if err != nil {
 		return m, err
 	}
-	m.OldWorkers = len(pl.oldWorkers)
-	if len(pl.workers) == 0 {
+	m.OldWorkers = len(pl.OldWorkers)
+	if len(pl.Workers) == 0 {
 		return m, fmt.Errorf("no current haproxy worker in show proc")
 	}
 	pid, err := controllerPID(c)
@@ -176,11 +107,11 @@ func measureMemoryOnce(c *framework.Controller, wait time.Duration) (memory, err
 		return m, fmt.Errorf("controller: %w", err)
 	}
 	m.ControllerMiB = mib(kib)
-	if kib, err = rssKiB(pl.master); err != nil {
+	if kib, err = rssKiB(pl.MasterPID); err != nil {
 		return m, fmt.Errorf("haproxy master: %w", err)
 	}
 	m.HAProxyMasterMiB = mib(kib)
-	for _, w := range pl.workers {
+	for _, w := range pl.Workers {
 		if kib, err = rssKiB(w); err != nil {
 			return m, fmt.Errorf("haproxy worker: %w", err)
 		}
@@ -253,11 +184,11 @@ func logErrors(c *framework.Controller) (int, []string) {
 // reloadCount returns the haproxy master's reload counter, failing the benchmark on error.
 func reloadCount(b *testing.B, c *framework.Controller) int {
 	b.Helper()
-	pl, err := showProc(c)
+	pl, err := c.ReadProcState()
 	if err != nil {
 		b.Fatalf("reading the reload counter: %v", err)
 	}
-	return pl.reloads
+	return pl.Reloads
 }
 
 // loadAverage returns the 1-minute load average, or -1.

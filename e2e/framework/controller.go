@@ -154,11 +154,8 @@ func (c *Controller) MasterPID(t testing.TB) int {
 // ReadReloadCount asks the haproxy master CLI (<runtime-dir>/master.sock) for "show proc" and
 // returns the master's reload counter.
 func (c *Controller) ReadReloadCount() (int, error) {
-	out, err := masterCommand(filepath.Join(c.RuntimeDir, "master.sock"), "show proc")
-	if err != nil {
-		return 0, err
-	}
-	return parseReloads(out)
+	st, err := c.ReadProcState()
+	return st.Reloads, err
 }
 
 // ReloadCount returns the haproxy master's reload counter, failing the test on error.
@@ -204,26 +201,6 @@ func masterCommand(socket, command string) (string, error) {
 	return string(out), nil
 }
 
-// parseReloads returns the reload counter of the master line of "show proc" output, which on
-// haproxy 2.6 looks like:
-//
-//	#<PID>          <type>          <reloads>       <uptime>        <version>
-//	9573            master          1 [failed: 0]   0d00h10m20s     2.6.12-1+deb12u4
-//	# workers
-//	19852           worker          0               0d00h00m01s     2.6.12-1+deb12u4
-func parseReloads(showProc string) (int, error) {
-	for line := range strings.Lines(showProc) {
-		fields := strings.Fields(line)
-		if len(fields) >= 3 && fields[1] == "master" {
-			n, err := strconv.Atoi(fields[2])
-			if err != nil {
-				return 0, fmt.Errorf("parsing the master reload counter in %q: %w", line, err)
-			}
-			return n, nil
-		}
-	}
-	return 0, fmt.Errorf("no master line in show proc output %q", showProc)
-}
 
 // isHAProxy reports whether pid is a live (not zombie) process named haproxy; the pid in a stale
 // pid file may have been reused.
