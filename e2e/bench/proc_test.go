@@ -60,7 +60,6 @@ func controllerPID(c *framework.Controller) (int, error) {
 	return 0, fmt.Errorf("no process with --runtime-dir=%s", c.RuntimeDir)
 }
 
-
 // memory is the resident memory of the controller and of its haproxy.
 type memory struct {
 	ControllerMiB     float64 `json:"controller_mib"`

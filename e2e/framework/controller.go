@@ -201,7 +201,6 @@ func masterCommand(socket, command string) (string, error) {
 	return string(out), nil
 }
 
-
 // isHAProxy reports whether pid is a live (not zombie) process named haproxy; the pid in a stale
 // pid file may have been reused.
 func isHAProxy(pid int) bool {
