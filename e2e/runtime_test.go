@@ -441,3 +441,35 @@ func TestMetricsAndReadiness(t *testing.T) {
 		t.Errorf("haproxy reloaded %d times, the reload metrics (start excluded) say %d", got, want)
 	}
 }
+
+// TestNotReadyBeforeFirstApply runs the controller with a haproxy that cannot start: it is alive
+// (/healthz) but never ready (/readyz 503), since no configuration was ever applied, and it says why
+// in its metrics.
+func TestNotReadyBeforeFirstApply(t *testing.T) {
+	t.Parallel()
+	ns := framework.NewNamespace(t)
+	c := framework.StartController(t, framework.ControllerOptions{
+		Namespace: ns, NoWait: true,
+		ExtraArgs: []string{"--ingress.class=" + ns, "--program=/bin/false"},
+	})
+	framework.Eventually(t, framework.RouteTimeout, func() error {
+		r, err := framework.TryGetURL(c.ControllerURL+"/healthz", "")
+		if err != nil {
+			return err
+		}
+		if r.Status != http.StatusOK {
+			return fmt.Errorf("/healthz answered %d", r.Status)
+		}
+		return nil
+	})
+	for range 5 {
+		r, err := framework.TryGetURL(c.ControllerURL+"/readyz", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != http.StatusServiceUnavailable {
+			t.Fatalf("/readyz answered %d before any configuration was applied, want 503", r.Status)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

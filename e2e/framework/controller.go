@@ -21,6 +21,8 @@ type ControllerOptions struct {
 	Namespace string
 	// ExtraArgs are appended to the standard flags, in --flag=value form.
 	ExtraArgs []string
+	// NoWait returns as soon as the process runs, without waiting for haproxy to listen.
+	NoWait bool
 }
 
 // Controller is a running controller process with its own haproxy, ports and directories.
@@ -89,7 +91,7 @@ func StartController(t testing.TB, opts ControllerOptions) *Controller {
 	t.Logf("controller: %s %s", bin, strings.Join(args, " "))
 
 	deadline := time.Now().Add(controllerStartTimeout)
-	for !c.listening() {
+	for !opts.NoWait && !c.listening() {
 		if proc.exited() {
 			t.Fatalf("starting the controller: %v", proc.exitError())
 		}
