@@ -19,10 +19,10 @@ func TestCanaryWeights(t *testing.T) {
 		canEPs  []string
 		want    string // address=weight, in server order
 	}{
-		{"a 20 percent canary with one endpoint on each side", "20", []string{"10.0.0.1"}, []string{"10.0.1.1"}, "10.0.0.1=160 10.0.1.1=40"},
-		{"three main endpoints share 70 percent", "30", []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"}, []string{"10.0.1.1"}, "10.0.0.1=47 10.0.0.2=47 10.0.0.3=47 10.0.1.1=60"},
-		{"a zero weight leaves the canary out", "0", []string{"10.0.0.1"}, []string{"10.0.1.1"}, "10.0.0.1=200"},
-		{"a full weight leaves the main service out", "100", []string{"10.0.0.1"}, []string{"10.0.1.1"}, "10.0.1.1=200"},
+		{"a 20 percent canary with one endpoint on each side", "20", []string{"10.0.0.1"}, []string{"10.0.1.1"}, "10.0.0.1=256 10.0.1.1=64"},
+		{"three main endpoints share 70 percent", "30", []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"}, []string{"10.0.1.1"}, "10.0.0.1=199 10.0.0.2=199 10.0.0.3=199 10.0.1.1=256"},
+		{"a zero weight leaves the canary out", "0", []string{"10.0.0.1"}, []string{"10.0.1.1"}, "10.0.0.1=256"},
+		{"a full weight leaves the main service out", "100", []string{"10.0.0.1"}, []string{"10.0.1.1"}, "10.0.1.1=256"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var mainEPs, canEPs []endpoint

@@ -6,6 +6,7 @@ package ingress
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -373,10 +374,6 @@ func (t *translator) ingressBackend(ing *networkingv1.Ingress, b networkingv1.In
 	return name, true
 }
 
-// canaryScale is the weight given to the whole of a backend's share: a weight of percent p
-// spreads 2p over the servers of its side, within HAProxy's limit of 256 per server.
-const canaryScale = 2
-
 // withCanary adds the canary Service's endpoints to a backend, weighting both sides so that the
 // canary gets weight percent of the requests. Weights change through the runtime API, so moving the
 // share needs no reload.
@@ -403,28 +400,46 @@ func (t *translator) withCanary(ing *networkingv1.Ingress, where string, main []
 	}
 	// A side with no share has no servers: moving the share to or from 0 adds or removes them
 	// at runtime.
-	out := make([]model.Server, 0, len(main)+len(canary))
+	var sides []side
 	if weight < 100 {
-		for _, s := range main {
-			s.Weight = share(100-weight, len(main))
-			out = append(out, s)
-		}
+		sides = append(sides, side{main, 100 - weight})
 	}
 	if weight > 0 {
+		var only []model.Server
 		for _, s := range canary {
-			if inMain[key2(s)] {
-				continue
+			if !inMain[key2(s)] {
+				only = append(only, s)
 			}
-			s.Weight = share(weight, len(canary))
+		}
+		sides = append(sides, side{only, weight})
+	}
+	return weighted(sides)
+}
+
+// side is one Service of a canary pair with its percentage of the requests.
+type side struct {
+	servers []model.Server
+	percent int
+}
+
+// weighted gives each server of each side an equal part of its side's percentage, scaled as far
+// as HAProxy's maximum weight of 256 allows, so that rounding to whole weights (at least 1) stays
+// small even with many servers on one side and few on the other.
+func weighted(sides []side) []model.Server {
+	scale := math.Inf(1)
+	for _, sd := range sides {
+		if len(sd.servers) > 0 {
+			scale = min(scale, 256*float64(len(sd.servers))/float64(sd.percent))
+		}
+	}
+	var out []model.Server
+	for _, sd := range sides {
+		for _, s := range sd.servers {
+			s.Weight = max(1, min(256, int(math.Round(float64(sd.percent)*scale/float64(len(sd.servers))))))
 			out = append(out, s)
 		}
 	}
 	return out
-}
-
-// share is the weight of each of n servers that together get percent of the requests, at least 1.
-func share(percent, n int) int {
-	return max(1, (percent*canaryScale+n/2)/n)
 }
 
 func key2(s model.Server) model.Server { return model.Server{Address: s.Address, Port: s.Port} }

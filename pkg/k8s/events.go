@@ -29,7 +29,10 @@ type Reporter struct {
 // NewReporter returns a Reporter writing Events through client. uid looks up the UID of the
 // object a problem is about, so that the Event is attached to that very object.
 func NewReporter(ctx context.Context, client kubernetes.Interface, uid func(ingress.ObjectRef) (types.UID, bool)) *Reporter {
-	b := record.NewBroadcasterWithCorrelatorOptions(record.CorrelatorOptions{})
+	// Reporter already writes each problem once. The correlator's defaults would fold more than 10
+	// similar Events of an object into one "combined" Event and drop bursts over 25, hiding which
+	// keys are wrong on an object with many bad annotations.
+	b := record.NewBroadcasterWithCorrelatorOptions(record.CorrelatorOptions{MaxEvents: 200, BurstSize: 200, QPS: 1})
 	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
 	go func() {
 		<-ctx.Done()
