@@ -336,9 +336,10 @@ func validUser(s string) bool {
 }
 
 // validHash accepts crypt(3) hashes: "$id$salt$hash" (with "rounds=N") and DES, from
-// [A-Za-z0-9./$=].
+// [A-Za-z0-9./$=], but not Apache's "$apr1$" MD5.
 func validHash(s string) bool {
-	if len(s) < 13 || len(s) > 256 {
+	// Apache's MD5 ("$apr1$", htpasswd -m) is not a crypt(3) scheme: it could never match.
+	if len(s) < 13 || len(s) > 256 || strings.HasPrefix(s, "$apr1$") {
 		return false
 	}
 	for _, c := range []byte(s) {
