@@ -11,7 +11,7 @@ help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: deps
-deps: ## Install haproxy and build etcd + kube-apiserver for the tests (idempotent, cached in .cache/).
+deps: ## Install haproxy and build etcd, kube-apiserver and helm for the tests (idempotent, cached in .cache/).
 	@bash e2e/tools/install-deps.sh
 
 .PHONY: build
