@@ -36,7 +36,7 @@ test: deps vet ## Everything CI runs: install test dependencies, vet, unit, gold
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 .PHONY: run
-run: deps ## Run the controller: against $$KUBECONFIG if set, else on a local control plane with a demo Ingress.
+run: deps ## Run the controller: against KUBECONFIG if set, else on a local control plane with a demo Ingress.
 	$(GO) run ./e2e/cmd/devstack $(ARGS)
 
 .PHONY: bench
@@ -44,5 +44,6 @@ bench: deps ## Benchmarks against the real stack; writes bench-results.json and 
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 15m ./e2e/bench/
 
 .PHONY: docs
-docs: ## Regenerate the generated documentation (documentation/flags.md from the flag set).
+docs: ## Regenerate the reference pages: flags.md from the flag set, annotations.md and configmap.md from the registry.
 	$(GO) test -count=1 -run '^TestFlagsDoc$$' ./cmd/controller -update
+	$(GO) test -count=1 -run '^TestDocsCurrent$$' ./pkg/annotations -update
