@@ -29,17 +29,20 @@ type settings struct {
 	services map[types.NamespacedName]annotations.Layer
 	secrets  map[types.NamespacedName]*corev1.Secret
 	reported map[types.NamespacedName]bool // Ingresses whose client CA problem is reported
+	routes   map[types.NamespacedName]annotations.RouteSettings
+	globals  annotations.GlobalSettings
 }
 
 func newSettings(t *translator, cm *corev1.ConfigMap, secrets map[types.NamespacedName]*corev1.Secret) *settings {
 	s := &settings{t: t, ingress: map[types.NamespacedName]annotations.Layer{},
 		services: map[types.NamespacedName]annotations.Layer{}, secrets: secrets,
-		reported: map[types.NamespacedName]bool{}}
+		reported: map[types.NamespacedName]bool{}, routes: map[types.NamespacedName]annotations.RouteSettings{}}
 	if cm != nil {
 		var probs []annotations.Problem
 		s.cm, probs = annotations.Parse(annotations.SourceConfigMap, cm.Data)
 		s.report(ObjectRef{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name}, probs)
 	}
+	s.globals = annotations.ResolveGlobal(s.cm)
 	return s
 }
 
@@ -63,6 +66,17 @@ func (s *settings) ingressLayer(ing *networkingv1.Ingress) annotations.Layer {
 	return l
 }
 
+// route resolves an Ingress's route settings once per translation.
+func (s *settings) route(ing *networkingv1.Ingress) annotations.RouteSettings {
+	key := types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name}
+	r, ok := s.routes[key]
+	if !ok {
+		r = annotations.ResolveRoute(s.ingressLayer(ing), s.cm)
+		s.routes[key] = r
+	}
+	return r
+}
+
 func (s *settings) serviceLayer(svc *corev1.Service) annotations.Layer {
 	if svc == nil {
 		return annotations.Layer{}
@@ -80,7 +94,7 @@ func (s *settings) serviceLayer(svc *corev1.Service) annotations.Layer {
 
 // global is the process-wide configuration from the ConfigMap.
 func (s *settings) global() (model.Global, annotations.GlobalSettings) {
-	g := annotations.ResolveGlobal(s.cm)
+	g := s.globals
 	return model.Global{
 		MaxConn:              g.MaxConn.Value,
 		NbThread:             g.NbThread.Value,
@@ -105,7 +119,7 @@ func (s *settings) global() (model.Global, annotations.GlobalSettings) {
 func (s *settings) policy(ing *networkingv1.Ingress, svc *corev1.Service) (model.Policy, int) {
 	il := s.ingressLayer(ing)
 	b := annotations.ResolveBackend(s.serviceLayer(svc), il, s.cm)
-	r := annotations.ResolveRoute(il, s.cm)
+	r := s.route(ing)
 	p := model.Policy{
 		TimeoutServer:  explicit(b.TimeoutServer),
 		TimeoutConnect: explicit(b.TimeoutConnect),
@@ -164,7 +178,7 @@ func (s *settings) policy(ing *networkingv1.Ingress, svc *corev1.Service) (model
 		p.ServerTLS = s.serverTLS(ing, b, &p)
 	}
 	p.ServerH2 = b.ServerProto.Value == "h2"
-	if _, g := s.global(); g.HSTS.Value {
+	if g := s.globals; g.HSTS.Value {
 		p.HSTS = g.HSTSMaxAge.Value
 	}
 	return p, b.ServerSlots.Value
@@ -181,7 +195,7 @@ func explicit(v annotations.Value[time.Duration]) time.Duration {
 
 // canary returns the canary Service of an Ingress's paths and the percentage it receives.
 func (s *settings) canary(ing *networkingv1.Ingress) (annotations.ServiceRef, int) {
-	r := annotations.ResolveRoute(s.ingressLayer(ing), s.cm)
+	r := s.route(ing)
 	return r.CanaryService.Value, r.CanaryWeight.Value
 }
 
@@ -233,7 +247,7 @@ func (s *settings) clientCA(ing *networkingv1.Ingress, name string) (*model.Cert
 
 // clientAuth returns the client-certificate settings of an Ingress's TLS hosts.
 func (s *settings) clientAuth(ing *networkingv1.Ingress) (*model.Certificate, bool) {
-	r := annotations.ResolveRoute(s.ingressLayer(ing), s.cm)
+	r := s.route(ing)
 	if r.ClientCA.Value == "" {
 		return nil, false
 	}
@@ -273,7 +287,7 @@ func caBundle(sec *corev1.Secret, found bool) ([]byte, error) {
 
 // sslRedirect reports whether an Ingress's TLS hosts are redirected from HTTP.
 func (s *settings) sslRedirect(ing *networkingv1.Ingress) bool {
-	return annotations.ResolveRoute(s.ingressLayer(ing), s.cm).SSLRedirect.Value
+	return s.route(ing).SSLRedirect.Value
 }
 
 // users reads the users of a basic-auth Secret, in either form: the key "auth" holding htpasswd
