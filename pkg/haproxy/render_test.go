@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -497,10 +494,6 @@ func containsLine(text, line string) bool {
 // Configurations built from model values that the Ingress golden cases do not reach (IPv6
 // binds, many servers, draining servers, a custom slot step) are accepted by the real haproxy.
 func TestRenderedConfigsPassHAProxyCheck(t *testing.T) {
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatalf("haproxy is not on PATH (%v): run e2e/tools/install-deps.sh", err)
-	}
 	many := func() model.Config {
 		c := validConfig()
 		c.Backends[0].Servers = nil
@@ -535,20 +528,7 @@ func TestRenderedConfigsPassHAProxyCheck(t *testing.T) {
 				t.Fatalf("Render: %v", renderErr)
 			}
 			t.Parallel()
-			dir := t.TempDir()
-			for name, b := range files {
-				path := filepath.Join(dir, filepath.FromSlash(name))
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			out, err := exec.Command(bin, "-c", "-q", "-C", dir, "-f", haproxy.ConfigFile).CombinedOutput()
-			if err != nil {
-				t.Errorf("haproxy -c: %v\n%s\nhaproxy.cfg:\n%s", err, out, files[haproxy.ConfigFile])
-			}
+			haproxyCheck(t, files)
 		})
 	}
 }
