@@ -321,7 +321,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 // serveHealth serves /healthz (the process is up), /readyz (a configuration has been applied) and
-// /metrics on the controller port.
+// /metrics on the controller port. /readyz stays 200 while the applied configuration is stale
+// (objects left out, or applying fails) and says so in its body with the time since when:
+// failing readiness would take every replica out of its Service for one object's fault.
 func serveHealth(ctx context.Context, port uint16, loop *reconcile.Loop, reg *prometheus.Registry, log logr.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
@@ -330,7 +332,11 @@ func serveHealth(ctx context.Context, port uint16, loop *reconcile.Loop, reg *pr
 			http.Error(w, "no configuration applied yet", http.StatusServiceUnavailable)
 			return
 		}
-		_, _ = io.WriteString(w, "ok\n")
+		if since, why := loop.Staleness(); !since.IsZero() {
+			_, _ = fmt.Fprintf(w, "ok\nconfig: stale since %s: %s\n", since.UTC().Format(time.RFC3339), why)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\nconfig: current\n")
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port))

@@ -2,16 +2,17 @@ package haproxy
 
 import (
 	"bytes"
-	"cmp"
+	"errors"
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 )
+
+// ErrInvalid is what an applier wraps when haproxy itself refuses a rendered configuration.
+var ErrInvalid = errors.New("haproxy refused the configuration")
 
 // DefaultSlotStep is the server-slot step of a backend that sets none.
 const DefaultSlotStep = 8
@@ -37,26 +38,27 @@ func Capacity(n, step int) int {
 	return step * ((n+step/2)/step + 1)
 }
 
-func slotStep(cfg model.Config, b model.Backend) int {
+func slotStep(cfg model.Config, s Section) int {
 	switch {
-	case b.SlotStep > 0:
-		return b.SlotStep
+	case s.SlotStep > 0:
+		return s.SlotStep
 	case cfg.SlotStep > 0:
 		return cfg.SlotStep
 	}
 	return DefaultSlotStep
 }
 
-// FreshLayout packs every backend's servers into the first slots of a newly sized backend, as done
+// FreshLayout packs every section's servers into the first slots of a newly sized section, as done
 // at every reload.
 func FreshLayout(cfg model.Config) Layout {
-	l := make(Layout, len(cfg.Backends))
-	for _, b := range cfg.Backends {
-		slots := make([]Slot, Capacity(len(b.Servers), slotStep(cfg, b)))
-		for i, s := range b.Servers {
-			slots[i] = Slot{Server: s, Used: true}
+	sections, _, _ := Sections(cfg)
+	l := make(Layout, len(sections))
+	for _, s := range sections {
+		slots := make([]Slot, Capacity(len(s.Servers), slotStep(cfg, s)))
+		for i, srv := range s.Servers {
+			slots[i] = Slot{Server: srv, Used: true}
 		}
-		l[b.Name] = slots
+		l[s.Name] = slots
 	}
 	return l
 }
@@ -96,6 +98,9 @@ const (
 	ReasonDefaultCert    ReasonKind = "default_certificate_changed"
 	ReasonTLSBind        ReasonKind = "https_bind_changed"
 	ReasonPolicy         ReasonKind = "backend_settings_changed"
+	ReasonListeners      ReasonKind = "listeners_changed"
+	ReasonRedirects      ReasonKind = "https_redirects_changed"
+	ReasonCertLines      ReasonKind = "certificate_lines_changed"
 	ReasonGlobal         ReasonKind = "global_settings_changed"
 	ReasonClientAuth     ReasonKind = "client_auth_changed"
 )
@@ -114,8 +119,10 @@ type Plan struct {
 	Reasons []Reason
 	// Commands are runtime API commands that move endpoints between slots.
 	Commands []string
-	// MapFiles lists the map files whose content changed; they are replaced at runtime.
+	// MapFiles lists the map files whose content changed; they are replaced at runtime with
+	// their content in Maps.
 	MapFiles []string
+	Maps     map[string][]byte
 	// CertCommands add, re-list and remove certificates, in order.
 	CertCommands []Command
 	Next         Applied
@@ -127,53 +134,65 @@ type Plan struct {
 // Reload reports whether the plan needs a reload.
 func (p Plan) Reload() bool { return len(p.Reasons) > 0 }
 
-// NewPlan compares applied with desired. A change of the proxies themselves (a backend added or
-// removed, a backend out of slots, the bind or the default backend) needs a reload; a change of
-// endpoints or of routes between existing backends does not.
+// NewPlan compares applied with desired. A change of the proxies themselves (a section added or
+// removed or changed, a section out of slots, the listeners or the default backend) needs a
+// reload; a change of endpoints, weights or of routes between existing sections does not.
 func NewPlan(applied *Applied, desired model.Config) Plan {
 	if applied == nil {
 		return Plan{Reasons: []Reason{{Kind: ReasonInitial}}, Next: Applied{Config: desired, Layout: FreshLayout(desired)}}
 	}
-	reasons := topologyChanges(applied.Config, desired)
+	oldSections, oldRoutes, _ := Sections(applied.Config)
+	curSections, curRoutes, _ := Sections(desired)
+	reasons := topologyChanges(applied.Config, desired, oldSections, curSections)
 
-	// Endpoint moves of the backends that exist on both sides, also when a reload is needed:
+	// Endpoint moves of the sections that exist on both sides, also when a reload is needed:
 	// while a reload is held off, they are applied at once (see Interim).
 	interim := Applied{Config: applied.Config, Layout: maps.Clone(applied.Layout)}
-	interim.Config.Backends = slices.Clone(applied.Config.Backends)
 	var cmds []string
-	layout := make(Layout, len(desired.Backends))
-	for _, b := range desired.Backends {
-		i, found := slices.BinarySearchFunc(interim.Config.Backends, b.Name, func(x model.Backend, n string) int { return cmp.Compare(x.Name, n) })
-		if !found || interim.Config.Backends[i].SlotStep != b.SlotStep || !reflect.DeepEqual(interim.Config.Backends[i].Policy, b.Policy) {
+	layout := make(Layout, len(curSections))
+	for _, s := range curSections {
+		old, found := sectionOf(oldSections, s.Name)
+		if !found || !old.sameShape(s) {
 			continue // added or changed: the reload brings it
 		}
-		slots, bcmds, ok := moveServers(b.Name, applied.Layout[b.Name], b.Servers, b.Policy.Check)
+		slots, scmds, ok := moveServers(s.Name, applied.Layout[s.Name], s.Servers, s.Policy.Check)
 		if !ok {
-			reasons = append(reasons, Reason{ReasonSlotsExhausted, fmt.Sprintf("backend %s has %d endpoints for %d slots", b.Name, len(b.Servers), len(applied.Layout[b.Name]))})
+			reasons = append(reasons, Reason{ReasonSlotsExhausted, fmt.Sprintf("backend %s has %d endpoints for %d slots", s.Name, len(s.Servers), len(applied.Layout[s.Name]))})
 			continue
 		}
-		layout[b.Name] = slots
-		cmds = append(cmds, bcmds...)
-		interim.Layout[b.Name] = slots
-		interim.Config.Backends[i].Servers = b.Servers
+		layout[s.Name] = slots
+		cmds = append(cmds, scmds...)
+		interim.Layout[s.Name] = slots
 	}
 	if len(reasons) > 0 {
 		return Plan{Reasons: reasons, Commands: cmds, Interim: interim, Next: Applied{Config: desired, Layout: FreshLayout(desired)}}
 	}
-	oldExact, oldPrefix := mapFiles(applied.Config.Routes)
-	newExact, newPrefix := mapFiles(desired.Routes)
+	oldExact, oldPrefix := mapFiles(applied.Config.HTTPRoutes, oldRoutes)
+	newExact, newPrefix := mapFiles(desired.HTTPRoutes, curRoutes)
 	var changed []string
+	content := map[string][]byte{}
 	if !bytes.Equal(oldExact, newExact) {
 		changed = append(changed, ExactMapFile)
+		content[ExactMapFile] = newExact
 	}
 	if !bytes.Equal(oldPrefix, newPrefix) {
 		changed = append(changed, PrefixMapFile)
+		content[PrefixMapFile] = newPrefix
 	}
-	if desired.HTTPS.Port != 0 && !slices.Equal(applied.Config.TLS.RedirectHosts, desired.TLS.RedirectHosts) {
+	if newRedirects := redirectMap(desired.HTTPSRedirects); desired.HasHTTPS() && !bytes.Equal(redirectMap(applied.Config.HTTPSRedirects), newRedirects) {
 		changed = append(changed, RedirectMap)
+		content[RedirectMap] = newRedirects
+	}
+	var certs []Command
+	for _, l := range desired.Listeners {
+		if l.TLS == nil {
+			continue
+		}
+		old, _ := applied.Config.Listener(l.Name)
+		certs = append(certs, certCommands(CrtList(l.Name), old.TLS.Certificates, l.TLS.Certificates)...)
 	}
 	return Plan{
-		Commands: cmds, MapFiles: changed, CertCommands: certCommands(applied.Config.TLS.Certificates, desired.TLS.Certificates),
+		Commands: cmds, MapFiles: changed, Maps: content, CertCommands: certs,
 		Next: Applied{Config: desired, Layout: layout},
 	}
 }
@@ -189,16 +208,23 @@ func clientAuth(certs []model.Certificate) string {
 	return b.String()
 }
 
-// certCommands moves the running certificates from old to cur: new certificates are loaded and
-// listed first, then changed SNI lists are re-listed, then certificates no longer used are
-// removed, so that a rotated host always has a certificate.
-func certCommands(old, cur []model.Certificate) []Command {
+// certCommands moves the running certificates of a crt-list from old to cur: new certificates are
+// loaded and listed first, then changed SNI lists are re-listed, then certificates no longer used
+// are removed, so that a rotated host always has a certificate.
+func certCommands(crtList string, old, cur []model.Certificate) []Command {
 	before := map[string]model.Certificate{}
 	for _, c := range old {
 		before[c.Name] = c
 	}
 	after := map[string]bool{}
 	var adds, relists, removes []Command
+	list := func(c model.Certificate) []Command {
+		var cmds []Command
+		for _, line := range crtListLines(c) {
+			cmds = append(cmds, Command{Line: "add ssl crt-list " + crtList, Payload: line + "\n"})
+		}
+		return cmds
+	}
 	for _, c := range cur {
 		after[c.Name] = true
 		path := certPath(c)
@@ -208,18 +234,17 @@ func certCommands(old, cur []model.Certificate) []Command {
 			adds = append(adds,
 				Command{Line: "new ssl cert " + path},
 				Command{Line: "set ssl cert " + path, Payload: string(c.PEM)},
-				Command{Line: "commit ssl cert " + path},
-				Command{Line: "add ssl crt-list " + CrtList, Payload: crtListLine(c) + "\n"})
+				Command{Line: "commit ssl cert " + path})
+			adds = append(adds, list(c)...)
 		case !slices.Equal(o.SNI, c.SNI):
-			relists = append(relists,
-				Command{Line: "del ssl crt-list " + CrtList + " " + path},
-				Command{Line: "add ssl crt-list " + CrtList, Payload: crtListLine(c) + "\n"})
+			relists = append(relists, Command{Line: "del ssl crt-list " + crtList + " " + path})
+			relists = append(relists, list(c)...)
 		}
 	}
 	for _, c := range old {
 		if !after[c.Name] {
 			removes = append(removes,
-				Command{Line: "del ssl crt-list " + CrtList + " " + certPath(c)},
+				Command{Line: "del ssl crt-list " + crtList + " " + certPath(c)},
 				Command{Line: "del ssl cert " + certPath(c)})
 		}
 	}
@@ -227,64 +252,87 @@ func certCommands(old, cur []model.Certificate) []Command {
 }
 
 // topologyChanges lists what differs between two configurations in a way only a reload can apply.
-func topologyChanges(old, cur model.Config) []Reason {
+func topologyChanges(old, cur model.Config, oldSections, curSections []Section) []Reason {
 	var reasons []Reason
-	if old.HTTP != cur.HTTP {
-		reasons = append(reasons, Reason{ReasonBind, fmt.Sprintf("HTTP from %s:%d to %s:%d", old.HTTP.Address, old.HTTP.Port, cur.HTTP.Address, cur.HTTP.Port)})
+	if !listenersEqual(old.Listeners, cur.Listeners) {
+		reasons = append(reasons, Reason{ReasonListeners, ""})
 	}
 	if old.DefaultBackend != cur.DefaultBackend {
 		reasons = append(reasons, Reason{ReasonDefaultBackend, fmt.Sprintf("from %q to %q", old.DefaultBackend, cur.DefaultBackend)})
 	}
-	if old.Global != cur.Global {
+	if !old.Global.Equal(cur.Global) {
 		reasons = append(reasons, Reason{ReasonGlobal, ""})
 	}
 	if old.Stats != cur.Stats {
 		reasons = append(reasons, Reason{ReasonBind, fmt.Sprintf("stats from port %d to %d", old.Stats.Port, cur.Stats.Port)})
 	}
-	if old.HTTPS != cur.HTTPS {
-		reasons = append(reasons, Reason{ReasonTLSBind, fmt.Sprintf("HTTPS from %s:%d to %s:%d", old.HTTPS.Address, old.HTTPS.Port, cur.HTTPS.Address, cur.HTTPS.Port)})
+	if !slices.Equal(redirectKinds(old.HTTPSRedirects), redirectKinds(cur.HTTPSRedirects)) {
+		reasons = append(reasons, Reason{ReasonRedirects, "a new HTTPS redirect code or port"})
 	}
-	if old.TLS.Default.Name != cur.TLS.Default.Name {
-		reasons = append(reasons, Reason{ReasonDefaultCert, ""})
+	if !slices.EqualFunc(old.TCPRoutes, cur.TCPRoutes, func(a, b model.TCPRoute) bool { return a.Listener == b.Listener && a.Backend == b.Backend }) {
+		reasons = append(reasons, Reason{ReasonListeners, "TCP routes changed"})
 	}
-	if clientAuth(old.TLS.Certificates) != clientAuth(cur.TLS.Certificates) {
-		// A CA file must be loaded before a crt-list line can name it: reload.
-		reasons = append(reasons, Reason{ReasonClientAuth, ""})
-	}
-	if old.TLS.RedirectCode != cur.TLS.RedirectCode || old.TLS.RedirectPort != cur.TLS.RedirectPort {
-		reasons = append(reasons, Reason{ReasonTLSBind, "HTTPS redirect code or port changed"})
+	for _, l := range cur.Listeners {
+		o, _ := old.Listener(l.Name)
+		if l.TLS == nil || o.TLS == nil {
+			continue
+		}
+		if o.TLS.Default.Name != l.TLS.Default.Name {
+			reasons = append(reasons, Reason{ReasonDefaultCert, l.Name})
+		}
+		if clientAuth(o.TLS.Certificates) != clientAuth(l.TLS.Certificates) {
+			// A CA file must be loaded before a crt-list line can name it: reload.
+			reasons = append(reasons, Reason{ReasonClientAuth, l.Name})
+		}
+		if multiLine(o.TLS.Certificates, l.TLS.Certificates) {
+			// The runtime API deletes one crt-list line of a certificate at a time.
+			reasons = append(reasons, Reason{ReasonCertLines, l.Name})
+		}
 	}
 	if old.SlotStep != cur.SlotStep {
 		reasons = append(reasons, Reason{ReasonSlotStep, fmt.Sprintf("default from %d to %d", old.SlotStep, cur.SlotStep)})
 	}
-	oldB := map[string]model.Backend{}
-	for _, b := range old.Backends {
-		oldB[b.Name] = b
-	}
-	curB := map[string]bool{}
-	for _, b := range cur.Backends {
-		curB[b.Name] = true
-		ob, ok := oldB[b.Name]
+	for _, s := range curSections {
+		o, ok := sectionOf(oldSections, s.Name)
 		switch {
 		case !ok:
-			reasons = append(reasons, Reason{ReasonBackendAdded, b.Name})
-		case ob.SlotStep != b.SlotStep:
-			reasons = append(reasons, Reason{ReasonSlotStep, fmt.Sprintf("backend %s from %d to %d", b.Name, ob.SlotStep, b.SlotStep)})
-		case !reflect.DeepEqual(ob.Policy, b.Policy):
-			reasons = append(reasons, Reason{ReasonPolicy, b.Name})
+			reasons = append(reasons, Reason{ReasonBackendAdded, s.Name})
+		case o.SlotStep != s.SlotStep:
+			reasons = append(reasons, Reason{ReasonSlotStep, fmt.Sprintf("backend %s from %d to %d", s.Name, o.SlotStep, s.SlotStep)})
+		case !o.sameShape(s):
+			reasons = append(reasons, Reason{ReasonPolicy, s.Name})
 		}
 	}
-	var removed []string
-	for name := range oldB {
-		if !curB[name] {
-			removed = append(removed, name)
+	for _, o := range oldSections {
+		if _, ok := sectionOf(curSections, o.Name); !ok {
+			reasons = append(reasons, Reason{ReasonBackendRemoved, o.Name})
 		}
-	}
-	sort.Strings(removed)
-	for _, name := range removed {
-		reasons = append(reasons, Reason{ReasonBackendRemoved, name})
 	}
 	return reasons
+}
+
+// listenersEqual compares listeners without their certificates, which change at runtime.
+func listenersEqual(a, b []model.Listener) bool {
+	return slices.EqualFunc(a, b, func(x, y model.Listener) bool {
+		return x.Name == y.Name && x.Bind == y.Bind && x.Protocol == y.Protocol &&
+			slices.Equal(x.AcceptProxy, y.AcceptProxy) && (x.TLS == nil) == (y.TLS == nil)
+	})
+}
+
+// multiLine reports a certificate whose SNI names change while it takes, or took, more than one
+// crt-list line.
+func multiLine(old, cur []model.Certificate) bool {
+	before := map[string][]string{}
+	for _, c := range old {
+		before[c.Name] = c.SNI
+	}
+	for _, c := range cur {
+		o, had := before[c.Name]
+		if had && !slices.Equal(o, c.SNI) && (len(o) > sniPerLine || len(c.SNI) > sniPerLine) {
+			return true
+		}
+	}
+	return false
 }
 
 // moveServers fits the desired servers into a backend's slots, keeping every server that stays

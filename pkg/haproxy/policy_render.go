@@ -14,6 +14,7 @@ import (
 	"github.com/haproxytech/client-native/v5/config-parser/params"
 	"github.com/haproxytech/client-native/v5/config-parser/parsers/actions"
 	httpactions "github.com/haproxytech/client-native/v5/config-parser/parsers/http/actions"
+	tcptypes "github.com/haproxytech/client-native/v5/config-parser/parsers/tcp/types"
 	"github.com/haproxytech/client-native/v5/config-parser/types"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
@@ -158,46 +159,36 @@ func (r *renderer) defaults(g model.Global) {
 	}
 }
 
-// userlist renders the basic-auth users of a backend.
-func (r *renderer) userlist(b model.Backend) {
-	if b.Policy.BasicAuth == nil {
+// userlist renders the basic-auth users of a section.
+func (r *renderer) userlist(s Section) {
+	if s.Route.BasicAuth == nil {
 		return
 	}
-	name := userlistName(b.Name)
+	name := userlistName(s.Name)
 	r.section(parser.UserList, name)
-	for _, u := range b.Policy.BasicAuth.Users {
+	for _, u := range s.Route.BasicAuth.Users {
 		r.insert(parser.UserList, name, "user", &types.User{Name: u.Name, Password: u.Hash})
 	}
 }
 
-// backendPolicy renders everything of a backend's policy except its server lines, which
-// serverOptions completes. Request rules run in this order: access lists, rate limit, CORS
-// preflight (browsers send no credentials with it), authentication, redirects, path rewrite,
-// request headers.
-func (r *renderer) backendPolicy(name string, p model.Policy) {
+// backendPolicy renders the backend policy of a section, except its server options, which
+// serverOptions completes.
+func (r *renderer) backendPolicy(name string, p model.BackendPolicy, tcp bool) {
 	be := func(attr string, data common.ParserData) { r.set(parser.Backends, name, attr, data) }
-	req := func(a types.Action) { r.insert(parser.Backends, name, "http-request", a) }
-	res := func(a types.Action) { r.insert(parser.Backends, name, "http-response", a) }
-	acl := func(aclName, criterion string, patterns []string) {
-		for chunk := range slices.Chunk(patterns, aclChunk) {
-			r.insert(parser.Backends, name, "acl", &types.ACL{Name: aclName, Criterion: criterion, Value: strings.Join(chunk, " ")})
-		}
-	}
-
 	if p.Unavailable {
 		// Fail closed: a setting the backend needs could not be honoured.
-		req(&httpactions.Return{Status: ptr(int64(503)), ContentType: "text/plain", ContentFormat: "string", Content: `"503 backend unavailable, see the Ingress events"`})
+		if tcp {
+			r.insert(parser.Backends, name, "tcp-request", &tcptypes.Content{Action: &actions.Reject{}})
+		} else {
+			r.insert(parser.Backends, name, "http-request", unavailable())
+		}
 	}
-	bal, hashed, err := balanceOf(p.Balance)
-	if err != nil && r.err == nil {
-		r.err = fmt.Errorf("backend %s: %w", name, err)
-	}
-	if hashed {
+	if p.Balance.Hashed() {
 		// Consistent hashing moves only the keys of a changed server when the runtime API
 		// changes a slot; map-based hashing would move almost all of them.
 		be("hash-type", &types.HashType{Method: "consistent"})
 	}
-	be("balance", &bal)
+	be("balance", ptr(balanceOf(p.Balance)))
 
 	for _, t := range []struct {
 		name string
@@ -209,16 +200,36 @@ func (r *renderer) backendPolicy(name string, p model.Policy) {
 			be("timeout "+t.name, &types.SimpleTimeout{Value: formatDuration(t.d)})
 		}
 	}
-	if p.Check && p.CheckPath != "" {
+	if p.Check && p.CheckPath != "" && !tcp {
 		be("option httpchk", &types.OptionHttpchk{Method: "GET", URI: p.CheckPath})
 	}
-	if p.Cookie != "" {
+	if p.Cookie != "" && !tcp {
 		be("cookie", &types.Cookie{Name: p.Cookie, Type: "insert", Indirect: true, Nocache: true})
 	}
-	if p.ForwardedFor {
+	if p.ForwardedFor && !tcp {
 		be("option forwardfor", &types.OptionForwardFor{})
 	}
+}
 
+func unavailable() types.Action {
+	return &httpactions.Return{Status: ptr(int64(503)), ContentType: "text/plain", ContentFormat: "string", Content: `"503 backend unavailable, see the Ingress events"`}
+}
+
+// routePolicy renders the request side of a route policy. Request rules run in this order: access
+// lists, rate limit, CORS preflight (browsers send no credentials with it), authentication,
+// redirects, path rewrite, request headers.
+func (r *renderer) routePolicy(name string, p model.RoutePolicy) {
+	be := func(attr string, data common.ParserData) { r.set(parser.Backends, name, attr, data) }
+	req := func(a types.Action) { r.insert(parser.Backends, name, "http-request", a) }
+	acl := func(aclName, criterion string, patterns []string) {
+		for chunk := range slices.Chunk(patterns, aclChunk) {
+			r.insert(parser.Backends, name, "acl", &types.ACL{Name: aclName, Criterion: criterion, Value: strings.Join(chunk, " ")})
+		}
+	}
+	if p.Unavailable {
+		// Fail closed: a setting the route needs could not be honoured.
+		req(unavailable())
+	}
 	if len(p.AllowList) > 0 {
 		acl(aclAllowList, "src", prefixStrings(p.AllowList))
 		req(&httpactions.Deny{Status: ptr(int64(403)), Cond: "unless", CondTest: aclAllowList})
@@ -258,7 +269,11 @@ func (r *renderer) backendPolicy(name string, p model.Policy) {
 	for _, h := range p.RequestHeaders {
 		req(&httpactions.SetHeader{Name: h.Name, Fmt: quote(h.Value)})
 	}
+}
 
+// responsePolicy renders the response side of a route policy.
+func (r *renderer) responsePolicy(name string, p model.RoutePolicy) {
+	res := func(a types.Action) { r.insert(parser.Backends, name, "http-response", a) }
 	if c := p.CORS; c != nil {
 		corsResponse(c, res)
 	}
@@ -274,14 +289,13 @@ func (r *renderer) backendPolicy(name string, p model.Policy) {
 // corsRequest renders the request side of CORS: the preflight answer and, for a list of
 // origins, the capture of the request's Origin, echoed only when it is in the list.
 func corsRequest(c *model.CORS, acl func(string, string, []string), req func(types.Action)) {
-	anyOrigin, origins, _ := corsOrigins(c.Origin)
 	var hdrs []*httpactions.Hdr
 	hdr := func(name, value string) { hdrs = append(hdrs, &httpactions.Hdr{Name: name, Fmt: quote(value)}) }
 	preflight := "{ method OPTIONS } { req.hdr(origin) -m found } { req.hdr(access-control-request-method) -m found }"
-	if anyOrigin {
+	if c.Origins.Any {
 		hdr("Access-Control-Allow-Origin", "*")
 	} else {
-		acl(aclCORSOrigin, "var(txn."+corsOriginVar+") -m str", origins)
+		acl(aclCORSOrigin, "var(txn."+corsOriginVar+") -m str", c.Origins.Items)
 		// req.fhdr takes the whole header line: a value is echoed only when it is exactly one
 		// of the listed origins.
 		req(&actions.SetVar{VarScope: "txn", VarName: corsOriginVar, Expr: exprOf("req.fhdr(origin)")})
@@ -289,11 +303,11 @@ func corsRequest(c *model.CORS, acl func(string, string, []string), req func(typ
 		hdr("Vary", "Origin")
 		preflight = aclCORSOrigin + " { method OPTIONS } { req.hdr(access-control-request-method) -m found }"
 	}
-	if c.Methods != "" {
-		hdr("Access-Control-Allow-Methods", c.Methods)
+	if !c.Methods.Empty() {
+		hdr("Access-Control-Allow-Methods", c.Methods.String())
 	}
-	if c.Headers != "" {
-		hdr("Access-Control-Allow-Headers", c.Headers)
+	if !c.Headers.Empty() {
+		hdr("Access-Control-Allow-Headers", c.Headers.String())
 	}
 	hdr("Access-Control-Max-Age", seconds(c.MaxAge))
 	if c.Credentials {
@@ -304,8 +318,7 @@ func corsRequest(c *model.CORS, acl func(string, string, []string), req func(typ
 
 // corsResponse renders the CORS headers of ordinary responses.
 func corsResponse(c *model.CORS, res func(types.Action)) {
-	anyOrigin, _, _ := corsOrigins(c.Origin)
-	if anyOrigin {
+	if c.Origins.Any {
 		res(&httpactions.SetHeader{Name: "Access-Control-Allow-Origin", Fmt: quote("*")})
 		if c.Credentials {
 			res(&httpactions.SetHeader{Name: "Access-Control-Allow-Credentials", Fmt: quote("true")})
@@ -322,7 +335,7 @@ func corsResponse(c *model.CORS, res func(types.Action)) {
 }
 
 // serverOptions are the options the policy adds to every server slot of the backend.
-func serverOptions(p model.Policy, slot int) []params.ServerOption {
+func serverOptions(p model.BackendPolicy, slot int) []params.ServerOption {
 	var opts []params.ServerOption
 	if p.Check {
 		opts = append(opts, &params.ServerOptionWord{Name: "check"})
@@ -358,7 +371,7 @@ func serverOptions(p model.Policy, slot int) []params.ServerOption {
 }
 
 // policyFiles lists the certificate files a backend policy needs.
-func policyFiles(p model.Policy, files Files) {
+func policyFiles(p model.BackendPolicy, files Files) {
 	if st := p.ServerTLS; st != nil {
 		for _, c := range []*model.Certificate{st.CA, st.Client} {
 			if c != nil {
@@ -412,87 +425,55 @@ func regexpLiteral(s string) string {
 	return b.String()
 }
 
-// balanceOf parses a Policy's Balance into config-parser's type, accepting only the algorithms
-// and options listed here. hashed reports an algorithm that hashes a request property.
-func balanceOf(s string) (bal types.Balance, hashed bool, err error) {
-	if s == "" {
-		return types.Balance{Algorithm: "roundrobin"}, false, nil
+// balanceOf is config-parser's form of a balance algorithm; checkBalance has checked it.
+func balanceOf(b model.Balance) types.Balance {
+	switch b.Algorithm {
+	case "", "roundrobin":
+		return types.Balance{Algorithm: "roundrobin"}
+	case "random":
+		if b.Draws > 0 {
+			return types.Balance{Algorithm: "random", Params: &params.BalanceRandom{Draws: int64(b.Draws)}}
+		}
+	case "uri":
+		return types.Balance{Algorithm: "uri", Params: &params.BalanceURI{Whole: b.URIWhole, PathOnly: b.URIPathOnly, Len: int64(b.URILen), Depth: int64(b.URIDepth)}}
+	case "url_param":
+		return types.Balance{Algorithm: "url_param", Params: &params.BalanceURLParam{Param: b.Param}}
+	case "hdr":
+		return types.Balance{Algorithm: "hdr", Params: &params.BalanceHdr{Name: b.Param, UseDomainOnly: b.UseDomainOnly}}
 	}
-	f := strings.Split(s, " ")
-	if slices.Contains(f, "") {
-		return types.Balance{}, false, fmt.Errorf("balance %q: empty word", s)
-	}
-	algo, args := f[0], f[1:]
-	bad := func(why string) (types.Balance, bool, error) {
-		return types.Balance{}, false, fmt.Errorf("balance %q: %s", s, why)
-	}
-	switch {
-	case algo == "roundrobin", algo == "static-rr", algo == "leastconn", algo == "first", algo == "random", algo == "source":
-		if len(args) > 0 {
+	return types.Balance{Algorithm: b.Algorithm}
+}
+
+// checkBalance accepts the algorithms and options HAProxy takes, with values that are safe to
+// write.
+func checkBalance(b model.Balance) error {
+	bad := func(why string) error { return fmt.Errorf("balance %s: %s", b.Algorithm, why) }
+	noOptions := b.Draws == 0 && !b.URIWhole && !b.URIPathOnly && b.URILen == 0 && b.URIDepth == 0 && b.Param == "" && !b.UseDomainOnly
+	switch b.Algorithm {
+	case "", "roundrobin", "static-rr", "leastconn", "first", "source":
+		if !noOptions {
 			return bad("takes no options")
 		}
-		return types.Balance{Algorithm: algo}, algo == "source", nil
-	case strings.HasPrefix(algo, "random(") && strings.HasSuffix(algo, ")"):
-		n, ok := smallInt(algo[len("random(") : len(algo)-1])
-		if !ok || n < 1 || n > 100 || len(args) > 0 {
-			return bad("random(<draws>) takes 1 to 100 draws and no options")
+	case "random":
+		if b.Draws < 0 || b.Draws > 100 || b.URIWhole || b.URIPathOnly || b.URILen != 0 || b.URIDepth != 0 || b.Param != "" || b.UseDomainOnly {
+			return bad("takes 1 to 100 draws and no other option")
 		}
-		return types.Balance{Algorithm: "random", Params: &params.BalanceRandom{Draws: int64(n)}}, false, nil
-	case algo == "uri":
-		u := &params.BalanceURI{}
-		for i := 0; i < len(args); i++ {
-			switch args[i] {
-			case "whole":
-				if u.Whole {
-					return bad("whole given twice")
-				}
-				u.Whole = true
-			case "path-only":
-				if u.PathOnly {
-					return bad("path-only given twice")
-				}
-				u.PathOnly = true
-			case "len", "depth":
-				if i+1 == len(args) {
-					return bad(args[i] + " needs a number")
-				}
-				n, ok := smallInt(args[i+1])
-				if !ok || n < 1 || n > 4096 {
-					return bad(args[i] + " takes 1 to 4096")
-				}
-				dst := &u.Len
-				if args[i] == "depth" {
-					dst = &u.Depth
-				}
-				if *dst != 0 {
-					return bad(args[i] + " given twice")
-				}
-				*dst = int64(n)
-				i++
-			default:
-				return bad("unknown uri option")
-			}
+	case "uri":
+		if b.URILen < 0 || b.URILen > 4096 || b.URIDepth < 0 || b.URIDepth > 4096 || b.Draws != 0 || b.Param != "" || b.UseDomainOnly {
+			return bad("len and depth take 0 to 4096; no other option")
 		}
-		return types.Balance{Algorithm: "uri", Params: u}, true, nil
-	case algo == "url_param":
-		if len(args) != 1 || !validToken(args[0], isParamChar) {
-			return bad("url_param takes one parameter name of [A-Za-z0-9_.-]")
+	case "url_param":
+		if !validToken(b.Param, isParamChar) || b.Draws != 0 || b.URIWhole || b.URIPathOnly || b.URILen != 0 || b.URIDepth != 0 || b.UseDomainOnly {
+			return bad("takes one parameter name of [A-Za-z0-9_.-]")
 		}
-		return types.Balance{Algorithm: "url_param", Params: &params.BalanceURLParam{Param: args[0]}}, true, nil
-	case strings.HasPrefix(algo, "hdr(") && strings.HasSuffix(algo, ")"):
-		h := &params.BalanceHdr{Name: algo[len("hdr(") : len(algo)-1]}
-		if !validHeaderName(h.Name) {
-			return bad("hdr(<name>) takes a header name of [A-Za-z0-9_-]")
+	case "hdr":
+		if !validHeaderName(b.Param) || b.Draws != 0 || b.URIWhole || b.URIPathOnly || b.URILen != 0 || b.URIDepth != 0 {
+			return bad("takes a header name of [A-Za-z0-9_-] and use_domain_only")
 		}
-		switch {
-		case len(args) == 1 && args[0] == "use_domain_only":
-			h.UseDomainOnly = true
-		case len(args) > 0:
-			return bad("hdr(<name>) takes only use_domain_only")
-		}
-		return types.Balance{Algorithm: "hdr", Params: h}, true, nil
+	default:
+		return bad("unknown algorithm")
 	}
-	return bad("unknown algorithm")
+	return nil
 }
 
 // smallInt reads 1 to 6 decimal digits.
@@ -504,27 +485,39 @@ func smallInt(s string) (int, bool) {
 	return n, err == nil
 }
 
-// corsOrigins splits a CORS origin setting: "*", or origins separated by commas and spaces.
-func corsOrigins(s string) (anyOrigin bool, origins []string, err error) {
-	if s == "*" {
-		return true, nil, nil
+// checkCORSOrigins accepts "*" or 1 to maxListItems origins.
+func checkCORSOrigins(l model.List) error {
+	if l.Any {
+		if len(l.Items) > 0 {
+			return fmt.Errorf("CORS origins: both * and a list")
+		}
+		return nil
 	}
-	if strings.Trim(s, " ") != s {
-		return false, nil, fmt.Errorf("CORS origin %q: leading or trailing space", s)
+	if len(l.Items) == 0 || len(l.Items) > maxListItems {
+		return fmt.Errorf("CORS origins: want * or 1 to %d origins", maxListItems)
 	}
-	items := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
-	if len(items) == 0 || len(items) > maxListItems {
-		return false, nil, fmt.Errorf("CORS origin %q: want * or 1 to %d origins", s, maxListItems)
-	}
-	if !allBytes(s, func(c byte) bool { return c == ',' || c == ' ' || isURLChar(c) }) {
-		return false, nil, fmt.Errorf("CORS origin %q: not a list of origins", s)
-	}
-	for _, o := range items {
+	for _, o := range l.Items {
 		if !validOrigin(o) {
-			return false, nil, fmt.Errorf("CORS origin %q: %q is not scheme://host[:port]", s, o)
+			return fmt.Errorf("CORS origin %q is not scheme://host[:port]", o)
 		}
 	}
-	return false, items, nil
+	return nil
+}
+
+// checkList accepts "*", nothing, or items of ok whose rendering fits a header value.
+func checkList(l model.List, ok func(byte) bool) bool {
+	if l.Any {
+		return len(l.Items) == 0
+	}
+	if len(l.String()) > maxHeaderValue {
+		return false
+	}
+	for _, it := range l.Items {
+		if !validToken(it, ok) {
+			return false
+		}
+	}
+	return true
 }
 
 // Checks. Each returns nil or errors naming the backend and the field.
@@ -577,12 +570,12 @@ func checkGlobal(g model.Global) []error {
 	return errs
 }
 
-func checkPolicy(backend string, p model.Policy) []error {
+func checkBackendPolicy(backend string, p model.BackendPolicy) []error {
 	var errs []error
 	bad := func(format string, a ...any) {
 		errs = append(errs, fmt.Errorf("backend %s: "+format, append([]any{backend}, a...)...))
 	}
-	if _, _, err := balanceOf(p.Balance); err != nil {
+	if err := checkBalance(p.Balance); err != nil {
 		bad("%v", err)
 	}
 	if st := p.ServerTLS; st != nil {
@@ -611,6 +604,15 @@ func checkPolicy(backend string, p model.Policy) []error {
 	}
 	if p.SendProxy != "" && !slices.Contains(sendProxyKeywords, p.SendProxy) {
 		bad("PROXY protocol keyword %q is not one of %s", p.SendProxy, strings.Join(sendProxyKeywords, ", "))
+	}
+	return errs
+}
+
+// checkRoutePolicy checks the values of a route policy; where names the route.
+func checkRoutePolicy(where string, p model.RoutePolicy) []error {
+	var errs []error
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{where}, a...)...))
 	}
 	if rw := p.PathRewrite; rw != nil && (!validPath(rw.From) || !validPath(rw.To)) {
 		bad("path rewrite %q to %q: both must be safe URL paths", rw.From, rw.To)
@@ -669,14 +671,14 @@ func checkPolicy(backend string, p model.Policy) []error {
 		}
 	}
 	if c := p.CORS; c != nil {
-		if _, _, err := corsOrigins(c.Origin); err != nil {
+		if err := checkCORSOrigins(c.Origins); err != nil {
 			bad("%v", err)
 		}
-		if c.Methods != "" && c.Methods != "*" && !validList(c.Methods, isMethodChar) {
-			bad("CORS methods %q: want * or methods of [A-Z-] separated by commas", c.Methods)
+		if !checkList(c.Methods, isMethodChar) {
+			bad("CORS methods %q: want * or methods of [A-Z-], at most %d bytes in all", c.Methods.String(), maxHeaderValue)
 		}
-		if c.Headers != "" && c.Headers != "*" && !validList(c.Headers, isHeaderNameChar) {
-			bad("CORS headers %q: want * or header names of [A-Za-z0-9_-] separated by commas", c.Headers)
+		if !checkList(c.Headers, isHeaderNameChar) {
+			bad("CORS headers %q: want * or header names of [A-Za-z0-9_-], at most %d bytes in all", c.Headers.String(), maxHeaderValue)
 		}
 		if c.MaxAge < 0 {
 			bad("CORS max age %s is negative", c.MaxAge)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,8 +19,11 @@ import (
 	"github.com/haproxytech/client-native/v5/config-parser/params"
 	"github.com/haproxytech/client-native/v5/config-parser/parsers/actions"
 	httpactions "github.com/haproxytech/client-native/v5/config-parser/parsers/http/actions"
+	tcpactions "github.com/haproxytech/client-native/v5/config-parser/parsers/tcp/actions"
+	tcptypes "github.com/haproxytech/client-native/v5/config-parser/parsers/tcp/types"
 	"github.com/haproxytech/client-native/v5/config-parser/types"
 
+	"github.com/portcullis-ingress/portcullis/pkg/diag"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 )
 
@@ -30,12 +34,21 @@ const (
 	ConfigFile     = "haproxy.cfg"
 	ExactMapFile   = "maps/path-exact.map"
 	PrefixMapFile  = "maps/path-prefix.map"
-	RedirectMap    = "maps/tls-redirect.map"
+	RedirectMap    = "maps/https-redirect.map"
 	CertDir        = "certs"
-	CrtList        = "certs/crt-list.txt"
 	DefaultBackend = "portcullis_default"
 	httpFrontend   = "http"
+	// tcpFrontendPrefix starts the name of each TCP listener's frontend; the HTTP frontend's
+	// name has no underscore, so they cannot clash.
+	tcpFrontendPrefix = "tcp_"
 )
+
+// CrtList is the certificate list file of an HTTPS listener.
+func CrtList(listener string) string { return CertDir + "/" + listener + ".crt-list" }
+
+// sniPerLine is how many SNI names one crt-list line carries: HAProxy refuses lines with too many
+// words, so a certificate for many hosts takes several lines.
+const sniPerLine = 256
 
 // Env is where the rendered configuration will live; it comes from the operator's flags.
 type Env struct {
@@ -64,7 +77,7 @@ func (f Files) Equal(o Files) bool {
 // StatsSocket is the path of the runtime API socket for env.
 func (e Env) StatsSocket() string { return filepath.Join(e.RuntimeDir, "admin.sock") }
 
-// Render produces haproxy.cfg and the map files for cfg, with every backend's servers packed into
+// Render produces haproxy.cfg and the map files for cfg, with every section's servers packed into
 // freshly sized slots.
 func Render(cfg model.Config, env Env) (Files, error) {
 	return RenderLayout(cfg, FreshLayout(cfg), env)
@@ -72,9 +85,10 @@ func Render(cfg model.Config, env Env) (Files, error) {
 
 // RenderLayout produces haproxy.cfg and the map files for cfg with the servers where layout puts
 // them. It fails when a value would not be safe to write, which means a bug in the producer of
-// cfg: translation validates user input first.
+// cfg: sources validate user input first, and Prune leaves out what still fails these checks.
 func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
-	if err := check(cfg, layout, env); err != nil {
+	sections, httpRoutes, tcpRoutes := Sections(cfg)
+	if err := check(cfg, sections, httpRoutes, tcpRoutes, layout, env); err != nil {
 		return nil, fmt.Errorf("rendering: %w", err)
 	}
 	// config-parser writes a package variable in New: one rendering at a time.
@@ -88,32 +102,41 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	r.global(env)
 	r.globalSettings(cfg.Global)
 	r.defaults(cfg.Global)
-	r.frontend(cfg)
+	r.frontend(cfg, sections)
+	for i, rt := range cfg.TCPRoutes {
+		l, _ := cfg.Listener(rt.Listener)
+		r.tcpFrontend(l, tcpRoutes[i])
+	}
 	if cfg.Stats.Port != 0 {
 		r.statsFrontend(cfg.Stats)
 	}
 	r.defaultBackend()
-	for _, b := range cfg.Backends {
-		r.userlist(b)
-		r.backend(b, layout[b.Name])
+	for _, s := range sections {
+		r.userlist(s)
+		r.backend(s, layout[s.Name])
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf("rendering: %w", r.err)
 	}
-	exact, prefix := mapFiles(cfg.Routes)
+	exact, prefix := mapFiles(cfg.HTTPRoutes, httpRoutes)
 	files := Files{
 		ConfigFile:    []byte(p.String()),
 		ExactMapFile:  exact,
 		PrefixMapFile: prefix,
 	}
-	for _, b := range cfg.Backends {
-		policyFiles(b.Policy, files)
+	for _, s := range sections {
+		policyFiles(s.Policy, files)
 	}
-	if cfg.HTTPS.Port != 0 {
-		files[RedirectMap] = redirectMap(cfg.TLS.RedirectHosts)
-		files[CrtList] = crtList(cfg.TLS.Certificates)
-		files[certPath(cfg.TLS.Default)] = cfg.TLS.Default.PEM
-		for _, c := range cfg.TLS.Certificates {
+	if cfg.HasHTTPS() {
+		files[RedirectMap] = redirectMap(cfg.HTTPSRedirects)
+	}
+	for _, l := range cfg.Listeners {
+		if l.TLS == nil {
+			continue
+		}
+		files[CrtList(l.Name)] = crtList(l.TLS.Certificates)
+		files[certPath(l.TLS.Default)] = l.TLS.Default.PEM
+		for _, c := range l.TLS.Certificates {
 			files[certPath(c)] = c.PEM
 			if c.ClientCA != nil {
 				files[certPath(*c.ClientCA)] = c.ClientCA.PEM
@@ -128,16 +151,19 @@ func certPath(c model.Certificate) string { return CertDir + "/" + c.Name }
 // alpn is offered on the HTTPS bind and for every certificate of the crt-list.
 const alpn = "h2,http/1.1"
 
-// crtList renders the certificate list: one line per certificate with its SNI filters.
+// crtList renders a certificate list: lines per certificate with its SNI filters.
 func crtList(certs []model.Certificate) []byte {
 	var b bytes.Buffer
 	for _, c := range certs {
-		fmt.Fprintf(&b, "%s\n", crtListLine(c))
+		for _, line := range crtListLines(c) {
+			fmt.Fprintf(&b, "%s\n", line)
+		}
 	}
 	return b.Bytes()
 }
 
-func crtListLine(c model.Certificate) string {
+// crtListLines are the crt-list lines of a certificate: its SNI names, sniPerLine to a line.
+func crtListLines(c model.Certificate) []string {
 	opts := "alpn " + alpn
 	if c.ClientCA != nil {
 		verify := "required"
@@ -146,15 +172,42 @@ func crtListLine(c model.Certificate) string {
 		}
 		opts += " ca-file " + certPath(*c.ClientCA) + " verify " + verify
 	}
-	return fmt.Sprintf("%s [%s] %s", certPath(c), opts, strings.Join(c.SNI, " "))
+	var lines []string
+	for chunk := range slices.Chunk(c.SNI, sniPerLine) {
+		lines = append(lines, fmt.Sprintf("%s [%s] %s", certPath(c), opts, strings.Join(chunk, " ")))
+	}
+	return lines
 }
 
-func redirectMap(hosts []string) []byte {
+// redirectMap maps each redirected host to its redirect's code and port, "<code>-<port>".
+func redirectMap(rs []model.HTTPSRedirect) []byte {
 	var b bytes.Buffer
-	for _, h := range hosts {
-		fmt.Fprintf(&b, "%s 1\n", h)
+	for _, r := range rs {
+		fmt.Fprintf(&b, "%s %s\n", r.Host, redirectKind(r))
 	}
 	return b.Bytes()
+}
+
+func redirectKind(r model.HTTPSRedirect) string {
+	code := r.Code
+	if code == 0 {
+		code = 302
+	}
+	return strconv.Itoa(code) + "-" + strconv.Itoa(int(r.Port))
+}
+
+// redirectKinds lists the distinct code and port pairs of the redirects; each needs a rule.
+func redirectKinds(rs []model.HTTPSRedirect) []model.HTTPSRedirect {
+	var out []model.HTTPSRedirect
+	seen := map[string]bool{}
+	for _, r := range rs {
+		if k := redirectKind(r); !seen[k] {
+			seen[k] = true
+			out = append(out, model.HTTPSRedirect{Code: r.Code, Port: r.Port})
+		}
+	}
+	slices.SortFunc(out, func(a, b model.HTTPSRedirect) int { return strings.Compare(redirectKind(a), redirectKind(b)) })
+	return out
 }
 
 // base is the fixed part of every configuration. It holds no value from outside the program.
@@ -220,18 +273,25 @@ func (r *renderer) global(env Env) {
 	})
 }
 
-// The routing pipeline of the HTTP frontend. The backend is found with at most six map lookups,
-// whatever the number of routes: exact then prefix, first for the request's host, then for its
-// wildcard form ("*." + all but the first label), then for rules without a host. Map keys are
-// host+path; hostless keys start with "/", which no host does.
-func (r *renderer) frontend(cfg model.Config) {
+// The routing pipeline of the HTTP frontend, which holds every HTTP and HTTPS listener. The
+// section is found with at most six map lookups, whatever the number of routes: exact then prefix,
+// first for the request's host, then for its wildcard form ("*." + all but the first label), then
+// for rules without a host. Map keys are host+path; hostless keys start with "/", which no host
+// does.
+func (r *renderer) frontend(cfg model.Config, sections []Section) {
 	const fe = httpFrontend
 	r.section(parser.Frontends, fe)
 	r.set(parser.Frontends, fe, "mode", &types.StringC{Value: "http"})
-	r.set(parser.Frontends, fe, "bind", types.Bind{
-		Path:   netip.AddrPortFrom(cfg.HTTP.Address, cfg.HTTP.Port).String(),
-		Params: []params.BindOption{&params.BindOptionValue{Name: "name", Value: "http"}},
-	})
+	for _, l := range cfg.Listeners {
+		if l.Protocol == model.HTTP || l.Protocol == model.HTTPS {
+			r.bind(fe, l)
+		}
+	}
+	for _, l := range cfg.Listeners {
+		if l.Protocol == model.HTTP || l.Protocol == model.HTTPS {
+			r.acceptProxy(fe, l)
+		}
+	}
 	setVar := func(name, expr, cond string) {
 		a := &actions.SetVar{VarScope: "txn", VarName: name, Expr: common.Expression{Expr: strings.Fields(expr)}}
 		if cond != "" {
@@ -251,8 +311,8 @@ func (r *renderer) frontend(cfg model.Config) {
 	// wildcard form.
 	setVar("wildhost", "str(*.),concat(,txn.wildrest,)", "{ var(txn.host) -m beg . }")
 	setVar("wildpath", "var(txn.wildhost),concat(,txn.path,)", "")
-	if cfg.HTTPS.Port != 0 {
-		r.httpsBind(cfg)
+	if cfg.HasHTTPS() {
+		r.httpsRedirects(cfg.HTTPSRedirects)
 	}
 	const unfound = "{ var(txn.backend) -m found }"
 	for i, key := range []string{"txn.hostpath", "txn.wildpath", "txn.path"} {
@@ -269,6 +329,9 @@ func (r *renderer) frontend(cfg model.Config) {
 	def := DefaultBackend
 	if cfg.DefaultBackend != "" {
 		def = cfg.DefaultBackend
+		if s, ok := sectionOf(sections, cfg.DefaultBackend); ok {
+			def = s.Name
+		}
 	}
 	r.set(parser.Frontends, fe, "default_backend", &types.StringC{Value: def})
 	// Every answer names its server, as clients and the Ingress conformance suite expect, unless
@@ -276,6 +339,46 @@ func (r *renderer) frontend(cfg model.Config) {
 	r.insert(parser.Frontends, fe, "http-after-response", &httpactions.SetHeader{
 		Name: "Server", Fmt: "portcullis", Cond: "unless", CondTest: "{ res.hdr(server) -m found }",
 	})
+}
+
+// bind adds a listener's bind line to a frontend.
+func (r *renderer) bind(fe string, l model.Listener) {
+	b := types.Bind{
+		Path:   netip.AddrPortFrom(l.Address, l.Port).String(),
+		Params: []params.BindOption{&params.BindOptionValue{Name: "name", Value: l.Name}},
+	}
+	if l.TLS != nil {
+		b.Params = append(b.Params,
+			&params.BindOptionWord{Name: "ssl"},
+			&params.BindOptionValue{Name: "crt", Value: certPath(l.TLS.Default)},
+			&params.BindOptionValue{Name: "crt-list", Value: CrtList(l.Name)},
+			&params.BindOptionValue{Name: "alpn", Value: alpn})
+	}
+	r.insert(parser.Frontends, fe, "bind", b)
+}
+
+// acceptProxy makes connections from the listener's trusted networks start with a PROXY
+// protocol header; the address it carries becomes the client's address for everything after.
+func (r *renderer) acceptProxy(fe string, l model.Listener) {
+	if len(l.AcceptProxy) == 0 {
+		return
+	}
+	nets := prefixStrings(l.AcceptProxy)
+	for chunk := range slices.Chunk(nets, aclChunk) {
+		r.insert(parser.Frontends, fe, "tcp-request", &tcptypes.Connection{Action: &tcpactions.ExpectProxy{
+			Cond: "if", CondTest: fmt.Sprintf("{ dst_port %d } { src %s }", l.Port, strings.Join(chunk, " ")),
+		}})
+	}
+}
+
+// tcpFrontend renders a TCP listener sending its connections to a section.
+func (r *renderer) tcpFrontend(l model.Listener, section string) {
+	fe := tcpFrontendPrefix + l.Name
+	r.section(parser.Frontends, fe)
+	r.set(parser.Frontends, fe, "mode", &types.StringC{Value: "tcp"})
+	r.bind(fe, l)
+	r.acceptProxy(fe, l)
+	r.set(parser.Frontends, fe, "default_backend", &types.StringC{Value: section})
 }
 
 // statsFrontend serves HAProxy's built-in Prometheus exporter at /metrics.
@@ -295,35 +398,27 @@ func (r *renderer) statsFrontend(b model.Bind) {
 	})
 }
 
-// httpsBind adds the TLS listener and the redirect of TLS hosts from HTTP to HTTPS.
-func (r *renderer) httpsBind(cfg model.Config) {
-	const fe = httpFrontend
-	r.insert(parser.Frontends, fe, "bind", types.Bind{
-		Path: netip.AddrPortFrom(cfg.HTTPS.Address, cfg.HTTPS.Port).String(),
-		Params: []params.BindOption{
-			&params.BindOptionValue{Name: "name", Value: "https"},
-			&params.BindOptionWord{Name: "ssl"},
-			&params.BindOptionValue{Name: "crt", Value: certPath(cfg.TLS.Default)},
-			&params.BindOptionValue{Name: "crt-list", Value: CrtList},
-			&params.BindOptionValue{Name: "alpn", Value: alpn},
-		},
-	})
-	port := ""
-	if p := cfg.TLS.RedirectPort; p != 0 && p != 443 {
-		port = ":" + strconv.Itoa(int(p))
+// httpsRedirects redirects plain-HTTP requests for the hosts of the redirect map to HTTPS: one rule
+// per code and port, the host's entry in the map naming which.
+func (r *renderer) httpsRedirects(rs []model.HTTPSRedirect) {
+	for _, k := range redirectKinds(rs) {
+		port := ""
+		if k.Port != 0 && k.Port != 443 {
+			port = ":" + strconv.Itoa(int(k.Port))
+		}
+		code := k.Code
+		if code == 0 {
+			code = 302
+		}
+		r.insert(parser.Frontends, httpFrontend, "http-request", &httpactions.Redirect{
+			Type:  "location",
+			Value: "https://%[var(txn.host)]" + port + "%[capture.req.uri]",
+			Code:  strconv.Itoa(code),
+			Cond:  "if",
+			CondTest: fmt.Sprintf("!{ ssl_fc } { var(txn.host),map_str(%[1]s) -m str %[2]s } || !{ ssl_fc } { var(txn.wildhost),map_str(%[1]s) -m str %[2]s }",
+				RedirectMap, redirectKind(k)),
+		})
 	}
-	code := cfg.TLS.RedirectCode
-	if code == 0 {
-		code = 302
-	}
-	r.insert(parser.Frontends, fe, "http-request", &httpactions.Redirect{
-		Type:  "location",
-		Value: "https://%[var(txn.host)]" + port + "%[capture.req.uri]",
-		Code:  strconv.Itoa(code),
-		Cond:  "if",
-		CondTest: fmt.Sprintf("!{ ssl_fc } { var(txn.host),map_str(%[1]s) -m found } || !{ ssl_fc } { var(txn.wildhost),map_str(%[1]s) -m found }",
-			RedirectMap),
-	})
 }
 
 func (r *renderer) defaultBackend() {
@@ -338,13 +433,22 @@ func (r *renderer) defaultBackend() {
 // unusedSlotAddress is the address of a slot that holds no endpoint; such slots are disabled.
 const unusedSlotAddress = "127.0.0.1:1"
 
-// backend renders a backend with its policy and its server slots. Every slot carries the
-// policy's server options, so that an endpoint placed in a slot through the runtime API gets them.
-func (r *renderer) backend(b model.Backend, slots []Slot) {
-	name := b.Name
+// backend renders a section with its policies and its server slots. Every slot carries the
+// backend policy's server options, so that an endpoint placed in a slot through the runtime API
+// gets them.
+func (r *renderer) backend(s Section, slots []Slot) {
+	name := s.Name
 	r.section(parser.Backends, name)
-	r.set(parser.Backends, name, "mode", &types.StringC{Value: "http"})
-	r.backendPolicy(name, b.Policy)
+	if s.TCP {
+		r.set(parser.Backends, name, "mode", &types.StringC{Value: "tcp"})
+	} else {
+		r.set(parser.Backends, name, "mode", &types.StringC{Value: "http"})
+		r.routePolicy(name, s.Route)
+	}
+	r.backendPolicy(name, s.Policy, s.TCP)
+	if !s.TCP {
+		r.responsePolicy(name, s.Route)
+	}
 	for i, sl := range slots {
 		srv := types.Server{Name: slotName(i), Address: unusedSlotAddress}
 		switch {
@@ -359,17 +463,17 @@ func (r *renderer) backend(b model.Backend, slots []Slot) {
 				srv.Params = []params.ServerOption{&params.ServerOptionValue{Name: "weight", Value: strconv.Itoa(w)}}
 			}
 		}
-		srv.Params = append(srv.Params, serverOptions(b.Policy, i)...)
+		srv.Params = append(srv.Params, serverOptions(s.Policy, i)...)
 		r.insert(parser.Backends, name, "server", srv)
 	}
 }
 
-// mapFiles renders the two route maps. Exact routes, and the bare form of each prefix ("/foo" for
-// Prefix "/foo"), go to the exact map; each prefix with a trailing slash goes to the prefix map,
-// which HAProxy searches for the longest match. Together they give Kubernetes' element-wise prefix
-// semantics: "/foo" matches "/foo" and "/foo/bar" but not "/foobar". An Exact route wins over the
-// bare form of an equal Prefix.
-func mapFiles(routes []model.Route) (exact, prefix []byte) {
+// mapFiles renders the two route maps, each route pointing at its section. Exact routes, and the
+// bare form of each prefix ("/foo" for Prefix "/foo"), go to the exact map; each prefix with a
+// trailing slash goes to the prefix map, which HAProxy searches for the longest match. Together
+// they give Kubernetes' element-wise prefix semantics: "/foo" matches "/foo" and "/foo/bar" but not
+// "/foobar". An Exact route wins over the bare form of an equal Prefix.
+func mapFiles(routes []model.HTTPRoute, sections []string) (exact, prefix []byte) {
 	exactKeys := map[string]string{}
 	var exactOrder []string
 	addExact := func(key, backend string, override bool) {
@@ -382,17 +486,18 @@ func mapFiles(routes []model.Route) (exact, prefix []byte) {
 		exactKeys[key] = backend
 	}
 	var pb bytes.Buffer
-	for _, rt := range routes {
-		key := rt.Host + rt.Path
-		if rt.Match == model.MatchExact {
-			addExact(key, rt.Backend, true)
+	for i, rt := range routes {
+		section := sections[i]
+		key := rt.Match.Host + rt.Match.Path
+		if rt.Match.Kind == model.MatchExact {
+			addExact(key, section, true)
 			continue
 		}
-		if rt.Path != "/" {
-			addExact(key, rt.Backend, false)
+		if rt.Match.Path != "/" {
+			addExact(key, section, false)
 			key += "/"
 		}
-		fmt.Fprintf(&pb, "%s %s\n", key, rt.Backend)
+		fmt.Fprintf(&pb, "%s %s\n", key, section)
 	}
 	var eb bytes.Buffer
 	for _, k := range exactOrder {
@@ -403,83 +508,353 @@ func mapFiles(routes []model.Route) (exact, prefix []byte) {
 
 func ptr[T any](v T) *T { return &v }
 
+// Rejection is a part of the configuration that the renderer cannot write, with the objects it
+// comes from and why.
+type Rejection struct {
+	Objects []diag.Object
+	Err     error
+}
+
+// Prune returns cfg without the routes, backends, certificates and redirects that fail the
+// renderer's checks, and what it left out. Routes that use a backend left out go too; process-wide
+// settings that fail are reset to the defaults. The rest passes the checks of RenderLayout, unless
+// a listener or the environment is wrong, which come from the operator's flags, not from objects.
+func Prune(cfg model.Config) (model.Config, []Rejection) {
+	var rej []Rejection
+	reject := func(objs []diag.Object, errs []error) {
+		rej = append(rej, Rejection{Objects: objs, Err: errors.Join(errs...)})
+	}
+	out := cfg
+	if errs := checkGlobal(cfg.Global); len(errs) > 0 {
+		reject(cfg.Global.Sources, errs)
+		out.Global = model.Global{Sources: cfg.Global.Sources}
+	}
+	out.Backends = nil
+	names := map[string]bool{DefaultBackend: true}
+	for _, b := range cfg.Backends {
+		if errs := checkBackend(b, names); len(errs) > 0 {
+			reject(b.Sources, errs)
+			continue
+		}
+		names[b.Name] = true
+		out.Backends = append(out.Backends, b)
+	}
+	if cfg.DefaultBackend != "" && !names[cfg.DefaultBackend] {
+		out.DefaultBackend = ""
+	}
+	out.HTTPRoutes = nil
+	for _, rt := range cfg.HTTPRoutes {
+		if errs := checkRoute(rt, names); len(errs) > 0 {
+			reject([]diag.Object{rt.Source}, errs)
+			continue
+		}
+		out.HTTPRoutes = append(out.HTTPRoutes, rt)
+	}
+	out.TCPRoutes = nil
+	for _, rt := range cfg.TCPRoutes {
+		if errs := checkTCPRoute(cfg, rt, names); len(errs) > 0 {
+			reject([]diag.Object{rt.Source}, errs)
+			continue
+		}
+		out.TCPRoutes = append(out.TCPRoutes, rt)
+	}
+	out.Listeners = slices.Clone(cfg.Listeners)
+	for i, l := range out.Listeners {
+		if l.TLS == nil {
+			continue
+		}
+		tls := *l.TLS
+		tls.Certificates = nil
+		for _, c := range l.TLS.Certificates {
+			if errs := checkCertificate(c); len(errs) > 0 {
+				reject(c.Sources, errs)
+				continue
+			}
+			tls.Certificates = append(tls.Certificates, c)
+		}
+		out.Listeners[i].TLS = &tls
+	}
+	out.HTTPSRedirects = nil
+	for _, r := range cfg.HTTPSRedirects {
+		if err := checkRedirect(r); err != nil {
+			reject(nil, []error{err})
+			continue
+		}
+		out.HTTPSRedirects = append(out.HTTPSRedirects, r)
+	}
+	return out, rej
+}
+
+// Without returns cfg without what the given objects contribute: their routes, and the
+// backends, certificates and redirects that no other object needs.
+func Without(cfg model.Config, objs []diag.Object) model.Config {
+	gone := map[diag.Object]bool{}
+	for _, o := range objs {
+		gone[o] = true
+	}
+	onlyGone := func(srcs []diag.Object) bool {
+		return len(srcs) > 0 && !slices.ContainsFunc(srcs, func(o diag.Object) bool { return !gone[o] })
+	}
+	out := cfg
+	out.HTTPRoutes = slices.DeleteFunc(slices.Clone(cfg.HTTPRoutes), func(rt model.HTTPRoute) bool { return gone[rt.Source] })
+	out.TCPRoutes = slices.DeleteFunc(slices.Clone(cfg.TCPRoutes), func(rt model.TCPRoute) bool { return gone[rt.Source] })
+	used := map[string]bool{cfg.DefaultBackend: true}
+	for _, rt := range out.HTTPRoutes {
+		for _, b := range rt.Backends {
+			used[b.Name] = true
+		}
+	}
+	for _, rt := range out.TCPRoutes {
+		used[rt.Backend] = true
+	}
+	out.Backends = slices.DeleteFunc(slices.Clone(cfg.Backends), func(b model.Backend) bool { return !used[b.Name] })
+	if onlyGone(cfg.Global.Sources) {
+		out.Global = model.Global{Sources: cfg.Global.Sources}
+	}
+	out.Listeners = slices.Clone(cfg.Listeners)
+	for i, l := range out.Listeners {
+		if l.TLS == nil {
+			continue
+		}
+		tls := *l.TLS
+		tls.Certificates = slices.DeleteFunc(slices.Clone(tls.Certificates), func(c model.Certificate) bool { return onlyGone(c.Sources) })
+		out.Listeners[i].TLS = &tls
+	}
+	return out
+}
+
+// Objects lists every object that contributes to cfg, sorted.
+func Objects(cfg model.Config) []diag.Object {
+	var objs []diag.Object
+	objs = append(objs, cfg.Global.Sources...)
+	for _, rt := range cfg.HTTPRoutes {
+		objs = append(objs, rt.Source)
+	}
+	for _, rt := range cfg.TCPRoutes {
+		objs = append(objs, rt.Source)
+	}
+	for _, b := range cfg.Backends {
+		objs = append(objs, b.Sources...)
+	}
+	for _, l := range cfg.Listeners {
+		if l.TLS != nil {
+			for _, c := range l.TLS.Certificates {
+				objs = append(objs, c.Sources...)
+			}
+		}
+	}
+	objs = slices.DeleteFunc(objs, func(o diag.Object) bool { return o == diag.Object{} })
+	slices.SortFunc(objs, diag.Compare)
+	return slices.Compact(objs)
+}
+
 // check re-validates every value that reaches a file, so that a bug upstream cannot become a
 // configuration injection.
-func check(cfg model.Config, layout Layout, env Env) error {
+func check(cfg model.Config, sections []Section, httpRoutes, tcpRoutes []string, layout Layout, env Env) error {
 	var errs []error
 	if !filepath.IsAbs(env.RuntimeDir) || strings.ContainsAny(env.RuntimeDir, " \t\r\n#\"'\\") {
 		errs = append(errs, fmt.Errorf("runtime directory %q must be an absolute path without spaces or quotes", env.RuntimeDir))
 	}
-	if !cfg.HTTP.Address.IsValid() || cfg.HTTP.Address.Zone() != "" || cfg.HTTP.Port == 0 {
-		errs = append(errs, fmt.Errorf("invalid HTTP bind %s:%d", cfg.HTTP.Address, cfg.HTTP.Port))
-	}
-	if cfg.Stats.Port != 0 && (!cfg.Stats.Address.IsValid() || cfg.Stats.Address.Zone() != "" || cfg.Stats.Port == cfg.HTTP.Port || cfg.Stats.Port == cfg.HTTPS.Port) {
-		errs = append(errs, fmt.Errorf("invalid stats bind %s:%d", cfg.Stats.Address, cfg.Stats.Port))
-	}
-	if cfg.HTTPS.Port != 0 {
-		if !cfg.HTTPS.Address.IsValid() || cfg.HTTPS.Address.Zone() != "" || cfg.HTTPS.Port == cfg.HTTP.Port {
-			errs = append(errs, fmt.Errorf("invalid HTTPS bind %s:%d", cfg.HTTPS.Address, cfg.HTTPS.Port))
-		}
-		all := []model.Certificate{cfg.TLS.Default}
-		for _, c := range cfg.TLS.Certificates {
-			all = append(all, c)
-			if c.ClientCA != nil {
-				all = append(all, *c.ClientCA)
-			}
-		}
-		for _, c := range all {
-			if !model.ValidCertName(c.Name) || c.Name != model.CertName(c.PEM) {
-				errs = append(errs, fmt.Errorf("certificate name %q is not the hash of its content", c.Name))
-			}
-			for _, h := range c.SNI {
-				if h == "" || !model.ValidMapHost(h) {
-					errs = append(errs, fmt.Errorf("certificate %s: SNI %q is not a host name", c.Name, h))
-				}
-			}
-		}
-		for _, h := range cfg.TLS.RedirectHosts {
-			if h == "" || !model.ValidMapHost(h) {
-				errs = append(errs, fmt.Errorf("redirect host %q is not a host name", h))
-			}
-		}
-		switch cfg.TLS.RedirectCode {
-		case 0, 301, 302, 303, 307, 308:
-		default:
-			errs = append(errs, fmt.Errorf("redirect code %d is not a redirect", cfg.TLS.RedirectCode))
-		}
-	}
+	errs = append(errs, checkListeners(cfg)...)
 	errs = append(errs, checkGlobal(cfg.Global)...)
 	names := map[string]bool{DefaultBackend: true}
 	for _, b := range cfg.Backends {
-		if !model.ValidBackendName(b.Name) || names[b.Name] {
-			errs = append(errs, fmt.Errorf("invalid or duplicate backend name %q", b.Name))
-		}
+		errs = append(errs, checkBackend(b, names)...)
 		names[b.Name] = true
-		errs = append(errs, checkPolicy(b.Name, b.Policy)...)
+	}
+	if cfg.DefaultBackend != "" && !names[cfg.DefaultBackend] {
+		errs = append(errs, fmt.Errorf("default backend %q is not defined", cfg.DefaultBackend))
+	}
+	for _, rt := range cfg.HTTPRoutes {
+		errs = append(errs, checkRoute(rt, names)...)
+	}
+	for _, rt := range cfg.TCPRoutes {
+		errs = append(errs, checkTCPRoute(cfg, rt, names)...)
+	}
+	for _, l := range cfg.Listeners {
+		if l.TLS != nil {
+			for _, c := range l.TLS.Certificates {
+				errs = append(errs, checkCertificate(c)...)
+			}
+		}
+	}
+	for _, r := range cfg.HTTPSRedirects {
+		if err := checkRedirect(r); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	sectionNames := map[string]bool{DefaultBackend: true}
+	for _, s := range sections {
+		if !model.ValidBackendName(strings.TrimSuffix(s.Name, "_tcp")) || len(s.Name) > maxSectionName || sectionNames[s.Name] {
+			errs = append(errs, fmt.Errorf("invalid or duplicate backend section name %q", s.Name))
+		}
+		sectionNames[s.Name] = true
 		used := 0
-		for _, sl := range layout[b.Name] {
+		for _, sl := range layout[s.Name] {
 			if !sl.Used {
 				continue
 			}
 			used++
 			if !sl.Server.Address.IsValid() || sl.Server.Address.Zone() != "" || sl.Server.Port == 0 {
-				errs = append(errs, fmt.Errorf("backend %s: invalid server %s:%d", b.Name, sl.Server.Address, sl.Server.Port))
+				errs = append(errs, fmt.Errorf("backend %s: invalid server %s:%d", s.Name, sl.Server.Address, sl.Server.Port))
 			}
 		}
-		if used != len(b.Servers) {
-			errs = append(errs, fmt.Errorf("backend %s: layout holds %d servers, configuration %d", b.Name, used, len(b.Servers)))
+		if used != len(s.Servers) {
+			errs = append(errs, fmt.Errorf("backend %s: layout holds %d servers, configuration %d", s.Name, used, len(s.Servers)))
 		}
 	}
-	if cfg.DefaultBackend != "" && !names[cfg.DefaultBackend] {
-		errs = append(errs, fmt.Errorf("default backend %q is not defined", cfg.DefaultBackend))
-	}
-	for _, rt := range cfg.Routes {
-		if !names[rt.Backend] {
-			errs = append(errs, fmt.Errorf("route %s%s: backend %q is not defined", rt.Host, rt.Path, rt.Backend))
-		}
-		if !model.ValidMapHost(rt.Host) || !model.ValidMapPath(rt.Path) {
-			errs = append(errs, fmt.Errorf("route %q %q: host or path is not safe for a map file", rt.Host, rt.Path))
-		}
+	if slices.Contains(httpRoutes, "") || slices.Contains(tcpRoutes, "") {
+		errs = append(errs, errors.New("a route has no backend section"))
 	}
 	return errors.Join(errs...)
+}
+
+// maxSectionName bounds the name of a backend section: a backend name and a suffix.
+const maxSectionName = 220
+
+// checkListeners checks the listeners, which come from the operator's flags.
+func checkListeners(cfg model.Config) []error {
+	var errs []error
+	ports := map[uint16]string{}
+	bind := func(name string, b model.Bind) {
+		if !b.Address.IsValid() || b.Address.Zone() != "" || b.Port == 0 {
+			errs = append(errs, fmt.Errorf("listener %s: invalid bind %s:%d", name, b.Address, b.Port))
+		}
+		if other, taken := ports[b.Port]; taken {
+			errs = append(errs, fmt.Errorf("listener %s: port %d is also %s's", name, b.Port, other))
+		}
+		ports[b.Port] = name
+	}
+	seen := map[string]bool{}
+	for _, l := range cfg.Listeners {
+		if !model.ValidBackendName(l.Name) || len(l.Name) > maxNameLen || seen[l.Name] {
+			errs = append(errs, fmt.Errorf("invalid or duplicate listener name %q", l.Name))
+		}
+		seen[l.Name] = true
+		bind(l.Name, l.Bind)
+		switch l.Protocol {
+		case model.HTTP, model.TCP:
+			if l.TLS != nil {
+				errs = append(errs, fmt.Errorf("listener %s: %s takes no certificates", l.Name, l.Protocol))
+			}
+		case model.HTTPS:
+			if l.TLS == nil {
+				errs = append(errs, fmt.Errorf("listener %s: HTTPS needs a default certificate", l.Name))
+			} else if err := checkCertName(l.TLS.Default); err != nil {
+				errs = append(errs, fmt.Errorf("listener %s: %w", l.Name, err))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("listener %s: unknown protocol %q", l.Name, l.Protocol))
+		}
+		if len(l.AcceptProxy) > maxListItems {
+			errs = append(errs, fmt.Errorf("listener %s: more than %d PROXY protocol networks", l.Name, maxListItems))
+		}
+		for _, p := range l.AcceptProxy {
+			if !p.IsValid() || p.Addr().Zone() != "" {
+				errs = append(errs, fmt.Errorf("listener %s: invalid PROXY protocol network %s", l.Name, p))
+			}
+		}
+	}
+	if cfg.Stats.Port != 0 {
+		bind("stats", cfg.Stats)
+	}
+	return errs
+}
+
+func checkCertName(c model.Certificate) error {
+	if !model.ValidCertName(c.Name) || c.Name != model.CertName(c.PEM) {
+		return fmt.Errorf("certificate name %q is not the hash of its content", c.Name)
+	}
+	return nil
+}
+
+// checkCertificate checks a certificate of an HTTPS listener.
+func checkCertificate(c model.Certificate) []error {
+	var errs []error
+	for _, cc := range []*model.Certificate{&c, c.ClientCA} {
+		if cc != nil {
+			if err := checkCertName(*cc); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	for _, h := range c.SNI {
+		if h == "" || !model.ValidMapHost(h) {
+			errs = append(errs, fmt.Errorf("certificate %s: SNI %q is not a host name", c.Name, h))
+		}
+	}
+	return errs
+}
+
+func checkRedirect(r model.HTTPSRedirect) error {
+	if r.Host == "" || !model.ValidMapHost(r.Host) {
+		return fmt.Errorf("HTTPS redirect: %q is not a host name", r.Host)
+	}
+	if r.Code != 0 && !slices.Contains(redirectCodes, r.Code) {
+		return fmt.Errorf("HTTPS redirect of %s: code %d is not a redirect", r.Host, r.Code)
+	}
+	return nil
+}
+
+// checkBackend checks a backend; names holds the names defined before it.
+func checkBackend(b model.Backend, names map[string]bool) []error {
+	var errs []error
+	if !model.ValidBackendName(b.Name) || names[b.Name] {
+		errs = append(errs, fmt.Errorf("invalid or duplicate backend name %q", b.Name))
+	}
+	errs = append(errs, checkBackendPolicy(b.Name, b.Policy)...)
+	if st := b.Policy.ServerTLS; st != nil {
+		for _, c := range []*model.Certificate{st.CA, st.Client} {
+			if c != nil {
+				if err := checkCertName(*c); err != nil {
+					errs = append(errs, fmt.Errorf("backend %s: %w", b.Name, err))
+				}
+			}
+		}
+	}
+	for _, s := range b.Servers {
+		if !s.Address.IsValid() || s.Address.Zone() != "" || s.Port == 0 || s.Weight < 0 || s.Weight > 256 {
+			errs = append(errs, fmt.Errorf("backend %s: invalid server %s:%d weight %d", b.Name, s.Address, s.Port, s.Weight))
+		}
+	}
+	return errs
+}
+
+// checkRoute checks an HTTP route; names holds the backends defined.
+func checkRoute(rt model.HTTPRoute, names map[string]bool) []error {
+	where := fmt.Sprintf("route %s%s", rt.Match.Host, rt.Match.Path)
+	var errs []error
+	if !model.ValidMapHost(rt.Match.Host) || !model.ValidMapPath(rt.Match.Path) {
+		errs = append(errs, fmt.Errorf("route %q %q: host or path is not safe for a map file", rt.Match.Host, rt.Match.Path))
+	}
+	if len(rt.Backends) == 0 {
+		errs = append(errs, fmt.Errorf("%s: no backend", where))
+	}
+	for _, b := range rt.Backends {
+		if !names[b.Name] {
+			errs = append(errs, fmt.Errorf("%s: backend %q is not defined", where, b.Name))
+		}
+		if b.Weight < 0 || b.Weight > 256 {
+			errs = append(errs, fmt.Errorf("%s: weight %d of backend %s is not 0 to 256", where, b.Weight, b.Name))
+		}
+	}
+	return append(errs, checkRoutePolicy(where, rt.Policy)...)
+}
+
+// checkTCPRoute checks a TCP route.
+func checkTCPRoute(cfg model.Config, rt model.TCPRoute, names map[string]bool) []error {
+	var errs []error
+	if l, ok := cfg.Listener(rt.Listener); !ok || l.Protocol != model.TCP {
+		errs = append(errs, fmt.Errorf("TCP route: %q is not a TCP listener", rt.Listener))
+	}
+	if !names[rt.Backend] {
+		errs = append(errs, fmt.Errorf("TCP route of %s: backend %q is not defined", rt.Listener, rt.Backend))
+	}
+	for _, o := range cfg.TCPRoutes {
+		if o.Listener == rt.Listener && o != rt {
+			errs = append(errs, fmt.Errorf("TCP listener %s has more than one route", rt.Listener))
+			break
+		}
+	}
+	return errs
 }

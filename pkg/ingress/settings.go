@@ -114,13 +114,11 @@ func (s *settings) global() (model.Global, annotations.GlobalSettings) {
 	}, g
 }
 
-// policy resolves the settings of the backend an Ingress path uses: Service > Ingress >
-// ConfigMap > default for backend settings, Ingress > ConfigMap > default for route settings.
-func (s *settings) policy(ing *networkingv1.Ingress, svc *corev1.Service) (model.Policy, int) {
-	il := s.ingressLayer(ing)
-	b := annotations.ResolveBackend(s.serviceLayer(svc), il, s.cm)
-	r := s.route(ing)
-	p := model.Policy{
+// backendPolicy resolves the settings of the backend an Ingress path uses: Service > Ingress >
+// ConfigMap > default.
+func (s *settings) backendPolicy(ing *networkingv1.Ingress, svc *corev1.Service) (model.BackendPolicy, int) {
+	b := annotations.ResolveBackend(s.serviceLayer(svc), s.ingressLayer(ing), s.cm)
+	p := model.BackendPolicy{
 		TimeoutServer:  explicit(b.TimeoutServer),
 		TimeoutConnect: explicit(b.TimeoutConnect),
 		TimeoutQueue:   explicit(b.TimeoutQueue),
@@ -131,15 +129,28 @@ func (s *settings) policy(ing *networkingv1.Ingress, svc *corev1.Service) (model
 		Cookie:         b.CookiePersistence.Value,
 		SendProxy:      b.SendProxyProtocol.Value.ServerKeyword(),
 		ForwardedFor:   b.ForwardedFor.Value,
-		AppRoot:        string(r.AppRoot.Value),
-		AllowList:      r.AllowList.Value,
-		DenyList:       r.DenyList.Value,
 	}
 	if !p.Check {
 		p.CheckInterval, p.CheckPath = 0, ""
 	}
-	if bal := b.LoadBalance.Value.String(); bal != "roundrobin" {
-		p.Balance = bal
+	if bal := b.LoadBalance.Value; bal.Algorithm != "roundrobin" {
+		p.Balance = model.Balance{Algorithm: bal.Algorithm, Draws: bal.Draws, URIWhole: bal.URIWhole, URIPathOnly: bal.URIPathOnly,
+			URILen: bal.URILen, URIDepth: bal.URIDepth, Param: bal.Param, UseDomainOnly: bal.UseDomainOnly}
+	}
+	if b.ServerSSL.Value {
+		p.ServerTLS = s.serverTLS(ing, b, &p)
+	}
+	p.ServerH2 = b.ServerProto.Value == "h2"
+	return p, b.ServerSlots.Value
+}
+
+// routePolicy resolves the route settings of an Ingress's paths: Ingress > ConfigMap > default.
+func (s *settings) routePolicy(ing *networkingv1.Ingress) model.RoutePolicy {
+	r := s.route(ing)
+	p := model.RoutePolicy{
+		AppRoot:   string(r.AppRoot.Value),
+		AllowList: r.AllowList.Value,
+		DenyList:  r.DenyList.Value,
 	}
 	if rw := r.PathRewrite.Value; rw.From != "" {
 		p.PathRewrite = &model.Rewrite{From: string(rw.From), To: string(rw.To)}
@@ -155,9 +166,9 @@ func (s *settings) policy(ing *networkingv1.Ingress, svc *corev1.Service) (model
 	}
 	if r.CORSEnable.Value {
 		p.CORS = &model.CORS{
-			Origin:      r.CORSAllowOrigin.Value.String(),
-			Methods:     r.CORSAllowMethods.Value.String(),
-			Headers:     r.CORSAllowHeaders.Value.String(),
+			Origins:     list(r.CORSAllowOrigin.Value),
+			Methods:     list(r.CORSAllowMethods.Value),
+			Headers:     list(r.CORSAllowHeaders.Value),
 			Credentials: r.CORSAllowCredentials.Value,
 			MaxAge:      r.CORSMaxAge.Value,
 		}
@@ -174,14 +185,19 @@ func (s *settings) policy(ing *networkingv1.Ingress, svc *corev1.Service) (model
 			p.Unavailable = true
 		}
 	}
-	if b.ServerSSL.Value {
-		p.ServerTLS = s.serverTLS(ing, b, &p)
-	}
-	p.ServerH2 = b.ServerProto.Value == "h2"
 	if g := s.globals; g.HSTS.Value {
 		p.HSTS = g.HSTSMaxAge.Value
 	}
-	return p, b.ServerSlots.Value
+	return p
+}
+
+// list is a wildcard setting as a model list.
+func list[T fmt.Stringer](w annotations.Wildcard[T]) model.List {
+	l := model.List{Any: w.Any}
+	for _, it := range w.Items {
+		l.Items = append(l.Items, it.String())
+	}
+	return l
 }
 
 // explicit is a backend timeout set on the Ingress or Service; zero otherwise, so that the
@@ -202,7 +218,7 @@ func (s *settings) canary(ing *networkingv1.Ingress) (annotations.ServiceRef, in
 // serverTLS loads the CA and client certificate of a backend that speaks TLS to its servers. A
 // CA or client certificate that is asked for but unusable makes the backend fail closed (503)
 // rather than connect without the verification or identity the operator wanted.
-func (s *settings) serverTLS(ing *networkingv1.Ingress, b annotations.BackendSettings, p *model.Policy) *model.ServerTLS {
+func (s *settings) serverTLS(ing *networkingv1.Ingress, b annotations.BackendSettings, p *model.BackendPolicy) *model.ServerTLS {
 	st := &model.ServerTLS{}
 	if name := b.ServerCA.Value; name != "" {
 		sec, ok := s.secrets[types.NamespacedName{Namespace: ing.Namespace, Name: name}]
@@ -290,6 +306,13 @@ func (s *settings) sslRedirect(ing *networkingv1.Ingress) bool {
 	return s.route(ing).SSLRedirect.Value
 }
 
+// httpsRedirect is how an Ingress's TLS host is redirected from HTTP: its ssl-redirect-code and
+// ssl-redirect-port (Ingress > ConfigMap > default).
+func (s *settings) httpsRedirect(ing *networkingv1.Ingress, host string) model.HTTPSRedirect {
+	r := s.route(ing)
+	return model.HTTPSRedirect{Host: host, Code: r.SSLRedirectCode.Value, Port: uint16(r.SSLRedirectPort.Value)}
+}
+
 // users reads the users of a basic-auth Secret, in either form: the key "auth" holding htpasswd
 // lines "user:crypt-hash" (as ingress-nginx), or one key per user whose value is its crypt hash
 // (as haproxytech). A missing or unusable Secret leaves no user, so that the route fails closed
@@ -365,9 +388,9 @@ func validHash(s string) bool {
 }
 
 // policySuffix is "_" and 8 hex digits of a policy's hash. It tells apart the backends of one
-// Service port used with different settings; the first (oldest Ingress's) policy of a Service port
-// gets the plain name.
-func policySuffix(p model.Policy) string {
+// Service port used with different backend settings; the first (oldest Ingress's) policy of a
+// Service port gets the plain name.
+func policySuffix(p model.BackendPolicy) string {
 	b, _ := json.Marshal(p)
 	sum := sha256.Sum256(b)
 	return "_" + hex.EncodeToString(sum[:4])

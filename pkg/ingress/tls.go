@@ -15,6 +15,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/portcullis-ingress/portcullis/pkg/diag"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 )
 
@@ -29,9 +30,6 @@ type TLSOptions struct {
 	FallbackPEM []byte
 	// Now is the time certificates are checked against (expiry is a warning only).
 	Now time.Time
-	// RedirectCode and RedirectPort shape the redirect of TLS hosts from HTTP to HTTPS.
-	RedirectCode int
-	RedirectPort uint16
 	// NoRedirect disables that redirect.
 	NoRedirect bool
 }
@@ -96,16 +94,12 @@ func (t *translator) tlsConfig(ings []*networkingv1.Ingress, secrets map[types.N
 		return
 	}
 	cfg := &t.res.Config
-	cfg.HTTPS = o.HTTPS
-	cfg.TLS.RedirectCode, cfg.TLS.RedirectPort = o.RedirectCode, o.RedirectPort
-	if cfg.TLS.RedirectPort == 0 {
-		cfg.TLS.RedirectPort = o.HTTPS.Port
-	}
-	cfg.TLS.Default = t.defaultCertificate(secrets)
+	tls := &model.ListenerTLS{Default: t.defaultCertificate(secrets)}
+	cfg.Listeners = append(cfg.Listeners, model.Listener{Name: HTTPSListener, Bind: o.HTTPS, Protocol: model.HTTPS, TLS: tls})
 
 	byName := map[string]*model.Certificate{}
 	sniOwner := map[string]types.NamespacedName{}
-	redirect := map[string]bool{}
+	redirect := map[string]model.HTTPSRedirect{}
 	for _, ing := range ings {
 		for i, entry := range ing.Spec.TLS {
 			hosts := entry.Hosts
@@ -122,8 +116,9 @@ func (t *translator) tlsConfig(ings []*networkingv1.Ingress, secrets map[types.N
 				valid = append(valid, nh)
 				// Hosts that require client certificates are always redirected: plain HTTP
 				// would bypass the check.
-				if ca, _ := t.settings.clientAuth(ing); !o.NoRedirect && (t.settings.sslRedirect(ing) || ca != nil) {
-					redirect[nh] = true
+				_, seen := redirect[nh]
+				if ca, _ := t.settings.clientAuth(ing); !seen && !o.NoRedirect && (t.settings.sslRedirect(ing) || ca != nil) {
+					redirect[nh] = t.settings.httpsRedirect(ing, nh)
 				}
 			}
 			if entry.SecretName == "" {
@@ -152,6 +147,7 @@ func (t *translator) tlsConfig(ings []*networkingv1.Ingress, secrets map[types.N
 				cert = &model.Certificate{Name: name, PEM: c.pem}
 				byName[name] = cert
 			}
+			cert.Sources = append(cert.Sources, refOf(ing), ObjectRef{Kind: "Secret", Namespace: sec.Namespace, Name: sec.Name})
 			if ca, optional := t.settings.clientAuth(ing); ca != nil {
 				cert.ClientCA, cert.ClientOptional = ca, optional
 			}
@@ -171,13 +167,14 @@ func (t *translator) tlsConfig(ings []*networkingv1.Ingress, secrets map[types.N
 	}
 	for _, c := range byName {
 		if len(c.SNI) > 0 {
-			cfg.TLS.Certificates = append(cfg.TLS.Certificates, *c)
+			slices.SortFunc(c.Sources, diag.Compare)
+			c.Sources = slices.Compact(c.Sources)
+			tls.Certificates = append(tls.Certificates, *c)
 		}
 	}
-	for h := range redirect {
-		cfg.TLS.RedirectHosts = append(cfg.TLS.RedirectHosts, h)
+	for _, r := range redirect {
+		cfg.HTTPSRedirects = append(cfg.HTTPSRedirects, r)
 	}
-	slices.Sort(cfg.TLS.RedirectHosts)
 }
 
 // defaultCertificate is the operator's --default-ssl-certificate if usable, else the fallback.

@@ -6,9 +6,7 @@ package ingress
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"net/netip"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,7 +16,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/portcullis-ingress/portcullis/pkg/annotations"
+	"github.com/portcullis-ingress/portcullis/pkg/diag"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 )
 
@@ -37,6 +35,10 @@ type State struct {
 	Secrets        []*corev1.Secret
 	// ConfigMap is the controller's global ConfigMap, or nil.
 	ConfigMap *corev1.ConfigMap
+	// Incumbents says which Ingress held each route after the previous translation: an
+	// incumbent that still claims a route keeps it, whatever the creation times say
+	// (they have a resolution of one second).
+	Incumbents map[model.RouteKey]ObjectRef
 }
 
 // Options are the operator's choices that shape translation.
@@ -58,32 +60,17 @@ type Options struct {
 	Stats model.Bind
 }
 
-// Severity of a Problem.
-type Severity string
-
-const (
-	Warning Severity = "Warning"
-	Error   Severity = "Error"
+// Problem, ObjectRef and Severity are the code base's one problem type (pkg/diag).
+type (
+	Problem   = diag.Problem
+	ObjectRef = diag.Object
+	Severity  = diag.Severity
 )
 
-// Problem is something in the input that translation could not honour, attached to the object
-// an operator has to fix.
-type Problem struct {
-	Object   ObjectRef
-	Severity Severity
-	// Reason is a short CamelCase word, as in Kubernetes Events.
-	Reason  string
-	Message string
-}
-
-// ObjectRef names a namespaced object.
-type ObjectRef struct {
-	Kind      string
-	Namespace string
-	Name      string
-}
-
-func (o ObjectRef) String() string { return o.Kind + " " + o.Namespace + "/" + o.Name }
+const (
+	Warning = diag.Warning
+	Error   = diag.Error
+)
 
 // Result is the output of Translate.
 type Result struct {
@@ -91,7 +78,15 @@ type Result struct {
 	Problems []Problem
 	// Owned lists the Ingresses that belong to this controller, oldest first.
 	Owned []types.NamespacedName
+	// Claims says which Ingress holds each route; feed it back as State.Incumbents.
+	Claims map[model.RouteKey]ObjectRef
 }
+
+// Listener names of the Ingress source.
+const (
+	HTTPListener  = "http"
+	HTTPSListener = "https"
+)
 
 // Translate computes the desired proxy configuration from state.
 func Translate(state State, opts Options) Result {
@@ -99,9 +94,10 @@ func Translate(state State, opts Options) Result {
 		opts:     opts,
 		services: map[types.NamespacedName]*corev1.Service{},
 		slices:   map[types.NamespacedName][]*discoveryv1.EndpointSlice{},
-		backends: map[string]model.Backend{},
-		claimed:  map[routeKey]claim{},
-		policies: map[string]model.Policy{},
+		backends: map[string]*model.Backend{},
+		claimed:  map[model.RouteKey]claim{},
+		policies: map[string]model.BackendPolicy{},
+		incumb:   state.Incumbents,
 	}
 	for _, s := range state.Services {
 		t.services[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
@@ -121,11 +117,11 @@ func Translate(state State, opts Options) Result {
 	}
 	t.settings = newSettings(&t, state.ConfigMap, secrets)
 	global, g := t.settings.global()
+	if state.ConfigMap != nil {
+		global.Sources = []diag.Object{{Kind: "ConfigMap", Namespace: state.ConfigMap.Namespace, Name: state.ConfigMap.Name}}
+	}
 	t.res.Config.Global = global
 	t.res.Config.SlotStep = g.ServerSlots.Value
-	cmRoute := annotations.ResolveRoute(annotations.Layer{}, t.settings.cm)
-	t.opts.TLS.RedirectCode = cmRoute.SSLRedirectCode.Value
-	t.opts.TLS.RedirectPort = uint16(cmRoute.SSLRedirectPort.Value)
 
 	ings := slices.Clone(state.Ingresses)
 	slices.SortFunc(ings, olderFirst)
@@ -139,13 +135,14 @@ func Translate(state State, opts Options) Result {
 			if defaultFrom != nil {
 				t.problem(ing, Warning, "DefaultBackendConflict", fmt.Sprintf(
 					"spec.defaultBackend is ignored: Ingress %s/%s is older and also sets one", defaultFrom.Namespace, defaultFrom.Name))
-			} else if name, ok := t.ingressBackend(ing, *ing.Spec.DefaultBackend, "spec.defaultBackend"); ok {
+			} else if name, ok := t.specDefaultBackend(ing); ok {
 				defaultFrom = ing
 				t.res.Config.DefaultBackend = name
 			}
 		}
 		t.rules(ing)
 	}
+	t.resolveClaims()
 	var ownedIngs []*networkingv1.Ingress
 	for _, ing := range ings {
 		if slices.Contains(t.res.Owned, types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name}) {
@@ -157,35 +154,47 @@ func Translate(state State, opts Options) Result {
 		t.res.Config.DefaultBackend = t.defaultService(opts.DefaultBackendService)
 	}
 	for _, b := range t.backends {
-		t.res.Config.Backends = append(t.res.Config.Backends, b)
+		slices.SortFunc(b.Sources, diag.Compare)
+		b.Sources = slices.Compact(b.Sources)
+		t.res.Config.Backends = append(t.res.Config.Backends, *b)
 	}
-	t.res.Config.HTTP = opts.HTTP
+	t.res.Config.Listeners = append([]model.Listener{{Name: HTTPListener, Bind: opts.HTTP, Protocol: model.HTTP}}, t.res.Config.Listeners...)
 	t.res.Config.Stats = opts.Stats
 	t.res.Config.Normalize()
 	return t.res
 }
 
-type routeKey struct {
-	host, path string
-	match      model.PathMatch
+// claim is an Ingress path's claim on a route key.
+type claim struct {
+	ing   *networkingv1.Ingress
+	where string
+	// route is the route, without its backends yet.
+	route model.HTTPRoute
+	path  networkingv1.HTTPIngressPath
 }
-
-type claim struct{ namespace, name, backend string }
 
 type translator struct {
 	opts     Options
 	services map[types.NamespacedName]*corev1.Service
 	slices   map[types.NamespacedName][]*discoveryv1.EndpointSlice
-	backends map[string]model.Backend
-	claimed  map[routeKey]claim
+	backends map[string]*model.Backend
+	// claims are every owned Ingress path's claim, oldest Ingress first; claimed holds the
+	// first claim of each key.
+	claims   []claim
+	claimed  map[model.RouteKey]claim
+	incumb   map[model.RouteKey]ObjectRef
 	settings *settings
-	policies map[string]model.Policy // the first policy of each Service port's backend
+	policies map[string]model.BackendPolicy // the first policy of each Service port's backend
 	res      Result
+}
+
+func refOf(ing *networkingv1.Ingress) ObjectRef {
+	return ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
 }
 
 func (t *translator) problem(ing *networkingv1.Ingress, sev Severity, reason, msg string) {
 	t.res.Problems = append(t.res.Problems, Problem{
-		Object:   ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name},
+		Object:   refOf(ing),
 		Severity: sev, Reason: reason, Message: msg,
 	})
 }
@@ -234,6 +243,7 @@ func owned(ing *networkingv1.Ingress, classes classSet, opts Options) bool {
 	return classes.hasDefault || opts.WatchWithoutClass
 }
 
+// rules collects the claims of an Ingress's paths; resolveClaims decides between them.
 func (t *translator) rules(ing *networkingv1.Ingress) {
 	for ri, rule := range ing.Spec.Rules {
 		host, ok := normalizeHost(rule.Host)
@@ -250,34 +260,67 @@ func (t *translator) rules(ing *networkingv1.Ingress) {
 			if !ok {
 				continue
 			}
-			key := routeKey{rt.Host, rt.Path, rt.Match}
-			if c, taken := t.claimed[key]; taken {
-				if c.namespace != ing.Namespace || c.name != ing.Name {
-					t.problem(ing, Warning, "RouteConflict", fmt.Sprintf(
-						"%s: host %q path %q (%s) is already served by the older Ingress %s/%s; this path is ignored",
-						where, rule.Host, p.Path, rt.Match, c.namespace, c.name))
-				} else if p.Backend.Service == nil || c.backend != BackendName(ing.Namespace, p.Backend.Service.Name, portName(p.Backend.Service.Port)) {
-					t.problem(ing, Warning, "DuplicatePath", fmt.Sprintf(
-						"%s: host %q path %q (%s) appears earlier in this Ingress with another backend; this one is ignored",
-						where, rule.Host, p.Path, rt.Match))
-				}
-				continue
-			}
-			// Resolve the backend only for a path that is served, so that a path losing a
-			// conflict creates no backend and no problem about its Service.
-			name, ok := t.ingressBackend(ing, p.Backend, where+".backend")
-			if !ok {
-				continue
-			}
-			rt.Backend = name
-			t.claimed[key] = claim{ing.Namespace, ing.Name, name}
-			t.res.Config.Routes = append(t.res.Config.Routes, rt)
+			t.claims = append(t.claims, claim{ing: ing, where: where, route: rt, path: p})
 		}
 	}
 }
 
+// resolveClaims gives each route key to one claim: the incumbent's if it still claims the key,
+// else the oldest Ingress's (the first path of it). The others get a problem. Backends are resolved
+// only for the claims that win, so that a path losing a conflict creates no backend and no
+// problem about its Service.
+func (t *translator) resolveClaims() {
+	winner := map[model.RouteKey]int{}
+	for i, c := range t.claims {
+		key := c.route.Match
+		w, taken := winner[key]
+		if !taken {
+			winner[key] = i
+			continue
+		}
+		if inc, ok := t.incumb[key]; ok && inc == refOf(c.ing) && inc != refOf(t.claims[w].ing) {
+			winner[key] = i
+		}
+	}
+	t.res.Claims = map[model.RouteKey]ObjectRef{}
+	for i, c := range t.claims {
+		key := c.route.Match
+		w := t.claims[winner[key]]
+		if winner[key] != i {
+			rule := c.route.Match.Host
+			switch {
+			case w.ing != c.ing:
+				why := "older"
+				if inc, ok := t.incumb[key]; ok && inc == refOf(w.ing) {
+					why = "earlier"
+				}
+				t.problem(c.ing, Warning, "RouteConflict", fmt.Sprintf(
+					"%s: host %q path %q (%s) is already served by the %s Ingress %s/%s; this path is ignored",
+					c.where, rule, c.path.Path, c.route.Match.Kind, why, w.ing.Namespace, w.ing.Name))
+			case !sameService(c.path.Backend, w.path.Backend):
+				t.problem(c.ing, Warning, "DuplicatePath", fmt.Sprintf(
+					"%s: host %q path %q (%s) appears earlier in this Ingress with another backend; this one is ignored",
+					c.where, rule, c.path.Path, c.route.Match.Kind))
+			}
+			continue
+		}
+		backends, policy, ok := t.ingressBackend(c.ing, c.path.Backend, c.where+".backend")
+		if !ok {
+			continue
+		}
+		rt := c.route
+		rt.Backends, rt.Policy, rt.Source = backends, policy, refOf(c.ing)
+		t.res.Claims[key] = rt.Source
+		t.res.Config.HTTPRoutes = append(t.res.Config.HTTPRoutes, rt)
+	}
+}
+
+func sameService(a, b networkingv1.IngressBackend) bool {
+	return a.Service != nil && b.Service != nil && a.Service.Name == b.Service.Name && portName(a.Service.Port) == portName(b.Service.Port)
+}
+
 // route validates and normalises a path; the caller resolves its backend.
-func (t *translator) route(ing *networkingv1.Ingress, host string, p networkingv1.HTTPIngressPath, where string) (model.Route, bool) {
+func (t *translator) route(ing *networkingv1.Ingress, host string, p networkingv1.HTTPIngressPath, where string) (model.HTTPRoute, bool) {
 	match := model.MatchPrefix
 	if p.PathType != nil && *p.PathType == networkingv1.PathTypeExact {
 		match = model.MatchExact
@@ -289,7 +332,7 @@ func (t *translator) route(ing *networkingv1.Ingress, host string, p networkingv
 	if !model.ValidMapPath(path) {
 		t.problem(ing, Error, "InvalidPath", fmt.Sprintf(
 			"%s: path %q must start with / and contain only URL path characters; path ignored", where, p.Path))
-		return model.Route{}, false
+		return model.HTTPRoute{}, false
 	}
 	if match == model.MatchPrefix && path != "/" {
 		path = strings.TrimRight(path, "/")
@@ -297,7 +340,7 @@ func (t *translator) route(ing *networkingv1.Ingress, host string, p networkingv
 			path = "/"
 		}
 	}
-	return model.Route{Host: host, Path: path, Match: match}, true
+	return model.HTTPRoute{Match: model.HTTPMatch{Host: host, Path: path, Kind: match}}, true
 }
 
 // ruleHosts lists the hosts of an Ingress's rules.
@@ -317,138 +360,106 @@ func normalizeHost(h string) (string, bool) {
 	return h, model.ValidMapHost(h)
 }
 
-// ingressBackend resolves an Ingress backend to a proxy backend name, creating the backend.
-// A Service that is missing, or lacks the port, still gets a backend without servers, so that its
-// routes answer 503 rather than falling through to another route.
-func (t *translator) ingressBackend(ing *networkingv1.Ingress, b networkingv1.IngressBackend, where string) (string, bool) {
+// ingressBackend resolves an Ingress backend to the weighted backends and the policy of a route,
+// creating the backends. A Service that is missing, or lacks the port, still gets a backend
+// without servers, so that its routes answer 503 rather than falling through to another route.
+func (t *translator) ingressBackend(ing *networkingv1.Ingress, b networkingv1.IngressBackend, where string) ([]model.WeightedBackend, model.RoutePolicy, bool) {
 	if b.Resource != nil {
 		t.problem(ing, Error, "UnsupportedBackend", fmt.Sprintf("%s: resource backends are not supported; path ignored", where))
-		return "", false
+		return nil, model.RoutePolicy{}, false
 	}
 	if b.Service == nil {
 		t.problem(ing, Error, "InvalidBackend", fmt.Sprintf("%s: no service given; path ignored", where))
-		return "", false
+		return nil, model.RoutePolicy{}, false
 	}
-	port := portName(b.Service.Port)
-	name := BackendName(ing.Namespace, b.Service.Name, port)
+	name, ok := t.serviceBackend(ing, b.Service.Name, b.Service.Port, where, "")
+	if !ok {
+		return nil, model.RoutePolicy{}, false
+	}
+	route := t.settings.routePolicy(ing)
+	canary, weight := t.settings.canary(ing)
+	if canary.Name == "" {
+		return []model.WeightedBackend{{Name: name, Weight: 1}}, route, true
+	}
+	port := networkingv1.ServiceBackendPort{Name: canary.PortName, Number: int32(canary.Port)}
+	if canary.PortName == "" && canary.Port == 0 {
+		// The canary's port is the main Service port's, by name or number.
+		port = b.Service.Port
+		if svc, ok := t.services[types.NamespacedName{Namespace: ing.Namespace, Name: b.Service.Name}]; ok {
+			if sp, ok := findServicePort(svc, b.Service.Port); ok {
+				port = networkingv1.ServiceBackendPort{Name: sp.Name, Number: sp.Port}
+			}
+		}
+	}
+	cname, ok := t.serviceBackend(ing, canary.Name, port, where, "canary ")
+	if !ok {
+		return []model.WeightedBackend{{Name: name, Weight: 1}}, route, true
+	}
+	// Weights move through the runtime API: a change of the canary's share needs no reload.
+	return []model.WeightedBackend{{Name: name, Weight: 100 - weight}, {Name: cname, Weight: weight}}, route, true
+}
+
+// serviceBackend resolves a Service port to a backend, creating it; what names it in problems
+// ("" or "canary ").
+func (t *translator) serviceBackend(ing *networkingv1.Ingress, service string, port networkingv1.ServiceBackendPort, where, what string) (string, bool) {
+	pname := portName(port)
+	name := BackendName(ing.Namespace, service, pname)
 	if !model.ValidBackendName(name) {
-		t.problem(ing, Error, "InvalidBackend", fmt.Sprintf("%s: service %q port %q is not a valid name; path ignored", where, b.Service.Name, port))
+		t.problem(ing, Error, "InvalidBackend", fmt.Sprintf("%s: %sservice %q port %q is not a valid name; path ignored", where, what, service, pname))
 		return "", false
 	}
-	key := types.NamespacedName{Namespace: ing.Namespace, Name: b.Service.Name}
+	key := types.NamespacedName{Namespace: ing.Namespace, Name: service}
 	svc, ok := t.services[key]
-	policy, step := t.settings.policy(ing, svc)
-	canary, canaryWeight := t.settings.canary(ing)
-	if canary.Name != "" {
-		name += "_canary_" + canary.Name
-	}
+	policy, step := t.settings.backendPolicy(ing, svc)
 	if first, seen := t.policies[name]; !seen {
 		t.policies[name] = policy
-	} else if !reflect.DeepEqual(first, policy) {
+	} else if !first.Equal(policy) {
 		name += policySuffix(policy)
 	}
-	if _, done := t.backends[name]; done {
+	sources := []diag.Object{refOf(ing)}
+	if ok {
+		sources = append(sources, ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name})
+	}
+	if be, done := t.backends[name]; done {
+		be.Sources = append(be.Sources, sources...)
 		return name, true
 	}
-	if !ok {
-		t.problem(ing, Warning, "ServiceNotFound", fmt.Sprintf("%s: service %q not found; requests get 503", where, b.Service.Name))
-		t.backends[name] = model.Backend{Name: name, Policy: policy, SlotStep: step}
-		return name, true
+	be := &model.Backend{Name: name, Policy: policy, SlotStep: step, Sources: sources}
+	t.backends[name] = be
+	switch sp, found := findServicePort(svc, port); {
+	case !ok:
+		t.problem(ing, Warning, "ServiceNotFound", fmt.Sprintf("%s: %sservice %q not found; requests get 503", where, what, service))
+	case !found:
+		t.problem(ing, Warning, "ServicePortNotFound", fmt.Sprintf("%s: %sservice %q has no port %s; requests get 503", where, what, service, pname))
+	case svc.Spec.Type == corev1.ServiceTypeExternalName:
+		t.problem(ing, Warning, "UnsupportedBackend", fmt.Sprintf("%s: %sservice %q is of type ExternalName, which is not supported yet; requests get 503", where, what, service))
+	default:
+		be.Servers = t.servers(key, sp)
 	}
-	sp, ok := findServicePort(svc, b.Service.Port)
-	if !ok {
-		t.problem(ing, Warning, "ServicePortNotFound", fmt.Sprintf("%s: service %q has no port %s; requests get 503", where, b.Service.Name, port))
-		t.backends[name] = model.Backend{Name: name, Policy: policy, SlotStep: step}
-		return name, true
-	}
-	if svc.Spec.Type == corev1.ServiceTypeExternalName {
-		t.problem(ing, Warning, "UnsupportedBackend", fmt.Sprintf("%s: service %q is of type ExternalName, which is not supported yet; requests get 503", where, b.Service.Name))
-		t.backends[name] = model.Backend{Name: name, Policy: policy, SlotStep: step}
-		return name, true
-	}
-	servers := t.servers(key, sp)
-	if canary.Name != "" {
-		servers = t.withCanary(ing, where, servers, canary, sp, canaryWeight)
-	}
-	t.backends[name] = model.Backend{Name: name, Servers: servers, Policy: policy, SlotStep: step}
 	return name, true
 }
 
-// withCanary adds the canary Service's endpoints to a backend, weighting both sides so that the
-// canary gets weight percent of the requests. Weights change through the runtime API, so moving the
-// share needs no reload.
-func (t *translator) withCanary(ing *networkingv1.Ingress, where string, main []model.Server, ref annotations.ServiceRef, mainPort corev1.ServicePort, weight int) []model.Server {
-	key := types.NamespacedName{Namespace: ing.Namespace, Name: ref.Name}
-	svc, ok := t.services[key]
-	if !ok {
-		t.problem(ing, Warning, "ServiceNotFound", fmt.Sprintf("%s: canary service %q not found; all requests go to the main service", where, ref.Name))
-		return main
+// specDefaultBackend resolves an Ingress's spec.defaultBackend. It takes the Ingress's backend
+// settings; its route settings do not apply to requests that no route matches.
+func (t *translator) specDefaultBackend(ing *networkingv1.Ingress) (string, bool) {
+	b := *ing.Spec.DefaultBackend
+	const where = "spec.defaultBackend"
+	if b.Resource != nil {
+		t.problem(ing, Error, "UnsupportedBackend", where+": resource backends are not supported; ignored")
+		return "", false
 	}
-	want := networkingv1.ServiceBackendPort{Name: ref.PortName, Number: int32(ref.Port)}
-	if ref.PortName == "" && ref.Port == 0 {
-		want = networkingv1.ServiceBackendPort{Name: mainPort.Name, Number: mainPort.Port}
+	if b.Service == nil {
+		t.problem(ing, Error, "InvalidBackend", where+": no service given; ignored")
+		return "", false
 	}
-	sp, ok := findServicePort(svc, want)
-	if !ok {
-		t.problem(ing, Warning, "ServicePortNotFound", fmt.Sprintf("%s: canary service %q has no such port; all requests go to the main service", where, ref.Name))
-		return main
-	}
-	canary := t.servers(key, sp)
-	inMain := map[model.Server]bool{}
-	for _, s := range main {
-		inMain[key2(s)] = true
-	}
-	// A side with no share has no servers: moving the share to or from 0 adds or removes them
-	// at runtime.
-	var sides []side
-	if weight < 100 {
-		sides = append(sides, side{main, 100 - weight})
-	}
-	if weight > 0 {
-		var only []model.Server
-		for _, s := range canary {
-			if !inMain[key2(s)] {
-				only = append(only, s)
-			}
-		}
-		sides = append(sides, side{only, weight})
-	}
-	return weighted(sides)
+	return t.serviceBackend(ing, b.Service.Name, b.Service.Port, where, "")
 }
-
-// side is one Service of a canary pair with its percentage of the requests.
-type side struct {
-	servers []model.Server
-	percent int
-}
-
-// weighted gives each server of each side an equal part of its side's percentage, scaled as far
-// as HAProxy's maximum weight of 256 allows, so that rounding to whole weights (at least 1) stays
-// small even with many servers on one side and few on the other.
-func weighted(sides []side) []model.Server {
-	scale := math.Inf(1)
-	for _, sd := range sides {
-		if len(sd.servers) > 0 {
-			scale = min(scale, 256*float64(len(sd.servers))/float64(sd.percent))
-		}
-	}
-	var out []model.Server
-	for _, sd := range sides {
-		for _, s := range sd.servers {
-			s.Weight = max(1, min(256, int(math.Round(float64(sd.percent)*scale/float64(len(sd.servers))))))
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func key2(s model.Server) model.Server { return model.Server{Address: s.Address, Port: s.Port} }
 
 // defaultService makes the backend for the operator's --default-backend-service.
 func (t *translator) defaultService(key types.NamespacedName) string {
 	// "_default" cannot collide with a Service port name, which never contains "_".
 	name := BackendName(key.Namespace, key.Name, "_default")
-	b := model.Backend{Name: name}
+	b := &model.Backend{Name: name}
 	if svc, ok := t.services[key]; ok && len(svc.Spec.Ports) > 0 {
 		b.Servers = t.servers(key, svc.Spec.Ports[0])
 	}
@@ -457,6 +468,9 @@ func (t *translator) defaultService(key types.NamespacedName) string {
 }
 
 func findServicePort(svc *corev1.Service, p networkingv1.ServiceBackendPort) (corev1.ServicePort, bool) {
+	if svc == nil {
+		return corev1.ServicePort{}, false
+	}
 	for _, sp := range svc.Spec.Ports {
 		if p.Name != "" && sp.Name == p.Name || p.Name == "" && sp.Port == p.Number {
 			return sp, true

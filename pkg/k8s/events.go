@@ -11,7 +11,7 @@ import (
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/record"
 
-	"github.com/portcullis-ingress/portcullis/pkg/ingress"
+	"github.com/portcullis-ingress/portcullis/pkg/diag"
 )
 
 // Component is the source of the Events the controller writes.
@@ -22,13 +22,13 @@ const Component = "portcullis"
 type Reporter struct {
 	recorder    record.EventRecorder
 	broadcaster record.EventBroadcaster
-	uids        func(ref ingress.ObjectRef) (types.UID, bool)
-	seen        map[ingress.Problem]bool
+	uids        func(ref diag.Object) (types.UID, bool)
+	seen        map[diag.Problem]bool
 }
 
 // NewReporter returns a Reporter writing Events through client. uid looks up the UID of the
 // object a problem is about, so that the Event is attached to that very object.
-func NewReporter(ctx context.Context, client kubernetes.Interface, uid func(ingress.ObjectRef) (types.UID, bool)) *Reporter {
+func NewReporter(ctx context.Context, client kubernetes.Interface, uid func(diag.Object) (types.UID, bool)) *Reporter {
 	// Reporter already writes each problem once. The correlator's defaults would fold more than 10
 	// similar Events of an object into one "combined" Event and drop bursts over 25, hiding which
 	// keys are wrong on an object with many bad annotations.
@@ -42,14 +42,14 @@ func NewReporter(ctx context.Context, client kubernetes.Interface, uid func(ingr
 		recorder:    b.NewRecorder(scheme.Scheme, corev1.EventSource{Component: Component}),
 		broadcaster: b,
 		uids:        uid,
-		seen:        map[ingress.Problem]bool{},
+		seen:        map[diag.Problem]bool{},
 	}
 }
 
 // Report writes an Event for each problem that was not in the previous call, and returns those.
-func (r *Reporter) Report(problems []ingress.Problem) []ingress.Problem {
-	now := make(map[ingress.Problem]bool, len(problems))
-	var fresh []ingress.Problem
+func (r *Reporter) Report(problems []diag.Problem) []diag.Problem {
+	now := make(map[diag.Problem]bool, len(problems))
+	var fresh []diag.Problem
 	for _, p := range problems {
 		now[p] = true
 		if r.seen[p] {

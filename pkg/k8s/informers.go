@@ -9,6 +9,8 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -21,7 +23,7 @@ import (
 	networkinglisters "k8s.io/client-go/listers/networking/v1"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/portcullis-ingress/portcullis/pkg/ingress"
+	"github.com/portcullis-ingress/portcullis/pkg/diag"
 )
 
 // WatchOptions choose what the informers watch.
@@ -177,7 +179,13 @@ func (w *Watcher) changed(oldObj, newObj any) {
 // Snapshot is one consistent-enough view of the cluster for a translation pass. The objects are
 // shared with the informer caches and must not be modified.
 type Snapshot struct {
-	State     ingress.State
+	Ingresses      []*networkingv1.Ingress
+	IngressClasses []*networkingv1.IngressClass
+	Services       []*corev1.Service
+	EndpointSlices []*discoveryv1.EndpointSlice
+	// Secrets are the TLS and Opaque Secrets.
+	Secrets []*corev1.Secret
+	// ConfigMap is the controller's global ConfigMap, or nil.
 	ConfigMap *corev1.ConfigMap
 	// PublishService and Nodes are set when Ingress status is published from a Service.
 	PublishService *corev1.Service
@@ -200,16 +208,16 @@ func (w *Watcher) Snapshot() (Snapshot, error) {
 		if err != nil {
 			return s, fmt.Errorf("listing endpointslices: %w", err)
 		}
-		s.State.Ingresses = append(s.State.Ingresses, ings...)
-		s.State.Services = append(s.State.Services, svcs...)
-		s.State.EndpointSlices = append(s.State.EndpointSlices, eps...)
+		s.Ingresses = append(s.Ingresses, ings...)
+		s.Services = append(s.Services, svcs...)
+		s.EndpointSlices = append(s.EndpointSlices, eps...)
 		secs, err := l.secrets.List(labels.Everything())
 		if err != nil {
 			return s, fmt.Errorf("listing secrets: %w", err)
 		}
 		for _, sec := range secs {
 			if sec.Type == corev1.SecretTypeTLS || sec.Type == corev1.SecretTypeOpaque {
-				s.State.Secrets = append(s.State.Secrets, sec)
+				s.Secrets = append(s.Secrets, sec)
 			}
 		}
 	}
@@ -217,7 +225,7 @@ func (w *Watcher) Snapshot() (Snapshot, error) {
 	if err != nil {
 		return s, fmt.Errorf("listing ingressclasses: %w", err)
 	}
-	s.State.IngressClasses = classes
+	s.IngressClasses = classes
 	if w.publish != nil {
 		if svc, err := w.publish.Services(w.pubName.Namespace).Get(w.pubName.Name); err == nil {
 			s.PublishService = svc
@@ -232,7 +240,6 @@ func (w *Watcher) Snapshot() (Snapshot, error) {
 		cm, err := w.configMap.ConfigMaps(w.cmName.Namespace).Get(w.cmName.Name)
 		if err == nil {
 			s.ConfigMap = cm
-			s.State.ConfigMap = cm
 		}
 	}
 	return s, nil
@@ -256,7 +263,7 @@ func trim(obj any) (any, error) {
 }
 
 // UID returns the UID of a watched Ingress, for attaching Events to it.
-func (w *Watcher) UID(ref ingress.ObjectRef) (types.UID, bool) {
+func (w *Watcher) UID(ref diag.Object) (types.UID, bool) {
 	if ref.Kind != "Ingress" {
 		return "", false
 	}

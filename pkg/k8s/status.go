@@ -209,5 +209,5 @@ func (w *StatusWriter) Sync(ctx context.Context, snap Snapshot, owned []types.Na
 		return nil
 	}
 	addrs := StatusAddresses(w.opts, snap.PublishService, snap.Nodes)
-	return w.Write(ctx, StatusChanges(snap.State.Ingresses, owned, addrs))
+	return w.Write(ctx, StatusChanges(snap.Ingresses, owned, addrs))
 }

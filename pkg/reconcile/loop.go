@@ -7,15 +7,23 @@ package reconcile
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/portcullis-ingress/portcullis/pkg/diag"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 	"github.com/portcullis-ingress/portcullis/pkg/ingress"
 	"github.com/portcullis-ingress/portcullis/pkg/k8s"
 )
@@ -29,7 +37,7 @@ type Source interface {
 
 // Reporter publishes problems (as Kubernetes Events) and returns those it had not seen before.
 type Reporter interface {
-	Report([]ingress.Problem) []ingress.Problem
+	Report([]diag.Problem) []diag.Problem
 }
 
 // Proxy is the running haproxy.
@@ -37,10 +45,13 @@ type Proxy interface {
 	Running() bool
 	// Exited receives a value when haproxy exits on its own.
 	Exited() <-chan struct{}
-	// Reload validates and installs files, then starts or reloads haproxy.
+	// Reload validates and installs files, then starts or reloads haproxy. An error wrapping
+	// haproxy.ErrInvalid means haproxy refused the files; the running haproxy is untouched.
 	Reload(ctx context.Context, files haproxy.Files) (started bool, err error)
-	// Update writes files and applies a runtime plan without a reload.
-	Update(ctx context.Context, files haproxy.Files, plan haproxy.Plan) error
+	// Validate checks files with haproxy itself, installing nothing.
+	Validate(ctx context.Context, files haproxy.Files) error
+	// Update applies a runtime plan without a reload.
+	Update(ctx context.Context, plan haproxy.Plan) error
 }
 
 // StatusPublisher writes Ingress status for a snapshot and the Ingresses that are ours.
@@ -75,6 +86,38 @@ type Loop struct {
 
 	applied *haproxy.Applied
 	ready   atomic.Bool
+	// claims are the route holders of the last translation: incumbents of the next.
+	claims map[model.RouteKey]diag.Object
+	// refused remembers objects that haproxy refused, with the fingerprint of what they
+	// contributed, so that they are left out at once until they change.
+	refused map[diag.Object]string
+
+	mu         sync.Mutex
+	staleSince time.Time
+	staleWhy   string
+}
+
+// Staleness says whether the applied configuration lags the cluster: since when, and why. A zero
+// time means it is current.
+func (l *Loop) Staleness() (since time.Time, why string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.staleSince, l.staleWhy
+}
+
+func (l *Loop) setStale(why string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if why == "" {
+		l.staleSince, l.staleWhy = time.Time{}, ""
+		l.Metrics.StaleSince.Set(0)
+		return
+	}
+	if l.staleSince.IsZero() {
+		l.staleSince = time.Now()
+		l.Metrics.StaleSince.Set(float64(l.staleSince.Unix()))
+	}
+	l.staleWhy = why
 }
 
 const (
@@ -142,6 +185,7 @@ func (l *Loop) Run(ctx context.Context) error {
 			case err != nil:
 				backoff = min(max(2*backoff, minBackoff), maxBackoff)
 				l.Log.Error(err, "reconcile failed; retrying", "retry_in", backoff.String())
+				l.setStale(err.Error())
 				setWake(backoff)
 			default:
 				backoff = 0
@@ -181,7 +225,12 @@ func (l *Loop) pass(ctx context.Context, reloadNow func(haproxy.Plan) bool) (pas
 	}
 	opts := l.Translate
 	opts.TLS.Now = time.Now()
-	res := ingress.Translate(snap.State, opts)
+	res := ingress.Translate(ingress.State{
+		Ingresses: snap.Ingresses, IngressClasses: snap.IngressClasses, Services: snap.Services,
+		EndpointSlices: snap.EndpointSlices, Secrets: snap.Secrets, ConfigMap: snap.ConfigMap,
+		Incumbents: l.claims,
+	}, opts)
+	l.claims = res.Claims
 	r, err := l.apply(ctx, res, reloadNow)
 	if err != nil || r == held || l.Status == nil {
 		return r, err
@@ -192,29 +241,25 @@ func (l *Loop) pass(ctx context.Context, reloadNow func(haproxy.Plan) bool) (pas
 	return done, nil
 }
 
-// apply reports problems, plans, renders, and carries the plan out.
+// apply leaves out what cannot be rendered, reports problems, plans, and carries the plan out.
 func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(haproxy.Plan) bool) (passResult, error) {
 	start := time.Now()
-	for _, p := range l.Reporter.Report(res.Problems) {
-		l.Log.Info("problem", "object", p.Object.String(), "severity", string(p.Severity), "reason", p.Reason, "message", p.Message)
-	}
-	l.Metrics.setProblems(res.Problems)
+	desired, rejections := haproxy.Prune(res.Config)
+	desired, remembered := l.withoutRefused(desired)
+	rejections = append(rejections, remembered...)
+	l.report(res.Problems, rejections)
 
 	if !l.Proxy.Running() {
 		l.applied = nil
 	}
-	plan := haproxy.NewPlan(l.applied, res.Config)
+	plan := haproxy.NewPlan(l.applied, desired)
 	if !plan.Reload() && len(plan.Commands) == 0 && len(plan.MapFiles) == 0 && len(plan.CertCommands) == 0 {
 		l.applied = &plan.Next
-		l.ready.Store(true)
+		l.settle(rejections)
 		return done, nil
 	}
-	files, err := haproxy.RenderLayout(plan.Next.Config, plan.Next.Layout, l.Env)
-	if err != nil {
-		return done, err
-	}
 	if !plan.Reload() {
-		if err := l.Proxy.Update(ctx, files, plan); err != nil {
+		if err := l.Proxy.Update(ctx, plan); err != nil {
 			// The runtime state is now unknown: the next pass reloads from the files.
 			l.applied = nil
 			l.Metrics.RuntimeFailures.Inc()
@@ -225,18 +270,14 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 		l.Metrics.observeApply("runtime", start)
 		l.Log.V(1).Info("runtime update applied", "commands", len(plan.Commands), "maps", strings.Join(plan.MapFiles, ","), "cert_commands", len(plan.CertCommands),
 			"duration", time.Since(start).String())
-		l.ready.Store(true)
+		l.settle(rejections)
 		return done, nil
 	}
 	if !reloadNow(plan) {
 		l.Log.V(1).Info("reload held off while changes arrive", "reasons", reasonStrings(plan.Reasons), "commands", len(plan.Commands))
 		if len(plan.Commands) > 0 {
-			// Endpoints of the backends the reload keeps move now, not after the holdoff.
-			files, err := haproxy.RenderLayout(plan.Interim.Config, plan.Interim.Layout, l.Env)
-			if err != nil {
-				return done, err
-			}
-			if err := l.Proxy.Update(ctx, files, haproxy.Plan{Commands: plan.Commands}); err != nil {
+			// Endpoints of the sections the reload keeps move now, not after the holdoff.
+			if err := l.Proxy.Update(ctx, haproxy.Plan{Commands: plan.Commands}); err != nil {
 				l.applied = nil
 				l.Metrics.RuntimeFailures.Inc()
 				return done, fmt.Errorf("applying runtime changes (a reload follows): %w", err)
@@ -246,7 +287,26 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 		}
 		return held, nil
 	}
+	files, err := haproxy.RenderLayout(plan.Next.Config, plan.Next.Layout, l.Env)
+	if err != nil {
+		l.Metrics.RenderFailures.Inc()
+		return done, err
+	}
 	started, err := l.Proxy.Reload(ctx, files)
+	if errors.Is(err, haproxy.ErrInvalid) {
+		// Something haproxy refuses slipped past the checks: find the objects responsible,
+		// leave them out, and apply the rest.
+		l.Metrics.RenderFailures.Inc()
+		culprits, ferr := l.findRefused(ctx, desired)
+		if ferr != nil {
+			return done, errors.Join(err, ferr)
+		}
+		for _, o := range culprits {
+			l.refused[o] = fingerprint(desired, o)
+		}
+		l.Log.Info("objects refused by haproxy are left out", "objects", objectStrings(culprits), "error", err.Error())
+		return l.apply(ctx, res, reloadNow)
+	}
 	if err != nil {
 		l.Metrics.ReloadFailures.Inc()
 		return done, fmt.Errorf("reloading haproxy: %w", err)
@@ -255,10 +315,102 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 	l.Metrics.countReload(plan.Reasons, started)
 	l.Metrics.observeApply("reload", start)
 	l.Log.Info("configuration applied", "action", map[bool]string{true: "start", false: "reload"}[started],
-		"reasons", reasonStrings(plan.Reasons), "ingresses", len(res.Owned), "backends", len(res.Config.Backends),
-		"routes", len(res.Config.Routes), "duration", time.Since(start).String())
-	l.ready.Store(true)
+		"reasons", reasonStrings(plan.Reasons), "ingresses", len(res.Owned), "backends", len(desired.Backends),
+		"routes", len(desired.HTTPRoutes), "duration", time.Since(start).String())
+	l.settle(rejections)
 	return done, nil
+}
+
+// settle records a pass that applied everything it could.
+func (l *Loop) settle(rejections []haproxy.Rejection) {
+	l.ready.Store(true)
+	objs := rejectedObjects(rejections)
+	l.Metrics.setRejected(objs)
+	if len(objs) == 0 {
+		l.setStale("")
+		return
+	}
+	l.setStale(fmt.Sprintf("%d object(s) rejected", len(objs)))
+}
+
+// report publishes translation problems and rejections, logging the new ones.
+func (l *Loop) report(problems []diag.Problem, rejections []haproxy.Rejection) {
+	all := slices.Clone(problems)
+	for _, r := range rejections {
+		for _, o := range r.Objects {
+			all = append(all, diag.Problem{Object: o, Severity: diag.Warning, Reason: "ConfigRejected",
+				Message: "left out of the configuration, the rest is served: " + r.Err.Error()})
+		}
+	}
+	for _, p := range l.Reporter.Report(all) {
+		l.Log.Info("problem", "object", p.Object.String(), "severity", string(p.Severity), "reason", p.Reason, "message", p.Message)
+	}
+	l.Metrics.setProblems(all)
+}
+
+// withoutRefused leaves out the objects haproxy refused before, as long as what they contribute
+// is unchanged; a changed object is tried again.
+func (l *Loop) withoutRefused(cfg model.Config) (model.Config, []haproxy.Rejection) {
+	var gone []diag.Object
+	var rej []haproxy.Rejection
+	for o, fp := range l.refused {
+		if fingerprint(cfg, o) != fp {
+			delete(l.refused, o)
+			continue
+		}
+		gone = append(gone, o)
+		rej = append(rej, haproxy.Rejection{Objects: []diag.Object{o}, Err: errors.New("haproxy refused the configuration it contributes (see the controller's log)")})
+	}
+	if len(gone) == 0 {
+		return cfg, nil
+	}
+	slices.SortFunc(gone, diag.Compare)
+	return haproxy.Without(cfg, gone), rej
+}
+
+// findRefused finds objects without which haproxy accepts the configuration, validating
+// halves of the objects in turn (haproxy.Isolate).
+func (l *Loop) findRefused(ctx context.Context, cfg model.Config) ([]diag.Object, error) {
+	valid := func(without []diag.Object) (bool, error) {
+		files, err := haproxy.Render(haproxy.Without(cfg, without), l.Env)
+		if err != nil {
+			return false, err
+		}
+		err = l.Proxy.Validate(ctx, files)
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		return err == nil, nil
+	}
+	if l.refused == nil {
+		l.refused = map[diag.Object]string{}
+	}
+	return haproxy.Isolate(haproxy.Objects(cfg), valid)
+}
+
+// fingerprint sums up what an object contributes to cfg.
+func fingerprint(cfg model.Config, o diag.Object) string {
+	only := haproxy.Only(cfg, o)
+	b, _ := json.Marshal(only)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+func rejectedObjects(rs []haproxy.Rejection) []diag.Object {
+	var objs []diag.Object
+	for _, r := range rs {
+		objs = append(objs, r.Objects...)
+	}
+	slices.SortFunc(objs, diag.Compare)
+	return slices.Compact(objs)
+}
+
+func objectStrings(objs []diag.Object) []string {
+	out := make([]string, len(objs))
+	for i, o := range objs {
+		out[i] = o.String()
+	}
+	return out
 }
 
 func reasonStrings(rs []haproxy.Reason) []string {

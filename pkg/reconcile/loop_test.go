@@ -1,9 +1,11 @@
 package reconcile
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -16,6 +18,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/portcullis-ingress/portcullis/pkg/diag"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 	"github.com/portcullis-ingress/portcullis/pkg/ingress"
@@ -34,7 +37,9 @@ func (s *fakeSource) Dirty() <-chan struct{} { return s.dirty }
 func (s *fakeSource) Snapshot() (k8s.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return k8s.Snapshot{State: s.state}, nil
+	st := s.state
+	return k8s.Snapshot{Ingresses: st.Ingresses, IngressClasses: st.IngressClasses, Services: st.Services,
+		EndpointSlices: st.EndpointSlices, Secrets: st.Secrets, ConfigMap: st.ConfigMap}, nil
 }
 
 func (s *fakeSource) change(f func(*ingress.State)) {
@@ -54,21 +59,43 @@ type fakeProxy struct {
 	reloads int
 	updates []haproxy.Plan
 	exited  chan struct{}
+	// refuse lists hosts whose presence makes Validate fail.
+	refuse      []string
+	validations int
+	applied     haproxy.Files
 }
 
 func (p *fakeProxy) Running() bool           { p.mu.Lock(); defer p.mu.Unlock(); return p.running }
 func (p *fakeProxy) Exited() <-chan struct{} { return p.exited }
 
-func (p *fakeProxy) Reload(context.Context, haproxy.Files) (bool, error) {
+func (p *fakeProxy) Reload(ctx context.Context, files haproxy.Files) (bool, error) {
+	if err := p.Validate(ctx, files); err != nil {
+		return false, err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.applied = files
 	started := !p.running
 	p.running = true
 	p.reloads++
 	return started, nil
 }
 
-func (p *fakeProxy) Update(_ context.Context, _ haproxy.Files, plan haproxy.Plan) error {
+// Validate refuses, as haproxy would refuse something the checks missed, any configuration whose
+// prefix map names a host in refuse.
+func (p *fakeProxy) Validate(_ context.Context, files haproxy.Files) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.validations++
+	for _, h := range p.refuse {
+		if bytes.Contains(files[haproxy.PrefixMapFile], []byte(h+"/")) {
+			return fmt.Errorf("validating: %w: host %s", haproxy.ErrInvalid, h)
+		}
+	}
+	return nil
+}
+
+func (p *fakeProxy) Update(_ context.Context, plan haproxy.Plan) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.updates = append(p.updates, plan)
@@ -83,7 +110,7 @@ func (p *fakeProxy) counts() (int, int) {
 
 type noReporter struct{}
 
-func (noReporter) Report([]ingress.Problem) []ingress.Problem { return nil }
+func (noReporter) Report([]diag.Problem) []diag.Problem { return nil }
 
 const class = "portcullis"
 
@@ -231,6 +258,106 @@ func TestRestartsHAProxyAfterExit(t *testing.T) {
 		synctest.Wait()
 		if r, _ := proxy.counts(); r != 2 {
 			t.Errorf("%d starts, want 2", r)
+		}
+	})
+}
+
+// recorder keeps every problem reported.
+type recorder struct {
+	mu       sync.Mutex
+	problems []diag.Problem
+}
+
+func (r *recorder) Report(ps []diag.Problem) []diag.Problem {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.problems = append(r.problems, ps...)
+	return nil
+}
+
+func (r *recorder) has(obj diag.Object, reason string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.problems {
+		if p.Object == obj && p.Reason == reason {
+			return true
+		}
+	}
+	return false
+}
+
+// When haproxy refuses a configuration for something one Ingress contributes, that Ingress is
+// left out with a ConfigRejected problem, everything else is applied, the staleness shows, and
+// later changes keep applying without asking haproxy to find the culprit again.
+func TestRefusedObjectIsLeftOutAndTheRestApplies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		st := startState()
+		for _, n := range []string{"good", "bad", "other"} {
+			svc, es := service(n)
+			st.Services, st.EndpointSlices = append(st.Services, svc), append(st.EndpointSlices, es)
+			st.Ingresses = append(st.Ingresses, ingressFor(n, n+".example", n))
+		}
+		src := &fakeSource{state: st, dirty: make(chan struct{}, 1)}
+		proxy := &fakeProxy{exited: make(chan struct{}), refuse: []string{"bad.example"}}
+		rec := &recorder{}
+		loop := newLoop(src, proxy)
+		loop.Reporter = rec
+		go func() { _ = loop.Run(ctx) }()
+		synctest.Wait()
+
+		if r, _ := proxy.counts(); r != 1 {
+			t.Fatalf("%d reloads, want 1 (the rest applied)", r)
+		}
+		exact := string(proxy.applied[haproxy.PrefixMapFile])
+		for _, h := range []string{"good.example/", "other.example/"} {
+			if !strings.Contains(exact, h) {
+				t.Errorf("exact map lacks %s:\n%s", h, exact)
+			}
+		}
+		if strings.Contains(exact, "bad.example") {
+			t.Errorf("exact map still holds the refused Ingress's host:\n%s", exact)
+		}
+		bad := diag.Object{Kind: "Ingress", Namespace: "ns", Name: "bad"}
+		if !rec.has(bad, "ConfigRejected") {
+			t.Errorf("no ConfigRejected problem on %s; got %v", bad, rec.problems)
+		}
+		if since, why := loop.Staleness(); since.IsZero() || !strings.Contains(why, "1 object(s) rejected") {
+			t.Errorf("staleness = %v %q, want stale with one object rejected", since, why)
+		}
+
+		// Another Ingress arrives: applied at once, without isolating the culprit again.
+		validations := proxy.validations
+		src.change(func(s *ingress.State) {
+			svc, es := service("late")
+			s.Services, s.EndpointSlices = append(s.Services, svc), append(s.EndpointSlices, es)
+			s.Ingresses = append(s.Ingresses, ingressFor("late", "late.example", "late"))
+		})
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if exact := string(proxy.applied[haproxy.PrefixMapFile]); !strings.Contains(exact, "late.example/") {
+			t.Errorf("later Ingress not applied:\n%s", exact)
+		}
+		if n := proxy.validations - validations; n != 1 {
+			t.Errorf("%d validations for the later change, want 1 (the reload's own)", n)
+		}
+
+		// The refused Ingress is fixed (its host changes): it is tried again and served.
+		src.change(func(s *ingress.State) {
+			for i, ing := range s.Ingresses {
+				if ing.Name == "bad" {
+					s.Ingresses[i] = ingressFor("bad", "fixed.example", "bad")
+				}
+			}
+		})
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if exact := string(proxy.applied[haproxy.PrefixMapFile]); !strings.Contains(exact, "fixed.example/") {
+			t.Errorf("fixed Ingress not applied:\n%s", exact)
+		}
+		if since, _ := loop.Staleness(); !since.IsZero() {
+			t.Errorf("still stale since %v after the fix", since)
 		}
 	})
 }

@@ -5,8 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/portcullis-ingress/portcullis/pkg/diag"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
-	"github.com/portcullis-ingress/portcullis/pkg/ingress"
 )
 
 // Metrics are the controller's own Prometheus metrics.
@@ -19,6 +19,9 @@ type Metrics struct {
 	ApplyDuration   *prometheus.HistogramVec
 	Problems        *prometheus.GaugeVec
 	LastApplied     prometheus.Gauge
+	RenderFailures  prometheus.Counter
+	Rejected        *prometheus.GaugeVec
+	StaleSince      prometheus.Gauge
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -57,8 +60,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "portcullis_last_applied_timestamp_seconds",
 			Help: "Unix time of the last successful apply.",
 		}),
+		RenderFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "portcullis_render_failures_total",
+			Help: "Configurations that could not be rendered or that haproxy refused; the objects responsible were left out.",
+		}),
+		Rejected: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "portcullis_rejected_objects",
+			Help: "Objects left out of the applied configuration because it could not be rendered or haproxy refused it, by kind.",
+		}, []string{"kind"}),
+		StaleSince: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "portcullis_config_stale_since_timestamp_seconds",
+			Help: "Unix time since when the applied configuration lags the cluster (objects rejected or apply failing); 0 when current.",
+		}),
 	}
-	reg.MustRegister(m.HAProxyReloads, m.Reloads, m.ReloadFailures, m.RuntimeUpdates, m.RuntimeFailures, m.ApplyDuration, m.Problems, m.LastApplied)
+	reg.MustRegister(m.HAProxyReloads, m.Reloads, m.ReloadFailures, m.RuntimeUpdates, m.RuntimeFailures, m.ApplyDuration, m.Problems, m.LastApplied,
+		m.RenderFailures, m.Rejected, m.StaleSince)
 	return m
 }
 
@@ -82,7 +98,14 @@ func (m *Metrics) observeApply(kind string, start time.Time) {
 	m.LastApplied.SetToCurrentTime()
 }
 
-func (m *Metrics) setProblems(ps []ingress.Problem) {
+func (m *Metrics) setRejected(objs []diag.Object) {
+	m.Rejected.Reset()
+	for _, o := range objs {
+		m.Rejected.WithLabelValues(o.Kind).Inc()
+	}
+}
+
+func (m *Metrics) setProblems(ps []diag.Problem) {
 	m.Problems.Reset()
 	for _, p := range ps {
 		m.Problems.WithLabelValues(p.Object.Kind, p.Reason).Inc()

@@ -1,9 +1,15 @@
-// Package model holds the desired state of the proxy as plain values: what the translation from
-// Kubernetes objects produces and what the renderer turns into haproxy.cfg and map files.
+// Package model holds the desired state of the proxy as plain values: what the sources (Ingress
+// translation today; Gateway API routes and TCP services next) produce and what the renderer turns
+// into haproxy.cfg and map files. It is the contract between them.
 //
-// It knows nothing about Kubernetes. Every string in it has been validated by its producer; the
-// renderer validates again before anything reaches a file, because this is the boundary where user
-// input would turn into configuration.
+// It speaks HAProxy's concepts (listeners, routes with match conditions and policies, weighted
+// backends, servers) and knows nothing about Kubernetes; it does not name HAProxy sections either:
+// pkg/haproxy decides how routes and backends become frontends, maps and backend sections.
+//
+// Every string in it has been validated by its producer; the renderer validates again before
+// anything reaches a file, because this is the boundary where user input would turn into
+// configuration. Every route, backend and certificate carries the objects it comes from, so that
+// a piece that still fails to render can be left out and reported without stopping the rest.
 package model
 
 import (
@@ -11,22 +17,24 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/portcullis-ingress/portcullis/pkg/diag"
 )
 
 // Config is the complete desired state of one HAProxy instance.
 type Config struct {
-	// HTTP is the plain-HTTP entry point.
-	HTTP Bind
-	// HTTPS is the TLS entry point; it needs TLS.Default.
-	HTTPS Bind
+	// Listeners are where HAProxy accepts connections, sorted by Name.
+	Listeners []Listener
 	// Stats serves HAProxy's own Prometheus exporter at /metrics; a zero port disables it.
 	Stats Bind
-	// TLS holds the certificates and the hosts redirected from HTTP to HTTPS.
-	TLS TLS
-	// Routes are host and path rules, each naming a backend from Backends.
-	Routes []Route
-	// DefaultBackend names the backend for requests no route matches. Empty means the built-in
-	// default backend, which answers 404.
+	// HTTPRoutes are served on every HTTP and HTTPS listener, sorted (see CompareRoutes).
+	HTTPRoutes []HTTPRoute
+	// TCPRoutes send the connections of TCP listeners to backends.
+	TCPRoutes []TCPRoute
+	// HTTPSRedirects are hosts whose plain-HTTP requests are redirected to HTTPS, sorted by Host.
+	HTTPSRedirects []HTTPSRedirect
+	// DefaultBackend names the backend for HTTP requests no route matches. Empty means the
+	// built-in default backend, which answers 404.
 	DefaultBackend string
 	// Backends are sorted by name (see Normalize).
 	Backends []Backend
@@ -52,6 +60,19 @@ type Global struct {
 	SSLMinVer string
 	// SSLCiphers and SSLCipherSuites are OpenSSL lists; empty: HAProxy's defaults.
 	SSLCiphers, SSLCipherSuites string
+	// Sources are the objects the settings come from (the controller's ConfigMap).
+	Sources []diag.Object
+}
+
+// Equal reports whether g and o are the same settings.
+func (g Global) Equal(o Global) bool {
+	g.Sources, o.Sources = nil, nil
+	return g.MaxConn == o.MaxConn && g.NbThread == o.NbThread && g.TimeoutClient == o.TimeoutClient &&
+		g.TimeoutConnect == o.TimeoutConnect && g.TimeoutServer == o.TimeoutServer &&
+		g.TimeoutHTTPRequest == o.TimeoutHTTPRequest && g.TimeoutHTTPKeepAlive == o.TimeoutHTTPKeepAlive &&
+		g.TimeoutQueue == o.TimeoutQueue && g.TimeoutTunnel == o.TimeoutTunnel && g.HardStopAfter == o.HardStopAfter &&
+		g.LogTarget == o.LogTarget && g.LogFormat == o.LogFormat && g.SSLMinVer == o.SSLMinVer &&
+		g.SSLCiphers == o.SSLCiphers && g.SSLCipherSuites == o.SSLCipherSuites
 }
 
 // Bind is an address and port HAProxy listens on.
@@ -60,19 +81,47 @@ type Bind struct {
 	Port    uint16
 }
 
-// TLS is the certificate configuration of the HTTPS entry point.
-type TLS struct {
+// Protocol is what a listener speaks.
+type Protocol string
+
+const (
+	// HTTP serves HTTPRoutes over plain HTTP.
+	HTTP Protocol = "HTTP"
+	// HTTPS terminates TLS with the listener's certificates and serves HTTPRoutes.
+	HTTPS Protocol = "HTTPS"
+	// TCP forwards connections to the backend of the listener's TCPRoute.
+	TCP Protocol = "TCP"
+)
+
+// Listener is an address and port with what it speaks.
+type Listener struct {
+	// Name is unique, made of [a-z0-9_-]; it names the bind in HAProxy's statistics.
+	Name string
+	Bind
+	Protocol Protocol
+	// AcceptProxy lists the networks whose connections must begin with a PROXY protocol header
+	// (v1 or v2); connections from elsewhere are served as they are. Sorted.
+	AcceptProxy []netip.Prefix
+	// TLS holds the certificates of an HTTPS listener; nil for other protocols.
+	TLS *ListenerTLS
+}
+
+// ListenerTLS is the certificate configuration of an HTTPS listener.
+type ListenerTLS struct {
 	// Default is served to clients whose SNI matches no certificate.
 	Default Certificate
 	// Certificates are sorted by Name; each is served for its SNI names.
 	Certificates []Certificate
-	// RedirectHosts are hosts (exact, or "*." wildcards) whose plain-HTTP requests are
-	// redirected to HTTPS. Sorted.
-	RedirectHosts []string
-	// RedirectCode is the HTTP status of that redirect (301, 302, 303, 307 or 308).
-	RedirectCode int
-	// RedirectPort is the port in the redirect's Location; 443 is left out.
-	RedirectPort uint16
+}
+
+// HTTPSRedirect redirects plain-HTTP requests for a host to HTTPS.
+type HTTPSRedirect struct {
+	// Host is exact or a "*." wildcard.
+	Host string
+	// Code is the HTTP status of the redirect (301, 302, 303, 307 or 308).
+	Code int
+	// Port is the port in the redirect's Location; 443 is left out.
+	Port uint16
 }
 
 // Certificate is a certificate chain with its private key, in PEM.
@@ -86,6 +135,8 @@ type Certificate struct {
 	// clients without a certificate through.
 	ClientCA       *Certificate
 	ClientOptional bool
+	// Sources are the objects the certificate and its names come from.
+	Sources []diag.Object
 }
 
 // PathMatch says how a route's path is compared with the request path.
@@ -105,15 +156,47 @@ func (m PathMatch) String() string {
 	return "Prefix"
 }
 
-// Route sends requests for Host and Path to Backend.
-type Route struct {
+// HTTPMatch is the condition under which an HTTP route takes a request.
+type HTTPMatch struct {
 	// Host is a lower-case DNS name, a wildcard "*.example.com" matching exactly one label, or
 	// empty for every host.
 	Host string
 	// Path starts with "/". For MatchPrefix it carries no trailing slash except for "/" itself.
-	Path    string
-	Match   PathMatch
-	Backend string
+	Path string
+	Kind PathMatch
+}
+
+// RouteKey is what two routes that cannot both be served have in common.
+type RouteKey = HTTPMatch
+
+// HTTPRoute sends the requests that match it to its backends, after its policy.
+type HTTPRoute struct {
+	Match HTTPMatch
+	// Policy is what the route does to requests before they reach a backend.
+	Policy RoutePolicy
+	// Backends share the route's requests by weight. One backend with any weight takes them
+	// all. The servers of several backends on one route are balanced with the first backend's
+	// policy.
+	Backends []WeightedBackend
+	// Source is the object the route comes from.
+	Source diag.Object
+}
+
+// WeightedBackend is a backend with its share of a route's requests, relative to the route's
+// other backends.
+type WeightedBackend struct {
+	Name string
+	// Weight is relative to the route's other backends, 0 to 256; a backend of weight 0 gets
+	// no requests.
+	Weight int
+}
+
+// TCPRoute sends the connections of a TCP listener to a backend.
+type TCPRoute struct {
+	// Listener names a TCP listener.
+	Listener string
+	Backend  string
+	Source   diag.Object
 }
 
 // Backend is a pool of servers for one Service port.
@@ -123,8 +206,10 @@ type Backend struct {
 	Servers []Server
 	// SlotStep overrides the configuration's server-slot step for this backend (0: inherit).
 	SlotStep int
-	// Policy holds the operator's settings for the backend.
-	Policy Policy
+	// Policy is how the backend treats its servers.
+	Policy BackendPolicy
+	// Sources are the objects the backend's settings come from.
+	Sources []diag.Object
 }
 
 // Server is one endpoint of a backend.
@@ -156,19 +241,56 @@ func (c *Config) Backend(name string) (Backend, bool) {
 	return c.Backends[i], true
 }
 
+// Listener returns the listener with the given name, or false.
+func (c *Config) Listener(name string) (Listener, bool) {
+	for _, l := range c.Listeners {
+		if l.Name == name {
+			return l, true
+		}
+	}
+	return Listener{}, false
+}
+
+// HasHTTPS reports whether a listener terminates TLS.
+func (c *Config) HasHTTPS() bool {
+	return slices.ContainsFunc(c.Listeners, func(l Listener) bool { return l.Protocol == HTTPS })
+}
+
 // Normalize sorts every list into its canonical order so that equal configurations render to
 // equal bytes.
 func (c *Config) Normalize() {
+	slices.SortFunc(c.Listeners, func(a, b Listener) int { return cmp.Compare(a.Name, b.Name) })
+	for i := range c.Listeners {
+		l := &c.Listeners[i]
+		slices.SortFunc(l.AcceptProxy, comparePrefix)
+		if l.TLS != nil {
+			slices.SortFunc(l.TLS.Certificates, func(a, b Certificate) int { return cmp.Compare(a.Name, b.Name) })
+			for j := range l.TLS.Certificates {
+				slices.Sort(l.TLS.Certificates[j].SNI)
+				sortObjects(l.TLS.Certificates[j].Sources)
+			}
+		}
+	}
 	slices.SortFunc(c.Backends, func(a, b Backend) int { return cmp.Compare(a.Name, b.Name) })
 	for i := range c.Backends {
 		slices.SortFunc(c.Backends[i].Servers, CompareServers)
+		sortObjects(c.Backends[i].Sources)
 	}
-	slices.SortFunc(c.Routes, CompareRoutes)
-	slices.SortFunc(c.TLS.Certificates, func(a, b Certificate) int { return cmp.Compare(a.Name, b.Name) })
-	for i := range c.TLS.Certificates {
-		slices.Sort(c.TLS.Certificates[i].SNI)
+	slices.SortFunc(c.HTTPRoutes, CompareRoutes)
+	slices.SortFunc(c.TCPRoutes, func(a, b TCPRoute) int { return cmp.Compare(a.Listener, b.Listener) })
+	slices.SortFunc(c.HTTPSRedirects, func(a, b HTTPSRedirect) int { return cmp.Compare(a.Host, b.Host) })
+	sortObjects(c.Global.Sources)
+}
+
+func sortObjects(objs []diag.Object) {
+	slices.SortFunc(objs, diag.Compare)
+}
+
+func comparePrefix(a, b netip.Prefix) int {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c
 	}
-	slices.Sort(c.TLS.RedirectHosts)
+	return cmp.Compare(a.Bits(), b.Bits())
 }
 
 // CompareServers orders servers by address, then port.
@@ -192,13 +314,16 @@ func cmpBool(a, b bool) int {
 	return -1
 }
 
-// CompareRoutes orders routes by host, path, then match kind.
-func CompareRoutes(a, b Route) int {
+// CompareMatches orders matches by host, path, then match kind.
+func CompareMatches(a, b HTTPMatch) int {
 	if c := cmp.Compare(a.Host, b.Host); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Path, b.Path); c != 0 {
 		return c
 	}
-	return cmp.Compare(a.Match, b.Match)
+	return cmp.Compare(a.Kind, b.Kind)
 }
+
+// CompareRoutes orders routes by their match.
+func CompareRoutes(a, b HTTPRoute) int { return CompareMatches(a.Match, b.Match) }

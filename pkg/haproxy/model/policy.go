@@ -2,17 +2,17 @@ package model
 
 import (
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 )
 
-// Policy is how a backend treats requests and servers: the settings an operator chose with
-// annotations and the ConfigMap. Backends of the same Service port with different policies are
-// separate backends. Every string has been validated by the annotation registry; the renderer
+// BackendPolicy is how a backend treats its servers: balancing, timeouts, checks, persistence and
+// how HAProxy connects to them. Every string has been validated by its producer; the renderer
 // checks each again against its own character set.
-type Policy struct {
-	// Balance is the argument of HAProxy's balance keyword, e.g. "leastconn" or "uri whole";
-	// empty: roundrobin.
-	Balance string
+type BackendPolicy struct {
+	// Balance is the load-balancing algorithm; the zero value is roundrobin.
+	Balance Balance
 	// Timeouts; zero: the defaults section's.
 	TimeoutServer, TimeoutConnect, TimeoutQueue, TimeoutTunnel time.Duration
 	// Check turns server health checks on, every CheckInterval; CheckPath makes them HTTP.
@@ -26,7 +26,55 @@ type Policy struct {
 	SendProxy string
 	// ForwardedFor adds X-Forwarded-For.
 	ForwardedFor bool
+	// ServerTLS, when set, makes HAProxy connect to the servers over TLS.
+	ServerTLS *ServerTLS
+	// ServerH2 speaks HTTP/2 to the servers.
+	ServerH2 bool
+	// Unavailable answers every request with 503: a setting the backend needs could not be
+	// honoured safely (for example its server CA is missing), so it fails closed.
+	Unavailable bool
+}
 
+// Equal reports whether p and o are the same policy.
+func (p BackendPolicy) Equal(o BackendPolicy) bool {
+	return p.Balance == o.Balance && p.TimeoutServer == o.TimeoutServer && p.TimeoutConnect == o.TimeoutConnect &&
+		p.TimeoutQueue == o.TimeoutQueue && p.TimeoutTunnel == o.TimeoutTunnel && p.Check == o.Check &&
+		p.CheckInterval == o.CheckInterval && p.CheckPath == o.CheckPath && p.Cookie == o.Cookie &&
+		p.SendProxy == o.SendProxy && p.ForwardedFor == o.ForwardedFor && p.ServerTLS.Equal(o.ServerTLS) &&
+		p.ServerH2 == o.ServerH2 && p.Unavailable == o.Unavailable
+}
+
+// Balance is a load-balancing algorithm with its options, as typed values: the renderer writes
+// them without parsing anything.
+type Balance struct {
+	// Algorithm is one of roundrobin (also the empty string), static-rr, leastconn, first,
+	// source, random, uri, url_param, hdr.
+	Algorithm string
+	// Draws is the number of draws of random (0: HAProxy's default of 2).
+	Draws int
+	// URIWhole, URIPathOnly, URILen and URIDepth are the options of uri (0: not set).
+	URIWhole    bool
+	URIPathOnly bool
+	URILen      int
+	URIDepth    int
+	// Param is the query parameter of url_param or the header name of hdr.
+	Param string
+	// UseDomainOnly is the use_domain_only option of hdr.
+	UseDomainOnly bool
+}
+
+// Hashed reports an algorithm that hashes a request property.
+func (b Balance) Hashed() bool {
+	switch b.Algorithm {
+	case "source", "uri", "url_param", "hdr":
+		return true
+	}
+	return false
+}
+
+// RoutePolicy is what a route does to requests before they reach a backend, and to the
+// responses on their way back.
+type RoutePolicy struct {
 	// PathRewrite replaces the path prefix From with To, element-wise.
 	PathRewrite *Rewrite
 	// Redirect sends every request to Location (the request's path and query appended).
@@ -45,14 +93,28 @@ type Policy struct {
 	RequestHeaders, ResponseHeaders []Header
 	// HSTS adds Strict-Transport-Security with this max-age to HTTPS responses; zero: none.
 	HSTS time.Duration
-
-	// ServerTLS, when set, makes HAProxy connect to the servers over TLS.
-	ServerTLS *ServerTLS
-	// ServerH2 speaks HTTP/2 to the servers.
-	ServerH2 bool
-	// Unavailable answers every request with 503: a setting the backend needs could not be
-	// honoured safely (for example its server CA is missing), so it fails closed.
+	// Unavailable answers every request with 503: a setting the route needs could not be
+	// honoured safely (for example its client CA is missing), so it fails closed.
 	Unavailable bool
+}
+
+// IsZero reports whether the policy does nothing.
+func (p RoutePolicy) IsZero() bool { return p.Equal(RoutePolicy{}) }
+
+// Equal reports whether p and o are the same policy.
+func (p RoutePolicy) Equal(o RoutePolicy) bool {
+	return ptrEqual(p.PathRewrite, o.PathRewrite) && ptrEqual(p.Redirect, o.Redirect) && p.AppRoot == o.AppRoot &&
+		slices.Equal(p.AllowList, o.AllowList) && slices.Equal(p.DenyList, o.DenyList) &&
+		ptrEqual(p.RateLimit, o.RateLimit) && p.BasicAuth.Equal(o.BasicAuth) && p.CORS.Equal(o.CORS) &&
+		slices.Equal(p.RequestHeaders, o.RequestHeaders) && slices.Equal(p.ResponseHeaders, o.ResponseHeaders) &&
+		p.HSTS == o.HSTS && p.Unavailable == o.Unavailable
+}
+
+func ptrEqual[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 // ServerTLS is how HAProxy speaks TLS to a backend's servers.
@@ -61,6 +123,21 @@ type ServerTLS struct {
 	CA *Certificate
 	// Client is presented to the servers as a client certificate; nil: none.
 	Client *Certificate
+}
+
+// Equal reports whether s and o use the same certificates.
+func (s *ServerTLS) Equal(o *ServerTLS) bool {
+	if s == nil || o == nil {
+		return s == o
+	}
+	return certName(s.CA) == certName(o.CA) && certName(s.Client) == certName(o.Client)
+}
+
+func certName(c *Certificate) string {
+	if c == nil {
+		return ""
+	}
+	return c.Name
 }
 
 // Rewrite replaces a path prefix.
@@ -86,17 +163,54 @@ type BasicAuth struct {
 	Users []User
 }
 
+// Equal reports whether a and o are the same.
+func (a *BasicAuth) Equal(o *BasicAuth) bool {
+	if a == nil || o == nil {
+		return a == o
+	}
+	return a.Realm == o.Realm && slices.Equal(a.Users, o.Users)
+}
+
 // User is a user name and its crypt(3) password hash.
 type User struct{ Name, Hash string }
 
-// CORS is a cross-origin resource sharing policy.
+// CORS is a cross-origin resource sharing policy, as typed lists.
 type CORS struct {
-	// Origin is "*" or a comma-separated list of origins.
-	Origin      string
-	Methods     string
-	Headers     string
-	Credentials bool
-	MaxAge      time.Duration
+	// Origins are scheme://host[:port] origins, or any origin.
+	Origins List
+	// Methods and Headers are listed in the preflight answer; an empty list is not sent.
+	Methods, Headers List
+	Credentials      bool
+	MaxAge           time.Duration
+}
+
+// Equal reports whether c and o are the same.
+func (c *CORS) Equal(o *CORS) bool {
+	if c == nil || o == nil {
+		return c == o
+	}
+	return c.Origins.Equal(o.Origins) && c.Methods.Equal(o.Methods) && c.Headers.Equal(o.Headers) &&
+		c.Credentials == o.Credentials && c.MaxAge == o.MaxAge
+}
+
+// List is "*" (Any) or a list of items.
+type List struct {
+	Any   bool
+	Items []string
+}
+
+// Empty reports a list that is neither "*" nor has an item.
+func (l List) Empty() bool { return !l.Any && len(l.Items) == 0 }
+
+// Equal reports whether l and o are the same.
+func (l List) Equal(o List) bool { return l.Any == o.Any && slices.Equal(l.Items, o.Items) }
+
+// String is "*" or the items separated by ", ", as in HTTP header lists.
+func (l List) String() string {
+	if l.Any {
+		return "*"
+	}
+	return strings.Join(l.Items, ", ")
 }
 
 // Header is a header name and a value made of safe characters only.

@@ -103,18 +103,14 @@ func (m *Master) Reload(ctx context.Context, files haproxy.Files) (started bool,
 	return false, m.removeStale(files)
 }
 
-// Update applies a change that needs no reload: it writes files, so that a later reload or
-// restart keeps the change, then runs cmds and replaces the named map files through the runtime
-// API. files differ from the running configuration only in server addresses and map entries,
-// which the renderer has checked, so they are not validated again.
-func (m *Master) Update(ctx context.Context, files haproxy.Files, plan haproxy.Plan) error {
+// Update applies a change that needs no reload through the runtime API: server moves, certificate
+// commands and map replacements. It writes no file: the files on disk are those of the last start
+// or reload, and every later start or reload is given freshly rendered files, which carry the
+// runtime changes. So the cost of an endpoint change does not grow with the configuration.
+func (m *Master) Update(ctx context.Context, plan haproxy.Plan) error {
 	if !m.running() {
 		return fmt.Errorf("haproxy is not running")
 	}
-	if err := m.writeFiles(m.opts.ConfigDir, files); err != nil {
-		return err
-	}
-	m.applied = files
 	if err := m.runtime.Execute(ctx, plan.Commands); err != nil {
 		return fmt.Errorf("runtime update: %w", err)
 	}
@@ -124,11 +120,27 @@ func (m *Master) Update(ctx context.Context, files haproxy.Files, plan haproxy.P
 		}
 	}
 	for _, name := range plan.MapFiles {
-		if err := m.replaceMap(ctx, name, files[name]); err != nil {
+		if err := m.replaceMap(ctx, name, plan.Maps[name]); err != nil {
 			return fmt.Errorf("replacing map %s: %w", name, err)
 		}
 	}
-	return m.removeStale(files)
+	return nil
+}
+
+// Validate checks files with `haproxy -c` in a staging directory and installs nothing.
+func (m *Master) Validate(ctx context.Context, files haproxy.Files) error {
+	if err := os.MkdirAll(m.opts.ConfigDir, 0o755); err != nil {
+		return fmt.Errorf("creating configuration directory: %w", err)
+	}
+	stage, err := os.MkdirTemp(m.opts.ConfigDir, ".staging-")
+	if err != nil {
+		return fmt.Errorf("creating staging directory: %w", err)
+	}
+	defer os.RemoveAll(stage)
+	if err := m.writeFiles(stage, files); err != nil {
+		return err
+	}
+	return m.validate(ctx, stage)
 }
 
 // removeStale deletes certificate files that the configuration no longer names.
@@ -165,7 +177,7 @@ func (m *Master) replaceMap(ctx context.Context, name string, content []byte) er
 	var cmds []string
 	for _, line := range strings.Split(string(content), "\n") {
 		if k, v, ok := strings.Cut(line, " "); ok {
-			cmds = append(cmds, fmt.Sprintf("add map @%s %s %s %s", ver, name, k, v))
+			cmds = append(cmds, fmt.Sprintf("add map @%s %s %s %s", ver, name, runtimeapi.Escape(k), runtimeapi.Escape(v)))
 		}
 	}
 	cmds = append(cmds, fmt.Sprintf("commit map @%s %s", ver, name))
@@ -237,6 +249,10 @@ func (m *Master) writeFiles(dir string, files haproxy.Files) error {
 func (m *Master) validate(ctx context.Context, dir string) error {
 	cmd := exec.CommandContext(ctx, m.opts.Program, "-c", "-q", "-C", dir, "-f", haproxy.ConfigFile)
 	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return fmt.Errorf("validating configuration: %w: %s", haproxy.ErrInvalid, strings.TrimSpace(string(out)))
+	}
 	if err != nil {
 		return fmt.Errorf("validating configuration: %w: %s", err, strings.TrimSpace(string(out)))
 	}

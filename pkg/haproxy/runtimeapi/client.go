@@ -43,7 +43,7 @@ func (c Client) Execute(ctx context.Context, cmds []string) error {
 // an empty line), as `set ssl cert` and `add ssl crt-list` take. An empty payload runs the command
 // alone.
 func (c Client) ExecutePayload(ctx context.Context, cmd, payload string) error {
-	if strings.ContainsAny(cmd, ";\n\r") {
+	if separated(cmd) {
 		return fmt.Errorf("refusing runtime command with a separator: %q", cmd)
 	}
 	if payload == "" {
@@ -77,11 +77,33 @@ func (c Client) Query(ctx context.Context, cmd string) (string, error) {
 	return out, nil
 }
 
+// Escape makes s one argument of a runtime command that cannot end it: the CLI reads `\;` as a
+// semicolon within an argument and `\\` as a backslash.
+func Escape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `;`, `\;`).Replace(s)
+}
+
+// separated reports a command holding a line break or a semicolon that is not escaped.
+func separated(cmd string) bool {
+	if strings.ContainsAny(cmd, "\n\r") {
+		return true
+	}
+	for i := 0; i < len(cmd); i++ {
+		switch cmd[i] {
+		case '\\':
+			i++ // the escaped character, whatever it is
+		case ';':
+			return true
+		}
+	}
+	return false
+}
+
 // batch sends "cmd1;cmd2;..." after `set severity-output number`, so each answer that matters
 // starts with "[severity]:". HAProxy separates the answers of a batch with empty lines.
 func (c Client) batch(ctx context.Context, cmds []string) error {
 	for _, cmd := range cmds {
-		if strings.ContainsAny(cmd, ";\n\r") {
+		if separated(cmd) {
 			return fmt.Errorf("refusing runtime command with a separator: %q", cmd)
 		}
 	}
