@@ -2,14 +2,22 @@ package ingress_test
 
 import (
 	"fmt"
+	"strconv"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 	"github.com/portcullis-ingress/portcullis/pkg/ingress"
 )
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
 
 func TestCanaryWeights(t *testing.T) {
 	for _, tc := range []struct {
@@ -48,12 +56,23 @@ func TestCanaryWeights(t *testing.T) {
 			if len(res.Problems) != 0 {
 				t.Fatalf("problems: %v", res.Problems)
 			}
-			b, ok := res.Config.Backend("ns_web_80_canary_web-v2")
-			if !ok {
-				t.Fatalf("no canary backend in %v", backendNames(res.Config))
+			if len(res.Config.HTTPRoutes) != 1 {
+				t.Fatalf("routes: %s", formatRoutes(routesOf(res.Config)))
+			}
+			wantBackends := fmt.Sprintf("[{ns_web_80 %d} {ns_web-v2_http %s}]", 100-atoi(tc.weight), tc.weight)
+			if got := fmt.Sprint(res.Config.HTTPRoutes[0].Backends); got != wantBackends {
+				t.Errorf("route backends %s, want %s", got, wantBackends)
+			}
+			// The renderer turns the weighted backends into one section's server weights.
+			sections, routeSections, _ := haproxy.Sections(res.Config)
+			var servers []model.Server
+			for _, sec := range sections {
+				if sec.Name == routeSections[0] {
+					servers = sec.Servers
+				}
 			}
 			got := ""
-			for i, s := range b.Servers {
+			for i, s := range servers {
 				if i > 0 {
 					got += " "
 				}

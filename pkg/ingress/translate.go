@@ -171,6 +171,8 @@ type claim struct {
 	// route is the route, without its backends yet.
 	route model.HTTPRoute
 	path  networkingv1.HTTPIngressPath
+	// host is the rule's host as written.
+	host string
 }
 
 type translator struct {
@@ -257,10 +259,10 @@ func (t *translator) rules(ing *networkingv1.Ingress) {
 		for pi, p := range rule.HTTP.Paths {
 			where := fmt.Sprintf("spec.rules[%d].http.paths[%d]", ri, pi)
 			rt, ok := t.route(ing, host, p, where)
-			if !ok {
+			if !ok || !t.claimable(ing, p.Backend, where+".backend") {
 				continue
 			}
-			t.claims = append(t.claims, claim{ing: ing, where: where, route: rt, path: p})
+			t.claims = append(t.claims, claim{ing: ing, where: where, route: rt, path: p, host: rule.Host})
 		}
 	}
 }
@@ -287,7 +289,7 @@ func (t *translator) resolveClaims() {
 		key := c.route.Match
 		w := t.claims[winner[key]]
 		if winner[key] != i {
-			rule := c.route.Match.Host
+			rule := c.host
 			switch {
 			case w.ing != c.ing:
 				why := "older"
@@ -313,6 +315,22 @@ func (t *translator) resolveClaims() {
 		t.res.Claims[key] = rt.Source
 		t.res.Config.HTTPRoutes = append(t.res.Config.HTTPRoutes, rt)
 	}
+}
+
+// claimable reports whether a path's backend can be served at all; a path that cannot claims no
+// route, so that it does not hide another Ingress's path.
+func (t *translator) claimable(ing *networkingv1.Ingress, b networkingv1.IngressBackend, where string) bool {
+	switch {
+	case b.Resource != nil:
+		t.problem(ing, Error, "UnsupportedBackend", fmt.Sprintf("%s: resource backends are not supported; path ignored", where))
+	case b.Service == nil:
+		t.problem(ing, Error, "InvalidBackend", fmt.Sprintf("%s: no service given; path ignored", where))
+	case !model.ValidBackendName(BackendName(ing.Namespace, b.Service.Name, portName(b.Service.Port))):
+		t.problem(ing, Error, "InvalidBackend", fmt.Sprintf("%s: service %q port %q is not a valid name; path ignored", where, b.Service.Name, portName(b.Service.Port)))
+	default:
+		return true
+	}
+	return false
 }
 
 func sameService(a, b networkingv1.IngressBackend) bool {
@@ -364,14 +382,6 @@ func normalizeHost(h string) (string, bool) {
 // creating the backends. A Service that is missing, or lacks the port, still gets a backend
 // without servers, so that its routes answer 503 rather than falling through to another route.
 func (t *translator) ingressBackend(ing *networkingv1.Ingress, b networkingv1.IngressBackend, where string) ([]model.WeightedBackend, model.RoutePolicy, bool) {
-	if b.Resource != nil {
-		t.problem(ing, Error, "UnsupportedBackend", fmt.Sprintf("%s: resource backends are not supported; path ignored", where))
-		return nil, model.RoutePolicy{}, false
-	}
-	if b.Service == nil {
-		t.problem(ing, Error, "InvalidBackend", fmt.Sprintf("%s: no service given; path ignored", where))
-		return nil, model.RoutePolicy{}, false
-	}
 	name, ok := t.serviceBackend(ing, b.Service.Name, b.Service.Port, where, "")
 	if !ok {
 		return nil, model.RoutePolicy{}, false

@@ -1,10 +1,18 @@
 package ingress_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -166,7 +174,27 @@ func formatProblemList(ps []ingress.Problem) string {
 	return b.String()
 }
 
-func formatRoutes(rs []model.Route) string {
+// route is a translated route as the tests compare it: its match and first backend.
+type route struct {
+	Host, Path string
+	Match      model.PathMatch
+	Backend    string
+}
+
+// routesOf flattens a configuration's HTTP routes for comparison.
+func routesOf(cfg model.Config) []route {
+	var out []route
+	for _, r := range cfg.HTTPRoutes {
+		rt := route{Host: r.Match.Host, Path: r.Match.Path, Match: r.Match.Kind}
+		if len(r.Backends) > 0 {
+			rt.Backend = r.Backends[0].Name
+		}
+		out = append(out, rt)
+	}
+	return out
+}
+
+func formatRoutes(rs []route) string {
 	if len(rs) == 0 {
 		return "(none)"
 	}
@@ -184,7 +212,7 @@ func checkProblems(t *testing.T, got, want []ingress.Problem) {
 	}
 }
 
-func checkRoutes(t *testing.T, got, want []model.Route) {
+func checkRoutes(t *testing.T, got, want []route) {
 	t.Helper()
 	if !slices.Equal(got, want) {
 		t.Errorf("routes:\ngot  %s\nwant %s", formatRoutes(got), formatRoutes(want))
@@ -332,8 +360,8 @@ func TestOwnership(t *testing.T) {
 			if !slices.Equal(res.Owned, wantOwned) {
 				t.Errorf("owned = %v, want %v", res.Owned, wantOwned)
 			}
-			if got := len(res.Config.Routes) > 0; got != tt.want {
-				t.Errorf("routes = %s, want routes: %v", formatRoutes(res.Config.Routes), tt.want)
+			if got := len(routesOf(res.Config)) > 0; got != tt.want {
+				t.Errorf("routes = %s, want routes: %v", formatRoutes(routesOf(res.Config)), tt.want)
 			}
 			if got := len(res.Problems) > 0; got != tt.want {
 				t.Errorf("problems = %s, want problems: %v", formatProblemList(res.Problems), tt.want)
@@ -380,57 +408,57 @@ func TestHostAndPathNormalisation(t *testing.T) {
 			Message: fmt.Sprintf("spec.rules[0].host %q is not a valid host name; rule ignored", host),
 		}}
 	}
-	route := func(host, path string, m model.PathMatch) []model.Route {
-		return []model.Route{{Host: host, Path: path, Match: m, Backend: "default_web_80"}}
+	routeTo := func(host, path string, m model.PathMatch) []route {
+		return []route{{Host: host, Path: path, Match: m, Backend: "default_web_80"}}
 	}
 	tests := []struct {
 		name         string
 		host         string
 		path         networkingv1.HTTPIngressPath
-		wantRoutes   []model.Route
+		wantRoutes   []route
 		wantProblems []ingress.Problem
 	}{
 		{
 			name:       "a Prefix path loses its trailing slash",
 			host:       "example.com",
 			path:       pathTo(prefix, "/foo/", "web", 80),
-			wantRoutes: route("example.com", "/foo", model.MatchPrefix),
+			wantRoutes: routeTo("example.com", "/foo", model.MatchPrefix),
 		},
 		{
 			name:       "a Prefix path loses every trailing slash",
 			host:       "example.com",
 			path:       pathTo(prefix, "/foo///", "web", 80),
-			wantRoutes: route("example.com", "/foo", model.MatchPrefix),
+			wantRoutes: routeTo("example.com", "/foo", model.MatchPrefix),
 		},
 		{
 			name:       "the Prefix root stays the root",
 			host:       "example.com",
 			path:       pathTo(prefix, "/", "web", 80),
-			wantRoutes: route("example.com", "/", model.MatchPrefix),
+			wantRoutes: routeTo("example.com", "/", model.MatchPrefix),
 		},
 		{
 			name:       "a Prefix made of slashes is the root",
 			host:       "example.com",
 			path:       pathTo(prefix, "///", "web", 80),
-			wantRoutes: route("example.com", "/", model.MatchPrefix),
+			wantRoutes: routeTo("example.com", "/", model.MatchPrefix),
 		},
 		{
 			name:       "an inner double slash is kept",
 			host:       "example.com",
 			path:       pathTo(prefix, "/a//b", "web", 80),
-			wantRoutes: route("example.com", "/a//b", model.MatchPrefix),
+			wantRoutes: routeTo("example.com", "/a//b", model.MatchPrefix),
 		},
 		{
 			name:       "an Exact path keeps its trailing slash",
 			host:       "example.com",
 			path:       pathTo(exact, "/foo/", "web", 80),
-			wantRoutes: route("example.com", "/foo/", model.MatchExact),
+			wantRoutes: routeTo("example.com", "/foo/", model.MatchExact),
 		},
 		{
 			name:       "ImplementationSpecific is treated as Prefix",
 			host:       "example.com",
 			path:       pathTo(implMix, "/foo/", "web", 80),
-			wantRoutes: route("example.com", "/foo", model.MatchPrefix),
+			wantRoutes: routeTo("example.com", "/foo", model.MatchPrefix),
 		},
 		{
 			name: "a missing pathType is treated as Prefix",
@@ -440,25 +468,25 @@ func TestHostAndPathNormalisation(t *testing.T) {
 				p.PathType = nil
 				return p
 			}(),
-			wantRoutes: route("example.com", "/foo", model.MatchPrefix),
+			wantRoutes: routeTo("example.com", "/foo", model.MatchPrefix),
 		},
 		{
 			name:       "an empty path is the root",
 			host:       "example.com",
 			path:       pathTo(implMix, "", "web", 80),
-			wantRoutes: route("example.com", "/", model.MatchPrefix),
+			wantRoutes: routeTo("example.com", "/", model.MatchPrefix),
 		},
 		{
 			name:       "paths keep their case",
 			host:       "example.com",
 			path:       pathTo(exact, "/Foo/BAR", "web", 80),
-			wantRoutes: route("example.com", "/Foo/BAR", model.MatchExact),
+			wantRoutes: routeTo("example.com", "/Foo/BAR", model.MatchExact),
 		},
 		{
 			name:       "percent-encoding and sub-delimiters are kept verbatim",
 			host:       "example.com",
 			path:       pathTo(exact, "/a%20b/c;d=e/@f:g/!$&'()*+,", "web", 80),
-			wantRoutes: route("example.com", "/a%20b/c;d=e/@f:g/!$&'()*+,", model.MatchExact),
+			wantRoutes: routeTo("example.com", "/a%20b/c;d=e/@f:g/!$&'()*+,", model.MatchExact),
 		},
 		{
 			name:         "a path with a space is ignored with a problem",
@@ -524,25 +552,25 @@ func TestHostAndPathNormalisation(t *testing.T) {
 			name:       "an upper-case host is lower-cased",
 			host:       "WWW.Example.COM",
 			path:       pathTo(prefix, "/", "web", 80),
-			wantRoutes: route("www.example.com", "/", model.MatchPrefix),
+			wantRoutes: routeTo("www.example.com", "/", model.MatchPrefix),
 		},
 		{
 			name:       "a host loses its trailing dot",
 			host:       "example.com.",
 			path:       pathTo(prefix, "/", "web", 80),
-			wantRoutes: route("example.com", "/", model.MatchPrefix),
+			wantRoutes: routeTo("example.com", "/", model.MatchPrefix),
 		},
 		{
 			name:       "an upper-case wildcard host is lower-cased",
 			host:       "*.Example.com",
 			path:       pathTo(prefix, "/", "web", 80),
-			wantRoutes: route("*.example.com", "/", model.MatchPrefix),
+			wantRoutes: routeTo("*.example.com", "/", model.MatchPrefix),
 		},
 		{
 			name:       "an empty host matches every host",
 			host:       "",
 			path:       pathTo(prefix, "/", "web", 80),
-			wantRoutes: route("", "/", model.MatchPrefix),
+			wantRoutes: routeTo("", "/", model.MatchPrefix),
 		},
 		{
 			name:         "a host with an underscore is ignored with a problem",
@@ -600,7 +628,7 @@ func TestHostAndPathNormalisation(t *testing.T) {
 				Ingresses:      []*networkingv1.Ingress{newIngress("default", "web", className(testClass), rule(tt.host, tt.path))},
 				Services:       []*corev1.Service{service("default", "web", servicePort("", 80))},
 			}, testOptions())
-			checkRoutes(t, res.Config.Routes, tt.wantRoutes)
+			checkRoutes(t, routesOf(res.Config), tt.wantRoutes)
 			checkProblems(t, res.Problems, tt.wantProblems)
 		})
 	}
@@ -625,7 +653,7 @@ func TestBackendNaming(t *testing.T) {
 		services     []*corev1.Service
 		opts         func(*ingress.Options)
 		wantBackends []string
-		wantRoutes   []model.Route
+		wantRoutes   []route
 		wantDefault  string
 		wantProblems []ingress.Problem
 	}{
@@ -635,7 +663,7 @@ func TestBackendNaming(t *testing.T) {
 				rule("shop.example.com", pathTo(prefix, "/", "web", 8080)))},
 			services:     []*corev1.Service{service("shop", "web", servicePort("http", 8080))},
 			wantBackends: []string{"shop_web_8080"},
-			wantRoutes:   []model.Route{{Host: "shop.example.com", Path: "/", Match: model.MatchPrefix, Backend: "shop_web_8080"}},
+			wantRoutes:   []route{{Host: "shop.example.com", Path: "/", Match: model.MatchPrefix, Backend: "shop_web_8080"}},
 		},
 		{
 			name: "a port by name names the backend after the name",
@@ -643,7 +671,7 @@ func TestBackendNaming(t *testing.T) {
 				rule("shop.example.com", pathToNamedPort(prefix, "/", "web", "http")))},
 			services:     []*corev1.Service{service("shop", "web", servicePort("http", 8080))},
 			wantBackends: []string{"shop_web_http"},
-			wantRoutes:   []model.Route{{Host: "shop.example.com", Path: "/", Match: model.MatchPrefix, Backend: "shop_web_http"}},
+			wantRoutes:   []route{{Host: "shop.example.com", Path: "/", Match: model.MatchPrefix, Backend: "shop_web_http"}},
 		},
 		{
 			name: "paths to the same Service port share one backend, across Ingresses",
@@ -653,7 +681,7 @@ func TestBackendNaming(t *testing.T) {
 			},
 			services:     []*corev1.Service{service("shop", "web", servicePort("", 80))},
 			wantBackends: []string{"shop_web_80"},
-			wantRoutes: []model.Route{
+			wantRoutes: []route{
 				{Host: "a.example.com", Path: "/a", Match: model.MatchPrefix, Backend: "shop_web_80"},
 				{Host: "a.example.com", Path: "/b", Match: model.MatchExact, Backend: "shop_web_80"},
 				{Host: "b.example.com", Path: "/", Match: model.MatchPrefix, Backend: "shop_web_80"},
@@ -667,7 +695,7 @@ func TestBackendNaming(t *testing.T) {
 			},
 			services:     []*corev1.Service{service("blue", "web", servicePort("", 80)), service("green", "web", servicePort("", 80))},
 			wantBackends: []string{"blue_web_80", "green_web_80"},
-			wantRoutes: []model.Route{
+			wantRoutes: []route{
 				{Host: "blue.example.com", Path: "/", Match: model.MatchPrefix, Backend: "blue_web_80"},
 				{Host: "green.example.com", Path: "/", Match: model.MatchPrefix, Backend: "green_web_80"},
 			},
@@ -678,7 +706,7 @@ func TestBackendNaming(t *testing.T) {
 				rule("a.example.com", pathTo(prefix, "/", "web", 80), pathTo(prefix, "/admin", "web", 9000)))},
 			services:     []*corev1.Service{service("shop", "web", servicePort("http", 80), servicePort("admin", 9000))},
 			wantBackends: []string{"shop_web_80", "shop_web_9000"},
-			wantRoutes: []model.Route{
+			wantRoutes: []route{
 				{Host: "a.example.com", Path: "/", Match: model.MatchPrefix, Backend: "shop_web_80"},
 				{Host: "a.example.com", Path: "/admin", Match: model.MatchPrefix, Backend: "shop_web_9000"},
 			},
@@ -692,7 +720,7 @@ func TestBackendNaming(t *testing.T) {
 				o.DefaultBackendService = types.NamespacedName{Namespace: "ingress", Name: "fallback"}
 			},
 			wantBackends: []string{"ingress_fallback__default", "shop_web_80"},
-			wantRoutes:   []model.Route{{Host: "a.example.com", Path: "/", Match: model.MatchPrefix, Backend: "shop_web_80"}},
+			wantRoutes:   []route{{Host: "a.example.com", Path: "/", Match: model.MatchPrefix, Backend: "shop_web_80"}},
 			wantDefault:  "ingress_fallback__default",
 		},
 		{
@@ -731,7 +759,7 @@ func TestBackendNaming(t *testing.T) {
 				newIngress("shop", "two", className(testClass), createdAt(2), rule("b.example.com", pathTo(prefix, "/", "gone", 80))),
 			},
 			wantBackends: []string{"shop_gone_80"},
-			wantRoutes: []model.Route{
+			wantRoutes: []route{
 				{Host: "a.example.com", Path: "/", Match: model.MatchPrefix, Backend: "shop_gone_80"},
 				{Host: "b.example.com", Path: "/", Match: model.MatchPrefix, Backend: "shop_gone_80"},
 			},
@@ -758,7 +786,7 @@ func TestBackendNaming(t *testing.T) {
 			if res.Config.DefaultBackend != tt.wantDefault {
 				t.Errorf("default backend = %q, want %q", res.Config.DefaultBackend, tt.wantDefault)
 			}
-			checkRoutes(t, res.Config.Routes, tt.wantRoutes)
+			checkRoutes(t, routesOf(res.Config), tt.wantRoutes)
 			checkProblems(t, res.Problems, tt.wantProblems)
 		})
 	}
@@ -782,10 +810,10 @@ func TestDefaultBackendServiceDoesNotClashWithAPortNamedDefault(t *testing.T) {
 	opts.DefaultBackendService = types.NamespacedName{Namespace: "ingress", Name: "fallback"}
 	res := ingress.Translate(state, opts)
 
-	if len(res.Config.Routes) != 1 {
-		t.Fatalf("routes = %s, want one", formatRoutes(res.Config.Routes))
+	if len(routesOf(res.Config)) != 1 {
+		t.Fatalf("routes = %s, want one", formatRoutes(routesOf(res.Config)))
 	}
-	routeBackend, _ := res.Config.Backend(res.Config.Routes[0].Backend)
+	routeBackend, _ := res.Config.Backend(routesOf(res.Config)[0].Backend)
 	wantRoute := []model.Server{{Address: netip.MustParseAddr("10.0.0.1"), Port: 8888}}
 	if !slices.Equal(routeBackend.Servers, wantRoute) {
 		t.Errorf("servers of the route's backend %q = %v, want %v (the Service port named \"default\")",
@@ -810,7 +838,7 @@ func TestConflictOrdering(t *testing.T) {
 	tests := []struct {
 		name         string
 		ingresses    []*networkingv1.Ingress
-		wantRoutes   []model.Route
+		wantRoutes   []route
 		wantProblems []ingress.Problem
 	}{
 		{
@@ -819,7 +847,7 @@ func TestConflictOrdering(t *testing.T) {
 				newIngress("a", "newer", className(testClass), createdAt(5), rule("x.example.com", pathTo(prefix, "/api", "newer", 80))),
 				newIngress("z", "older", className(testClass), createdAt(1), rule("x.example.com", pathTo(prefix, "/api", "older", 80))),
 			},
-			wantRoutes: []model.Route{{Host: "x.example.com", Path: "/api", Match: model.MatchPrefix, Backend: "z_older_80"}},
+			wantRoutes: []route{{Host: "x.example.com", Path: "/api", Match: model.MatchPrefix, Backend: "z_older_80"}},
 			wantProblems: []ingress.Problem{
 				conflict("a", "newer", "spec.rules[0].http.paths[0]", "x.example.com", "/api", "Prefix", "z", "older"),
 			},
@@ -830,7 +858,7 @@ func TestConflictOrdering(t *testing.T) {
 				newIngress("b", "a", className(testClass), createdAt(1), rule("x.example.com", pathTo(exact, "/", "svc", 80))),
 				newIngress("a", "z", className(testClass), createdAt(1), rule("x.example.com", pathTo(exact, "/", "svc", 80))),
 			},
-			wantRoutes: []model.Route{{Host: "x.example.com", Path: "/", Match: model.MatchExact, Backend: "a_svc_80"}},
+			wantRoutes: []route{{Host: "x.example.com", Path: "/", Match: model.MatchExact, Backend: "a_svc_80"}},
 			wantProblems: []ingress.Problem{
 				conflict("b", "a", "spec.rules[0].http.paths[0]", "x.example.com", "/", "Exact", "a", "z"),
 			},
@@ -841,7 +869,7 @@ func TestConflictOrdering(t *testing.T) {
 				newIngress("ns", "b", className(testClass), createdAt(1), rule("x.example.com", pathTo(prefix, "/", "b", 80))),
 				newIngress("ns", "a", className(testClass), createdAt(1), rule("x.example.com", pathTo(prefix, "/", "a", 80))),
 			},
-			wantRoutes: []model.Route{{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "ns_a_80"}},
+			wantRoutes: []route{{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "ns_a_80"}},
 			wantProblems: []ingress.Problem{
 				conflict("ns", "b", "spec.rules[0].http.paths[0]", "x.example.com", "/", "Prefix", "ns", "a"),
 			},
@@ -852,7 +880,7 @@ func TestConflictOrdering(t *testing.T) {
 				newIngress("a", "a", className(testClass), createdAt(2), rule("x.example.com", pathTo(prefix, "/", "a", 80))),
 				newIngress("z", "z", className(testClass), createdAt(1), rule("x.example.com", pathTo(prefix, "/", "z", 80))),
 			},
-			wantRoutes: []model.Route{{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "z_z_80"}},
+			wantRoutes: []route{{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "z_z_80"}},
 			wantProblems: []ingress.Problem{
 				conflict("a", "a", "spec.rules[0].http.paths[0]", "x.example.com", "/", "Prefix", "z", "z"),
 			},
@@ -863,7 +891,7 @@ func TestConflictOrdering(t *testing.T) {
 				newIngress("ns", "one", className(testClass), createdAt(1), rule("x.example.com", pathTo(prefix, "/docs", "tree", 80))),
 				newIngress("ns", "two", className(testClass), createdAt(2), rule("x.example.com", pathTo(exact, "/docs", "index", 80))),
 			},
-			wantRoutes: []model.Route{
+			wantRoutes: []route{
 				{Host: "x.example.com", Path: "/docs", Match: model.MatchExact, Backend: "ns_index_80"},
 				{Host: "x.example.com", Path: "/docs", Match: model.MatchPrefix, Backend: "ns_tree_80"},
 			},
@@ -874,7 +902,7 @@ func TestConflictOrdering(t *testing.T) {
 				newIngress("ns", "one", className(testClass), createdAt(1), rule("x.example.com", pathTo(prefix, "/app", "one", 80))),
 				newIngress("ns", "two", className(testClass), createdAt(2), rule("x.example.com", pathTo(implMix, "/app/", "two", 80))),
 			},
-			wantRoutes: []model.Route{{Host: "x.example.com", Path: "/app", Match: model.MatchPrefix, Backend: "ns_one_80"}},
+			wantRoutes: []route{{Host: "x.example.com", Path: "/app", Match: model.MatchPrefix, Backend: "ns_one_80"}},
 			wantProblems: []ingress.Problem{
 				conflict("ns", "two", "spec.rules[0].http.paths[0]", "x.example.com", "/app/", "Prefix", "ns", "one"),
 			},
@@ -885,7 +913,7 @@ func TestConflictOrdering(t *testing.T) {
 				newIngress("ns", "one", className(testClass), createdAt(1), rule("x.example.com", pathTo(prefix, "/", "one", 80))),
 				newIngress("ns", "two", className(testClass), createdAt(2), rule("X.Example.com", pathTo(prefix, "/", "two", 80))),
 			},
-			wantRoutes: []model.Route{{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "ns_one_80"}},
+			wantRoutes: []route{{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "ns_one_80"}},
 			wantProblems: []ingress.Problem{
 				conflict("ns", "two", "spec.rules[0].http.paths[0]", "X.Example.com", "/", "Prefix", "ns", "one"),
 			},
@@ -898,7 +926,7 @@ func TestConflictOrdering(t *testing.T) {
 				newIngress("ns", "three", className(testClass), createdAt(3), rule("", pathTo(prefix, "/", "three", 80))),
 				newIngress("ns", "four", className(testClass), createdAt(4), rule("*.example.com", pathTo(prefix, "/", "four", 80))),
 			},
-			wantRoutes: []model.Route{
+			wantRoutes: []route{
 				{Host: "", Path: "/", Match: model.MatchPrefix, Backend: "ns_three_80"},
 				{Host: "*.example.com", Path: "/", Match: model.MatchPrefix, Backend: "ns_four_80"},
 				{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "ns_one_80"},
@@ -912,7 +940,7 @@ func TestConflictOrdering(t *testing.T) {
 					pathTo(prefix, "/keep", "newer", 80), pathTo(prefix, "/api", "newer", 80))),
 				newIngress("ns", "older", className(testClass), createdAt(1), rule("x.example.com", pathTo(prefix, "/api", "older", 80))),
 			},
-			wantRoutes: []model.Route{
+			wantRoutes: []route{
 				{Host: "x.example.com", Path: "/api", Match: model.MatchPrefix, Backend: "ns_older_80"},
 				{Host: "x.example.com", Path: "/keep", Match: model.MatchPrefix, Backend: "ns_newer_80"},
 			},
@@ -927,7 +955,7 @@ func TestConflictOrdering(t *testing.T) {
 				newIngress("ns", "b", className(testClass), createdAt(2), rule("x.example.com", pathTo(exact, "/", "b", 80))),
 				newIngress("ns", "a", className(testClass), createdAt(1), rule("x.example.com", pathTo(exact, "/", "a", 80))),
 			},
-			wantRoutes: []model.Route{{Host: "x.example.com", Path: "/", Match: model.MatchExact, Backend: "ns_a_80"}},
+			wantRoutes: []route{{Host: "x.example.com", Path: "/", Match: model.MatchExact, Backend: "ns_a_80"}},
 			wantProblems: []ingress.Problem{
 				conflict("ns", "b", "spec.rules[0].http.paths[0]", "x.example.com", "/", "Exact", "ns", "a"),
 				conflict("ns", "c", "spec.rules[0].http.paths[0]", "x.example.com", "/", "Exact", "ns", "a"),
@@ -938,7 +966,7 @@ func TestConflictOrdering(t *testing.T) {
 			ingresses: []*networkingv1.Ingress{
 				newIngress("ns", "one", className(testClass), rule("x.example.com", pathTo(prefix, "/", "one", 80)), rule("x.example.com", pathTo(prefix, "/", "one", 80))),
 			},
-			wantRoutes: []model.Route{{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "ns_one_80"}},
+			wantRoutes: []route{{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "ns_one_80"}},
 		},
 		{
 			name: "an Ingress not ours does not claim routes",
@@ -946,7 +974,7 @@ func TestConflictOrdering(t *testing.T) {
 				newIngress("ns", "theirs", className("nginx"), createdAt(1), rule("x.example.com", pathTo(prefix, "/", "theirs", 80))),
 				newIngress("ns", "ours", className(testClass), createdAt(2), rule("x.example.com", pathTo(prefix, "/", "ours", 80))),
 			},
-			wantRoutes: []model.Route{{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "ns_ours_80"}},
+			wantRoutes: []route{{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "ns_ours_80"}},
 		},
 		{
 			name: "an older path that is ignored does not claim its route",
@@ -957,7 +985,7 @@ func TestConflictOrdering(t *testing.T) {
 					}})),
 				newIngress("ns", "newer", className(testClass), createdAt(2), rule("x.example.com", pathTo(prefix, "/", "newer", 80))),
 			},
-			wantRoutes: []model.Route{{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "ns_newer_80"}},
+			wantRoutes: []route{{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "ns_newer_80"}},
 			wantProblems: []ingress.Problem{{
 				Object: ingressRef("ns", "older"), Severity: ingress.Error, Reason: "UnsupportedBackend",
 				Message: "spec.rules[0].http.paths[0].backend: resource backends are not supported; path ignored",
@@ -982,7 +1010,7 @@ func TestConflictOrdering(t *testing.T) {
 				Services:       services,
 			}
 			res := ingress.Translate(state, testOptions())
-			checkRoutes(t, res.Config.Routes, tt.wantRoutes)
+			checkRoutes(t, routesOf(res.Config), tt.wantRoutes)
 			checkProblems(t, res.Problems, tt.wantProblems)
 
 			// Input order never matters.
@@ -990,7 +1018,7 @@ func TestConflictOrdering(t *testing.T) {
 			slices.Reverse(reversed)
 			state.Ingresses = reversed
 			res2 := ingress.Translate(state, testOptions())
-			checkRoutes(t, res2.Config.Routes, tt.wantRoutes)
+			checkRoutes(t, routesOf(res2.Config), tt.wantRoutes)
 			checkProblems(t, res2.Problems, tt.wantProblems)
 		})
 	}
@@ -1190,4 +1218,126 @@ func rotate[T any](s []T, n int) []T {
 		slices.Reverse(out)
 	}
 	return out
+}
+
+// Creation times have a resolution of one second: of two Ingresses created in the same second,
+// the one that held the route in the previous translation keeps it, whatever the names say.
+// Without a previous holder (a fresh start) the namespace and name decide.
+func TestIncumbentKeepsItsRoute(t *testing.T) {
+	first := newIngress("z", "first", className(testClass), createdAt(1), rule("x.example.com", pathTo(prefix, "/", "first", 80)))
+	second := newIngress("a", "second", className(testClass), createdAt(1), rule("x.example.com", pathTo(prefix, "/", "second", 80)))
+	state := ingress.State{
+		IngressClasses: []*networkingv1.IngressClass{ingressClass(testClass, testController, false)},
+		Ingresses:      []*networkingv1.Ingress{first},
+	}
+	res := ingress.Translate(state, testOptions())
+	key := model.RouteKey{Host: "x.example.com", Path: "/", Kind: model.MatchPrefix}
+	if got := res.Claims[key]; got != ingressRef("z", "first") {
+		t.Fatalf("claim of %v = %v, want Ingress z/first", key, got)
+	}
+
+	state.Ingresses = []*networkingv1.Ingress{second, first}
+	state.Incumbents = res.Claims
+	res = ingress.Translate(state, testOptions())
+	checkRoutes(t, routesOf(res.Config), []route{{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "z_first_80"}})
+	if !slices.Contains(res.Problems, ingress.Problem{
+		Object: ingressRef("a", "second"), Severity: ingress.Warning, Reason: "RouteConflict",
+		Message: `spec.rules[0].http.paths[0]: host "x.example.com" path "/" (Prefix) is already served by the earlier Ingress z/first; this path is ignored`,
+	}) {
+		t.Errorf("no RouteConflict on a/second:%s", formatProblemList(res.Problems))
+	}
+
+	// Incumbency is stable: the next pass, fed this one's claims, decides the same.
+	state.Incumbents = res.Claims
+	res = ingress.Translate(state, testOptions())
+	checkRoutes(t, routesOf(res.Config), []route{{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "z_first_80"}})
+
+	// Without a holder, the tie-break by namespace gives the route to a/second.
+	state.Incumbents = nil
+	res = ingress.Translate(state, testOptions())
+	checkRoutes(t, routesOf(res.Config), []route{{Host: "x.example.com", Path: "/", Match: model.MatchPrefix, Backend: "a_second_80"}})
+}
+
+// ssl-redirect-code and ssl-redirect-port set on an Ingress shape the redirect of its TLS hosts;
+// another Ingress's hosts keep the ConfigMap's (here the built-in) values.
+func TestHTTPSRedirectPerIngress(t *testing.T) {
+	state := tlsState(t,
+		newIngress("ns", "custom", className(testClass), createdAt(1),
+			annotation("portcullis.io/ssl-redirect-code", "308"), annotation("portcullis.io/ssl-redirect-port", "8443"),
+			tlsFor("custom.example.com"), rule("custom.example.com", pathTo(prefix, "/", "web", 80))),
+		newIngress("ns", "plain", className(testClass), createdAt(2),
+			tlsFor("plain.example.com"), rule("plain.example.com", pathTo(prefix, "/", "web", 80))),
+	)
+	res := ingress.Translate(state, tlsOptions())
+	want := []model.HTTPSRedirect{
+		{Host: "custom.example.com", Code: 308, Port: 8443},
+		{Host: "plain.example.com", Code: 302, Port: 443},
+	}
+	if !slices.Equal(res.Config.HTTPSRedirects, want) {
+		t.Errorf("redirects = %v, want %v", res.Config.HTTPSRedirects, want)
+	}
+}
+
+// tlsFor adds a spec.tls entry for host with the Secret "tls".
+func tlsFor(host string) ingressOption {
+	return func(ing *networkingv1.Ingress) {
+		ing.Spec.TLS = append(ing.Spec.TLS, networkingv1.IngressTLS{Hosts: []string{host}, SecretName: "tls"})
+	}
+}
+
+// tlsState is a state with the given Ingresses, the Service "web" and a TLS Secret "tls" in
+// namespace ns.
+func tlsState(t *testing.T, ings ...*networkingv1.Ingress) ingress.State {
+	t.Helper()
+	crt, key := selfSigned(t)
+	return ingress.State{
+		IngressClasses: []*networkingv1.IngressClass{ingressClass(testClass, testController, false)},
+		Ingresses:      ings,
+		Services:       []*corev1.Service{service("ns", "web", servicePort("http", 80))},
+		Secrets: []*corev1.Secret{{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "tls"},
+			Type:       corev1.SecretTypeTLS,
+			Data:       map[string][]byte{corev1.TLSCertKey: crt, corev1.TLSPrivateKeyKey: key},
+		}},
+	}
+}
+
+func tlsOptions() ingress.Options {
+	o := testOptions()
+	crt, key := selfSignedOnce()
+	o.TLS = ingress.TLSOptions{HTTPS: model.Bind{Address: netip.MustParseAddr("0.0.0.0"), Port: 8443}, FallbackPEM: append(crt, key...)}
+	return o
+}
+
+var fallback struct {
+	once     sync.Once
+	crt, key []byte
+}
+
+func selfSignedOnce() ([]byte, []byte) {
+	fallback.once.Do(func() { fallback.crt, fallback.key = mustSelfSigned() })
+	return fallback.crt, fallback.key
+}
+
+func selfSigned(t *testing.T) ([]byte, []byte) {
+	t.Helper()
+	return mustSelfSigned()
+}
+
+func mustSelfSigned() ([]byte, []byte) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		panic(err)
+	}
+	kd, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		panic(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd})
 }
