@@ -52,6 +52,10 @@ func slotStep(cfg model.Config, s Section) int {
 // at every reload.
 func FreshLayout(cfg model.Config) Layout {
 	sections, _, _ := Sections(cfg)
+	return freshLayout(cfg, sections)
+}
+
+func freshLayout(cfg model.Config, sections []Section) Layout {
 	l := make(Layout, len(sections))
 	for _, s := range sections {
 		slots := make([]Slot, Capacity(len(s.Servers), slotStep(cfg, s)))
@@ -68,6 +72,68 @@ func FreshLayout(cfg model.Config) Layout {
 type Applied struct {
 	Config model.Config
 	Layout Layout
+	// sections are Config's backend sections, and sectionsOf the indexes of the sections each
+	// backend's servers are in: what PlanEndpoints needs to touch only what changed.
+	sections   []*Section
+	sectionsOf map[string][]int
+}
+
+func newApplied(cfg model.Config, layout Layout, sections []Section) Applied {
+	a := Applied{Config: cfg, Layout: layout, sections: make([]*Section, len(sections)), sectionsOf: make(map[string][]int, len(cfg.Backends))}
+	for i := range sections {
+		a.sections[i] = &sections[i]
+		for _, b := range sections[i].Backends {
+			a.sectionsOf[b.Name] = append(a.sectionsOf[b.Name], i)
+		}
+	}
+	return a
+}
+
+// PlanEndpoints plans a change of the servers of the named backends alone: desired must equal the
+// applied configuration but for those backends' servers. Its cost grows with the sections those
+// backends feed, not with the configuration, which is what keeps an endpoint change fast in a
+// large cluster. It returns false when the change needs more than runtime server moves (a
+// section out of slots, a backend unknown); the caller then plans in full with NewPlan.
+func PlanEndpoints(applied *Applied, desired model.Config, changed []string) (Plan, bool) {
+	if applied == nil || applied.sectionsOf == nil {
+		return Plan{}, false
+	}
+	next := *applied
+	next.Config = desired
+	next.Layout = maps.Clone(applied.Layout)
+	next.sections = slices.Clone(applied.sections)
+	var cmds []string
+	done := map[int]bool{}
+	for _, name := range changed {
+		if _, ok := desired.Backend(name); !ok {
+			return Plan{}, false
+		}
+		for _, i := range applied.sectionsOf[name] {
+			if done[i] {
+				continue
+			}
+			done[i] = true
+			s := *next.sections[i]
+			bs := make([]model.Backend, len(s.Backends))
+			for j, wb := range s.Backends {
+				b, ok := desired.Backend(wb.Name)
+				if !ok {
+					return Plan{}, false
+				}
+				bs[j] = b
+			}
+			servers := sectionServers(bs, s.Backends)
+			slots, scmds, ok := moveServers(s.Name, next.Layout[s.Name], servers, s.Policy.Check)
+			if !ok {
+				return Plan{}, false
+			}
+			s.Servers = servers
+			next.sections[i] = &s
+			next.Layout[s.Name] = slots
+			cmds = append(cmds, scmds...)
+		}
+	}
+	return Plan{Commands: cmds, Next: next}, true
 }
 
 // Reason says why a reload is needed. Kind is a fixed word, fit for a metric label; Detail names
@@ -138,11 +204,11 @@ func (p Plan) Reload() bool { return len(p.Reasons) > 0 }
 // removed or changed, a section out of slots, the listeners or the default backend) needs a
 // reload; a change of endpoints, weights or of routes between existing sections does not.
 func NewPlan(applied *Applied, desired model.Config) Plan {
+	curSections, curRoutes, _ := Sections(desired)
 	if applied == nil {
-		return Plan{Reasons: []Reason{{Kind: ReasonInitial}}, Next: Applied{Config: desired, Layout: FreshLayout(desired)}}
+		return Plan{Reasons: []Reason{{Kind: ReasonInitial}}, Next: newApplied(desired, freshLayout(desired, curSections), curSections)}
 	}
 	oldSections, oldRoutes, _ := Sections(applied.Config)
-	curSections, curRoutes, _ := Sections(desired)
 	reasons := topologyChanges(applied.Config, desired, oldSections, curSections)
 
 	// Endpoint moves of the sections that exist on both sides, also when a reload is needed:
@@ -165,7 +231,7 @@ func NewPlan(applied *Applied, desired model.Config) Plan {
 		interim.Layout[s.Name] = slots
 	}
 	if len(reasons) > 0 {
-		return Plan{Reasons: reasons, Commands: cmds, Interim: interim, Next: Applied{Config: desired, Layout: FreshLayout(desired)}}
+		return Plan{Reasons: reasons, Commands: cmds, Interim: interim, Next: newApplied(desired, freshLayout(desired, curSections), curSections)}
 	}
 	oldExact, oldPrefix := mapFiles(applied.Config.HTTPRoutes, oldRoutes)
 	newExact, newPrefix := mapFiles(desired.HTTPRoutes, curRoutes)
@@ -193,7 +259,7 @@ func NewPlan(applied *Applied, desired model.Config) Plan {
 	}
 	return Plan{
 		Commands: cmds, MapFiles: changed, Maps: content, CertCommands: certs,
-		Next: Applied{Config: desired, Layout: layout},
+		Next: newApplied(desired, layout, curSections),
 	}
 }
 

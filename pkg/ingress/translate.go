@@ -80,6 +80,9 @@ type Result struct {
 	Owned []types.NamespacedName
 	// Claims says which Ingress holds each route; feed it back as State.Incumbents.
 	Claims map[model.RouteKey]ObjectRef
+	// Endpoints lists, for each Service, the backends its endpoints feed: a change of its
+	// EndpointSlices changes exactly the servers of these backends (see Servers).
+	Endpoints map[types.NamespacedName][]BackendPort
 }
 
 // Listener names of the Ingress source.
@@ -444,7 +447,7 @@ func (t *translator) serviceBackend(ing *networkingv1.Ingress, service string, p
 	case svc.Spec.Type == corev1.ServiceTypeExternalName:
 		t.problem(ing, Warning, "UnsupportedBackend", fmt.Sprintf("%s: %sservice %q is of type ExternalName, which is not supported yet; requests get 503", where, what, service))
 	default:
-		be.Servers = t.servers(key, sp)
+		be.Servers = t.servers(key, sp, name)
 	}
 	return name, true
 }
@@ -471,7 +474,7 @@ func (t *translator) defaultService(key types.NamespacedName) string {
 	name := BackendName(key.Namespace, key.Name, "_default")
 	b := &model.Backend{Name: name}
 	if svc, ok := t.services[key]; ok && len(svc.Spec.Ports) > 0 {
-		b.Servers = t.servers(key, svc.Spec.Ports[0])
+		b.Servers = t.servers(key, svc.Spec.Ports[0], name)
 	}
 	t.backends[name] = b
 	return name
@@ -489,13 +492,29 @@ func findServicePort(svc *corev1.Service, p networkingv1.ServiceBackendPort) (co
 	return corev1.ServicePort{}, false
 }
 
-// servers lists the ready endpoints of a Service port. EndpointSlices name their ports after the
-// Service's ports and carry the resolved target port number, which is how named target ports
-// are resolved.
-func (t *translator) servers(svc types.NamespacedName, sp corev1.ServicePort) []model.Server {
+// servers lists the ready endpoints of a Service port and remembers which backend they feed, so
+// that an endpoint change can be applied without translating everything again (see Endpoints).
+func (t *translator) servers(svc types.NamespacedName, sp corev1.ServicePort, backend string) []model.Server {
+	if t.res.Endpoints == nil {
+		t.res.Endpoints = map[types.NamespacedName][]BackendPort{}
+	}
+	t.res.Endpoints[svc] = append(t.res.Endpoints[svc], BackendPort{Backend: backend, Port: sp})
+	return Servers(t.slices[svc], sp)
+}
+
+// BackendPort is a backend fed by the endpoints of a Service port.
+type BackendPort struct {
+	Backend string
+	Port    corev1.ServicePort
+}
+
+// Servers lists the ready endpoints of a Service port in the Service's EndpointSlices.
+// EndpointSlices name their ports after the Service's ports and carry the resolved target port
+// number, which is how named target ports are resolved. The order is canonical.
+func Servers(eps []*discoveryv1.EndpointSlice, sp corev1.ServicePort) []model.Server {
 	seen := map[model.Server]int{} // index into out
 	var out []model.Server
-	for _, es := range t.slices[svc] {
+	for _, es := range eps {
 		if es.AddressType != discoveryv1.AddressTypeIPv4 && es.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue
 		}
@@ -530,6 +549,7 @@ func (t *translator) servers(svc types.NamespacedName, sp corev1.ServicePort) []
 			}
 		}
 	}
+	slices.SortFunc(out, model.CompareServers)
 	return out
 }
 

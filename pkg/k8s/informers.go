@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -48,6 +49,16 @@ type Watcher struct {
 	nodes     corelisters.NodeLister
 	synced    []cache.InformerSynced
 	dirty     chan struct{}
+
+	mu      sync.Mutex
+	changes Changes
+}
+
+// Changes is what changed since the last call of TakeChanges: everything (Full), or only the
+// EndpointSlices of some Services.
+type Changes struct {
+	Full     bool
+	Services []types.NamespacedName
 }
 
 type scopedListers struct {
@@ -60,13 +71,23 @@ type scopedListers struct {
 // NewWatcher sets up informers for Ingresses, IngressClasses, Services, EndpointSlices, Secrets and
 // the global ConfigMap. Nothing runs until Start.
 func NewWatcher(client kubernetes.Interface, opts WatchOptions) (*Watcher, error) {
-	w := &Watcher{dirty: make(chan struct{}, 1), cmName: opts.ConfigMap}
+	w := &Watcher{dirty: make(chan struct{}, 1), cmName: opts.ConfigMap, changes: Changes{Full: true}}
 	handler := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { w.markDirty() },
+		AddFunc:    func(any) { w.markFull() },
 		UpdateFunc: func(oldObj, newObj any) { w.changed(oldObj, newObj) },
-		DeleteFunc: func(any) { w.markDirty() },
+		DeleteFunc: func(any) { w.markFull() },
 	}
-	add := func(inf cache.SharedIndexInformer) error {
+	sliceHandler := cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) { w.sliceChanged(obj) },
+		UpdateFunc: func(oldObj, newObj any) {
+			if !sameVersion(oldObj, newObj) {
+				w.sliceChanged(oldObj)
+				w.sliceChanged(newObj)
+			}
+		},
+		DeleteFunc: func(obj any) { w.sliceChanged(obj) },
+	}
+	addWith := func(inf cache.SharedIndexInformer, handler cache.ResourceEventHandler) error {
 		if err := inf.SetTransform(trim); err != nil {
 			return fmt.Errorf("setting transform: %w", err)
 		}
@@ -76,6 +97,7 @@ func NewWatcher(client kubernetes.Interface, opts WatchOptions) (*Watcher, error
 		w.synced = append(w.synced, inf.HasSynced)
 		return nil
 	}
+	add := func(inf cache.SharedIndexInformer) error { return addWith(inf, handler) }
 
 	namespaces := opts.Namespaces
 	if len(namespaces) == 0 {
@@ -85,10 +107,13 @@ func NewWatcher(client kubernetes.Interface, opts WatchOptions) (*Watcher, error
 		f := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(ns))
 		ing, svc := f.Networking().V1().Ingresses(), f.Core().V1().Services()
 		es, sec := f.Discovery().V1().EndpointSlices(), f.Core().V1().Secrets()
-		for _, inf := range []cache.SharedIndexInformer{ing.Informer(), svc.Informer(), es.Informer(), sec.Informer()} {
+		for _, inf := range []cache.SharedIndexInformer{ing.Informer(), svc.Informer(), sec.Informer()} {
 			if err := add(inf); err != nil {
 				return nil, err
 			}
+		}
+		if err := addWith(es.Informer(), sliceHandler); err != nil {
+			return nil, err
 		}
 		w.scoped = append(w.scoped, scopedListers{ing.Lister(), svc.Lister(), es.Lister(), sec.Lister()})
 		w.factories = append(w.factories, f)
@@ -157,7 +182,61 @@ func (w *Watcher) Shutdown() {
 func (w *Watcher) Dirty() <-chan struct{} { return w.dirty }
 
 // Touch raises Dirty, for a change that does not come from an informer (leadership).
-func (w *Watcher) Touch() { w.markDirty() }
+func (w *Watcher) Touch() { w.markFull() }
+
+// TakeChanges returns what changed since the last call and starts a new record.
+func (w *Watcher) TakeChanges() Changes {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c := w.changes
+	w.changes = Changes{}
+	return c
+}
+
+func (w *Watcher) markFull() {
+	w.mu.Lock()
+	w.changes = Changes{Full: true}
+	w.mu.Unlock()
+	w.markDirty()
+}
+
+// sliceChanged records a change of an EndpointSlice: its Service's servers, nothing else. A slice
+// without a Service label feeds no backend.
+func (w *Watcher) sliceChanged(obj any) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	es, ok := obj.(*discoveryv1.EndpointSlice)
+	if !ok {
+		w.markFull()
+		return
+	}
+	svc := es.Labels[discoveryv1.LabelServiceName]
+	if svc == "" {
+		return
+	}
+	key := types.NamespacedName{Namespace: es.Namespace, Name: svc}
+	w.mu.Lock()
+	if !w.changes.Full && !slices.Contains(w.changes.Services, key) {
+		w.changes.Services = append(w.changes.Services, key)
+	}
+	w.mu.Unlock()
+	w.markDirty()
+}
+
+// EndpointSlices lists the EndpointSlices of a Service from the cache.
+func (w *Watcher) EndpointSlices(svc types.NamespacedName) ([]*discoveryv1.EndpointSlice, error) {
+	sel := labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: svc.Name})
+	var out []*discoveryv1.EndpointSlice
+	for _, l := range w.scoped {
+		eps, err := l.slices.EndpointSlices(svc.Namespace).List(sel)
+		if err != nil {
+			return nil, fmt.Errorf("listing endpointslices of %s: %w", svc, err)
+		}
+		out = append(out, eps...)
+	}
+	return out, nil
+}
 
 func (w *Watcher) markDirty() {
 	select {
@@ -168,12 +247,15 @@ func (w *Watcher) markDirty() {
 
 // changed ignores resyncs and status-only writes of unchanged objects.
 func (w *Watcher) changed(oldObj, newObj any) {
+	if !sameVersion(oldObj, newObj) {
+		w.markFull()
+	}
+}
+
+func sameVersion(oldObj, newObj any) bool {
 	o, err1 := meta.Accessor(oldObj)
 	n, err2 := meta.Accessor(newObj)
-	if err1 == nil && err2 == nil && o.GetResourceVersion() == n.GetResourceVersion() {
-		return
-	}
-	w.markDirty()
+	return err1 == nil && err2 == nil && o.GetResourceVersion() == n.GetResourceVersion()
 }
 
 // Snapshot is one consistent-enough view of the cluster for a translation pass. The objects are

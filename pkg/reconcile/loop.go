@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/portcullis-ingress/portcullis/pkg/diag"
@@ -32,7 +33,11 @@ import (
 type Source interface {
 	// Dirty receives a value after any change.
 	Dirty() <-chan struct{}
+	// TakeChanges says what changed since it was last called.
+	TakeChanges() k8s.Changes
 	Snapshot() (k8s.Snapshot, error)
+	// EndpointSlices lists the EndpointSlices of one Service.
+	EndpointSlices(svc types.NamespacedName) ([]*discoveryv1.EndpointSlice, error)
 }
 
 // Reporter publishes problems (as Kubernetes Events) and returns those it had not seen before.
@@ -91,6 +96,10 @@ type Loop struct {
 	// refused remembers objects that haproxy refused, with the fingerprint of what they
 	// contributed, so that they are left out at once until they change.
 	refused map[diag.Object]string
+	// endpoints and desired are from the last full pass that was applied whole: which backends
+	// each Service's endpoints feed, and the configuration, for endpoint-only passes.
+	endpoints map[types.NamespacedName][]ingress.BackendPort
+	desired   *model.Config
 
 	mu         sync.Mutex
 	staleSince time.Time
@@ -156,6 +165,13 @@ func (l *Loop) Run(ctx context.Context) error {
 		if pending {
 			pending = false
 			now := time.Now()
+			if ch := l.Source.TakeChanges(); !ch.Full && len(ch.Services) > 0 && reloadSince.IsZero() {
+				if ok, err := l.endpointPass(ctx, ch.Services, now); err != nil {
+					l.Log.Error(err, "endpoint update failed; a full pass follows")
+				} else if ok {
+					goto wait
+				}
+			}
 			res, err := l.pass(ctx, func(p haproxy.Plan) bool {
 				// A reload waits for a quiet moment, unless haproxy is not running at all.
 				if !l.Proxy.Running() {
@@ -194,13 +210,14 @@ func (l *Loop) Run(ctx context.Context) error {
 				}
 			}
 		}
+	wait:
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-dirty:
 			pending = true
 		case <-exited:
-			l.applied = nil
+			l.applied, l.desired = nil, nil
 			pending = true
 		case <-wakeC:
 			wakeC = nil
@@ -255,7 +272,7 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 	plan := haproxy.NewPlan(l.applied, desired)
 	if !plan.Reload() && len(plan.Commands) == 0 && len(plan.MapFiles) == 0 && len(plan.CertCommands) == 0 {
 		l.applied = &plan.Next
-		l.settle(rejections)
+		l.settle(res, desired, rejections)
 		return done, nil
 	}
 	if !plan.Reload() {
@@ -270,7 +287,7 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 		l.Metrics.observeApply("runtime", start)
 		l.Log.V(1).Info("runtime update applied", "commands", len(plan.Commands), "maps", strings.Join(plan.MapFiles, ","), "cert_commands", len(plan.CertCommands),
 			"duration", time.Since(start).String())
-		l.settle(rejections)
+		l.settle(res, desired, rejections)
 		return done, nil
 	}
 	if !reloadNow(plan) {
@@ -285,6 +302,7 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 			l.applied = &plan.Interim
 			l.Metrics.RuntimeUpdates.Add(float64(len(plan.Commands)))
 		}
+		l.desired = nil
 		return held, nil
 	}
 	files, err := haproxy.RenderLayout(plan.Next.Config, plan.Next.Layout, l.Env)
@@ -317,13 +335,65 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 	l.Log.Info("configuration applied", "action", map[bool]string{true: "start", false: "reload"}[started],
 		"reasons", reasonStrings(plan.Reasons), "ingresses", len(res.Owned), "backends", len(desired.Backends),
 		"routes", len(desired.HTTPRoutes), "duration", time.Since(start).String())
-	l.settle(rejections)
+	l.settle(res, desired, rejections)
 	return done, nil
 }
 
+// endpointPass applies a change of the EndpointSlices of some Services, and nothing else, without
+// a snapshot or a translation: it lists those Services' slices, recomputes the servers of the
+// backends they feed and moves them through the runtime API. Its cost does not grow with the
+// number of Ingresses or backends. It reports false when a full pass is needed instead (nothing
+// applied yet, a reload pending, slots exhausted).
+func (l *Loop) endpointPass(ctx context.Context, services []types.NamespacedName, start time.Time) (bool, error) {
+	if l.applied == nil || l.desired == nil || !l.Proxy.Running() {
+		return false, nil
+	}
+	desired := *l.desired
+	desired.Backends = slices.Clone(desired.Backends)
+	var changed []string
+	for _, svc := range services {
+		feeds := l.endpoints[svc]
+		if len(feeds) == 0 {
+			continue
+		}
+		eps, err := l.Source.EndpointSlices(svc)
+		if err != nil {
+			return false, err
+		}
+		for _, f := range feeds {
+			i, ok := slices.BinarySearchFunc(desired.Backends, f.Backend, func(b model.Backend, n string) int { return strings.Compare(b.Name, n) })
+			if !ok {
+				continue // left out of the configuration
+			}
+			desired.Backends[i].Servers = ingress.Servers(eps, f.Port)
+			changed = append(changed, f.Backend)
+		}
+	}
+	if len(changed) == 0 {
+		return true, nil
+	}
+	plan, ok := haproxy.PlanEndpoints(l.applied, desired, changed)
+	if !ok {
+		return false, nil
+	}
+	if len(plan.Commands) > 0 {
+		if err := l.Proxy.Update(ctx, plan); err != nil {
+			l.applied, l.desired = nil, nil
+			l.Metrics.RuntimeFailures.Inc()
+			return false, fmt.Errorf("applying endpoint changes: %w", err)
+		}
+		l.Metrics.RuntimeUpdates.Add(float64(len(plan.Commands)))
+		l.Metrics.observeApply("runtime", start)
+	}
+	l.applied, l.desired = &plan.Next, &desired
+	l.Log.V(1).Info("endpoint update applied", "services", len(services), "commands", len(plan.Commands), "duration", time.Since(start).String())
+	return true, nil
+}
+
 // settle records a pass that applied everything it could.
-func (l *Loop) settle(rejections []haproxy.Rejection) {
+func (l *Loop) settle(res ingress.Result, desired model.Config, rejections []haproxy.Rejection) {
 	l.ready.Store(true)
+	l.endpoints, l.desired = res.Endpoints, &desired
 	objs := rejectedObjects(rejections)
 	l.Metrics.setRejected(objs)
 	if len(objs) == 0 {

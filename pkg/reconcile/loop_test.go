@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/portcullis-ingress/portcullis/pkg/diag"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
@@ -27,9 +30,50 @@ import (
 
 // fakeSource serves a state that the test changes, raising Dirty on each change.
 type fakeSource struct {
-	mu    sync.Mutex
-	state ingress.State
-	dirty chan struct{}
+	mu      sync.Mutex
+	state   ingress.State
+	dirty   chan struct{}
+	changes *k8s.Changes // nil: everything changed
+}
+
+func (s *fakeSource) TakeChanges() k8s.Changes {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := k8s.Changes{Full: true}
+	if s.changes != nil {
+		c = *s.changes
+	}
+	s.changes = &k8s.Changes{}
+	return c
+}
+
+func (s *fakeSource) EndpointSlices(svc types.NamespacedName) ([]*discoveryv1.EndpointSlice, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*discoveryv1.EndpointSlice
+	for _, es := range s.state.EndpointSlices {
+		if es.Namespace == svc.Namespace && es.Labels[discoveryv1.LabelServiceName] == svc.Name {
+			out = append(out, es)
+		}
+	}
+	return out, nil
+}
+
+// changeSlices changes EndpointSlices of the Service svc, and nothing else.
+func (s *fakeSource) changeSlices(svc types.NamespacedName, f func(*ingress.State)) {
+	s.mu.Lock()
+	f(&s.state)
+	if s.changes == nil {
+		s.changes = &k8s.Changes{}
+	}
+	if !s.changes.Full {
+		s.changes.Services = append(s.changes.Services, svc)
+	}
+	s.mu.Unlock()
+	select {
+	case s.dirty <- struct{}{}:
+	default:
+	}
 }
 
 func (s *fakeSource) Dirty() <-chan struct{} { return s.dirty }
@@ -45,6 +89,7 @@ func (s *fakeSource) Snapshot() (k8s.Snapshot, error) {
 func (s *fakeSource) change(f func(*ingress.State)) {
 	s.mu.Lock()
 	f(&s.state)
+	s.changes = nil
 	s.mu.Unlock()
 	select {
 	case s.dirty <- struct{}{}:
@@ -360,4 +405,78 @@ func TestRefusedObjectIsLeftOutAndTheRestApplies(t *testing.T) {
 			t.Errorf("still stale since %v after the fix", since)
 		}
 	})
+}
+
+// The endpoint-only pass must decide exactly what a full pass decides: same runtime commands and
+// the same slots, step after step, canary weights included.
+func TestEndpointPassEqualsFullPass(t *testing.T) {
+	st := startState()
+	for i := range 6 {
+		name := fmt.Sprintf("svc-%d", i)
+		svc, es := service(name)
+		st.Services, st.EndpointSlices = append(st.Services, svc), append(st.EndpointSlices, es)
+		ing := ingressFor(name, name+".example", name)
+		if i == 5 {
+			ing.Annotations = map[string]string{"portcullis.io/canary-service": "svc-0", "portcullis.io/canary-weight": "30"}
+		}
+		st.Ingresses = append(st.Ingresses, ing)
+	}
+	fastSrc := &fakeSource{state: st, dirty: make(chan struct{}, 1)}
+	fullSrc := &fakeSource{state: st, dirty: make(chan struct{}, 1)}
+	fastProxy, fullProxy := &fakeProxy{exited: make(chan struct{})}, &fakeProxy{exited: make(chan struct{})}
+	fast, full := newLoop(fastSrc, fastProxy), newLoop(fullSrc, fullProxy)
+	always := func(haproxy.Plan) bool { return true }
+	for _, l := range []*Loop{fast, full} {
+		if _, err := l.pass(t.Context(), always); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ready := true
+	for step := range 40 {
+		svc := step % 6
+		// Endpoint sets cycle through one to four addresses, some draining.
+		n := 1 + step%4
+		var eps []discoveryv1.Endpoint
+		for j := range n {
+			serving, terminating, notReady := true, true, false
+			cond := discoveryv1.EndpointConditions{Ready: &ready}
+			if j == 2 && step%3 == 0 {
+				cond = discoveryv1.EndpointConditions{Ready: &notReady, Serving: &serving, Terminating: &terminating}
+			}
+			eps = append(eps, discoveryv1.Endpoint{Addresses: []string{fmt.Sprintf("198.18.%d.%d", svc, 1+(step+j)%5)}, Conditions: cond})
+		}
+		key := types.NamespacedName{Namespace: "ns", Name: fmt.Sprintf("svc-%d", svc)}
+		edit := func(s *ingress.State) {
+			s.EndpointSlices = slices.Clone(s.EndpointSlices)
+			es := s.EndpointSlices[svc].DeepCopy()
+			es.Endpoints = eps
+			s.EndpointSlices[svc] = es
+		}
+		fastSrc.changeSlices(key, edit)
+		full.Source.(*fakeSource).change(edit)
+		ok, err := fast.endpointPass(t.Context(), []types.NamespacedName{key}, time.Now())
+		if err != nil || !ok {
+			t.Fatalf("step %d: endpoint pass %v %v", step, ok, err)
+		}
+		if _, err := full.pass(t.Context(), always); err != nil {
+			t.Fatal(err)
+		}
+		fr, fu := fastProxy.counts()
+		gr, gu := fullProxy.counts()
+		if fr != gr || fu != gu {
+			t.Fatalf("step %d: fast path %d reloads %d updates, full path %d and %d", step, fr, fu, gr, gu)
+		}
+		if fu > 0 {
+			a, b := fastProxy.updates[fu-1].Commands, fullProxy.updates[gu-1].Commands
+			if !slices.Equal(a, b) {
+				t.Fatalf("step %d: commands differ:\nfast %q\nfull %q", step, a, b)
+			}
+		}
+		if !maps.EqualFunc(fast.applied.Layout, full.applied.Layout, slices.Equal[[]haproxy.Slot]) {
+			t.Fatalf("step %d: layouts differ:\nfast %v\nfull %v", step, fast.applied.Layout, full.applied.Layout)
+		}
+	}
+	if r, u := fastProxy.counts(); r != 1 || u < 30 {
+		t.Errorf("fast path: %d reloads and %d runtime updates for 40 endpoint changes, want 1 (the start) and at least 30", r, u)
+	}
 }
