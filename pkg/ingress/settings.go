@@ -1,12 +1,10 @@
 package ingress
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/portcullis-ingress/portcullis/pkg/annotations"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/resolve"
 )
 
 // settings parses annotations and ConfigMap data once per object and resolves them into backend
@@ -27,15 +26,14 @@ type settings struct {
 	cm       annotations.Layer
 	ingress  map[types.NamespacedName]annotations.Layer
 	services map[types.NamespacedName]annotations.Layer
-	secrets  map[types.NamespacedName]*corev1.Secret
 	reported map[types.NamespacedName]bool // Ingresses whose client CA problem is reported
 	routes   map[types.NamespacedName]annotations.RouteSettings
 	globals  annotations.GlobalSettings
 }
 
-func newSettings(t *translator, cm *corev1.ConfigMap, secrets map[types.NamespacedName]*corev1.Secret) *settings {
+func newSettings(t *translator, cm *corev1.ConfigMap) *settings {
 	s := &settings{t: t, ingress: map[types.NamespacedName]annotations.Layer{},
-		services: map[types.NamespacedName]annotations.Layer{}, secrets: secrets,
+		services: map[types.NamespacedName]annotations.Layer{},
 		reported: map[types.NamespacedName]bool{}, routes: map[types.NamespacedName]annotations.RouteSettings{}}
 	if cm != nil {
 		var probs []annotations.Problem
@@ -221,8 +219,7 @@ func (s *settings) canary(ing *networkingv1.Ingress) (annotations.ServiceRef, in
 func (s *settings) serverTLS(ing *networkingv1.Ingress, b annotations.BackendSettings, p *model.BackendPolicy) *model.ServerTLS {
 	st := &model.ServerTLS{}
 	if name := b.ServerCA.Value; name != "" {
-		sec, ok := s.secrets[types.NamespacedName{Namespace: ing.Namespace, Name: name}]
-		ca, err := caBundle(sec, ok)
+		ca, err := s.t.cl.CABundle(types.NamespacedName{Namespace: ing.Namespace, Name: name})
 		if err != nil {
 			s.t.problem(ing, Error, "InvalidSecret", fmt.Sprintf("%s: secret %q: %v; requests get 503", b.ServerCA.Key, name, err))
 			p.Unavailable = true
@@ -231,15 +228,15 @@ func (s *settings) serverTLS(ing *networkingv1.Ingress, b annotations.BackendSet
 		}
 	}
 	if name := b.ServerCrt.Value; name != "" {
-		sec, ok := s.secrets[types.NamespacedName{Namespace: ing.Namespace, Name: name}]
-		if !ok {
+		c, err := s.t.cl.Certificate(types.NamespacedName{Namespace: ing.Namespace, Name: name})
+		if errors.Is(err, resolve.ErrNotFound) {
 			s.t.problem(ing, Error, "SecretNotFound", fmt.Sprintf("%s: secret %q not found; requests get 503", b.ServerCrt.Key, name))
 			p.Unavailable = true
-		} else if c, err := parseCertificate(sec); err != nil {
+		} else if err != nil {
 			s.t.problem(ing, Error, "InvalidCertificate", fmt.Sprintf("%s: secret %q: %v; requests get 503", b.ServerCrt.Key, name, err))
 			p.Unavailable = true
 		} else {
-			st.Client = &model.Certificate{Name: model.CertName(c.pem), PEM: c.pem}
+			st.Client = &model.Certificate{Name: model.CertName(c.PEM), PEM: c.PEM}
 		}
 	}
 	return st
@@ -248,8 +245,7 @@ func (s *settings) serverTLS(ing *networkingv1.Ingress, b annotations.BackendSet
 // clientCA loads the CA bundle that verifies an Ingress's client certificates, reporting a
 // problem once per Ingress when it is unusable.
 func (s *settings) clientCA(ing *networkingv1.Ingress, name string) (*model.Certificate, error) {
-	sec, ok := s.secrets[types.NamespacedName{Namespace: ing.Namespace, Name: name}]
-	ca, err := caBundle(sec, ok)
+	ca, err := s.t.cl.CABundle(types.NamespacedName{Namespace: ing.Namespace, Name: name})
 	if err != nil {
 		key := types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name}
 		if !s.reported[key] {
@@ -274,33 +270,6 @@ func (s *settings) clientAuth(ing *networkingv1.Ingress) (*model.Certificate, bo
 	return ca, r.ClientCrtOptional.Value
 }
 
-// caBundle re-encodes the certificates of a Secret's ca.crt.
-func caBundle(sec *corev1.Secret, found bool) ([]byte, error) {
-	if !found {
-		return nil, fmt.Errorf("not found")
-	}
-	data := sec.Data["ca.crt"]
-	var out bytes.Buffer
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
-			return nil, fmt.Errorf("ca.crt holds an invalid certificate: %w", err)
-		}
-		_ = pem.Encode(&out, &pem.Block{Type: "CERTIFICATE", Bytes: block.Bytes})
-	}
-	if out.Len() == 0 {
-		return nil, fmt.Errorf("no certificate under key ca.crt")
-	}
-	return out.Bytes(), nil
-}
-
 // sslRedirect reports whether an Ingress's TLS hosts are redirected from HTTP.
 func (s *settings) sslRedirect(ing *networkingv1.Ingress) bool {
 	return s.route(ing).SSLRedirect.Value
@@ -318,7 +287,7 @@ func (s *settings) httpsRedirect(ing *networkingv1.Ingress, host string) model.H
 // (as haproxytech). A missing or unusable Secret leaves no user, so that the route fails closed
 // with 401 rather than opening.
 func (s *settings) users(ing *networkingv1.Ingress, name string) []model.User {
-	sec, ok := s.secrets[types.NamespacedName{Namespace: ing.Namespace, Name: name}]
+	sec, ok := s.t.cl.Secret(types.NamespacedName{Namespace: ing.Namespace, Name: name})
 	if !ok {
 		s.t.problem(ing, Error, "SecretNotFound", fmt.Sprintf("basic-auth secret %q not found; every request is refused with 401", name))
 		return nil

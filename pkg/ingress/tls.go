@@ -1,22 +1,19 @@
 package ingress
 
 import (
-	"bytes"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/portcullis-ingress/portcullis/pkg/diag"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/resolve"
 )
 
 // TLSOptions shape the HTTPS side of translation.
@@ -34,52 +31,6 @@ type TLSOptions struct {
 	NoRedirect bool
 }
 
-// certificate is a validated Secret.
-type certificate struct {
-	pem      []byte
-	notAfter time.Time
-}
-
-// parseCertificate checks a Secret's tls.crt and tls.key: PEM, a chain whose first certificate
-// matches the key. It returns the combined PEM that HAProxy loads: the chain, then the key.
-func parseCertificate(sec *corev1.Secret) (certificate, error) {
-	crt, key := sec.Data[corev1.TLSCertKey], sec.Data[corev1.TLSPrivateKeyKey]
-	if len(crt) == 0 || len(key) == 0 {
-		return certificate{}, fmt.Errorf("it has no %s or no %s", corev1.TLSCertKey, corev1.TLSPrivateKeyKey)
-	}
-	pair, err := tls.X509KeyPair(crt, key)
-	if err != nil {
-		return certificate{}, fmt.Errorf("its certificate and key do not form a pair: %w", err)
-	}
-	leaf, err := x509.ParseCertificate(pair.Certificate[0])
-	if err != nil {
-		return certificate{}, fmt.Errorf("parsing its certificate: %w", err)
-	}
-	// Re-encode from the parsed blocks, so that nothing but PEM blocks reaches the file.
-	var b bytes.Buffer
-	for _, der := range pair.Certificate {
-		_ = pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: der})
-	}
-	if err := encodeKey(&b, key); err != nil {
-		return certificate{}, err
-	}
-	return certificate{pem: b.Bytes(), notAfter: leaf.NotAfter}, nil
-}
-
-// encodeKey copies the first private-key PEM block of data.
-func encodeKey(b *bytes.Buffer, data []byte) error {
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return errors.New("its key holds no private key PEM block")
-		}
-		if strings.HasSuffix(block.Type, "PRIVATE KEY") {
-			return pem.Encode(b, &pem.Block{Type: block.Type, Bytes: block.Bytes})
-		}
-	}
-}
-
 // ParseFallbackPEM checks a PEM certificate chain plus key, as used for the fallback default.
 func ParseFallbackPEM(p []byte) error {
 	_, err := tls.X509KeyPair(p, p)
@@ -88,13 +39,13 @@ func ParseFallbackPEM(p []byte) error {
 
 // tlsConfig builds the HTTPS part of the configuration: certificates from the spec.tls of the
 // Ingresses we own (oldest first), the default certificate and the hosts to redirect.
-func (t *translator) tlsConfig(ings []*networkingv1.Ingress, secrets map[types.NamespacedName]*corev1.Secret, hostsOf func(*networkingv1.Ingress) []string) {
+func (t *translator) tlsConfig(ings []*networkingv1.Ingress, hostsOf func(*networkingv1.Ingress) []string) {
 	o := t.opts.TLS
 	if o.HTTPS.Port == 0 {
 		return
 	}
 	cfg := &t.res.Config
-	tls := &model.ListenerTLS{Default: t.defaultCertificate(secrets)}
+	tls := &model.ListenerTLS{Default: t.defaultCertificate()}
 	cfg.Listeners = append(cfg.Listeners, model.Listener{Name: HTTPSListener, Bind: o.HTTPS, Protocol: model.HTTPS, TLS: tls})
 
 	byName := map[string]*model.Certificate{}
@@ -125,29 +76,28 @@ func (t *translator) tlsConfig(ings []*networkingv1.Ingress, secrets map[types.N
 				continue
 			}
 			key := types.NamespacedName{Namespace: ing.Namespace, Name: entry.SecretName}
-			sec, ok := secrets[key]
-			if !ok {
+			c, err := t.cl.Certificate(key)
+			if errors.Is(err, resolve.ErrNotFound) {
 				t.problem(ing, Warning, "SecretNotFound", fmt.Sprintf(
 					"spec.tls[%d]: secret %q not found; hosts %s get the default certificate", i, entry.SecretName, strings.Join(valid, ",")))
 				continue
 			}
-			c, err := parseCertificate(sec)
 			if err != nil {
 				t.problem(ing, Warning, "InvalidCertificate", fmt.Sprintf(
 					"spec.tls[%d]: secret %q: %v; hosts %s get the default certificate", i, entry.SecretName, err, strings.Join(valid, ",")))
 				continue
 			}
-			if !o.Now.IsZero() && c.notAfter.Before(o.Now) {
+			if !o.Now.IsZero() && c.NotAfter.Before(o.Now) {
 				t.problem(ing, Warning, "CertificateExpired", fmt.Sprintf(
-					"spec.tls[%d]: secret %q holds a certificate that expired at %s; it is served anyway", i, entry.SecretName, c.notAfter.UTC().Format(time.RFC3339)))
+					"spec.tls[%d]: secret %q holds a certificate that expired at %s; it is served anyway", i, entry.SecretName, c.NotAfter.UTC().Format(time.RFC3339)))
 			}
-			name := model.CertName(c.pem)
+			name := model.CertName(c.PEM)
 			cert, ok := byName[name]
 			if !ok {
-				cert = &model.Certificate{Name: name, PEM: c.pem}
+				cert = &model.Certificate{Name: name, PEM: c.PEM}
 				byName[name] = cert
 			}
-			cert.Sources = append(cert.Sources, refOf(ing), ObjectRef{Kind: "Secret", Namespace: sec.Namespace, Name: sec.Name})
+			cert.Sources = append(cert.Sources, refOf(ing), ObjectRef{Kind: "Secret", Namespace: key.Namespace, Name: key.Name})
 			if ca, optional := t.settings.clientAuth(ing); ca != nil {
 				cert.ClientCA, cert.ClientOptional = ca, optional
 			}
@@ -178,24 +128,23 @@ func (t *translator) tlsConfig(ings []*networkingv1.Ingress, secrets map[types.N
 }
 
 // defaultCertificate is the operator's --default-ssl-certificate if usable, else the fallback.
-func (t *translator) defaultCertificate(secrets map[types.NamespacedName]*corev1.Secret) model.Certificate {
+func (t *translator) defaultCertificate() model.Certificate {
 	o := t.opts.TLS
 	fallback := model.Certificate{Name: model.CertName(o.FallbackPEM), PEM: o.FallbackPEM}
 	if o.DefaultCertificate.Name == "" {
 		return fallback
 	}
 	ref := ObjectRef{Kind: "Secret", Namespace: o.DefaultCertificate.Namespace, Name: o.DefaultCertificate.Name}
-	sec, ok := secrets[o.DefaultCertificate]
-	if !ok {
+	c, err := t.cl.Certificate(o.DefaultCertificate)
+	if errors.Is(err, resolve.ErrNotFound) {
 		t.res.Problems = append(t.res.Problems, Problem{Object: ref, Severity: Error, Reason: "SecretNotFound",
 			Message: "the default certificate secret is not found; a generated self-signed certificate is served instead"})
 		return fallback
 	}
-	c, err := parseCertificate(sec)
 	if err != nil {
 		t.res.Problems = append(t.res.Problems, Problem{Object: ref, Severity: Error, Reason: "InvalidCertificate",
 			Message: fmt.Sprintf("the default certificate secret is unusable (%v); a generated self-signed certificate is served instead", err)})
 		return fallback
 	}
-	return model.Certificate{Name: model.CertName(c.pem), PEM: c.pem}
+	return model.Certificate{Name: model.CertName(c.PEM), PEM: c.PEM}
 }

@@ -6,7 +6,6 @@ package ingress
 import (
 	"cmp"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/portcullis-ingress/portcullis/pkg/diag"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/resolve"
 )
 
 // LegacyClassAnnotation is the pre-IngressClass way of choosing a controller.
@@ -82,7 +82,7 @@ type Result struct {
 	Claims map[model.RouteKey]ObjectRef
 	// Endpoints lists, for each Service, the backends its endpoints feed: a change of its
 	// EndpointSlices changes exactly the servers of these backends (see Servers).
-	Endpoints map[types.NamespacedName][]BackendPort
+	Endpoints map[types.NamespacedName][]resolve.Feed
 }
 
 // Listener names of the Ingress source.
@@ -95,30 +95,14 @@ const (
 func Translate(state State, opts Options) Result {
 	t := translator{
 		opts:     opts,
-		services: map[types.NamespacedName]*corev1.Service{},
-		slices:   map[types.NamespacedName][]*discoveryv1.EndpointSlice{},
+		cl:       resolve.New(state.Services, state.EndpointSlices, state.Secrets),
 		backends: map[string]*model.Backend{},
 		claimed:  map[model.RouteKey]claim{},
 		policies: map[string]model.BackendPolicy{},
 		incumb:   state.Incumbents,
 	}
-	for _, s := range state.Services {
-		t.services[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
-	}
-	for _, es := range state.EndpointSlices {
-		svc := es.Labels[discoveryv1.LabelServiceName]
-		if svc == "" {
-			continue
-		}
-		key := types.NamespacedName{Namespace: es.Namespace, Name: svc}
-		t.slices[key] = append(t.slices[key], es)
-	}
 	classes := ourClasses(state.IngressClasses, opts.ControllerName)
-	secrets := make(map[types.NamespacedName]*corev1.Secret, len(state.Secrets))
-	for _, s := range state.Secrets {
-		secrets[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
-	}
-	t.settings = newSettings(&t, state.ConfigMap, secrets)
+	t.settings = newSettings(&t, state.ConfigMap)
 	global, g := t.settings.global()
 	if state.ConfigMap != nil {
 		global.Sources = []diag.Object{{Kind: "ConfigMap", Namespace: state.ConfigMap.Namespace, Name: state.ConfigMap.Name}}
@@ -152,7 +136,7 @@ func Translate(state State, opts Options) Result {
 			ownedIngs = append(ownedIngs, ing)
 		}
 	}
-	t.tlsConfig(ownedIngs, secrets, ruleHosts)
+	t.tlsConfig(ownedIngs, ruleHosts)
 	if t.res.Config.DefaultBackend == "" && opts.DefaultBackendService.Name != "" {
 		t.res.Config.DefaultBackend = t.defaultService(opts.DefaultBackendService)
 	}
@@ -180,8 +164,7 @@ type claim struct {
 
 type translator struct {
 	opts     Options
-	services map[types.NamespacedName]*corev1.Service
-	slices   map[types.NamespacedName][]*discoveryv1.EndpointSlice
+	cl       *resolve.Cluster
 	backends map[string]*model.Backend
 	// claims are every owned Ingress path's claim, oldest Ingress first; claimed holds the
 	// first claim of each key.
@@ -398,8 +381,8 @@ func (t *translator) ingressBackend(ing *networkingv1.Ingress, b networkingv1.In
 	if canary.PortName == "" && canary.Port == 0 {
 		// The canary's port is the main Service port's, by name or number.
 		port = b.Service.Port
-		if svc, ok := t.services[types.NamespacedName{Namespace: ing.Namespace, Name: b.Service.Name}]; ok {
-			if sp, ok := findServicePort(svc, b.Service.Port); ok {
+		if svc, ok := t.cl.Service(types.NamespacedName{Namespace: ing.Namespace, Name: b.Service.Name}); ok {
+			if sp, ok := resolve.FindServicePort(svc, b.Service.Port.Name, b.Service.Port.Number); ok {
 				port = networkingv1.ServiceBackendPort{Name: sp.Name, Number: sp.Port}
 			}
 		}
@@ -422,7 +405,7 @@ func (t *translator) serviceBackend(ing *networkingv1.Ingress, service string, p
 		return "", false
 	}
 	key := types.NamespacedName{Namespace: ing.Namespace, Name: service}
-	svc, ok := t.services[key]
+	svc, ok := t.cl.Service(key)
 	policy, step := t.settings.backendPolicy(ing, svc)
 	if first, seen := t.policies[name]; !seen {
 		t.policies[name] = policy
@@ -439,7 +422,7 @@ func (t *translator) serviceBackend(ing *networkingv1.Ingress, service string, p
 	}
 	be := &model.Backend{Name: name, Policy: policy, SlotStep: step, Sources: sources}
 	t.backends[name] = be
-	switch sp, found := findServicePort(svc, port); {
+	switch sp, found := resolve.FindServicePort(svc, port.Name, port.Number); {
 	case !ok:
 		t.problem(ing, Warning, "ServiceNotFound", fmt.Sprintf("%s: %sservice %q not found; requests get 503", where, what, service))
 	case !found:
@@ -473,104 +456,21 @@ func (t *translator) defaultService(key types.NamespacedName) string {
 	// "_default" cannot collide with a Service port name, which never contains "_".
 	name := BackendName(key.Namespace, key.Name, "_default")
 	b := &model.Backend{Name: name}
-	if svc, ok := t.services[key]; ok && len(svc.Spec.Ports) > 0 {
+	if svc, ok := t.cl.Service(key); ok && len(svc.Spec.Ports) > 0 {
 		b.Servers = t.servers(key, svc.Spec.Ports[0], name)
 	}
 	t.backends[name] = b
 	return name
 }
 
-func findServicePort(svc *corev1.Service, p networkingv1.ServiceBackendPort) (corev1.ServicePort, bool) {
-	if svc == nil {
-		return corev1.ServicePort{}, false
-	}
-	for _, sp := range svc.Spec.Ports {
-		if p.Name != "" && sp.Name == p.Name || p.Name == "" && sp.Port == p.Number {
-			return sp, true
-		}
-	}
-	return corev1.ServicePort{}, false
-}
-
 // servers lists the ready endpoints of a Service port and remembers which backend they feed, so
 // that an endpoint change can be applied without translating everything again (see Endpoints).
 func (t *translator) servers(svc types.NamespacedName, sp corev1.ServicePort, backend string) []model.Server {
 	if t.res.Endpoints == nil {
-		t.res.Endpoints = map[types.NamespacedName][]BackendPort{}
+		t.res.Endpoints = map[types.NamespacedName][]resolve.Feed{}
 	}
-	t.res.Endpoints[svc] = append(t.res.Endpoints[svc], BackendPort{Backend: backend, Port: sp})
-	return Servers(t.slices[svc], sp)
-}
-
-// BackendPort is a backend fed by the endpoints of a Service port.
-type BackendPort struct {
-	Backend string
-	Port    corev1.ServicePort
-}
-
-// Servers lists the ready endpoints of a Service port in the Service's EndpointSlices.
-// EndpointSlices name their ports after the Service's ports and carry the resolved target port
-// number, which is how named target ports are resolved. The order is canonical.
-func Servers(eps []*discoveryv1.EndpointSlice, sp corev1.ServicePort) []model.Server {
-	seen := map[model.Server]int{} // index into out
-	var out []model.Server
-	for _, es := range eps {
-		if es.AddressType != discoveryv1.AddressTypeIPv4 && es.AddressType != discoveryv1.AddressTypeIPv6 {
-			continue
-		}
-		var port uint16
-		for _, p := range es.Ports {
-			if p.Port != nil && ptrString(p.Name) == sp.Name && (p.Protocol == nil || *p.Protocol == corev1.ProtocolTCP) {
-				port = uint16(*p.Port)
-			}
-		}
-		if port == 0 {
-			continue
-		}
-		for _, ep := range es.Endpoints {
-			draining, ok := endpointState(ep.Conditions)
-			if !ok {
-				continue
-			}
-			for _, a := range ep.Addresses {
-				addr, err := netip.ParseAddr(a)
-				if err != nil || addr.Zone() != "" {
-					continue
-				}
-				s := model.Server{Address: addr.Unmap(), Port: port}
-				if i, dup := seen[s]; dup {
-					// Ready anywhere means ready, whatever the order of the slices.
-					out[i].Draining = out[i].Draining && draining
-					continue
-				}
-				seen[s] = len(out)
-				s.Draining = draining
-				out = append(out, s)
-			}
-		}
-	}
-	slices.SortFunc(out, model.CompareServers)
-	return out
-}
-
-// endpointState says whether an endpoint takes traffic: ready endpoints do (a missing ready
-// condition means ready); terminating endpoints that still serve are drained, finishing their
-// requests without new ones.
-func endpointState(c discoveryv1.EndpointConditions) (draining, ok bool) {
-	if c.Ready == nil || *c.Ready {
-		return false, true
-	}
-	if c.Serving != nil && *c.Serving && c.Terminating != nil && *c.Terminating {
-		return true, true
-	}
-	return false, false
-}
-
-func ptrString(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
+	t.res.Endpoints[svc] = append(t.res.Endpoints[svc], resolve.Feed{Backend: backend, Port: sp})
+	return t.cl.Servers(svc, sp)
 }
 
 // portName is a Service port reference as used in backend names: its name, else its number.

@@ -27,6 +27,7 @@ import (
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 	"github.com/portcullis-ingress/portcullis/pkg/ingress"
 	"github.com/portcullis-ingress/portcullis/pkg/k8s"
+	"github.com/portcullis-ingress/portcullis/pkg/resolve"
 )
 
 // Source is where the cluster state comes from.
@@ -98,7 +99,7 @@ type Loop struct {
 	refused map[diag.Object]string
 	// endpoints and desired are from the last full pass that was applied whole: which backends
 	// each Service's endpoints feed, and the configuration, for endpoint-only passes.
-	endpoints map[types.NamespacedName][]ingress.BackendPort
+	endpoints map[types.NamespacedName][]resolve.Feed
 	desired   *model.Config
 
 	mu         sync.Mutex
@@ -365,7 +366,7 @@ func (l *Loop) endpointPass(ctx context.Context, services []types.NamespacedName
 			if !ok {
 				continue // left out of the configuration
 			}
-			desired.Backends[i].Servers = ingress.Servers(eps, f.Port)
+			desired.Backends[i].Servers = resolve.Servers(eps, f.Port)
 			changed = append(changed, f.Backend)
 		}
 	}
