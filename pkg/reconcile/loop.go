@@ -262,7 +262,10 @@ func (l *Loop) pass(ctx context.Context, reloadNow func(haproxy.Plan) bool) (pas
 // apply leaves out what cannot be rendered, reports problems, plans, and carries the plan out.
 func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(haproxy.Plan) bool) (passResult, error) {
 	start := time.Now()
-	desired, rejections := haproxy.Prune(res.Config)
+	// Every source's configuration is composed into one; Ingress is the only source so far.
+	composed, conflicts := model.Compose([]model.Config{res.Config}, l.claims)
+	res.Problems = append(res.Problems, conflicts...)
+	desired, rejections := haproxy.Prune(composed)
 	desired, remembered := l.withoutRefused(desired)
 	rejections = append(rejections, remembered...)
 	l.report(res.Problems, rejections)

@@ -104,6 +104,8 @@ type Listener struct {
 	AcceptProxy []netip.Prefix
 	// TLS holds the certificates of an HTTPS listener; nil for other protocols.
 	TLS *ListenerTLS
+	// Sources are the objects that asked for the listener; none for the operator's own.
+	Sources []diag.Object
 }
 
 // ListenerTLS is the certificate configuration of an HTTPS listener.

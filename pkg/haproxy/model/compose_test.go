@@ -1,0 +1,82 @@
+package model
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/portcullis-ingress/portcullis/pkg/diag"
+)
+
+func obj(kind, name string) diag.Object { return diag.Object{Kind: kind, Namespace: "ns", Name: name} }
+
+func httpRoute(host, backend string, src diag.Object) HTTPRoute {
+	return HTTPRoute{Match: HTTPMatch{Host: host, Path: "/", Kind: MatchPrefix}, Backends: []WeightedBackend{{Name: backend, Weight: 1}}, Source: src}
+}
+
+func TestCompose(t *testing.T) {
+	ing, route := obj("Ingress", "web"), obj("HTTPRoute", "web")
+	addr := netip.MustParseAddr("0.0.0.0")
+	ingressPart := Config{
+		Listeners:  []Listener{{Name: "http", Bind: Bind{Address: addr, Port: 80}, Protocol: HTTP}},
+		HTTPRoutes: []HTTPRoute{httpRoute("a.example", "ns_web_80", ing), httpRoute("shared.example", "ns_web_80", ing)},
+		Backends:   []Backend{{Name: "ns_web_80", Sources: []diag.Object{ing}}},
+		Global:     Global{MaxConn: 100},
+	}
+	gatewayPart := Config{
+		Listeners: []Listener{
+			{Name: "http", Bind: Bind{Address: addr, Port: 80}, Protocol: HTTP},
+			{Name: "gw-other", Bind: Bind{Address: addr, Port: 80}, Protocol: HTTP, Sources: []diag.Object{obj("Gateway", "gw")}},
+		},
+		HTTPRoutes: []HTTPRoute{httpRoute("b.example", "ns_web_80", route), httpRoute("shared.example", "ns_api_80", route)},
+		Backends: []Backend{
+			{Name: "ns_web_80", Sources: []diag.Object{route}},
+			{Name: "ns_api_80", Sources: []diag.Object{route}},
+		},
+		Global: Global{MaxConn: 5},
+	}
+
+	t.Run("the earlier part keeps what both want", func(t *testing.T) {
+		cfg, probs := Compose([]Config{ingressPart, gatewayPart}, nil)
+		var hosts []string
+		for _, r := range cfg.HTTPRoutes {
+			hosts = append(hosts, r.Match.Host+">"+r.Source.Kind)
+		}
+		if want := []string{"a.example>Ingress", "b.example>HTTPRoute", "shared.example>Ingress"}; !slices.Equal(hosts, want) {
+			t.Errorf("routes %v, want %v", hosts, want)
+		}
+		if len(cfg.Listeners) != 1 || cfg.Global.MaxConn != 100 {
+			t.Errorf("listeners %v, global %v: want the first part's", cfg.Listeners, cfg.Global)
+		}
+		if b, _ := cfg.Backend("ns_web_80"); !slices.Equal(b.Sources, []diag.Object{route, ing}) {
+			t.Errorf("shared backend sources %v, want both", b.Sources)
+		}
+		reasons := map[string]diag.Object{}
+		for _, p := range probs {
+			reasons[p.Reason] = p.Object
+		}
+		if reasons["RouteConflict"] != route || reasons["ListenerConflict"] != obj("Gateway", "gw") || len(probs) != 2 {
+			t.Errorf("problems %v, want a RouteConflict on the HTTPRoute and a ListenerConflict on the Gateway", probs)
+		}
+	})
+	t.Run("an incumbent keeps its route whatever the order", func(t *testing.T) {
+		key := HTTPMatch{Host: "shared.example", Path: "/", Kind: MatchPrefix}
+		cfg, probs := Compose([]Config{ingressPart, gatewayPart}, map[RouteKey]diag.Object{key: route})
+		for _, r := range cfg.HTTPRoutes {
+			if r.Match == key && r.Source != route {
+				t.Errorf("route %v went to %v, want the incumbent %v", key, r.Source, route)
+			}
+		}
+		if !slices.ContainsFunc(probs, func(p diag.Problem) bool { return p.Object == ing && p.Reason == "RouteConflict" }) {
+			t.Errorf("no RouteConflict on the Ingress: %v", probs)
+		}
+	})
+	t.Run("one part is itself", func(t *testing.T) {
+		cfg, probs := Compose([]Config{ingressPart}, nil)
+		want := ingressPart
+		want.Normalize()
+		if len(probs) != 0 || len(cfg.HTTPRoutes) != 2 || len(cfg.Backends) != 1 || len(cfg.Listeners) != 1 || !cfg.Global.Equal(want.Global) {
+			t.Errorf("Compose of one part changed it: %+v, %v", cfg, probs)
+		}
+	})
+}
