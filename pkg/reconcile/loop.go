@@ -142,9 +142,7 @@ func (l *Loop) Ready() bool { return l.ready.Load() }
 func (l *Loop) Run(ctx context.Context) error {
 	var (
 		backoff     time.Duration
-		lastChange  time.Time
-		reloadSince time.Time // when a pending reload became necessary; zero if none
-		reasonsSeen string    // the reasons of the pending reload, to notice when they change
+		hold        Holdoff // the pending reload, if any
 		wake        *time.Timer
 		wakeC       <-chan time.Time
 		pending     = true
@@ -166,7 +164,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		if pending {
 			pending = false
 			now := time.Now()
-			if ch := l.Source.TakeChanges(); !ch.Full && len(ch.Services) > 0 && reloadSince.IsZero() {
+			if ch := l.Source.TakeChanges(); !ch.Full && len(ch.Services) > 0 && hold.Since.IsZero() {
 				if ok, err := l.endpointPass(ctx, ch.Services, now); err != nil {
 					l.Log.Error(err, "endpoint update failed; a full pass follows")
 				} else if ok {
@@ -174,27 +172,12 @@ func (l *Loop) Run(ctx context.Context) error {
 				}
 			}
 			res, err := l.pass(ctx, func(p haproxy.Plan) bool {
-				// A reload waits for a quiet moment, unless haproxy is not running at all.
-				if !l.Proxy.Running() {
-					return true
+				next, reload, wait := hold.Decide(now, fmt.Sprint(p.Reasons), l.Proxy.Running(), timing)
+				hold = next
+				if !reload {
+					setWake(wait)
 				}
-				if reloadSince.IsZero() {
-					reloadSince = now
-				}
-				// The quiet period restarts only when what needs the reload changes, not on
-				// every endpoint change applied at runtime meanwhile.
-				if sig := fmt.Sprint(p.Reasons); sig != reasonsSeen {
-					reasonsSeen, lastChange = sig, now
-				}
-				due := lastChange.Add(timing.Quiet)
-				if limit := reloadSince.Add(timing.MaxHoldoff); limit.Before(due) {
-					due = limit
-				}
-				if now.Before(due) {
-					setWake(due.Sub(now))
-					return false
-				}
-				return true
+				return reload
 			})
 			switch {
 			case err != nil && ctx.Err() != nil:
@@ -207,7 +190,7 @@ func (l *Loop) Run(ctx context.Context) error {
 			default:
 				backoff = 0
 				if res != held {
-					reloadSince, reasonsSeen = time.Time{}, ""
+					hold = Holdoff{}
 				}
 			}
 		}
@@ -225,6 +208,38 @@ func (l *Loop) Run(ctx context.Context) error {
 			pending = true
 		}
 	}
+}
+
+// Holdoff is the state of a pending reload: since when it is needed, and when its reasons last
+// changed.
+type Holdoff struct {
+	Since      time.Time
+	LastChange time.Time
+	Reasons    string
+}
+
+// Decide says, at now, whether a reload needed for reasons happens now or waits, and for how long.
+// A reload waits for Quiet without a change of its reasons (endpoint changes applied at runtime
+// meanwhile do not restart the wait), but never longer than MaxHoldoff since it became necessary;
+// it never waits when haproxy is not running. It returns the state to keep while waiting.
+func (h Holdoff) Decide(now time.Time, reasons string, running bool, t Timing) (next Holdoff, reload bool, wait time.Duration) {
+	if !running {
+		return Holdoff{}, true, 0
+	}
+	if h.Since.IsZero() {
+		h.Since = now
+	}
+	if reasons != h.Reasons {
+		h.Reasons, h.LastChange = reasons, now
+	}
+	due := h.LastChange.Add(t.Quiet)
+	if limit := h.Since.Add(t.MaxHoldoff); limit.Before(due) {
+		due = limit
+	}
+	if now.Before(due) {
+		return h, false, due.Sub(now)
+	}
+	return h, true, 0
 }
 
 type passResult int

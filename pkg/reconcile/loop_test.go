@@ -480,3 +480,37 @@ func TestEndpointPassEqualsFullPass(t *testing.T) {
 		t.Errorf("fast path: %d reloads and %d runtime updates for 40 endpoint changes, want 1 (the start) and at least 30", r, u)
 	}
 }
+
+func TestHoldoffDecide(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	timing := Timing{Quiet: 100 * time.Millisecond, MaxHoldoff: time.Second}
+	tests := []struct {
+		name       string
+		hold       Holdoff
+		now        time.Time
+		reasons    string
+		running    bool
+		wantReload bool
+		wantWait   time.Duration
+	}{
+		{"haproxy not running: reload at once", Holdoff{}, at(0), "a", false, true, 0},
+		{"a first need waits for the quiet period", Holdoff{}, at(0), "a", true, false, 100 * time.Millisecond},
+		{"same reasons after the quiet period: reload", Holdoff{Since: at(0), LastChange: at(0), Reasons: "a"}, at(100), "a", true, true, 0},
+		{"same reasons within it: wait the rest", Holdoff{Since: at(0), LastChange: at(0), Reasons: "a"}, at(40), "a", true, false, 60 * time.Millisecond},
+		{"new reasons restart the quiet period", Holdoff{Since: at(0), LastChange: at(0), Reasons: "a"}, at(90), "a b", true, false, 100 * time.Millisecond},
+		{"but never past the maximum holdoff", Holdoff{Since: at(0), LastChange: at(950), Reasons: "a"}, at(960), "a b", true, false, 40 * time.Millisecond},
+		{"at the maximum: reload", Holdoff{Since: at(0), LastChange: at(990), Reasons: "a"}, at(1000), "a b", true, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			next, reload, wait := tt.hold.Decide(tt.now, tt.reasons, tt.running, timing)
+			if reload != tt.wantReload || wait != tt.wantWait {
+				t.Errorf("Decide = reload %v wait %v, want %v %v", reload, wait, tt.wantReload, tt.wantWait)
+			}
+			if !reload && next.Reasons != tt.reasons {
+				t.Errorf("state keeps reasons %q, want %q", next.Reasons, tt.reasons)
+			}
+		})
+	}
+}
