@@ -141,15 +141,15 @@ func (l *Loop) Ready() bool { return l.ready.Load() }
 // Run reconciles until ctx ends. The first pass runs at once.
 func (l *Loop) Run(ctx context.Context) error {
 	var (
-		backoff     time.Duration
-		hold        Holdoff // the pending reload, if any
-		wake        *time.Timer
-		wakeC       <-chan time.Time
-		pending     = true
-		exited      = l.Proxy.Exited()
-		dirty       = l.Source.Dirty()
-		timing      = l.Timing
-		setWake     = func(d time.Duration) {
+		backoff time.Duration
+		hold    Holdoff // the pending reload, if any
+		wake    *time.Timer
+		wakeC   <-chan time.Time
+		pending = true
+		exited  = l.Proxy.Exited()
+		dirty   = l.Source.Dirty()
+		timing  = l.Timing
+		setWake = func(d time.Duration) {
 			if wake != nil {
 				wake.Stop()
 			}
