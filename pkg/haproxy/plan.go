@@ -167,6 +167,7 @@ const (
 	ReasonListeners      ReasonKind = "listeners_changed"
 	ReasonRedirects      ReasonKind = "https_redirects_changed"
 	ReasonCertLines      ReasonKind = "certificate_lines_changed"
+	ReasonRouteRules     ReasonKind = "conditional_routes_changed"
 	ReasonGlobal         ReasonKind = "global_settings_changed"
 	ReasonClientAuth     ReasonKind = "client_auth_changed"
 )
@@ -210,6 +211,10 @@ func NewPlan(applied *Applied, desired model.Config) Plan {
 	}
 	oldSections, oldRoutes, _ := Sections(applied.Config)
 	reasons := topologyChanges(applied.Config, desired, oldSections, curSections)
+	if !slices.Equal(conditionalRules(applied.Config.HTTPRoutes, oldRoutes), conditionalRules(desired.HTTPRoutes, curRoutes)) {
+		// Conditional routes are frontend rules, not map entries.
+		reasons = append(reasons, Reason{ReasonRouteRules, ""})
+	}
 
 	// Endpoint moves of the sections that exist on both sides, also when a reload is needed:
 	// while a reload is held off, they are applied at once (see Interim).

@@ -102,7 +102,7 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	r.global(env)
 	r.globalSettings(cfg.Global)
 	r.defaults(cfg.Global)
-	r.frontend(cfg, sections)
+	r.frontend(cfg, sections, httpRoutes)
 	for i, rt := range cfg.TCPRoutes {
 		l, _ := cfg.Listener(rt.Listener)
 		r.tcpFrontend(l, tcpRoutes[i])
@@ -278,7 +278,7 @@ func (r *renderer) global(env Env) {
 // first for the request's host, then for its wildcard form ("*." + all but the first label), then
 // for rules without a host. Map keys are host+path; hostless keys start with "/", which no host
 // does.
-func (r *renderer) frontend(cfg model.Config, sections []Section) {
+func (r *renderer) frontend(cfg model.Config, sections []Section, httpRoutes []string) {
 	const fe = httpFrontend
 	r.section(parser.Frontends, fe)
 	r.set(parser.Frontends, fe, "mode", &types.StringC{Value: "http"})
@@ -315,9 +315,20 @@ func (r *renderer) frontend(cfg model.Config, sections []Section) {
 		r.httpsRedirects(cfg.HTTPSRedirects)
 	}
 	const unfound = "{ var(txn.backend) -m found }"
+	rules := conditionalRules(cfg.HTTPRoutes, httpRoutes)
 	for i, key := range []string{"txn.hostpath", "txn.wildpath", "txn.path"} {
+		// The conditional routes of the hosts of this stage, in precedence order, then the
+		// maps for the other hosts.
+		for _, rl := range rules {
+			if rl.stage == i {
+				r.insert(parser.Frontends, fe, "http-request", &actions.SetVar{
+					VarScope: "txn", VarName: "backend", Expr: common.Expression{Expr: []string{"str(" + rl.section + ")"}},
+					Cond: "if", CondTest: rl.cond + " !" + unfound,
+				})
+			}
+		}
 		cond := unfound
-		if i == 0 {
+		if i == 0 && !slices.ContainsFunc(rules, func(rl routeRule) bool { return rl.stage == 0 }) {
 			cond = ""
 		}
 		setVar("backend", fmt.Sprintf("var(%s),map_str(%s)", key, ExactMapFile), cond)
@@ -474,6 +485,7 @@ func (r *renderer) backend(s Section, slots []Slot) {
 // they give Kubernetes' element-wise prefix semantics: "/foo" matches "/foo" and "/foo/bar" but not
 // "/foobar". An Exact route wins over the bare form of an equal Prefix.
 func mapFiles(routes []model.HTTPRoute, sections []string) (exact, prefix []byte) {
+	conditional := conditionalHosts(routes)
 	exactKeys := map[string]string{}
 	var exactOrder []string
 	addExact := func(key, backend string, override bool) {
@@ -487,6 +499,9 @@ func mapFiles(routes []model.HTTPRoute, sections []string) (exact, prefix []byte
 	}
 	var pb bytes.Buffer
 	for i, rt := range routes {
+		if conditional[rt.Match.Host] {
+			continue // a rule of the frontend (see conditionalRules)
+		}
 		section := sections[i]
 		key := rt.Match.Host + rt.Match.Path
 		if rt.Match.Kind == model.MatchExact {
@@ -824,9 +839,10 @@ func checkBackend(b model.Backend, names map[string]bool) []error {
 func checkRoute(rt model.HTTPRoute, names map[string]bool) []error {
 	where := fmt.Sprintf("route %s%s", rt.Match.Host, rt.Match.Path)
 	var errs []error
-	if !model.ValidMapHost(rt.Match.Host) || !model.ValidMapPath(rt.Match.Path) {
+	if !model.ValidMapHost(rt.Match.Host) || rt.Match.Kind != model.MatchRegex && !model.ValidMapPath(rt.Match.Path) {
 		errs = append(errs, fmt.Errorf("route %q %q: host or path is not safe for a map file", rt.Match.Host, rt.Match.Path))
 	}
+	errs = append(errs, checkConditions(where, rt)...)
 	if len(rt.Backends) == 0 {
 		errs = append(errs, fmt.Errorf("%s: no backend", where))
 	}

@@ -260,7 +260,7 @@ func (t *translator) rules(ing *networkingv1.Ingress) {
 func (t *translator) resolveClaims() {
 	winner := map[model.RouteKey]int{}
 	for i, c := range t.claims {
-		key := c.route.Match
+		key := c.route.Key()
 		w, taken := winner[key]
 		if !taken {
 			winner[key] = i
@@ -272,7 +272,7 @@ func (t *translator) resolveClaims() {
 	}
 	t.res.Claims = map[model.RouteKey]ObjectRef{}
 	for i, c := range t.claims {
-		key := c.route.Match
+		key := c.route.Key()
 		w := t.claims[winner[key]]
 		if winner[key] != i {
 			rule := c.host

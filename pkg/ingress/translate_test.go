@@ -1231,7 +1231,7 @@ func TestIncumbentKeepsItsRoute(t *testing.T) {
 		Ingresses:      []*networkingv1.Ingress{first},
 	}
 	res := ingress.Translate(state, testOptions())
-	key := model.RouteKey{Host: "x.example.com", Path: "/", Kind: model.MatchPrefix}
+	key := model.RouteKey{HTTPMatch: model.HTTPMatch{Host: "x.example.com", Path: "/", Kind: model.MatchPrefix}}
 	if got := res.Claims[key]; got != ingressRef("z", "first") {
 		t.Fatalf("claim of %v = %v, want Ingress z/first", key, got)
 	}

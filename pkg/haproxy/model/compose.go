@@ -64,14 +64,15 @@ func Compose(parts []Config, incumbents map[RouteKey]diag.Object) (Config, []dia
 			}
 		}
 		for _, rt := range p.HTTPRoutes {
-			i, seen := routeAt[rt.Match]
+			key := rt.Key()
+			i, seen := routeAt[key]
 			if !seen {
-				routeAt[rt.Match] = len(out.HTTPRoutes)
+				routeAt[key] = len(out.HTTPRoutes)
 				out.HTTPRoutes = append(out.HTTPRoutes, rt)
 				continue
 			}
 			winner, loser := out.HTTPRoutes[i], rt
-			if inc, ok := incumbents[rt.Match]; ok && inc == rt.Source && inc != winner.Source {
+			if inc, ok := incumbents[key]; ok && inc == rt.Source && inc != winner.Source {
 				winner, loser = rt, winner
 			}
 			out.HTTPRoutes[i] = winner

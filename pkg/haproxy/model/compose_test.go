@@ -60,10 +60,10 @@ func TestCompose(t *testing.T) {
 		}
 	})
 	t.Run("an incumbent keeps its route whatever the order", func(t *testing.T) {
-		key := HTTPMatch{Host: "shared.example", Path: "/", Kind: MatchPrefix}
+		key := RouteKey{HTTPMatch: HTTPMatch{Host: "shared.example", Path: "/", Kind: MatchPrefix}}
 		cfg, probs := Compose([]Config{ingressPart, gatewayPart}, map[RouteKey]diag.Object{key: route})
 		for _, r := range cfg.HTTPRoutes {
-			if r.Match == key && r.Source != route {
+			if r.Key() == key && r.Source != route {
 				t.Errorf("route %v went to %v, want the incumbent %v", key, r.Source, route)
 			}
 		}

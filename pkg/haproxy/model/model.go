@@ -14,8 +14,10 @@ package model
 
 import (
 	"cmp"
+	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/portcullis-ingress/portcullis/pkg/diag"
@@ -149,11 +151,17 @@ const (
 	MatchExact PathMatch = iota
 	// MatchPrefix matches element-wise: "/foo" matches "/foo" and "/foo/bar", not "/foobar".
 	MatchPrefix
+	// MatchRegex matches the path against a regular expression (PCRE, as HAProxy reads it; the
+	// producer checks it as RE2, a subset).
+	MatchRegex
 )
 
 func (m PathMatch) String() string {
-	if m == MatchExact {
+	switch m {
+	case MatchExact:
 		return "Exact"
+	case MatchRegex:
+		return "RegularExpression"
 	}
 	return "Prefix"
 }
@@ -168,12 +176,31 @@ type HTTPMatch struct {
 	Kind PathMatch
 }
 
-// RouteKey is what two routes that cannot both be served have in common.
-type RouteKey = HTTPMatch
+// RouteKey is what two routes that cannot both be served have in common: the same match and the
+// same further conditions.
+type RouteKey struct {
+	HTTPMatch
+	// Conditions is a canonical form of the route's header, query and method conditions.
+	Conditions string
+}
+
+// ValueMatch is a condition on a named request value (a header or a query parameter): equal to
+// Value, or matching it as a regular expression.
+type ValueMatch struct {
+	Name, Value string
+	Regex       bool
+}
 
 // HTTPRoute sends the requests that match it to its backends, after its policy.
 type HTTPRoute struct {
 	Match HTTPMatch
+	// Headers, Query and Method narrow the match further: each one must hold. Header names are
+	// compared case-insensitively. A route with any of them, or with a regular-expression
+	// path, is conditional: the renderer writes the routes of its host as rules in precedence
+	// order instead of map entries, so changing them takes a reload.
+	Headers []ValueMatch
+	Query   []ValueMatch
+	Method  string
 	// Policy is what the route does to requests before they reach a backend.
 	Policy RoutePolicy
 	// Backends share the route's requests by weight. One backend with any weight takes them
@@ -327,5 +354,45 @@ func CompareMatches(a, b HTTPMatch) int {
 	return cmp.Compare(a.Kind, b.Kind)
 }
 
-// CompareRoutes orders routes by their match.
-func CompareRoutes(a, b HTTPRoute) int { return CompareMatches(a.Match, b.Match) }
+// CompareRoutes orders routes by their match, then their conditions.
+func CompareRoutes(a, b HTTPRoute) int {
+	if c := CompareMatches(a.Match, b.Match); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.conditions(), b.conditions())
+}
+
+// Conditional reports a route that narrows its match beyond host and a plain path.
+func (r HTTPRoute) Conditional() bool {
+	return r.Match.Kind == MatchRegex || len(r.Headers) > 0 || len(r.Query) > 0 || r.Method != ""
+}
+
+// Key is what the route conflicts on.
+func (r HTTPRoute) Key() RouteKey { return RouteKey{HTTPMatch: r.Match, Conditions: r.conditions()} }
+
+// conditions is a canonical form of the header, query and method conditions.
+func (r HTTPRoute) conditions() string {
+	if len(r.Headers) == 0 && len(r.Query) == 0 && r.Method == "" {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(r.Method)
+	for _, l := range [][]ValueMatch{sortedMatches(r.Headers, true), sortedMatches(r.Query, false)} {
+		b.WriteString("|")
+		for _, m := range l {
+			fmt.Fprintf(&b, "%q=%t:%q;", m.Name, m.Regex, m.Value)
+		}
+	}
+	return b.String()
+}
+
+func sortedMatches(ms []ValueMatch, foldName bool) []ValueMatch {
+	out := slices.Clone(ms)
+	for i := range out {
+		if foldName {
+			out[i].Name = strings.ToLower(out[i].Name)
+		}
+	}
+	slices.SortFunc(out, func(a, b ValueMatch) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}

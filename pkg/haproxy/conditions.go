@@ -1,0 +1,209 @@
+package haproxy
+
+import (
+	"cmp"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+)
+
+// Conditional routes (header, query or method conditions, or a regular-expression path) cannot be
+// map entries. The routes of a host that has any are written as frontend rules instead, in
+// precedence order, each setting the section when it matches. They run in the stage of their
+// host's kind (exact host, wildcard, no host), before that stage's map look-ups, which hold the
+// other hosts: a request is still matched host first, then by precedence among its host's routes.
+
+// routeRule is a conditional route as a frontend rule.
+type routeRule struct {
+	// stage is 0 for exact hosts, 1 for wildcard hosts, 2 for routes without a host.
+	stage   int
+	cond    string
+	section string
+}
+
+// conditionalHosts lists the hosts (exact, "*." wildcard or "") that have a conditional route.
+func conditionalHosts(routes []model.HTTPRoute) map[string]bool {
+	hosts := map[string]bool{}
+	for _, rt := range routes {
+		if rt.Conditional() {
+			hosts[rt.Match.Host] = true
+		}
+	}
+	return hosts
+}
+
+// conditionalRules renders the routes of the conditional hosts as rules, in stage order and, within
+// a host, in the precedence of the Gateway API: an exact path, then a regular expression, then the
+// longest prefix; then a method condition; then the most header conditions; then the most query
+// conditions.
+func conditionalRules(routes []model.HTTPRoute, sections []string) []routeRule {
+	hosts := conditionalHosts(routes)
+	if len(hosts) == 0 {
+		return nil
+	}
+	var idx []int
+	for i, rt := range routes {
+		if hosts[rt.Match.Host] && sections[i] != "" {
+			idx = append(idx, i)
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		ra, rb := routes[a], routes[b]
+		if c := cmp.Compare(stageOf(ra.Match.Host), stageOf(rb.Match.Host)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(ra.Match.Host, rb.Match.Host); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(pathRank(ra.Match.Kind), pathRank(rb.Match.Kind)); c != 0 {
+			return c
+		}
+		if ra.Match.Kind == model.MatchPrefix {
+			if c := cmp.Compare(len(rb.Match.Path), len(ra.Match.Path)); c != 0 {
+				return c
+			}
+		}
+		if c := cmp.Compare(boolRank(rb.Method != ""), boolRank(ra.Method != "")); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(len(rb.Headers), len(ra.Headers)); c != 0 {
+			return c
+		}
+		return cmp.Compare(len(rb.Query), len(ra.Query))
+	})
+	out := make([]routeRule, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, routeRule{stage: stageOf(routes[i].Match.Host), cond: routeCondition(routes[i]), section: sections[i]})
+	}
+	return out
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func stageOf(host string) int {
+	switch {
+	case host == "":
+		return 2
+	case strings.HasPrefix(host, "*."):
+		return 1
+	}
+	return 0
+}
+
+func pathRank(k model.PathMatch) int {
+	switch k {
+	case model.MatchExact:
+		return 0
+	case model.MatchRegex:
+		return 1
+	}
+	return 2
+}
+
+// routeCondition is the ACL condition of a route; every part has been checked by checkConditions.
+func routeCondition(rt model.HTTPRoute) string {
+	var parts []string
+	switch h := rt.Match.Host; stageOf(h) {
+	case 0:
+		parts = append(parts, "{ var(txn.host) -m str "+h+" }")
+	case 1:
+		parts = append(parts, "{ var(txn.wildhost) -m str "+h+" }")
+	}
+	switch p := rt.Match.Path; rt.Match.Kind {
+	case model.MatchExact:
+		parts = append(parts, "{ var(txn.path) -m str "+p+" }")
+	case model.MatchRegex:
+		parts = append(parts, "{ var(txn.path) -m reg "+configRegex(p)+" }")
+	default:
+		if p != "/" {
+			parts = append(parts, "{ var(txn.path) -m reg ^"+regexpLiteral(p)+"(/|$) }")
+		}
+	}
+	if rt.Method != "" {
+		parts = append(parts, "{ method "+rt.Method+" }")
+	}
+	for _, m := range rt.Headers {
+		parts = append(parts, valueCondition("req.hdr("+m.Name+")", m))
+	}
+	for _, m := range rt.Query {
+		parts = append(parts, valueCondition("url_param("+m.Name+")", m))
+	}
+	if len(parts) == 0 {
+		return "TRUE"
+	}
+	return strings.Join(parts, " ")
+}
+
+func valueCondition(fetch string, m model.ValueMatch) string {
+	if m.Regex {
+		return "{ " + fetch + " -m reg " + configRegex(m.Value) + " }"
+	}
+	return "{ " + fetch + " -m str " + quote(m.Value) + " }"
+}
+
+// configRegex writes a checked regular expression as one configuration word: HAProxy reads a
+// backslash as an escape, so each is doubled.
+func configRegex(re string) string { return strings.ReplaceAll(re, `\`, `\\`) }
+
+// Limits of route conditions.
+const (
+	maxConditions = 16
+	maxRegexLen   = 1024
+)
+
+// checkConditions checks what a conditional route would write into the configuration.
+func checkConditions(where string, rt model.HTTPRoute) []error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("%s: "+format, append([]any{where}, a...)...)) }
+	if rt.Match.Kind == model.MatchRegex && !validRegex(rt.Match.Path) {
+		bad("path regular expression %q: want at most %d bytes of printable ASCII without space, quote or '#', valid as RE2", rt.Match.Path, maxRegexLen)
+	}
+	if rt.Method != "" && !validToken(rt.Method, isMethodChar) {
+		bad("method %q: want [A-Z-]", rt.Method)
+	}
+	if len(rt.Headers)+len(rt.Query) > maxConditions {
+		bad("more than %d header and query conditions", maxConditions)
+	}
+	for _, l := range []struct {
+		what string
+		ms   []model.ValueMatch
+		name func(string) bool
+	}{{"header", rt.Headers, validHeaderName}, {"query parameter", rt.Query, func(s string) bool { return validToken(s, isParamChar) }}} {
+		for _, m := range l.ms {
+			if !l.name(m.Name) {
+				bad("%s name %q is not [A-Za-z0-9_.-]", l.what, m.Name)
+			}
+			switch {
+			case m.Regex && !validRegex(m.Value):
+				bad("%s %s: regular expression %q is not valid or not safe to write", l.what, m.Name, m.Value)
+			case !m.Regex && !validQuoted(m.Value):
+				bad("%s %s: value %q: want [A-Za-z0-9 !*+,-./:;<=>?@^_`|~()&] without leading or trailing space", l.what, m.Name, m.Value)
+			}
+		}
+	}
+	return errs
+}
+
+// validRegex accepts an RE2 regular expression (so that the producer and HAProxy's PCRE read it
+// alike) of printable ASCII without space, quotes or '#' (a comment), that is not a word the
+// configuration parser would take for an operator or a brace of its own.
+func validRegex(s string) bool {
+	if s == "" || len(s) > maxRegexLen || s == "{" || s == "}" || s == "||" || strings.HasPrefix(s, "!") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("\"'#", c) >= 0 {
+			return false
+		}
+	}
+	_, err := regexp.Compile(s)
+	return err == nil
+}
