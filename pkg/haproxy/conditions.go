@@ -162,7 +162,9 @@ const (
 // checkConditions checks what a conditional route would write into the configuration.
 func checkConditions(where string, rt model.HTTPRoute) []error {
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("%s: "+format, append([]any{where}, a...)...)) }
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{where}, a...)...))
+	}
 	if rt.Match.Kind == model.MatchRegex && !validRegex(rt.Match.Path) {
 		bad("path regular expression %q: want at most %d bytes of printable ASCII without space, quote or '#', valid as RE2", rt.Match.Path, maxRegexLen)
 	}
