@@ -40,8 +40,9 @@ run: deps ## Run the controller: against KUBECONFIG if set, else on a local cont
 	$(GO) run ./e2e/cmd/devstack $(ARGS)
 
 .PHONY: bench
-bench: deps ## Benchmarks against the real stack; writes bench-results.json and prints a table.
+bench: deps ## Benchmarks against the real stack (writes bench-results.json, prints a table), then the controller's own cost of an endpoint change.
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 15m ./e2e/bench/
+	$(GO) test -count=1 -run '^$$' -bench EndpointChangeCost -benchmem ./pkg/reconcile
 
 .PHONY: docs
 docs: ## Regenerate the reference pages: flags.md from the flag set, annotations.md and configmap.md from the registry.

@@ -56,6 +56,7 @@ func BenchmarkPortcullis(b *testing.B) {
 	results.Environment = environment(framework.HAProxyBin())
 	results.Environment.LoadAverageStart = loadAverage()
 	b.Run("endpoint-change", benchEndpointChange)
+	b.Run("endpoint-change-backends", benchEndpointBackends)
 	b.Run("new-ingress", benchNewIngress)
 	b.Run("churn", benchChurn)
 	b.Run("scale-400", benchScale)

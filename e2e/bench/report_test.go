@@ -28,12 +28,14 @@ type Results struct {
 	Environment Environment  `json:"environment"`
 	Targets     []TargetTest `json:"targets"`
 
-	EndpointSwap       *EndpointResult   `json:"endpoint_swap,omitempty"`
-	EndpointScale      *EndpointResult   `json:"endpoint_scale,omitempty"`
-	SwapWhileReloadDue *EndpointResult   `json:"endpoint_swap_while_reload_pending,omitempty"`
-	NewIngress         *NewIngressResult `json:"new_ingress,omitempty"`
-	Churn              *ChurnResult      `json:"churn,omitempty"`
-	Scale              *ScaleResult      `json:"scale,omitempty"`
+	EndpointSwap       *EndpointResult `json:"endpoint_swap,omitempty"`
+	EndpointScale      *EndpointResult `json:"endpoint_scale,omitempty"`
+	SwapWhileReloadDue *EndpointResult `json:"endpoint_swap_while_reload_pending,omitempty"`
+	// EndpointBackends is the swap repeated with 1, 100 and 1000 apps configured.
+	EndpointBackends []*EndpointBackendsResult `json:"endpoint_swap_by_backends,omitempty"`
+	NewIngress       *NewIngressResult         `json:"new_ingress,omitempty"`
+	Churn            *ChurnResult              `json:"churn,omitempty"`
+	Scale            *ScaleResult              `json:"scale,omitempty"`
 }
 
 // Environment describes where the figures come from; compare ratios within one run.
@@ -106,6 +108,28 @@ type EndpointResult struct {
 	ClientErrors int `json:"client_errors"`
 	Timeouts     int `json:"timeouts"`
 }
+
+// EndpointBackendsResult is the endpoint swap on one Service while Backends Services, each with
+// its own EndpointSlice and Ingress, are configured: what one endpoint change costs end to end as
+// the configuration grows. Reloads counts those during the swaps only.
+type EndpointBackendsResult struct {
+	Backends int `json:"backends"`
+	EndpointResult
+	CreateDurationS          float64 `json:"create_duration_s"`            // creating all Services, EndpointSlices, Ingresses
+	RoutableAfterLastCreateS float64 `json:"routable_after_last_create_s"` // the last one and a sample
+	SetupReloads             int     `json:"reloads_during_setup"`         // until haproxy stopped reloading
+	RuntimeFailures          float64 `json:"runtime_update_failures"`      // the controller's counter at the end
+	ControllerLogErrors      int     `json:"controller_log_errors"`
+}
+
+// The issue's target for one endpoint change, from the update call until only the new endpoint
+// answers, whatever the number of backends.
+const (
+	endpointTargetP50 = 6.0  // ms
+	endpointTargetP99 = 12.0 // ms
+)
+
+var endpointTarget = fmt.Sprintf("p50 <= %.0f ms, p99 <= %.0f ms, 0 reloads", endpointTargetP50, endpointTargetP99)
 
 // NewIngressResult is the new-Ingress measurement: a Service, its EndpointSlice and an Ingress
 // are created, then the first 200 from the right echo is awaited.
@@ -203,6 +227,13 @@ func (r *Results) evaluate() {
 		add("endpoint change p99", "<= 100 ms", fmt.Sprintf("%.1f ms", s.Converged.P99), s.Converged.P99 <= 100 && s.Timeouts == 0)
 		add("reloads during endpoint changes", "0", fmt.Sprint(s.Reloads), s.Reloads == 0)
 	}
+	for _, s := range r.EndpointBackends {
+		add("endpoint change with "+backends(s.Backends)+" p50 / p99",
+			fmt.Sprintf("<= %.0f / <= %.0f ms", endpointTargetP50, endpointTargetP99),
+			fmt.Sprintf("%.1f / %.1f ms", s.Converged.P50, s.Converged.P99),
+			s.Converged.P50 <= endpointTargetP50 && s.Converged.P99 <= endpointTargetP99 && s.Timeouts == 0 && s.Converged.Count > 0)
+		add("reloads during endpoint changes, "+backends(s.Backends), "0", fmt.Sprint(s.Reloads), s.Reloads == 0)
+	}
 	if s := r.NewIngress; s != nil {
 		add("new Ingress p99", "<= 1000 ms", fmt.Sprintf("%.0f ms", s.FromIngressCreate.P99), s.FromIngressCreate.P99 <= 1000 && s.Timeouts == 0)
 	}
@@ -255,6 +286,14 @@ func (r *Results) table(w io.Writer) {
 		row(fmt.Sprintf("(a) swap while a new Ingress's reload is pending, %d: p50 / p99", s.Changes),
 			pp(s.Converged, "%.1f")+timeoutNote(s.Timeouts), "", "")
 	}
+	for _, s := range r.EndpointBackends {
+		row(fmt.Sprintf("(a) swap with %s (own Service, EndpointSlice, Ingress each), %d changes: p50 / p99", backends(s.Backends), s.Changes),
+			pp(s.Converged, "%.1f")+timeoutNote(s.Timeouts)+fmt.Sprintf(" (API update %.1f / %.1f ms), %d reloads", s.APIUpdate.P50, s.APIUpdate.P99, s.Reloads),
+			"", endpointTarget)
+	}
+	if len(r.EndpointBackends) == 0 {
+		row("(a) swap with 1 / 100 / 1000 backends", notRun, "", endpointTarget)
+	}
 	if s := r.NewIngress; s != nil {
 		row(fmt.Sprintf("(b) new Ingress (own Service) -> first 200, %d in a row: p50 / p99", s.Ingresses),
 			pp(s.FromIngressCreate, "%.0f")+timeoutNote(s.Timeouts)+pollNote(s.PollErrors), "new", "p99 <= 1000 ms")
@@ -300,6 +339,14 @@ func (r *Results) table(w io.Writer) {
 		}
 		tw.Flush()
 	}
+}
+
+// backends is "1 backend" or "n backends".
+func backends(n int) string {
+	if n == 1 {
+		return "1 backend"
+	}
+	return fmt.Sprintf("%d backends", n)
 }
 
 func pollNote(errs pollErrors) string {
@@ -396,6 +443,29 @@ func TestTableShowsMissingSectionsAndTargets(t *testing.T) {
 	for _, want := range []string{"5.0 / 150.0 ms", "7.9 / 36.5 ms", "(b) new Ingress (own Service) -> first 200  not run", "endpoint change p99", "NO"} {
 		if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {
 			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestTableShowsEndpointBackendsWithTarget(t *testing.T) {
+	r := &Results{EndpointBackends: []*EndpointBackendsResult{
+		{Backends: 1, EndpointResult: EndpointResult{Changes: 30, Converged: Latencies{Count: 30, P50: 3, P99: 9}, APIUpdate: Latencies{P50: 1.5, P99: 2}}},
+		{Backends: 1000, EndpointResult: EndpointResult{Changes: 30, Converged: Latencies{Count: 30, P50: 4, P99: 20}, Reloads: 1}},
+	}}
+	r.evaluate()
+	var b strings.Builder
+	r.table(&b)
+	out := strings.Join(strings.Fields(b.String()), " ")
+	for _, want := range []string{
+		"swap with 1 backend (own Service, EndpointSlice, Ingress each), 30 changes: p50 / p99 3.0 / 9.0 ms (API update 1.5 / 2.0 ms), 0 reloads",
+		"1000 backends (own Service, EndpointSlice, Ingress each), 30 changes: p50 / p99 4.0 / 20.0 ms (API update 0.0 / 0.0 ms), 1 reloads",
+		"p50 <= 6 ms, p99 <= 12 ms, 0 reloads",
+		"endpoint change with 1 backend p50 / p99 <= 6 / <= 12 ms 3.0 / 9.0 ms yes",
+		"endpoint change with 1000 backends p50 / p99 <= 6 / <= 12 ms 4.0 / 20.0 ms NO",
+		"reloads during endpoint changes, 1000 backends 0 1 NO",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
 	}
 }
