@@ -39,6 +39,7 @@ import (
 	"github.com/portcullis-ingress/portcullis/pkg/ingress"
 	"github.com/portcullis-ingress/portcullis/pkg/k8s"
 	"github.com/portcullis-ingress/portcullis/pkg/reconcile"
+	"github.com/portcullis-ingress/portcullis/pkg/tcpservices"
 )
 
 func main() {
@@ -60,6 +61,9 @@ type config struct {
 	controllerName    string
 	emptyIngressClass bool
 	configMap         types.NamespacedName
+	tcpServices       types.NamespacedName
+	tcpServicesNGINX  types.NamespacedName
+	udpServices       types.NamespacedName
 	namespaces        []string
 	bindAddress       netip.Addr
 	httpPort          uint16
@@ -87,6 +91,9 @@ func newFlagSet(raw *rawFlags) *pflag.FlagSet {
 	fs.StringVar(&raw.controllerName, "controller-name", "portcullis.io/ingress-controller", "The spec.controller value of the IngressClasses this controller serves.")
 	fs.BoolVar(&raw.emptyIngressClass, "empty-ingress-class", false, "Also serve Ingresses that name no class, even when no IngressClass of ours is the default.")
 	fs.StringVar(&raw.configMap, "configmap", "", "Global configuration ConfigMap, as namespace/name.")
+	fs.StringVar(&raw.tcpServices, "configmap-tcp-services", "", "TCP services ConfigMap (namespace/name) in haproxytech's format: \"<port>\": \"<namespace>/<service>:<port>\". Each entry is a TCP listener of HAProxy's.")
+	fs.StringVar(&raw.tcpServicesNGINX, "tcp-services-configmap", "", "TCP services ConfigMap (namespace/name) in ingress-nginx's format: \"<port>\": \"<namespace>/<service>:<port>[:PROXY[:PROXY]]\" (decode the PROXY protocol from clients, then send it to the service).")
+	fs.StringVar(&raw.udpServices, "udp-services-configmap", "", "ingress-nginx's UDP services ConfigMap (namespace/name). HAProxy does not proxy UDP: every entry is refused with a Warning Event.")
 	fs.StringSliceVar(&raw.namespaces, "namespace-whitelist", nil, "Only watch these namespaces (repeat or separate with commas). Empty: all namespaces.")
 	fs.StringVar(&raw.bindAddress, "ipv4-bind-address", "0.0.0.0", "IPv4 address HAProxy listens on.")
 	fs.Uint16Var(&raw.httpPort, "http-bind-port", 8080, "Port HAProxy listens on for HTTP.")
@@ -112,7 +119,7 @@ type rawFlags struct {
 	kubeconfig, ingressClass, controllerName, configMap, bindAddress string
 	program, configDir, runtimeDir, defaultBackend, log, logFormat   string
 	publishService, statusAddressType, electionID, electionNamespace string
-	defaultCert                                                      string
+	defaultCert, tcpServices, tcpServicesNGINX, udpServices          string
 	emptyIngressClass                                                bool
 	namespaces, publishAddresses                                     []string
 	httpPort, httpsPort, controllerPort, statsPort                   uint16
@@ -138,6 +145,18 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	var err error
 	if c.configMap, err = namespacedName("--configmap", raw.configMap); err != nil {
 		errs = append(errs, err)
+	}
+	for _, f := range []struct {
+		flag, v string
+		dst     *types.NamespacedName
+	}{
+		{"--configmap-tcp-services", raw.tcpServices, &c.tcpServices},
+		{"--tcp-services-configmap", raw.tcpServicesNGINX, &c.tcpServicesNGINX},
+		{"--udp-services-configmap", raw.udpServices, &c.udpServices},
+	} {
+		if *f.dst, err = namespacedName(f.flag, f.v); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.defaultBackend, err = namespacedName("--default-backend-service", raw.defaultBackend); err != nil {
 		errs = append(errs, err)
@@ -258,7 +277,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("creating Kubernetes client: %w", err)
 	}
 
-	watcher, err := k8s.NewWatcher(client, k8s.WatchOptions{Namespaces: c.namespaces, ConfigMap: c.configMap, PublishService: c.status.PublishService})
+	watcher, err := k8s.NewWatcher(client, k8s.WatchOptions{Namespaces: c.namespaces, ConfigMap: c.configMap, PublishService: c.status.PublishService,
+		TCPServices: c.tcpServices, TCPServicesNGINX: c.tcpServicesNGINX, UDPServices: c.udpServices})
 	if err != nil {
 		return fmt.Errorf("setting up informers: %w", err)
 	}
@@ -307,6 +327,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 				FallbackPEM:        fallbackPEM,
 			},
 		},
+		TCP: tcpservices.Options{Address: c.bindAddress, Reserved: []uint16{c.httpPort, c.httpsPort, c.statsPort}},
 		Env: haproxy.Env{RuntimeDir: c.runtimeDir},
 		Log: log.WithName("reconcile"),
 	}

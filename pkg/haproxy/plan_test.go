@@ -15,20 +15,32 @@ func srv(addr string, port uint16) model.Server {
 
 func draining(s model.Server) model.Server { s.Draining = true; return s }
 
+// httpListener is the plain-HTTP listener of the plan tests.
+var httpListener = model.Listener{Name: "http", Bind: model.Bind{Address: netip.MustParseAddr("0.0.0.0"), Port: 8080}, Protocol: model.HTTP}
+
+// route is a route for host and path to one backend, without a route policy.
+func route(host, path string, kind model.PathMatch, backend string) model.HTTPRoute {
+	return model.HTTPRoute{Match: model.HTTPMatch{Host: host, Path: path, Kind: kind}, Backends: []model.WeightedBackend{{Name: backend, Weight: 1}}}
+}
+
+// planConfig serves each backend on a.test/<name>, each route with the zero route policy, so
+// that every section is its backend alone and is named after it.
 func planConfig(backends ...model.Backend) model.Config {
 	c := model.Config{
-		HTTP:     model.Bind{Address: netip.MustParseAddr("0.0.0.0"), Port: 8080},
-		Backends: backends,
+		Listeners: []model.Listener{httpListener},
+		Backends:  backends,
 	}
 	for _, b := range backends {
-		c.Routes = append(c.Routes, model.Route{Host: "a.test", Path: "/" + b.Name, Match: model.MatchPrefix, Backend: b.Name})
+		c.HTTPRoutes = append(c.HTTPRoutes, route("a.test", "/"+b.Name, model.MatchPrefix, b.Name))
 	}
 	c.Normalize()
 	return c
 }
 
+// applied is what haproxy runs after a reload with cfg.
 func applied(cfg model.Config) *Applied {
-	return &Applied{Config: cfg, Layout: FreshLayout(cfg)}
+	next := NewPlan(nil, cfg).Next
+	return &next
 }
 
 func TestCapacity(t *testing.T) {
@@ -187,8 +199,13 @@ func TestPlanReloadReasons(t *testing.T) {
 		},
 		{
 			"another bind port", applied(base),
-			func() model.Config { c := base; c.HTTP.Port = 80; return c }(),
-			[]string{"bind_changed: HTTP from 0.0.0.0:8080 to 0.0.0.0:80"},
+			func() model.Config {
+				c := base
+				c.Listeners = []model.Listener{httpListener}
+				c.Listeners[0].Port = 80
+				return c
+			}(),
+			[]string{"listeners_changed"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -204,10 +221,11 @@ func TestPlanReloadReasons(t *testing.T) {
 				t.Errorf("a reload plan carries runtime work: %v %v", p.Commands, p.MapFiles)
 			}
 			// The layout after a reload is fresh: servers packed, slots resized.
-			for _, b := range tc.desired.Backends {
-				slots := p.Next.Layout[b.Name]
-				if len(slots) != Capacity(len(b.Servers), slotStep(tc.desired, b)) {
-					t.Errorf("backend %s: %d slots after reload", b.Name, len(slots))
+			sections, _, _ := Sections(tc.desired)
+			for _, s := range sections {
+				slots := p.Next.Layout[s.Name]
+				if len(slots) != Capacity(len(s.Servers), slotStep(tc.desired, s)) {
+					t.Errorf("section %s: %d slots after reload", s.Name, len(slots))
 				}
 			}
 		})
@@ -217,7 +235,7 @@ func TestPlanReloadReasons(t *testing.T) {
 func TestPlanRouteChangesNeedNoReload(t *testing.T) {
 	old := planConfig(model.Backend{Name: "be"})
 	cur := old
-	cur.Routes = append(slices.Clone(old.Routes), model.Route{Host: "b.test", Path: "/x", Match: model.MatchExact, Backend: "be"})
+	cur.HTTPRoutes = append(slices.Clone(old.HTTPRoutes), route("b.test", "/x", model.MatchExact, "be"))
 	cur.Normalize()
 	p := NewPlan(applied(old), cur)
 	if p.Reload() {

@@ -700,7 +700,7 @@ func check(cfg model.Config, sections []Section, httpRoutes, tcpRoutes []string,
 	}
 	sectionNames := map[string]bool{DefaultBackend: true}
 	for _, s := range sections {
-		if !model.ValidBackendName(strings.TrimSuffix(s.Name, "_tcp")) || len(s.Name) > maxSectionName || sectionNames[s.Name] {
+		if !model.ValidBackendName(s.Name) || len(s.Name) > maxSectionName || sectionNames[s.Name] {
 			errs = append(errs, fmt.Errorf("invalid or duplicate backend section name %q", s.Name))
 		}
 		sectionNames[s.Name] = true
@@ -865,6 +865,11 @@ func checkTCPRoute(cfg model.Config, rt model.TCPRoute, names map[string]bool) [
 	}
 	if !names[rt.Backend] {
 		errs = append(errs, fmt.Errorf("TCP route of %s: backend %q is not defined", rt.Listener, rt.Backend))
+	}
+	if rt.Backend == cfg.DefaultBackend || slices.ContainsFunc(cfg.HTTPRoutes, func(h model.HTTPRoute) bool {
+		return slices.ContainsFunc(h.Backends, func(b model.WeightedBackend) bool { return b.Name == rt.Backend })
+	}) {
+		errs = append(errs, fmt.Errorf("TCP route of %s: backend %q also serves HTTP routes", rt.Listener, rt.Backend))
 	}
 	for _, o := range cfg.TCPRoutes {
 		if o.Listener == rt.Listener && o != rt {

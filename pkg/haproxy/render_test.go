@@ -18,33 +18,48 @@ var testEnv = haproxy.Env{RuntimeDir: "/run/portcullis"}
 
 var anyAddr = netip.MustParseAddr("0.0.0.0")
 
+// httpListener is the plain-HTTP listener of most tests.
+func httpListener() model.Listener {
+	return model.Listener{Name: "http", Bind: model.Bind{Address: anyAddr, Port: 8080}, Protocol: model.HTTP}
+}
+
 // configFor returns a valid configuration serving routes, with one empty backend for every
 // backend name the routes use.
-func configFor(routes ...model.Route) model.Config {
-	cfg := model.Config{HTTP: model.Bind{Address: anyAddr, Port: 8080}, Routes: routes}
+func configFor(routes ...model.HTTPRoute) model.Config {
+	cfg := model.Config{Listeners: []model.Listener{httpListener()}, HTTPRoutes: routes}
 	seen := map[string]bool{}
 	for _, r := range routes {
-		if !seen[r.Backend] {
-			seen[r.Backend] = true
-			cfg.Backends = append(cfg.Backends, model.Backend{Name: r.Backend})
+		for _, b := range r.Backends {
+			if !seen[b.Name] {
+				seen[b.Name] = true
+				cfg.Backends = append(cfg.Backends, model.Backend{Name: b.Name})
+			}
 		}
 	}
 	slices.SortFunc(cfg.Backends, func(a, b model.Backend) int { return strings.Compare(a.Name, b.Name) })
 	return cfg
 }
 
-func exactRoute(host, path, backend string) model.Route {
-	return model.Route{Host: host, Path: path, Match: model.MatchExact, Backend: backend}
+// exactRoute and prefixRoute are routes to one backend with the zero route policy: their
+// section is the backend alone, named after it.
+func exactRoute(host, path, backend string) model.HTTPRoute {
+	return model.HTTPRoute{Match: model.HTTPMatch{Host: host, Path: path, Kind: model.MatchExact}, Backends: []model.WeightedBackend{{Name: backend, Weight: 1}}}
 }
 
-func prefixRoute(host, path, backend string) model.Route {
-	return model.Route{Host: host, Path: path, Match: model.MatchPrefix, Backend: backend}
+func prefixRoute(host, path, backend string) model.HTTPRoute {
+	return model.HTTPRoute{Match: model.HTTPMatch{Host: host, Path: path, Kind: model.MatchPrefix}, Backends: []model.WeightedBackend{{Name: backend, Weight: 1}}}
+}
+
+// withPolicy returns rt with the route policy p.
+func withPolicy(rt model.HTTPRoute, p model.RoutePolicy) model.HTTPRoute {
+	rt.Policy = p
+	return rt
 }
 
 func TestRenderMapFiles(t *testing.T) {
 	tests := []struct {
 		name       string
-		routes     []model.Route
+		routes     []model.HTTPRoute
 		wantExact  string
 		wantPrefix string
 	}{
@@ -53,74 +68,74 @@ func TestRenderMapFiles(t *testing.T) {
 		},
 		{
 			name:      "an Exact route is one key in the exact map",
-			routes:    []model.Route{exactRoute("example.com", "/foo", "a")},
+			routes:    []model.HTTPRoute{exactRoute("example.com", "/foo", "a")},
 			wantExact: "example.com/foo a\n",
 		},
 		{
 			name:      "an Exact route keeps its trailing slash",
-			routes:    []model.Route{exactRoute("example.com", "/foo/", "a")},
+			routes:    []model.HTTPRoute{exactRoute("example.com", "/foo/", "a")},
 			wantExact: "example.com/foo/ a\n",
 		},
 		{
 			name:      "an Exact root is the host and a slash",
-			routes:    []model.Route{exactRoute("example.com", "/", "a")},
+			routes:    []model.HTTPRoute{exactRoute("example.com", "/", "a")},
 			wantExact: "example.com/ a\n",
 		},
 		{
 			name:       "a Prefix route is its bare form in the exact map and its slash form in the prefix map",
-			routes:     []model.Route{prefixRoute("example.com", "/foo", "a")},
+			routes:     []model.HTTPRoute{prefixRoute("example.com", "/foo", "a")},
 			wantExact:  "example.com/foo a\n",
 			wantPrefix: "example.com/foo/ a\n",
 		},
 		{
 			name:       "the Prefix root is only in the prefix map",
-			routes:     []model.Route{prefixRoute("example.com", "/", "a")},
+			routes:     []model.HTTPRoute{prefixRoute("example.com", "/", "a")},
 			wantPrefix: "example.com/ a\n",
 		},
 		{
 			name:       "routes without a host are keyed by their path alone",
-			routes:     []model.Route{prefixRoute("", "/", "a"), exactRoute("", "/health", "b"), prefixRoute("", "/api", "c")},
+			routes:     []model.HTTPRoute{prefixRoute("", "/", "a"), exactRoute("", "/health", "b"), prefixRoute("", "/api", "c")},
 			wantExact:  "/health b\n/api c\n",
 			wantPrefix: "/ a\n/api/ c\n",
 		},
 		{
 			name:       "a wildcard host keeps its *. in the key",
-			routes:     []model.Route{prefixRoute("*.example.com", "/app", "a")},
+			routes:     []model.HTTPRoute{prefixRoute("*.example.com", "/app", "a")},
 			wantExact:  "*.example.com/app a\n",
 			wantPrefix: "*.example.com/app/ a\n",
 		},
 		{
 			name:       "an Exact route wins over the bare form of an equal Prefix, Exact listed first",
-			routes:     []model.Route{exactRoute("example.com", "/docs", "index"), prefixRoute("example.com", "/docs", "tree")},
+			routes:     []model.HTTPRoute{exactRoute("example.com", "/docs", "index"), prefixRoute("example.com", "/docs", "tree")},
 			wantExact:  "example.com/docs index\n",
 			wantPrefix: "example.com/docs/ tree\n",
 		},
 		{
 			name:       "an Exact route wins over the bare form of an equal Prefix, Prefix listed first",
-			routes:     []model.Route{prefixRoute("example.com", "/docs", "tree"), exactRoute("example.com", "/docs", "index")},
+			routes:     []model.HTTPRoute{prefixRoute("example.com", "/docs", "tree"), exactRoute("example.com", "/docs", "index")},
 			wantExact:  "example.com/docs index\n",
 			wantPrefix: "example.com/docs/ tree\n",
 		},
 		{
 			name:       "an Exact route with a trailing slash does not override a Prefix's slash form",
-			routes:     []model.Route{prefixRoute("example.com", "/docs", "tree"), exactRoute("example.com", "/docs/", "index")},
+			routes:     []model.HTTPRoute{prefixRoute("example.com", "/docs", "tree"), exactRoute("example.com", "/docs/", "index")},
 			wantExact:  "example.com/docs tree\nexample.com/docs/ index\n",
 			wantPrefix: "example.com/docs/ tree\n",
 		},
 		{
 			name:       "nested prefixes each get both forms",
-			routes:     []model.Route{prefixRoute("example.com", "/foo", "a"), prefixRoute("example.com", "/foo/bar", "b")},
+			routes:     []model.HTTPRoute{prefixRoute("example.com", "/foo", "a"), prefixRoute("example.com", "/foo/bar", "b")},
 			wantExact:  "example.com/foo a\nexample.com/foo/bar b\n",
 			wantPrefix: "example.com/foo/ a\nexample.com/foo/bar/ b\n",
 		},
 		{
 			name:       "the same path on two hosts is two keys",
-			routes:     []model.Route{prefixRoute("a.example.com", "/", "a"), prefixRoute("b.example.com", "/", "b")},
+			routes:     []model.HTTPRoute{prefixRoute("a.example.com", "/", "a"), prefixRoute("b.example.com", "/", "b")},
 			wantPrefix: "a.example.com/ a\nb.example.com/ b\n",
 		},
 		{
 			name:      "lines follow the order of the routes",
-			routes:    []model.Route{exactRoute("z.example.com", "/", "z"), exactRoute("a.example.com", "/", "a")},
+			routes:    []model.HTTPRoute{exactRoute("z.example.com", "/", "z"), exactRoute("a.example.com", "/", "a")},
 			wantExact: "z.example.com/ z\na.example.com/ a\n",
 		},
 	}
@@ -143,8 +158,8 @@ func TestRenderMapFiles(t *testing.T) {
 // validConfig is a small configuration that renders; the rejection cases each break one value.
 func validConfig() model.Config {
 	return model.Config{
-		HTTP: model.Bind{Address: anyAddr, Port: 8080},
-		Routes: []model.Route{
+		Listeners: []model.Listener{httpListener()},
+		HTTPRoutes: []model.HTTPRoute{
 			prefixRoute("example.com", "/", "ns_web_80"),
 			exactRoute("", "/health", "ns_web_80"),
 		},
@@ -157,18 +172,18 @@ func validConfig() model.Config {
 func withBackendName(name string) func(*model.Config, *haproxy.Env) {
 	return func(c *model.Config, _ *haproxy.Env) {
 		c.Backends[0].Name = name
-		for i := range c.Routes {
-			c.Routes[i].Backend = name
+		for i := range c.HTTPRoutes {
+			c.HTTPRoutes[i].Backends[0].Name = name
 		}
 	}
 }
 
 func withPath(path string) func(*model.Config, *haproxy.Env) {
-	return func(c *model.Config, _ *haproxy.Env) { c.Routes[0].Path = path }
+	return func(c *model.Config, _ *haproxy.Env) { c.HTTPRoutes[0].Match.Path = path }
 }
 
 func withHost(host string) func(*model.Config, *haproxy.Env) {
-	return func(c *model.Config, _ *haproxy.Env) { c.Routes[0].Host = host }
+	return func(c *model.Config, _ *haproxy.Env) { c.HTTPRoutes[0].Match.Host = host }
 }
 
 func withServer(addr netip.Addr, port uint16) func(*model.Config, *haproxy.Env) {
@@ -219,7 +234,7 @@ func TestRenderRejectsUnsafeValues(t *testing.T) {
 		{"two backends of the same name", func(c *model.Config, _ *haproxy.Env) {
 			c.Backends = append(c.Backends, model.Backend{Name: c.Backends[0].Name})
 		}},
-		{"a route to an undefined backend", func(c *model.Config, _ *haproxy.Env) { c.Routes[0].Backend = "ns_gone_80" }},
+		{"a route to an undefined backend", func(c *model.Config, _ *haproxy.Env) { c.HTTPRoutes[0].Backends[0].Name = "ns_gone_80" }},
 		{"an undefined default backend", func(c *model.Config, _ *haproxy.Env) { c.DefaultBackend = "ns_gone_80" }},
 		{"a default backend with a space", func(c *model.Config, _ *haproxy.Env) { c.DefaultBackend = "ns_web_80 if TRUE" }},
 		{"an empty path", withPath("")},
@@ -259,9 +274,9 @@ func TestRenderRejectsUnsafeValues(t *testing.T) {
 		{"a runtime directory with a space", withRuntimeDir("/run/port cullis")},
 		{"a runtime directory with a newline", withRuntimeDir("/run/x\nglobal")},
 		{"a runtime directory with a quote", withRuntimeDir(`/run/"x`)},
-		{"an invalid bind address", func(c *model.Config, _ *haproxy.Env) { c.HTTP.Address = netip.Addr{} }},
-		{"bind port 0", func(c *model.Config, _ *haproxy.Env) { c.HTTP.Port = 0 }},
-		{"a bind address with an IPv6 zone", func(c *model.Config, _ *haproxy.Env) { c.HTTP.Address = zonedInjection }},
+		{"an invalid bind address", func(c *model.Config, _ *haproxy.Env) { c.Listeners[0].Address = netip.Addr{} }},
+		{"bind port 0", func(c *model.Config, _ *haproxy.Env) { c.Listeners[0].Port = 0 }},
+		{"a bind address with an IPv6 zone", func(c *model.Config, _ *haproxy.Env) { c.Listeners[0].Address = zonedInjection }},
 		{"an invalid server address", withServer(netip.Addr{}, 8080)},
 		{"server port 0", withServer(netip.MustParseAddr("10.0.0.1"), 0)},
 		{"a server address with an IPv6 zone", withServer(zoned, 8080)},
@@ -296,7 +311,7 @@ func TestRenderAcceptsSafeValues(t *testing.T) {
 		{"a backend name of 200 characters", withBackendName(strings.Repeat("a", 200))},
 		{"a backend name with hyphens and underscores", withBackendName("my-ns_my-svc_http-alt")},
 		{"an IPv6 server", withServer(netip.MustParseAddr("fd00::1"), 8080)},
-		{"an IPv6 bind", func(c *model.Config, _ *haproxy.Env) { c.HTTP.Address = netip.MustParseAddr("::") }},
+		{"an IPv6 bind", func(c *model.Config, _ *haproxy.Env) { c.Listeners[0].Address = netip.MustParseAddr("::") }},
 		{"a defined default backend", func(c *model.Config, _ *haproxy.Env) { c.DefaultBackend = "ns_web_80" }},
 		{"a backend without servers", func(c *model.Config, _ *haproxy.Env) { c.Backends[0].Servers = nil }},
 	}
@@ -311,24 +326,62 @@ func TestRenderAcceptsSafeValues(t *testing.T) {
 	}
 }
 
-// richConfig exercises every part of the model.
+// richConfig exercises every part of the model: every listener protocol, PROXY protocol,
+// certificates and HTTPS redirects, the exporter, route policies shared by several routes, a
+// weighted route, a TCP route, backend policies and process-wide settings.
 func richConfig() model.Config {
 	addr := netip.MustParseAddr
+	apiPolicy := model.RoutePolicy{
+		PathRewrite: &model.Rewrite{From: "/api", To: "/"}, AppRoot: "/app",
+		AllowList: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")},
+		DenyList:  []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")},
+		RateLimit: &model.RateLimit{Requests: 100, Period: 10 * time.Second, Status: 429},
+		BasicAuth: &model.BasicAuth{Realm: "Staff only", Users: []model.User{
+			{Name: "bob", Hash: "$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1"},
+		}},
+		CORS: &model.CORS{
+			Origins: model.List{Items: []string{"https://a.example.com", "https://b.example.com"}},
+			Methods: model.List{Items: []string{"GET", "POST"}}, Headers: model.List{Any: true}, Credentials: true, MaxAge: time.Hour,
+		},
+		RequestHeaders:  []model.Header{{Name: "X-Env", Value: "prod"}},
+		ResponseHeaders: []model.Header{{Name: "Cache-Control", Value: "no-store"}},
+		HSTS:            24 * time.Hour,
+	}
+	canary := prefixRoute("c.example.com", "/", "ns_web_80")
+	canary.Backends = []model.WeightedBackend{{Name: "ns_web_80", Weight: 90}, {Name: "ns_canary_80", Weight: 10}}
+	cert := testCert()
+	cert.SNI = []string{"a.example.com", "*.example.com"}
 	return model.Config{
-		HTTP: model.Bind{Address: anyAddr, Port: 8080},
+		Listeners: []model.Listener{
+			{Name: "http", Bind: model.Bind{Address: anyAddr, Port: 8080}, Protocol: model.HTTP,
+				AcceptProxy: []netip.Prefix{netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("10.0.0.0/8")}},
+			{Name: "https", Bind: model.Bind{Address: anyAddr, Port: 8443}, Protocol: model.HTTPS,
+				TLS: &model.ListenerTLS{Default: testCert(), Certificates: []model.Certificate{cert}}},
+			{Name: "db", Bind: model.Bind{Address: anyAddr, Port: 5432}, Protocol: model.TCP},
+		},
+		Stats: model.Bind{Address: anyAddr, Port: 9101},
 		Global: model.Global{
 			MaxConn: 10000, NbThread: 2, TimeoutClient: time.Minute, TimeoutQueue: 2500 * time.Millisecond,
 			HardStopAfter: time.Hour, LogTarget: "stdout", LogFormat: "json", SSLMinVer: "TLSv1.2",
 		},
 		DefaultBackend: "ns_fallback_80",
-		Routes: []model.Route{
+		HTTPRoutes: []model.HTTPRoute{
 			prefixRoute("a.example.com", "/", "ns_web_80"),
-			prefixRoute("a.example.com", "/api", "ns_api_8080"),
+			withPolicy(prefixRoute("a.example.com", "/api", "ns_api_8080"), apiPolicy),
 			exactRoute("a.example.com", "/api", "ns_web_80"),
 			prefixRoute("*.example.com", "/", "ns_web_80"),
-			exactRoute("", "/health", "ns_api_8080"),
+			withPolicy(exactRoute("", "/health", "ns_api_8080"), apiPolicy),
 			prefixRoute("", "/", "ns_fallback_80"),
-			exactRoute("b.example.com", "/x/", "ns_api_8080"),
+			withPolicy(exactRoute("b.example.com", "/x/", "ns_api_8080"), apiPolicy),
+			withPolicy(prefixRoute("r.example.com", "/", "ns_fallback_80"), model.RoutePolicy{
+				Redirect: &model.Redirect{Location: "https://example.org/base", Code: 308},
+			}),
+			canary,
+		},
+		TCPRoutes: []model.TCPRoute{{Listener: "db", Backend: "ns_db_5432"}},
+		HTTPSRedirects: []model.HTTPSRedirect{
+			{Host: "a.example.com", Code: 308, Port: 443},
+			{Host: "*.example.com", Code: 302, Port: 8443},
 		},
 		Backends: []model.Backend{
 			{Name: "ns_web_80", Servers: []model.Server{
@@ -338,29 +391,24 @@ func richConfig() model.Config {
 				{Address: addr("10.0.0.2"), Port: 8080, Draining: true},
 				{Address: addr("10.0.0.1"), Port: 8081},
 			}},
-			{Name: "ns_api_8080", Servers: []model.Server{{Address: addr("10.0.1.1"), Port: 9090}}, Policy: model.Policy{
-				Balance: "uri whole", TimeoutServer: 2 * time.Minute, Check: true, CheckInterval: time.Second, CheckPath: "/healthz",
+			{Name: "ns_canary_80", Servers: []model.Server{{Address: addr("10.0.2.1"), Port: 8080}}},
+			{Name: "ns_api_8080", Servers: []model.Server{{Address: addr("10.0.1.1"), Port: 9090}}, Policy: model.BackendPolicy{
+				Balance: model.Balance{Algorithm: "uri", URIWhole: true}, TimeoutServer: 2 * time.Minute,
+				Check: true, CheckInterval: time.Second, CheckPath: "/healthz",
 				Cookie: "SRV", SendProxy: "send-proxy-v2", ForwardedFor: true,
-				PathRewrite: &model.Rewrite{From: "/api", To: "/"}, AppRoot: "/app",
-				AllowList: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")},
-				DenyList:  []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")},
-				RateLimit: &model.RateLimit{Requests: 100, Period: 10 * time.Second, Status: 429},
-				BasicAuth: &model.BasicAuth{Realm: "Staff only", Users: []model.User{
-					{Name: "bob", Hash: "$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1"},
-				}},
-				CORS:            &model.CORS{Origin: "https://a.example.com, https://b.example.com", Methods: "GET, POST", Headers: "*", Credentials: true, MaxAge: time.Hour},
-				RequestHeaders:  []model.Header{{Name: "X-Env", Value: "prod"}},
-				ResponseHeaders: []model.Header{{Name: "Cache-Control", Value: "no-store"}},
-				HSTS:            24 * time.Hour,
 			}},
-			{Name: "ns_redirect_80", Policy: model.Policy{Redirect: &model.Redirect{Location: "https://example.org/base", Code: 308}}},
+			{Name: "ns_db_5432", Servers: []model.Server{{Address: addr("10.0.3.1"), Port: 5432}}, Policy: model.BackendPolicy{
+				Balance: model.Balance{Algorithm: "leastconn"}, Check: true, TimeoutTunnel: time.Hour,
+			}},
 			{Name: "ns_fallback_80"},
 		},
 	}
 }
 
 func cloneConfig(c model.Config) model.Config {
-	c.Routes = slices.Clone(c.Routes)
+	c.Listeners = slices.Clone(c.Listeners)
+	c.HTTPRoutes = slices.Clone(c.HTTPRoutes)
+	c.HTTPSRedirects = slices.Clone(c.HTTPSRedirects)
 	c.Backends = slices.Clone(c.Backends)
 	for i := range c.Backends {
 		c.Backends[i].Servers = slices.Clone(c.Backends[i].Servers)
@@ -388,7 +436,11 @@ func TestRenderIsDeterministic(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		for i := range 50 {
 			c := cloneConfig(richConfig())
-			rng.Shuffle(len(c.Routes), func(i, j int) { c.Routes[i], c.Routes[j] = c.Routes[j], c.Routes[i] })
+			rng.Shuffle(len(c.Listeners), func(i, j int) { c.Listeners[i], c.Listeners[j] = c.Listeners[j], c.Listeners[i] })
+			rng.Shuffle(len(c.HTTPRoutes), func(i, j int) { c.HTTPRoutes[i], c.HTTPRoutes[j] = c.HTTPRoutes[j], c.HTTPRoutes[i] })
+			rng.Shuffle(len(c.HTTPSRedirects), func(i, j int) {
+				c.HTTPSRedirects[i], c.HTTPSRedirects[j] = c.HTTPSRedirects[j], c.HTTPSRedirects[i]
+			})
 			rng.Shuffle(len(c.Backends), func(i, j int) { c.Backends[i], c.Backends[j] = c.Backends[j], c.Backends[i] })
 			for _, b := range c.Backends {
 				rng.Shuffle(len(b.Servers), func(i, j int) { b.Servers[i], b.Servers[j] = b.Servers[j], b.Servers[i] })
@@ -508,11 +560,11 @@ func TestRenderedConfigsPassHAProxyCheck(t *testing.T) {
 		name string
 		cfg  model.Config
 	}{
-		{"an empty configuration", model.Config{HTTP: model.Bind{Address: anyAddr, Port: 8080}}},
+		{"an empty configuration", model.Config{Listeners: []model.Listener{httpListener()}}},
 		{"the rich configuration", func() model.Config { c := richConfig(); c.Normalize(); return c }()},
 		{"an IPv6 bind", func() model.Config {
 			c := validConfig()
-			c.HTTP.Address = netip.MustParseAddr("::")
+			c.Listeners[0].Address = netip.MustParseAddr("::")
 			return c
 		}()},
 		{"forty servers, some draining", many()},
@@ -537,9 +589,9 @@ func TestRenderedConfigsPassHAProxyCheck(t *testing.T) {
 // same host and path, their backend, and the default backend.
 func fuzzConfig(host, path, backend string) model.Config {
 	return model.Config{
-		HTTP:           model.Bind{Address: anyAddr, Port: 8080},
+		Listeners:      []model.Listener{httpListener()},
 		DefaultBackend: backend,
-		Routes: []model.Route{
+		HTTPRoutes: []model.HTTPRoute{
 			exactRoute(host, path, backend),
 			prefixRoute(host, path, backend),
 		},

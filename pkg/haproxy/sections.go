@@ -19,7 +19,8 @@ import (
 // backend's policy, and the route's own policy. Routes that need the same thing share a section.
 type Section struct {
 	// Name is the section's name: the backend's own name when the section is that backend
-	// alone with no route policy, else the first backend's name and a hash of the rest.
+	// alone with no route policy (always so for TCP), else the first backend's name and a hash
+	// of the rest.
 	Name string
 	// TCP sections carry TCP routes; the others are HTTP.
 	TCP bool
@@ -71,7 +72,8 @@ func Sections(cfg model.Config) (sections []Section, httpRoutes, tcpRoutes []str
 		name := bs[0].Name
 		switch {
 		case tcp:
-			name += "_tcp"
+			// A backend serves TCP routes or HTTP routes, not both: a clash of names is
+			// refused by the checks.
 		case len(bs) > 1 || !route.IsZero() || v > 0:
 			key := shape
 			if v > 0 {
@@ -81,6 +83,9 @@ func Sections(cfg model.Config) (sections []Section, httpRoutes, tcpRoutes []str
 			name += "_" + hex.EncodeToString(sum[:4])
 		}
 		s, ok := byName[name]
+		if ok && s.TCP != tcp {
+			return "" // refused by checkTCPRoute
+		}
 		if !ok {
 			s = &Section{Name: name, TCP: tcp, Backends: backends, Policy: bs[0].Policy, Route: route,
 				Servers: sectionServers(bs, backends), SlotStep: bs[0].SlotStep}

@@ -216,6 +216,22 @@ func readState(t *testing.T, path string) ingress.State {
 			state.Services = append(state.Services, o)
 		case *discoveryv1.EndpointSlice:
 			state.EndpointSlices = append(state.EndpointSlices, o)
+		case *corev1.Secret:
+			// stringData keeps PEM and htpasswd inputs readable; the API server merges it into
+			// data, which is all that translation reads.
+			for k, v := range o.StringData {
+				if o.Data == nil {
+					o.Data = map[string][]byte{}
+				}
+				o.Data[k] = []byte(v)
+			}
+			o.StringData = nil
+			state.Secrets = append(state.Secrets, o)
+		case *corev1.ConfigMap:
+			if state.ConfigMap != nil {
+				t.Fatalf("%s: document %d: a second ConfigMap; the controller reads one", path, i+1)
+			}
+			state.ConfigMap = o
 		default:
 			t.Fatalf("%s: document %d: unsupported kind %s", path, i+1, gvk)
 		}
@@ -259,9 +275,14 @@ func defaultOptions() ingress.Options {
 	}
 }
 
+// fallbackFile is the fallback certificate (chain and key) of every case with HTTPS: the
+// controller generates a self-signed one at start, the golden cases use this fixed one.
+const fallbackFile = "fallback.pem"
+
 // readOptions reads the optional options.yaml of a case: flat "key: value" lines, "#" comments.
 // Keys: controllerName, className, watchWithoutClass (true|false), defaultBackendService
-// (namespace/name).
+// (namespace/name), httpsPort (turns HTTPS on at 0.0.0.0:<port>, with the fallback certificate
+// of fallbackFile), defaultCertificate (namespace/name of a TLS Secret).
 func readOptions(t *testing.T, path string) ingress.Options {
 	t.Helper()
 	opts := defaultOptions()
@@ -301,6 +322,26 @@ func readOptions(t *testing.T, path string) ingress.Options {
 				t.Fatalf("%s:%d: %s: want namespace/name, got %q", path, n, key, value)
 			}
 			opts.DefaultBackendService = types.NamespacedName{Namespace: ns, Name: name}
+		case "httpsPort":
+			port, err := strconv.ParseUint(value, 10, 16)
+			if err != nil || port == 0 {
+				t.Fatalf("%s:%d: %s: want a port, got %q", path, n, key, value)
+			}
+			fallback, err := os.ReadFile(filepath.Join(goldenDir, fallbackFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ingress.ParseFallbackPEM(fallback); err != nil {
+				t.Fatalf("%s: %v", fallbackFile, err)
+			}
+			opts.TLS.HTTPS = model.Bind{Address: netip.MustParseAddr("0.0.0.0"), Port: uint16(port)}
+			opts.TLS.FallbackPEM = fallback
+		case "defaultCertificate":
+			ns, name, ok := strings.Cut(value, "/")
+			if !ok || ns == "" || name == "" {
+				t.Fatalf("%s:%d: %s: want namespace/name, got %q", path, n, key, value)
+			}
+			opts.TLS.DefaultCertificate = types.NamespacedName{Namespace: ns, Name: name}
 		default:
 			t.Fatalf("%s:%d: unknown option %q", path, n, key)
 		}

@@ -35,6 +35,9 @@ type State struct {
 	Secrets        []*corev1.Secret
 	// ConfigMap is the controller's global ConfigMap, or nil.
 	ConfigMap *corev1.ConfigMap
+	// Cluster indexes Services, EndpointSlices and Secrets for every source of a pass; nil: built
+	// from the fields above.
+	Cluster *resolve.Cluster
 	// Incumbents says which Ingress held each route after the previous translation: an
 	// incumbent that still claims a route keeps it, whatever the creation times say
 	// (they have a resolution of one second).
@@ -95,11 +98,14 @@ const (
 func Translate(state State, opts Options) Result {
 	t := translator{
 		opts:     opts,
-		cl:       resolve.New(state.Services, state.EndpointSlices, state.Secrets),
+		cl:       state.Cluster,
 		backends: map[string]*model.Backend{},
 		claimed:  map[model.RouteKey]claim{},
 		policies: map[string]model.BackendPolicy{},
 		incumb:   state.Incumbents,
+	}
+	if t.cl == nil {
+		t.cl = resolve.New(state.Services, state.EndpointSlices, state.Secrets)
 	}
 	classes := ourClasses(state.IngressClasses, opts.ControllerName)
 	t.settings = newSettings(&t, state.ConfigMap)

@@ -35,6 +35,10 @@ type WatchOptions struct {
 	ConfigMap types.NamespacedName
 	// PublishService, when set, is watched together with the Nodes, for Ingress status.
 	PublishService types.NamespacedName
+	// TCPServices, TCPServicesNGINX and UDPServices are the tcp-services ConfigMaps in
+	// haproxytech's and ingress-nginx's formats and ingress-nginx's udp-services ConfigMap;
+	// empty Names mean none.
+	TCPServices, TCPServicesNGINX, UDPServices types.NamespacedName
 }
 
 // Watcher holds the informers and raises Dirty whenever anything they watch changes.
@@ -44,6 +48,8 @@ type Watcher struct {
 	classes   networkinglisters.IngressClassLister
 	configMap corelisters.ConfigMapLister
 	cmName    types.NamespacedName
+	// services are the tcp- and udp-services ConfigMaps, by role.
+	services map[serviceMapRole]namedConfigMap
 	publish   corelisters.ServiceLister
 	pubName   types.NamespacedName
 	nodes     corelisters.NodeLister
@@ -59,6 +65,19 @@ type Watcher struct {
 type Changes struct {
 	Full     bool
 	Services []types.NamespacedName
+}
+
+type serviceMapRole int
+
+const (
+	roleTCP serviceMapRole = iota
+	roleTCPNGINX
+	roleUDP
+)
+
+type namedConfigMap struct {
+	name   types.NamespacedName
+	lister corelisters.ConfigMapLister
 }
 
 type scopedListers struct {
@@ -127,18 +146,37 @@ func NewWatcher(client kubernetes.Interface, opts WatchOptions) (*Watcher, error
 	w.classes = classes.Lister()
 	w.factories = append(w.factories, cluster)
 
-	if opts.ConfigMap.Name != "" {
+	// Each ConfigMap is watched by name.
+	configMap := func(name types.NamespacedName) (corelisters.ConfigMapLister, error) {
 		f := informers.NewSharedInformerFactoryWithOptions(client, 0,
-			informers.WithNamespace(opts.ConfigMap.Namespace),
+			informers.WithNamespace(name.Namespace),
 			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", opts.ConfigMap.Name).String()
+				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name.Name).String()
 			}))
 		cms := f.Core().V1().ConfigMaps()
 		if err := add(cms.Informer()); err != nil {
 			return nil, err
 		}
-		w.configMap = cms.Lister()
 		w.factories = append(w.factories, f)
+		return cms.Lister(), nil
+	}
+	if opts.ConfigMap.Name != "" {
+		l, err := configMap(opts.ConfigMap)
+		if err != nil {
+			return nil, err
+		}
+		w.configMap = l
+	}
+	w.services = map[serviceMapRole]namedConfigMap{}
+	for role, name := range map[serviceMapRole]types.NamespacedName{roleTCP: opts.TCPServices, roleTCPNGINX: opts.TCPServicesNGINX, roleUDP: opts.UDPServices} {
+		if name.Name == "" {
+			continue
+		}
+		l, err := configMap(name)
+		if err != nil {
+			return nil, err
+		}
+		w.services[role] = namedConfigMap{name: name, lister: l}
 	}
 	if opts.PublishService.Name != "" {
 		w.pubName = opts.PublishService
@@ -269,6 +307,9 @@ type Snapshot struct {
 	Secrets []*corev1.Secret
 	// ConfigMap is the controller's global ConfigMap, or nil.
 	ConfigMap *corev1.ConfigMap
+	// TCPServices, TCPServicesNGINX and UDPServices are the tcp- and udp-services ConfigMaps,
+	// or nil.
+	TCPServices, TCPServicesNGINX, UDPServices *corev1.ConfigMap
 	// PublishService and Nodes are set when Ingress status is published from a Service.
 	PublishService *corev1.Service
 	Nodes          []*corev1.Node
@@ -322,6 +363,13 @@ func (w *Watcher) Snapshot() (Snapshot, error) {
 		cm, err := w.configMap.ConfigMaps(w.cmName.Namespace).Get(w.cmName.Name)
 		if err == nil {
 			s.ConfigMap = cm
+		}
+	}
+	for role, dst := range map[serviceMapRole]**corev1.ConfigMap{roleTCP: &s.TCPServices, roleTCPNGINX: &s.TCPServicesNGINX, roleUDP: &s.UDPServices} {
+		if n, ok := w.services[role]; ok {
+			if cm, err := n.lister.ConfigMaps(n.name.Namespace).Get(n.name.Name); err == nil {
+				*dst = cm
+			}
 		}
 	}
 	return s, nil

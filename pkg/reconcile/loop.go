@@ -28,6 +28,7 @@ import (
 	"github.com/portcullis-ingress/portcullis/pkg/ingress"
 	"github.com/portcullis-ingress/portcullis/pkg/k8s"
 	"github.com/portcullis-ingress/portcullis/pkg/resolve"
+	"github.com/portcullis-ingress/portcullis/pkg/tcpservices"
 )
 
 // Source is where the cluster state comes from.
@@ -85,10 +86,12 @@ type Loop struct {
 	Proxy     Proxy
 	Status    StatusPublisher
 	Translate ingress.Options
-	Env       haproxy.Env
-	Timing    Timing
-	Metrics   *Metrics
-	Log       logr.Logger
+	// TCP shapes the TCP listeners of the tcp-services ConfigMaps.
+	TCP     tcpservices.Options
+	Env     haproxy.Env
+	Timing  Timing
+	Metrics *Metrics
+	Log     logr.Logger
 
 	applied *haproxy.Applied
 	ready   atomic.Bool
@@ -258,12 +261,28 @@ func (l *Loop) pass(ctx context.Context, reloadNow func(haproxy.Plan) bool) (pas
 	}
 	opts := l.Translate
 	opts.TLS.Now = time.Now()
+	cl := resolve.New(snap.Services, snap.EndpointSlices, snap.Secrets)
 	res := ingress.Translate(ingress.State{
 		Ingresses: snap.Ingresses, IngressClasses: snap.IngressClasses, Services: snap.Services,
 		EndpointSlices: snap.EndpointSlices, Secrets: snap.Secrets, ConfigMap: snap.ConfigMap,
-		Incumbents: l.claims,
+		Cluster: cl, Incumbents: l.claims,
 	}, opts)
 	l.claims = res.Claims
+	tcp := tcpservices.Translate([]tcpservices.ConfigMap{
+		{Object: snap.TCPServices, Format: tcpservices.HAProxyTech},
+		{Object: snap.TCPServicesNGINX, Format: tcpservices.NGINX},
+		{Object: snap.UDPServices, Format: tcpservices.UDP},
+	}, cl, l.TCP)
+	// Every source's fragment is composed into one configuration.
+	composed, conflicts := model.Compose([]model.Config{res.Config, tcp.Config}, l.claims)
+	res.Config = composed
+	res.Problems = slices.Concat(res.Problems, tcp.Problems, conflicts)
+	for svc, feeds := range tcp.Endpoints {
+		if res.Endpoints == nil {
+			res.Endpoints = map[types.NamespacedName][]resolve.Feed{}
+		}
+		res.Endpoints[svc] = append(res.Endpoints[svc], feeds...)
+	}
 	r, err := l.apply(ctx, res, reloadNow)
 	if err != nil || r == held || l.Status == nil {
 		return r, err
@@ -277,10 +296,7 @@ func (l *Loop) pass(ctx context.Context, reloadNow func(haproxy.Plan) bool) (pas
 // apply leaves out what cannot be rendered, reports problems, plans, and carries the plan out.
 func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(haproxy.Plan) bool) (passResult, error) {
 	start := time.Now()
-	// Every source's configuration is composed into one; Ingress is the only source so far.
-	composed, conflicts := model.Compose([]model.Config{res.Config}, l.claims)
-	res.Problems = append(res.Problems, conflicts...)
-	desired, rejections := haproxy.Prune(composed)
+	desired, rejections := haproxy.Prune(res.Config)
 	desired, remembered := l.withoutRefused(desired)
 	rejections = append(rejections, remembered...)
 	l.report(res.Problems, rejections)
