@@ -270,3 +270,10 @@ func allocatePorts(t testing.TB, n int) []int {
 	}
 	return ports
 }
+
+// FreePort returns a port of 127.0.0.1 that nothing listens on and no other controller of this
+// test binary was given, for a listener a test configures (a TCP service).
+func FreePort(t testing.TB) int {
+	t.Helper()
+	return allocatePorts(t, 1)[0]
+}
