@@ -44,6 +44,13 @@ const JSONLogFormat = `'{"time":"%tr","client_ip":"%ci","client_port":%cp,"front
 	`"request_ms":%TR,"queue_ms":%Tw,"connect_ms":%Tc,"response_ms":%Tr,"total_ms":%Ta,` +
 	`"termination_state":"%tsc","retries":%rc}'`
 
+// JSONTCPLogFormat is the log-format of TCP frontends when LogFormat is "json": one JSON object
+// per connection, with the fields that TCP has. HAProxy refuses JSONLogFormat there, whose
+// request fields are reserved for HTTP mode.
+const JSONTCPLogFormat = `'{"time":"%t","client_ip":"%ci","client_port":%cp,"frontend":"%f","backend":"%b",` +
+	`"server":"%s","bytes_read":%B,"queue_ms":%Tw,"connect_ms":%Tc,"total_ms":%Tt,` +
+	`"termination_state":"%ts","retries":%rc}'`
+
 // Fixed names used in backend sections; none can clash with another name in the same scope.
 const (
 	aclAllowList  = "allow_list"
@@ -156,6 +163,18 @@ func (r *renderer) defaults(g model.Global) {
 		r.set(parser.Defaults, def, "option httplog", &types.OptionHTTPLog{Clf: true})
 	default:
 		r.set(parser.Defaults, def, "option httplog", &types.OptionHTTPLog{})
+	}
+}
+
+// tcpLog renders the traffic log of a TCP frontend, which would otherwise inherit the defaults'
+// HTTP format: TCP's own format, or JSONTCPLogFormat.
+func (r *renderer) tcpLog(fe string, g model.Global) {
+	switch {
+	case g.LogTarget == "":
+	case g.LogFormat == "json":
+		r.set(parser.Frontends, fe, "log-format", &types.StringC{Value: JSONTCPLogFormat})
+	default:
+		r.set(parser.Frontends, fe, "option tcplog", &types.SimpleOption{})
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -25,13 +26,31 @@ import (
 )
 
 // policyConfig is validConfig with a slot step of one, so that its backend has two server slots
-// (one used, one disabled), and the given policy.
-func policyConfig(p model.Policy) model.Config {
+// (one used, one disabled), the backend policy bp and, on both routes, the route policy rp. Both
+// routes share one section.
+func policyConfig(bp model.BackendPolicy, rp model.RoutePolicy) model.Config {
 	c := validConfig()
 	c.Backends[0].SlotStep = 1
-	c.Backends[0].Policy = p
+	c.Backends[0].Policy = bp
+	for i := range c.HTTPRoutes {
+		c.HTTPRoutes[i].Policy = rp
+	}
 	return c
 }
+
+// sectionName is the name of the backend section of c's first route.
+func sectionName(t *testing.T, c model.Config) string {
+	t.Helper()
+	_, routes, _ := haproxy.Sections(c)
+	if len(routes) == 0 || routes[0] == "" {
+		t.Fatalf("the first route has no section")
+	}
+	return routes[0]
+}
+
+// hashedSection matches the name of a section that is a backend with a route policy, or
+// several backends: the first backend's name and 8 hex digits.
+var hashedSection = regexp.MustCompile(`^[a-z0-9_-]+_[0-9a-f]{8}$`)
 
 // section returns the lines of the section of haproxy.cfg whose header line is header,
 // without the header and without indentation; nil when there is no such section.
@@ -104,9 +123,14 @@ var testCert = sync.OnceValue(func() model.Certificate {
 })
 
 func withHTTPS(c model.Config) model.Config {
-	c.HTTPS = model.Bind{Address: anyAddr, Port: 8443}
-	c.TLS.Default = testCert()
+	c.Listeners = append(slices.Clone(c.Listeners), httpsListener())
 	return c
+}
+
+// httpsListener terminates TLS on port 8443 with testCert as its default certificate.
+func httpsListener() model.Listener {
+	return model.Listener{Name: "https", Bind: model.Bind{Address: anyAddr, Port: 8443}, Protocol: model.HTTPS,
+		TLS: &model.ListenerTLS{Default: testCert()}}
 }
 
 // zeroBackend is the backend section of policyConfig's backend with the zero policy, as rendered
@@ -118,7 +142,7 @@ var zeroBackend = []string{
 	"server s2 127.0.0.1:1 disabled",
 }
 
-// zeroPolicyConfig is the whole haproxy.cfg of policyConfig(model.Policy{}), byte for byte as
+// zeroPolicyConfig is the whole haproxy.cfg of policyConfig with zero policies, byte for byte as
 // rendered before Policy and Global existed: their zero values must not change a configuration.
 const zeroPolicyConfig = `
 global
@@ -168,7 +192,7 @@ backend portcullis_default
 `
 
 func TestRenderZeroPolicyAndGlobalChangeNothing(t *testing.T) {
-	files, err := haproxy.Render(policyConfig(model.Policy{}), testEnv)
+	files, err := haproxy.Render(policyConfig(model.BackendPolicy{}, model.RoutePolicy{}), testEnv)
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
@@ -176,6 +200,11 @@ func TestRenderZeroPolicyAndGlobalChangeNothing(t *testing.T) {
 		t.Errorf("haproxy.cfg:\ngot\n%s\nwant\n%s", got, zeroPolicyConfig)
 	}
 }
+
+// list is a model.List of items; anyOrigin is "*".
+func list(items ...string) model.List { return model.List{Items: items} }
+
+var anyOrigin = model.List{Any: true}
 
 func prefixes(ss ...string) []netip.Prefix {
 	out := make([]netip.Prefix, len(ss))
@@ -230,7 +259,7 @@ func TestRenderPolicy(t *testing.T) {
 		"http-request track-sc0 src",
 		"http-request deny deny_status 503 if { sc_http_req_rate(0) gt 5 }",
 		`http-request return status 204 hdr Access-Control-Allow-Origin "*" hdr Access-Control-Allow-Methods "GET" hdr Access-Control-Allow-Headers "X-A" hdr Access-Control-Max-Age "1" if { method OPTIONS } { req.hdr(origin) -m found } { req.hdr(access-control-request-method) -m found }`,
-		`http-request auth realm "Staff" unless { http_auth(ns_web_80_users) }`,
+		`http-request auth realm "Staff" unless { http_auth(SECTION_users) }`,
 		"http-request redirect prefix https://example.org code 302",
 		"http-request redirect location /app code 302 if { path / }",
 		`http-request replace-path ^/old(/.*)?$ /new\1`,
@@ -242,114 +271,116 @@ func TestRenderPolicy(t *testing.T) {
 		`http-response set-header Strict-Transport-Security "max-age=3600" if { ssl_fc }`,
 	}, "check inter 3s cookie SLOT send-proxy")
 	tests := []struct {
-		name     string
-		policy   model.Policy
+		name    string
+		backend model.BackendPolicy
+		route   model.RoutePolicy
+		// want are the lines of the backend section, SECTION standing for its name.
 		want     []string
-		userlist []string // lines of "userlist ns_web_80_users"; nil: no such section
+		userlist []string // lines of the section's userlist; nil: no such userlist
 	}{
 		{name: "the zero policy renders as before policies existed", want: zeroBackend},
-		{name: "an explicit roundrobin is the default", policy: model.Policy{Balance: "roundrobin"}, want: zeroBackend},
-		{name: "leastconn", policy: model.Policy{Balance: "leastconn"}, want: with([]string{"balance leastconn"}, "")},
-		{name: "static-rr", policy: model.Policy{Balance: "static-rr"}, want: with([]string{"balance static-rr"}, "")},
-		{name: "first", policy: model.Policy{Balance: "first"}, want: with([]string{"balance first"}, "")},
-		{name: "random with a number of draws, which does not hash", policy: model.Policy{Balance: "random(3)"},
+		{name: "an explicit roundrobin is the default", backend: model.BackendPolicy{Balance: model.Balance{Algorithm: "roundrobin"}}, want: zeroBackend},
+		{name: "leastconn", backend: model.BackendPolicy{Balance: model.Balance{Algorithm: "leastconn"}}, want: with([]string{"balance leastconn"}, "")},
+		{name: "static-rr", backend: model.BackendPolicy{Balance: model.Balance{Algorithm: "static-rr"}}, want: with([]string{"balance static-rr"}, "")},
+		{name: "first", backend: model.BackendPolicy{Balance: model.Balance{Algorithm: "first"}}, want: with([]string{"balance first"}, "")},
+		{name: "random with a number of draws, which does not hash", backend: model.BackendPolicy{Balance: model.Balance{Algorithm: "random", Draws: 3}},
 			want: with([]string{"balance random(3)"}, "")},
-		{name: "source hashes consistently, so a runtime server change moves few clients", policy: model.Policy{Balance: "source"},
+		{name: "source hashes consistently, so a runtime server change moves few clients", backend: model.BackendPolicy{Balance: model.Balance{Algorithm: "source"}},
 			want: with([]string{"hash-type consistent", "balance source"}, "")},
-		{name: "uri with all its options hashes consistently", policy: model.Policy{Balance: "uri whole path-only len 10 depth 2"},
+		{name: "uri with all its options hashes consistently", backend: model.BackendPolicy{Balance: model.Balance{Algorithm: "uri", URIWhole: true, URIPathOnly: true, URILen: 10, URIDepth: 2}},
 			want: with([]string{"hash-type consistent", "balance uri depth 2 len 10 whole path-only"}, "")},
-		{name: "url_param hashes consistently", policy: model.Policy{Balance: "url_param session_id"},
+		{name: "url_param hashes consistently", backend: model.BackendPolicy{Balance: model.Balance{Algorithm: "url_param", Param: "session_id"}},
 			want: with([]string{"hash-type consistent", "balance url_param session_id"}, "")},
-		{name: "hdr with use_domain_only hashes consistently", policy: model.Policy{Balance: "hdr(Host) use_domain_only"},
+		{name: "hdr with use_domain_only hashes consistently", backend: model.BackendPolicy{Balance: model.Balance{Algorithm: "hdr", Param: "Host", UseDomainOnly: true}},
 			want: with([]string{"hash-type consistent", "balance hdr(Host) use_domain_only"}, "")},
 		{name: "timeouts in whole seconds render in seconds, others in milliseconds",
-			policy: model.Policy{TimeoutServer: 2 * time.Minute, TimeoutConnect: 1500 * time.Millisecond, TimeoutQueue: 30 * time.Second, TimeoutTunnel: time.Hour},
-			want:   with([]string{"balance roundrobin", "timeout queue 30s", "timeout tunnel 3600s", "timeout server 120s", "timeout connect 1500ms"}, "")},
-		{name: "TCP health checks put check and inter on every slot", policy: model.Policy{Check: true, CheckInterval: 5 * time.Second},
+			backend: model.BackendPolicy{TimeoutServer: 2 * time.Minute, TimeoutConnect: 1500 * time.Millisecond, TimeoutQueue: 30 * time.Second, TimeoutTunnel: time.Hour},
+			want:    with([]string{"balance roundrobin", "timeout queue 30s", "timeout tunnel 3600s", "timeout server 120s", "timeout connect 1500ms"}, "")},
+		{name: "TCP health checks put check and inter on every slot", backend: model.BackendPolicy{Check: true, CheckInterval: 5 * time.Second},
 			want: with([]string{"balance roundrobin"}, "check inter 5s")},
-		{name: "health checks without an interval use HAProxy's", policy: model.Policy{Check: true},
+		{name: "health checks without an interval use HAProxy's", backend: model.BackendPolicy{Check: true},
 			want: with([]string{"balance roundrobin"}, "check")},
-		{name: "HTTP health checks GET the check path", policy: model.Policy{Check: true, CheckInterval: 500 * time.Millisecond, CheckPath: "/healthz"},
+		{name: "HTTP health checks GET the check path", backend: model.BackendPolicy{Check: true, CheckInterval: 500 * time.Millisecond, CheckPath: "/healthz"},
 			want: with([]string{"balance roundrobin", "option httpchk GET /healthz"}, "check inter 500ms")},
-		{name: "a check path without checks renders nothing", policy: model.Policy{CheckPath: "/healthz"}, want: zeroBackend},
-		{name: "cookie persistence inserts a cookie naming each slot", policy: model.Policy{Cookie: "SERVERID"},
+		{name: "a check path without checks renders nothing", backend: model.BackendPolicy{CheckPath: "/healthz"}, want: zeroBackend},
+		{name: "cookie persistence inserts a cookie naming each slot", backend: model.BackendPolicy{Cookie: "SERVERID"},
 			want: with([]string{"balance roundrobin", "cookie SERVERID indirect nocache insert"}, "cookie SLOT")},
-		{name: "the PROXY protocol keyword on every slot", policy: model.Policy{SendProxy: "send-proxy-v2"},
+		{name: "the PROXY protocol keyword on every slot", backend: model.BackendPolicy{SendProxy: "send-proxy-v2"},
 			want: with([]string{"balance roundrobin"}, "send-proxy-v2")},
-		{name: "PROXY protocol v1", policy: model.Policy{SendProxy: "send-proxy"},
+		{name: "PROXY protocol v1", backend: model.BackendPolicy{SendProxy: "send-proxy"},
 			want: with([]string{"balance roundrobin"}, "send-proxy")},
-		{name: "all server options together", policy: model.Policy{Check: true, CheckInterval: 2 * time.Second, Cookie: "SRV", SendProxy: "send-proxy-v2-ssl-cn"},
+		{name: "all server options together", backend: model.BackendPolicy{Check: true, CheckInterval: 2 * time.Second, Cookie: "SRV", SendProxy: "send-proxy-v2-ssl-cn"},
 			want: with([]string{"balance roundrobin", "cookie SRV indirect nocache insert"}, "check inter 2s cookie SLOT send-proxy-v2-ssl-cn")},
-		{name: "forwarded-for", policy: model.Policy{ForwardedFor: true},
+		{name: "forwarded-for", backend: model.BackendPolicy{ForwardedFor: true},
 			want: with([]string{"balance roundrobin", "option forwardfor"}, "")},
 		{name: "a path rewrite replaces the prefix element-wise",
-			policy: model.Policy{PathRewrite: &model.Rewrite{From: "/old", To: "/new"}},
-			want:   with([]string{"balance roundrobin", `http-request replace-path ^/old(/.*)?$ /new\1`}, "")},
+			route: model.RoutePolicy{PathRewrite: &model.Rewrite{From: "/old", To: "/new"}},
+			want:  with([]string{"balance roundrobin", `http-request replace-path ^/old(/.*)?$ /new\1`}, "")},
 		{name: "a path rewrite to the root strips the prefix",
-			policy: model.Policy{PathRewrite: &model.Rewrite{From: "/api", To: "/"}},
-			want:   with([]string{"balance roundrobin", `http-request replace-path ^/api(/(.*))?$ /\2`}, "")},
+			route: model.RoutePolicy{PathRewrite: &model.Rewrite{From: "/api", To: "/"}},
+			want:  with([]string{"balance roundrobin", `http-request replace-path ^/api(/(.*))?$ /\2`}, "")},
 		{name: "a path rewrite from the root prefixes every path",
-			policy: model.Policy{PathRewrite: &model.Rewrite{From: "/", To: "/base"}},
-			want:   with([]string{"balance roundrobin", `http-request replace-path ^(/.*)?$ /base\1`}, "")},
+			route: model.RoutePolicy{PathRewrite: &model.Rewrite{From: "/", To: "/base"}},
+			want:  with([]string{"balance roundrobin", `http-request replace-path ^(/.*)?$ /base\1`}, "")},
 		{name: "a path rewrite escapes regular expression characters without backslashes",
-			policy: model.Policy{PathRewrite: &model.Rewrite{From: "/v1.0/a+b(c)*", To: "/v2"}},
-			want:   with([]string{"balance roundrobin", `http-request replace-path ^/v1[.]0/a[+]b[(]c[)][*](/.*)?$ /v2\1`}, "")},
+			route: model.RoutePolicy{PathRewrite: &model.Rewrite{From: "/v1.0/a+b(c)*", To: "/v2"}},
+			want:  with([]string{"balance roundrobin", `http-request replace-path ^/v1[.]0/a[+]b[(]c[)][*](/.*)?$ /v2\1`}, "")},
 		{name: "a redirect keeps path and query",
-			policy: model.Policy{Redirect: &model.Redirect{Location: "https://new.example.com:8443/base", Code: 301}},
-			want:   with([]string{"balance roundrobin", "http-request redirect prefix https://new.example.com:8443/base code 301"}, "")},
+			route: model.RoutePolicy{Redirect: &model.Redirect{Location: "https://new.example.com:8443/base", Code: 301}},
+			want:  with([]string{"balance roundrobin", "http-request redirect prefix https://new.example.com:8443/base code 301"}, "")},
 		{name: "a redirect to an IPv6 origin",
-			policy: model.Policy{Redirect: &model.Redirect{Location: "http://[fd00::1]:8080", Code: 308}},
-			want:   with([]string{"balance roundrobin", "http-request redirect prefix http://[fd00::1]:8080 code 308"}, "")},
-		{name: "an app root redirects the root only", policy: model.Policy{AppRoot: "/app"},
+			route: model.RoutePolicy{Redirect: &model.Redirect{Location: "http://[fd00::1]:8080", Code: 308}},
+			want:  with([]string{"balance roundrobin", "http-request redirect prefix http://[fd00::1]:8080 code 308"}, "")},
+		{name: "an app root redirects the root only", route: model.RoutePolicy{AppRoot: "/app"},
 			want: with([]string{"balance roundrobin", "http-request redirect location /app code 302 if { path / }"}, "")},
-		{name: "an allow list denies every other client", policy: model.Policy{AllowList: prefixes("10.0.0.0/8", "192.168.1.10/32", "fd00::/8")},
+		{name: "an allow list denies every other client", route: model.RoutePolicy{AllowList: prefixes("10.0.0.0/8", "192.168.1.10/32", "fd00::/8")},
 			want: with([]string{"balance roundrobin", "acl allow_list src 10.0.0.0/8 192.168.1.10/32 fd00::/8",
 				"http-request deny deny_status 403 unless allow_list"}, "")},
-		{name: "a deny list denies its clients", policy: model.Policy{DenyList: prefixes("203.0.113.0/24")},
+		{name: "a deny list denies its clients", route: model.RoutePolicy{DenyList: prefixes("203.0.113.0/24")},
 			want: with([]string{"balance roundrobin", "acl deny_list src 203.0.113.0/24", "http-request deny deny_status 403 if deny_list"}, "")},
-		{name: "host bits of a network are cleared", policy: model.Policy{DenyList: []netip.Prefix{netip.PrefixFrom(netip.MustParseAddr("10.1.2.3"), 8)}},
+		{name: "host bits of a network are cleared", route: model.RoutePolicy{DenyList: []netip.Prefix{netip.PrefixFrom(netip.MustParseAddr("10.1.2.3"), 8)}},
 			want: with([]string{"balance roundrobin", "acl deny_list src 10.0.0.0/8", "http-request deny deny_status 403 if deny_list"}, "")},
-		{name: "a long list is split over acl lines of 32, below HAProxy's 64 words a line", policy: model.Policy{AllowList: manyNets},
+		{name: "a long list is split over acl lines of 32, below HAProxy's 64 words a line", route: model.RoutePolicy{AllowList: manyNets},
 			want: with([]string{"balance roundrobin",
 				"acl allow_list src " + strings.Join(manyNetStrings[:32], " "),
 				"acl allow_list src " + strings.Join(manyNetStrings[32:], " "),
 				"http-request deny deny_status 403 unless allow_list"}, "")},
-		{name: "allow and deny lists together, allow first", policy: model.Policy{AllowList: prefixes("10.0.0.0/8"), DenyList: prefixes("10.9.0.0/16")},
+		{name: "allow and deny lists together, allow first", route: model.RoutePolicy{AllowList: prefixes("10.0.0.0/8"), DenyList: prefixes("10.9.0.0/16")},
 			want: with([]string{"balance roundrobin", "acl allow_list src 10.0.0.0/8", "acl deny_list src 10.9.0.0/16",
 				"http-request deny deny_status 403 unless allow_list", "http-request deny deny_status 403 if deny_list"}, "")},
 		{name: "a rate limit tracks clients in an IPv4 and IPv6 table",
-			policy: model.Policy{RateLimit: &model.RateLimit{Requests: 100, Period: time.Minute, Status: 429}},
+			route: model.RoutePolicy{RateLimit: &model.RateLimit{Requests: 100, Period: time.Minute, Status: 429}},
 			want: with([]string{"balance roundrobin",
 				"http-request track-sc0 src",
 				"http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100 }",
 				"stick-table type ipv6 size 100k expire 60s store http_req_rate(60s)"}, "")},
 		{name: "basic auth with a realm of several words",
-			policy: model.Policy{BasicAuth: &model.BasicAuth{Realm: "Protected Content", Users: users}},
+			route: model.RoutePolicy{BasicAuth: &model.BasicAuth{Realm: "Protected Content", Users: users}},
 			want: with([]string{"balance roundrobin",
-				`http-request auth realm "Protected Content" unless { http_auth(ns_web_80_users) }`}, ""),
+				`http-request auth realm "Protected Content" unless { http_auth(SECTION_users) }`}, ""),
 			userlist: []string{"user alice password " + users[0].Hash, "user bob.smith password " + users[1].Hash}},
 		{name: "basic auth without users refuses everyone",
-			policy: model.Policy{BasicAuth: &model.BasicAuth{Realm: "Staff"}},
+			route: model.RoutePolicy{BasicAuth: &model.BasicAuth{Realm: "Staff"}},
 			want: with([]string{"balance roundrobin",
-				`http-request auth realm "Staff" unless { http_auth(ns_web_80_users) }`}, ""),
+				`http-request auth realm "Staff" unless { http_auth(SECTION_users) }`}, ""),
 			userlist: []string{}},
 		{name: "basic auth without a realm uses HAProxy's",
-			policy:   model.Policy{BasicAuth: &model.BasicAuth{Users: users[:1]}},
-			want:     with([]string{"balance roundrobin", `http-request auth unless { http_auth(ns_web_80_users) }`}, ""),
+			route:    model.RoutePolicy{BasicAuth: &model.BasicAuth{Users: users[:1]}},
+			want:     with([]string{"balance roundrobin", `http-request auth unless { http_auth(SECTION_users) }`}, ""),
 			userlist: []string{"user alice password " + users[0].Hash}},
 		{name: "CORS for any origin",
-			policy: model.Policy{CORS: &model.CORS{Origin: "*", Methods: "GET, POST", Headers: "*", MaxAge: 90 * time.Second}},
+			route: model.RoutePolicy{CORS: &model.CORS{Origins: anyOrigin, Methods: list("GET", "POST"), Headers: model.List{Any: true}, MaxAge: 90 * time.Second}},
 			want: with([]string{"balance roundrobin",
 				`http-request return status 204 hdr Access-Control-Allow-Origin "*" hdr Access-Control-Allow-Methods "GET, POST" hdr Access-Control-Allow-Headers "*" hdr Access-Control-Max-Age "90" if { method OPTIONS } { req.hdr(origin) -m found } { req.hdr(access-control-request-method) -m found }`,
 				`http-response set-header Access-Control-Allow-Origin "*"`}, "")},
 		{name: "CORS for any origin with credentials, a max age rounded down and no methods or headers",
-			policy: model.Policy{CORS: &model.CORS{Origin: "*", Credentials: true, MaxAge: 1500 * time.Millisecond}},
+			route: model.RoutePolicy{CORS: &model.CORS{Origins: anyOrigin, Credentials: true, MaxAge: 1500 * time.Millisecond}},
 			want: with([]string{"balance roundrobin",
 				`http-request return status 204 hdr Access-Control-Allow-Origin "*" hdr Access-Control-Max-Age "1" hdr Access-Control-Allow-Credentials "true" if { method OPTIONS } { req.hdr(origin) -m found } { req.hdr(access-control-request-method) -m found }`,
 				`http-response set-header Access-Control-Allow-Origin "*"`,
 				`http-response set-header Access-Control-Allow-Credentials "true"`}, "")},
 		{name: "CORS for a list of origins echoes the request's origin only when listed",
-			policy: model.Policy{CORS: &model.CORS{Origin: "https://a.example.com, http://b.example.com:8080", Methods: "*", Headers: "Authorization, X-Token", Credentials: true, MaxAge: 5 * time.Second}},
+			route: model.RoutePolicy{CORS: &model.CORS{Origins: list("https://a.example.com", "http://b.example.com:8080"), Methods: model.List{Any: true}, Headers: list("Authorization", "X-Token"), Credentials: true, MaxAge: 5 * time.Second}},
 			want: with([]string{"balance roundrobin",
 				"acl cors_origin var(txn.cors_origin) -m str https://a.example.com http://b.example.com:8080",
 				"http-request set-var(txn.cors_origin) req.fhdr(origin)",
@@ -358,7 +389,7 @@ func TestRenderPolicy(t *testing.T) {
 				`http-response set-header Access-Control-Allow-Credentials "true" if cors_origin`,
 				`http-response add-header Vary "Origin"`}, "")},
 		{name: "request and response headers are set with double-quoted values",
-			policy: model.Policy{
+			route: model.RoutePolicy{
 				RequestHeaders:  []model.Header{{Name: "X-Env", Value: "prod (eu) a=b;c&d"}, {Name: "X_Under", Value: "`|~^<>?@!*"}},
 				ResponseHeaders: []model.Header{{Name: "Cache-Control", Value: "no-store"}},
 			},
@@ -366,20 +397,22 @@ func TestRenderPolicy(t *testing.T) {
 				`http-request set-header X-Env "prod (eu) a=b;c&d"`,
 				"http-request set-header X_Under \"`|~^<>?@!*\"",
 				`http-response set-header Cache-Control "no-store"`}, "")},
-		{name: "HSTS on HTTPS responses, in whole seconds", policy: model.Policy{HSTS: 365 * 24 * time.Hour},
+		{name: "HSTS on HTTPS responses, in whole seconds", route: model.RoutePolicy{HSTS: 365 * 24 * time.Hour},
 			want: with([]string{"balance roundrobin",
 				`http-response set-header Strict-Transport-Security "max-age=31536000" if { ssl_fc }`}, "")},
 		{name: "everything together, request rules in their order",
-			policy: model.Policy{
-				Balance: "leastconn", TimeoutServer: time.Minute, Check: true, CheckInterval: 3 * time.Second, CheckPath: "/ready",
+			backend: model.BackendPolicy{
+				Balance: model.Balance{Algorithm: "leastconn"}, TimeoutServer: time.Minute, Check: true, CheckInterval: 3 * time.Second, CheckPath: "/ready",
 				Cookie: "SRV", SendProxy: "send-proxy", ForwardedFor: true,
+			},
+			route: model.RoutePolicy{
 				PathRewrite: &model.Rewrite{From: "/old", To: "/new"},
 				Redirect:    &model.Redirect{Location: "https://example.org", Code: 302},
 				AppRoot:     "/app",
 				AllowList:   prefixes("10.0.0.0/8"), DenyList: prefixes("10.9.0.0/16"),
 				RateLimit:      &model.RateLimit{Requests: 5, Period: 1500 * time.Millisecond, Status: 503},
 				BasicAuth:      &model.BasicAuth{Realm: "Staff", Users: users[:1]},
-				CORS:           &model.CORS{Origin: "*", Methods: "GET", Headers: "X-A", MaxAge: time.Second},
+				CORS:           &model.CORS{Origins: anyOrigin, Methods: list("GET"), Headers: list("X-A"), MaxAge: time.Second},
 				RequestHeaders: []model.Header{{Name: "X-In", Value: "1"}}, ResponseHeaders: []model.Header{{Name: "X-Out", Value: "2"}},
 				HSTS: time.Hour,
 			},
@@ -388,23 +421,37 @@ func TestRenderPolicy(t *testing.T) {
 	}
 
 	for _, tt := range tests {
-		files, err := haproxy.Render(policyConfig(tt.policy), testEnv)
+		c := policyConfig(tt.backend, tt.route)
+		files, err := haproxy.Render(c, testEnv)
 		t.Run(tt.name, func(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Render: %v", err)
 			}
 			t.Parallel()
+			// A backend with no route policy is a section of its own name; a route policy
+			// makes a section named after the backend and a hash of the policy.
+			name := sectionName(t, c)
+			switch {
+			case tt.route.IsZero() && name != "ns_web_80":
+				t.Errorf("section %q, want ns_web_80", name)
+			case !tt.route.IsZero() && (!hashedSection.MatchString(name) || !strings.HasPrefix(name, "ns_web_80_")):
+				t.Errorf("section %q, want ns_web_80_ and 8 hex digits", name)
+			}
 			cfg := files[haproxy.ConfigFile]
-			compareLines(t, "backend ns_web_80", section(cfg, "backend ns_web_80"), tt.want)
-			ul := section(cfg, "userlist ns_web_80_users")
+			want := make([]string, len(tt.want))
+			for i, l := range tt.want {
+				want[i] = strings.ReplaceAll(l, "SECTION", name)
+			}
+			compareLines(t, "backend "+name, section(cfg, "backend "+name), want)
+			ul := section(cfg, "userlist "+name+"_users")
 			switch {
 			case tt.userlist == nil && ul != nil:
 				t.Errorf("unexpected userlist: %q", ul)
 			case tt.userlist != nil:
-				if !bytes.Contains(cfg, []byte("\nuserlist ns_web_80_users\n")) {
+				if !bytes.Contains(cfg, []byte("\nuserlist "+name+"_users\n")) {
 					t.Errorf("no userlist section:\n%s", cfg)
 				}
-				compareLines(t, "userlist ns_web_80_users", ul, tt.userlist)
+				compareLines(t, "userlist "+name+"_users", ul, tt.userlist)
 			}
 			haproxyCheck(t, files)
 		})
@@ -465,7 +512,7 @@ func TestRenderGlobal(t *testing.T) {
 			wantDefaults: baseDefaults},
 	}
 	for _, tt := range tests {
-		cfg := policyConfig(model.Policy{})
+		cfg := policyConfig(model.BackendPolicy{}, model.RoutePolicy{})
 		cfg.Global = tt.global
 		if tt.https {
 			cfg = withHTTPS(cfg)
@@ -483,7 +530,7 @@ func TestRenderGlobal(t *testing.T) {
 	}
 }
 
-// stringField is a string of a Policy or Global with a valid value.
+// stringField is a string of a backend policy, a route policy or Global with a valid value.
 type stringField struct {
 	name  string
 	valid string
@@ -492,8 +539,17 @@ type stringField struct {
 	dollarOK bool
 }
 
-func policyField(name, valid string, set func(*model.Policy, string)) stringField {
+func backendField(name, valid string, set func(*model.BackendPolicy, string)) stringField {
 	return stringField{name: name, valid: valid, set: func(c *model.Config, v string) { set(&c.Backends[0].Policy, v) }}
+}
+
+// routeField sets the value in the policy of every route, which keeps them in one section.
+func routeField(name, valid string, set func(*model.RoutePolicy, string)) stringField {
+	return stringField{name: name, valid: valid, set: func(c *model.Config, v string) {
+		for i := range c.HTTPRoutes {
+			set(&c.HTTPRoutes[i].Policy, v)
+		}
+	}}
 }
 
 func globalField(name, valid string, set func(*model.Global, string)) stringField {
@@ -501,32 +557,47 @@ func globalField(name, valid string, set func(*model.Global, string)) stringFiel
 }
 
 var stringFields = []stringField{
-	policyField("balance", "uri whole", func(p *model.Policy, v string) { p.Balance = v }),
-	policyField("check path", "/healthz", func(p *model.Policy, v string) { p.Check, p.CheckPath = true, v }),
-	policyField("cookie", "SERVERID", func(p *model.Policy, v string) { p.Cookie = v }),
-	policyField("PROXY protocol keyword", "send-proxy", func(p *model.Policy, v string) { p.SendProxy = v }),
-	policyField("rewrite prefix", "/old", func(p *model.Policy, v string) { p.PathRewrite = &model.Rewrite{From: v, To: "/new"} }),
-	policyField("rewrite replacement", "/new", func(p *model.Policy, v string) { p.PathRewrite = &model.Rewrite{From: "/old", To: v} }),
-	policyField("redirect location", "https://example.com/base", func(p *model.Policy, v string) {
+	// The balance algorithm itself is a closed vocabulary; its free-form options are names.
+	backendField("balance url_param", "session_id", func(p *model.BackendPolicy, v string) {
+		p.Balance = model.Balance{Algorithm: "url_param", Param: v}
+	}),
+	backendField("balance hdr", "X-Session", func(p *model.BackendPolicy, v string) {
+		p.Balance = model.Balance{Algorithm: "hdr", Param: v}
+	}),
+	backendField("balance algorithm", "leastconn", func(p *model.BackendPolicy, v string) { p.Balance = model.Balance{Algorithm: v} }),
+	backendField("check path", "/healthz", func(p *model.BackendPolicy, v string) { p.Check, p.CheckPath = true, v }),
+	backendField("cookie", "SERVERID", func(p *model.BackendPolicy, v string) { p.Cookie = v }),
+	backendField("PROXY protocol keyword", "send-proxy", func(p *model.BackendPolicy, v string) { p.SendProxy = v }),
+	routeField("rewrite prefix", "/old", func(p *model.RoutePolicy, v string) { p.PathRewrite = &model.Rewrite{From: v, To: "/new"} }),
+	routeField("rewrite replacement", "/new", func(p *model.RoutePolicy, v string) { p.PathRewrite = &model.Rewrite{From: "/old", To: v} }),
+	routeField("redirect location", "https://example.com/base", func(p *model.RoutePolicy, v string) {
 		p.Redirect = &model.Redirect{Location: v, Code: 302}
 	}),
-	policyField("app root", "/app", func(p *model.Policy, v string) { p.AppRoot = v }),
-	policyField("realm", "Protected Content", func(p *model.Policy, v string) { p.BasicAuth = &model.BasicAuth{Realm: v} }),
-	policyField("user name", "alice", func(p *model.Policy, v string) {
+	routeField("app root", "/app", func(p *model.RoutePolicy, v string) { p.AppRoot = v }),
+	routeField("realm", "Protected Content", func(p *model.RoutePolicy, v string) { p.BasicAuth = &model.BasicAuth{Realm: v} }),
+	routeField("user name", "alice", func(p *model.RoutePolicy, v string) {
 		p.BasicAuth = &model.BasicAuth{Users: []model.User{{Name: v, Hash: "$6$salt$abcdefghijklmnop"}}}
 	}),
 	{name: "password hash", valid: "$6$salt$abcdefghijklmnop", dollarOK: true, set: func(c *model.Config, v string) {
-		c.Backends[0].Policy.BasicAuth = &model.BasicAuth{Users: []model.User{{Name: "alice", Hash: v}}}
+		for i := range c.HTTPRoutes {
+			c.HTTPRoutes[i].Policy.BasicAuth = &model.BasicAuth{Users: []model.User{{Name: "alice", Hash: v}}}
+		}
 	}},
-	policyField("CORS origin", "https://a.example.com, https://b.example.com", func(p *model.Policy, v string) { p.CORS = &model.CORS{Origin: v} }),
-	policyField("CORS methods", "GET, POST", func(p *model.Policy, v string) { p.CORS = &model.CORS{Origin: "*", Methods: v} }),
-	policyField("CORS headers", "Authorization, X-Token", func(p *model.Policy, v string) { p.CORS = &model.CORS{Origin: "*", Headers: v} }),
-	policyField("request header name", "X-Env", func(p *model.Policy, v string) { p.RequestHeaders = []model.Header{{Name: v, Value: "x"}} }),
-	policyField("request header value", "production (eu)", func(p *model.Policy, v string) {
+	routeField("CORS origin", "https://a.example.com", func(p *model.RoutePolicy, v string) {
+		p.CORS = &model.CORS{Origins: list("https://b.example.com", v)}
+	}),
+	routeField("CORS method", "POST", func(p *model.RoutePolicy, v string) {
+		p.CORS = &model.CORS{Origins: anyOrigin, Methods: list("GET", v)}
+	}),
+	routeField("CORS header", "X-Token", func(p *model.RoutePolicy, v string) {
+		p.CORS = &model.CORS{Origins: anyOrigin, Headers: list("Authorization", v)}
+	}),
+	routeField("request header name", "X-Env", func(p *model.RoutePolicy, v string) { p.RequestHeaders = []model.Header{{Name: v, Value: "x"}} }),
+	routeField("request header value", "production (eu)", func(p *model.RoutePolicy, v string) {
 		p.RequestHeaders = []model.Header{{Name: "X-Env", Value: v}}
 	}),
-	policyField("response header name", "X-Env", func(p *model.Policy, v string) { p.ResponseHeaders = []model.Header{{Name: v, Value: "x"}} }),
-	policyField("response header value", "no-store, max-age=0", func(p *model.Policy, v string) {
+	routeField("response header name", "X-Env", func(p *model.RoutePolicy, v string) { p.ResponseHeaders = []model.Header{{Name: v, Value: "x"}} }),
+	routeField("response header value", "no-store, max-age=0", func(p *model.RoutePolicy, v string) {
 		p.ResponseHeaders = []model.Header{{Name: "Cache-Control", Value: v}}
 	}),
 	globalField("log target", "10.0.0.5:514", func(g *model.Global, v string) { g.LogTarget = v }),
@@ -563,7 +634,7 @@ var unsafeVariants = []struct {
 
 func TestRenderAcceptsValidPolicyAndGlobalStrings(t *testing.T) {
 	for _, f := range stringFields {
-		cfg := policyConfig(model.Policy{})
+		cfg := policyConfig(model.BackendPolicy{}, model.RoutePolicy{})
 		f.set(&cfg, f.valid)
 		files, err := haproxy.Render(cfg, testEnv)
 		t.Run(f.name, func(t *testing.T) {
@@ -584,7 +655,7 @@ func TestRenderRejectsUnsafePolicyAndGlobalStrings(t *testing.T) {
 				continue // see TestRenderWritesPasswordHashesAsBareWords
 			}
 			t.Run(f.name+" with "+u.name, func(t *testing.T) {
-				cfg := policyConfig(model.Policy{})
+				cfg := policyConfig(model.BackendPolicy{}, model.RoutePolicy{})
 				f.set(&cfg, v)
 				if files, err := haproxy.Render(cfg, testEnv); err == nil {
 					t.Errorf("Render accepted %q; haproxy.cfg:\n%s", v, files[haproxy.ConfigFile])
@@ -599,17 +670,23 @@ func TestRenderRejectsUnsafePolicyAndGlobalStrings(t *testing.T) {
 // haproxy 2.6: a user whose password is literally "$HOME" authenticates with it).
 func TestRenderWritesPasswordHashesAsBareWords(t *testing.T) {
 	const hash = "$6$HOME$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1"
-	files, err := haproxy.Render(policyConfig(model.Policy{BasicAuth: &model.BasicAuth{Users: []model.User{{Name: "alice", Hash: hash}}}}), testEnv)
+	c := policyConfig(model.BackendPolicy{}, model.RoutePolicy{BasicAuth: &model.BasicAuth{Users: []model.User{{Name: "alice", Hash: hash}}}})
+	files, err := haproxy.Render(c, testEnv)
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
-	compareLines(t, "userlist", section(files[haproxy.ConfigFile], "userlist ns_web_80_users"), []string{"user alice password " + hash})
+	compareLines(t, "userlist", section(files[haproxy.ConfigFile], "userlist "+sectionName(t, c)+"_users"), []string{"user alice password " + hash})
 	haproxyCheck(t, files)
 }
 
 func TestRenderRejectsInvalidPolicyAndGlobalValues(t *testing.T) {
-	pol := func(change func(*model.Policy)) func(*model.Config) {
+	pol := func(change func(*model.BackendPolicy)) func(*model.Config) {
 		return func(c *model.Config) { change(&c.Backends[0].Policy) }
+	}
+	// rpol changes the policy of the first route only: a bad route policy is refused even when
+	// another route to the same backend has a good one.
+	rpol := func(change func(*model.RoutePolicy)) func(*model.Config) {
+		return func(c *model.Config) { change(&c.HTTPRoutes[0].Policy) }
 	}
 	glob := func(change func(*model.Global)) func(*model.Config) {
 		return func(c *model.Config) { change(&c.Global) }
@@ -618,70 +695,87 @@ func TestRenderRejectsInvalidPolicyAndGlobalValues(t *testing.T) {
 		name   string
 		change func(*model.Config)
 	}{
-		{"an unknown balance algorithm", pol(func(p *model.Policy) { p.Balance = "hash req.hdr(x)" })},
-		{"a balance algorithm with an option it does not take", pol(func(p *model.Policy) { p.Balance = "roundrobin whole" })},
-		{"a balance with two spaces", pol(func(p *model.Policy) { p.Balance = "uri  whole" })},
-		{"uri len 0", pol(func(p *model.Policy) { p.Balance = "uri len 0" })},
-		{"uri depth without a number", pol(func(p *model.Policy) { p.Balance = "uri depth" })},
-		{"uri whole twice", pol(func(p *model.Policy) { p.Balance = "uri whole whole" })},
-		{"random of 0 draws", pol(func(p *model.Policy) { p.Balance = "random(0)" })},
-		{"url_param without a name", pol(func(p *model.Policy) { p.Balance = "url_param" })},
-		{"hdr with a name holding a parenthesis", pol(func(p *model.Policy) { p.Balance = "hdr(a)b)" })},
-		{"hdr with an unknown option", pol(func(p *model.Policy) { p.Balance = "hdr(Host) whole" })},
-		{"a negative timeout", pol(func(p *model.Policy) { p.TimeoutServer = -time.Second })},
-		{"a timeout below a millisecond", pol(func(p *model.Policy) { p.TimeoutConnect = 1500 * time.Microsecond })},
-		{"a timeout longer than HAProxy can hold", pol(func(p *model.Policy) { p.TimeoutTunnel = 25 * 24 * time.Hour })},
-		{"a check interval below a millisecond", pol(func(p *model.Policy) { p.Check, p.CheckInterval = true, time.Nanosecond })},
-		{"a check path with a query", pol(func(p *model.Policy) { p.Check, p.CheckPath = true, "/health?x=1" })},
-		{"a relative check path", pol(func(p *model.Policy) { p.Check, p.CheckPath = true, "health" })},
-		{"a check path with a dot-dot segment", pol(func(p *model.Policy) { p.Check, p.CheckPath = true, "/a/../b" })},
-		{"a cookie name of 65 bytes", pol(func(p *model.Policy) { p.Cookie = strings.Repeat("a", 65) })},
-		{"an unknown PROXY protocol keyword", pol(func(p *model.Policy) { p.SendProxy = "send-proxy-v3" })},
-		{"a PROXY protocol keyword that is another server option", pol(func(p *model.Policy) { p.SendProxy = "backup" })},
-		{"a rewrite with an empty prefix", pol(func(p *model.Policy) { p.PathRewrite = &model.Rewrite{From: "", To: "/"} })},
-		{"a rewrite with a regular expression", pol(func(p *model.Policy) { p.PathRewrite = &model.Rewrite{From: "/a[0-9]", To: "/"} })},
-		{"a redirect without a scheme", pol(func(p *model.Policy) { p.Redirect = &model.Redirect{Location: "example.com", Code: 302} })},
-		{"a redirect to another scheme", pol(func(p *model.Policy) { p.Redirect = &model.Redirect{Location: "ftp://example.com", Code: 302} })},
-		{"a redirect with a query", pol(func(p *model.Policy) { p.Redirect = &model.Redirect{Location: "https://example.com/?a=b", Code: 302} })},
-		{"a redirect with user info", pol(func(p *model.Policy) { p.Redirect = &model.Redirect{Location: "https://u@example.com", Code: 302} })},
-		{"a redirect with an empty port", pol(func(p *model.Policy) { p.Redirect = &model.Redirect{Location: "https://example.com:", Code: 302} })},
-		{"a redirect to an upper-case host", pol(func(p *model.Policy) { p.Redirect = &model.Redirect{Location: "https://Example.com", Code: 302} })},
-		{"a redirect with code 200", pol(func(p *model.Policy) { p.Redirect = &model.Redirect{Location: "https://example.com", Code: 200} })},
-		{"an app root with a query", pol(func(p *model.Policy) { p.AppRoot = "/app?x" })},
-		{"an invalid network", pol(func(p *model.Policy) { p.AllowList = []netip.Prefix{{}} })},
-		{"a rate limit of zero requests", pol(func(p *model.Policy) {
+		{"an unknown balance algorithm", pol(func(p *model.BackendPolicy) { p.Balance = model.Balance{Algorithm: "hash"} })},
+		{"a balance algorithm with options in its name", pol(func(p *model.BackendPolicy) { p.Balance = model.Balance{Algorithm: "uri whole"} })},
+		{"a balance algorithm with an option it does not take", pol(func(p *model.BackendPolicy) {
+			p.Balance = model.Balance{Algorithm: "roundrobin", URIWhole: true}
+		})},
+		{"source with a parameter", pol(func(p *model.BackendPolicy) { p.Balance = model.Balance{Algorithm: "source", Param: "x"} })},
+		{"uri with a negative len", pol(func(p *model.BackendPolicy) { p.Balance = model.Balance{Algorithm: "uri", URILen: -1} })},
+		{"uri with a depth too deep", pol(func(p *model.BackendPolicy) { p.Balance = model.Balance{Algorithm: "uri", URIDepth: 4097} })},
+		{"uri with draws", pol(func(p *model.BackendPolicy) { p.Balance = model.Balance{Algorithm: "uri", Draws: 2} })},
+		{"random of a negative number of draws", pol(func(p *model.BackendPolicy) { p.Balance = model.Balance{Algorithm: "random", Draws: -1} })},
+		{"random of 101 draws", pol(func(p *model.BackendPolicy) { p.Balance = model.Balance{Algorithm: "random", Draws: 101} })},
+		{"url_param without a name", pol(func(p *model.BackendPolicy) { p.Balance = model.Balance{Algorithm: "url_param"} })},
+		{"url_param with a name holding a space", pol(func(p *model.BackendPolicy) { p.Balance = model.Balance{Algorithm: "url_param", Param: "a b"} })},
+		{"hdr with a name holding a parenthesis", pol(func(p *model.BackendPolicy) { p.Balance = model.Balance{Algorithm: "hdr", Param: "a)b"} })},
+		{"hdr with an option it does not take", pol(func(p *model.BackendPolicy) {
+			p.Balance = model.Balance{Algorithm: "hdr", Param: "Host", URIWhole: true}
+		})},
+		{"a negative timeout", pol(func(p *model.BackendPolicy) { p.TimeoutServer = -time.Second })},
+		{"a timeout below a millisecond", pol(func(p *model.BackendPolicy) { p.TimeoutConnect = 1500 * time.Microsecond })},
+		{"a timeout longer than HAProxy can hold", pol(func(p *model.BackendPolicy) { p.TimeoutTunnel = 25 * 24 * time.Hour })},
+		{"a check interval below a millisecond", pol(func(p *model.BackendPolicy) { p.Check, p.CheckInterval = true, time.Nanosecond })},
+		{"a check path with a query", pol(func(p *model.BackendPolicy) { p.Check, p.CheckPath = true, "/health?x=1" })},
+		{"a relative check path", pol(func(p *model.BackendPolicy) { p.Check, p.CheckPath = true, "health" })},
+		{"a check path with a dot-dot segment", pol(func(p *model.BackendPolicy) { p.Check, p.CheckPath = true, "/a/../b" })},
+		{"a cookie name of 65 bytes", pol(func(p *model.BackendPolicy) { p.Cookie = strings.Repeat("a", 65) })},
+		{"an unknown PROXY protocol keyword", pol(func(p *model.BackendPolicy) { p.SendProxy = "send-proxy-v3" })},
+		{"a PROXY protocol keyword that is another server option", pol(func(p *model.BackendPolicy) { p.SendProxy = "backup" })},
+		{"a rewrite with an empty prefix", rpol(func(p *model.RoutePolicy) { p.PathRewrite = &model.Rewrite{From: "", To: "/"} })},
+		{"a rewrite with a regular expression", rpol(func(p *model.RoutePolicy) { p.PathRewrite = &model.Rewrite{From: "/a[0-9]", To: "/"} })},
+		{"a redirect without a scheme", rpol(func(p *model.RoutePolicy) { p.Redirect = &model.Redirect{Location: "example.com", Code: 302} })},
+		{"a redirect to another scheme", rpol(func(p *model.RoutePolicy) { p.Redirect = &model.Redirect{Location: "ftp://example.com", Code: 302} })},
+		{"a redirect with a query", rpol(func(p *model.RoutePolicy) {
+			p.Redirect = &model.Redirect{Location: "https://example.com/?a=b", Code: 302}
+		})},
+		{"a redirect with user info", rpol(func(p *model.RoutePolicy) { p.Redirect = &model.Redirect{Location: "https://u@example.com", Code: 302} })},
+		{"a redirect with an empty port", rpol(func(p *model.RoutePolicy) { p.Redirect = &model.Redirect{Location: "https://example.com:", Code: 302} })},
+		{"a redirect to an upper-case host", rpol(func(p *model.RoutePolicy) { p.Redirect = &model.Redirect{Location: "https://Example.com", Code: 302} })},
+		{"a redirect with code 200", rpol(func(p *model.RoutePolicy) { p.Redirect = &model.Redirect{Location: "https://example.com", Code: 200} })},
+		{"an app root with a query", rpol(func(p *model.RoutePolicy) { p.AppRoot = "/app?x" })},
+		{"an invalid network", rpol(func(p *model.RoutePolicy) { p.AllowList = []netip.Prefix{{}} })},
+		{"a rate limit of zero requests", rpol(func(p *model.RoutePolicy) {
 			p.RateLimit = &model.RateLimit{Requests: 0, Period: time.Second, Status: 429}
 		})},
-		{"a rate limit over no period", pol(func(p *model.Policy) { p.RateLimit = &model.RateLimit{Requests: 1, Status: 429} })},
-		{"a rate limit answered with 200", pol(func(p *model.Policy) {
+		{"a rate limit over no period", rpol(func(p *model.RoutePolicy) { p.RateLimit = &model.RateLimit{Requests: 1, Status: 429} })},
+		{"a rate limit answered with 200", rpol(func(p *model.RoutePolicy) {
 			p.RateLimit = &model.RateLimit{Requests: 1, Period: time.Second, Status: 200}
 		})},
-		{"a user listed twice", pol(func(p *model.Policy) {
+		{"a user listed twice", rpol(func(p *model.RoutePolicy) {
 			u := model.User{Name: "alice", Hash: "$6$salt$abcdefghijklmnop"}
 			p.BasicAuth = &model.BasicAuth{Users: []model.User{u, u}}
 		})},
-		{"a plain-text password", pol(func(p *model.Policy) {
+		{"a plain-text password", rpol(func(p *model.RoutePolicy) {
 			p.BasicAuth = &model.BasicAuth{Users: []model.User{{Name: "alice", Hash: "secret"}}}
 		})},
-		{"a CORS origin with a path", pol(func(p *model.Policy) { p.CORS = &model.CORS{Origin: "https://a.example.com/x"} })},
-		{"a CORS origin list holding *", pol(func(p *model.Policy) { p.CORS = &model.CORS{Origin: "*, https://a.example.com"} })},
-		{"an empty CORS origin", pol(func(p *model.Policy) { p.CORS = &model.CORS{} })},
-		{"lower-case CORS methods", pol(func(p *model.Policy) { p.CORS = &model.CORS{Origin: "*", Methods: "get"} })},
-		{"an empty item in CORS headers", pol(func(p *model.Policy) { p.CORS = &model.CORS{Origin: "*", Headers: "X-A,,X-B"} })},
-		{"a negative CORS max age", pol(func(p *model.Policy) { p.CORS = &model.CORS{Origin: "*", MaxAge: -time.Second} })},
-		{"a framing request header", pol(func(p *model.Policy) { p.RequestHeaders = []model.Header{{Name: "Content-Length", Value: "0"}} })},
-		{"a framing response header in another case", pol(func(p *model.Policy) {
+		{"a CORS origin with a path", rpol(func(p *model.RoutePolicy) { p.CORS = &model.CORS{Origins: list("https://a.example.com/x")} })},
+		{"a CORS origin list holding *", rpol(func(p *model.RoutePolicy) { p.CORS = &model.CORS{Origins: list("*", "https://a.example.com")} })},
+		{"CORS origins both any and listed", rpol(func(p *model.RoutePolicy) {
+			p.CORS = &model.CORS{Origins: model.List{Any: true, Items: []string{"https://a.example.com"}}}
+		})},
+		{"an empty CORS origin", rpol(func(p *model.RoutePolicy) { p.CORS = &model.CORS{} })},
+		{"an empty CORS origin in a list", rpol(func(p *model.RoutePolicy) { p.CORS = &model.CORS{Origins: list("https://a.example.com", "")} })},
+		{"lower-case CORS methods", rpol(func(p *model.RoutePolicy) { p.CORS = &model.CORS{Origins: anyOrigin, Methods: list("get")} })},
+		{"CORS methods both any and listed", rpol(func(p *model.RoutePolicy) {
+			p.CORS = &model.CORS{Origins: anyOrigin, Methods: model.List{Any: true, Items: []string{"GET"}}}
+		})},
+		{"an empty item in CORS headers", rpol(func(p *model.RoutePolicy) { p.CORS = &model.CORS{Origins: anyOrigin, Headers: list("X-A", "", "X-B")} })},
+		{"a CORS header holding a comma", rpol(func(p *model.RoutePolicy) { p.CORS = &model.CORS{Origins: anyOrigin, Headers: list("X-A,X-B")} })},
+		{"a negative CORS max age", rpol(func(p *model.RoutePolicy) { p.CORS = &model.CORS{Origins: anyOrigin, MaxAge: -time.Second} })},
+		{"a framing request header", rpol(func(p *model.RoutePolicy) { p.RequestHeaders = []model.Header{{Name: "Content-Length", Value: "0"}} })},
+		{"a framing response header in another case", rpol(func(p *model.RoutePolicy) {
 			p.ResponseHeaders = []model.Header{{Name: "transfer-ENCODING", Value: "chunked"}}
 		})},
-		{"a header name starting with a hyphen", pol(func(p *model.Policy) { p.RequestHeaders = []model.Header{{Name: "-X", Value: "1"}} })},
-		{"an empty header name", pol(func(p *model.Policy) { p.RequestHeaders = []model.Header{{Value: "1"}} })},
-		{"an empty header value, which HAProxy would read as no word", pol(func(p *model.Policy) {
+		{"a header name starting with a hyphen", rpol(func(p *model.RoutePolicy) { p.RequestHeaders = []model.Header{{Name: "-X", Value: "1"}} })},
+		{"an empty header name", rpol(func(p *model.RoutePolicy) { p.RequestHeaders = []model.Header{{Value: "1"}} })},
+		{"an empty header value, which HAProxy would read as no word", rpol(func(p *model.RoutePolicy) {
 			p.ResponseHeaders = []model.Header{{Name: "X-A"}}
 		})},
-		{"a header value of 1025 bytes", pol(func(p *model.Policy) {
+		{"a header value of 1025 bytes", rpol(func(p *model.RoutePolicy) {
 			p.RequestHeaders = []model.Header{{Name: "X-A", Value: strings.Repeat("a", 1025)}}
 		})},
-		{"a negative HSTS max-age", pol(func(p *model.Policy) { p.HSTS = -time.Second })},
+		{"a negative HSTS max-age", rpol(func(p *model.RoutePolicy) { p.HSTS = -time.Second })},
 		{"a negative maxconn", glob(func(g *model.Global) { g.MaxConn = -1 })},
 		{"a negative nbthread", glob(func(g *model.Global) { g.NbThread = -1 })},
 		{"a negative default timeout", glob(func(g *model.Global) { g.TimeoutClient = -time.Second })},
@@ -702,7 +796,7 @@ func TestRenderRejectsInvalidPolicyAndGlobalValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := policyConfig(model.Policy{})
+			cfg := policyConfig(model.BackendPolicy{}, model.RoutePolicy{})
 			tt.change(&cfg)
 			if files, err := haproxy.Render(cfg, testEnv); err == nil {
 				t.Errorf("Render accepted it; haproxy.cfg:\n%s", files[haproxy.ConfigFile])
@@ -775,18 +869,27 @@ func TestHAProxyWords(t *testing.T) {
 	}
 }
 
-// fuzzPolicy puts each fuzzed value in its place: a request and a response header, the cookie,
-// the check path, the realm, a user, the CORS origin and the log target.
+// fuzzValues puts each fuzzed value in its place: a request and a response header, the cookie,
+// the check path, the realm, a user, the CORS origins (split at commas, "*" for any) and the log
+// target.
 type fuzzValues struct {
 	headerName, headerValue, cookie, checkPath, realm, userName, userHash, corsOrigin, logTarget string
 }
 
+func (v fuzzValues) origins() model.List {
+	if v.corsOrigin == "*" {
+		return anyOrigin
+	}
+	return list(strings.Split(v.corsOrigin, ",")...)
+}
+
 func (v fuzzValues) config() model.Config {
-	c := policyConfig(model.Policy{
+	c := policyConfig(model.BackendPolicy{
 		Check: v.checkPath != "", CheckPath: v.checkPath,
-		Cookie:          v.cookie,
+		Cookie: v.cookie,
+	}, model.RoutePolicy{
 		BasicAuth:       &model.BasicAuth{Realm: v.realm, Users: []model.User{{Name: v.userName, Hash: v.userHash}}},
-		CORS:            &model.CORS{Origin: v.corsOrigin, Methods: "GET", Headers: "X-A", MaxAge: time.Second},
+		CORS:            &model.CORS{Origins: v.origins(), Methods: list("GET"), Headers: list("X-A"), MaxAge: time.Second},
 		RequestHeaders:  []model.Header{{Name: v.headerName, Value: v.headerValue}},
 		ResponseHeaders: []model.Header{{Name: v.headerName, Value: v.headerValue}},
 	})
@@ -813,10 +916,10 @@ func (v fuzzValues) benign() fuzzValues {
 	}
 	if v.corsOrigin != "*" {
 		var origins []string
-		for i := range strings.FieldsFunc(v.corsOrigin, func(r rune) bool { return r == ',' || r == ' ' }) {
+		for i := range v.origins().Items {
 			origins = append(origins, fmt.Sprintf("https://o%d.example.com", i))
 		}
-		b.corsOrigin = strings.Join(origins, ", ")
+		b.corsOrigin = strings.Join(origins, ",")
 	}
 	return b
 }
@@ -828,7 +931,7 @@ func (v fuzzValues) benign() fuzzValues {
 // would expand or evaluate.
 func FuzzRenderPolicyNoInjection(f *testing.F) {
 	valid := fuzzValues{"X-Env", "prod (eu)", "SRV", "/healthz", "Protected Content", "alice",
-		"$6$salt$abcdefghijklmnop", "https://a.example.com, http://b.example.com:8080", "stdout"}
+		"$6$salt$abcdefghijklmnop", "https://a.example.com,http://b.example.com:8080", "stdout"}
 	add := func(v fuzzValues) {
 		f.Add(v.headerName, v.headerValue, v.cookie, v.checkPath, v.realm, v.userName, v.userHash, v.corsOrigin, v.logTarget)
 	}

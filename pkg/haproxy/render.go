@@ -105,7 +105,7 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	r.frontend(cfg, sections, httpRoutes)
 	for i, rt := range cfg.TCPRoutes {
 		l, _ := cfg.Listener(rt.Listener)
-		r.tcpFrontend(l, tcpRoutes[i])
+		r.tcpFrontend(l, tcpRoutes[i], cfg.Global)
 	}
 	if cfg.Stats.Port != 0 {
 		r.statsFrontend(cfg.Stats)
@@ -383,12 +383,13 @@ func (r *renderer) acceptProxy(fe string, l model.Listener) {
 }
 
 // tcpFrontend renders a TCP listener sending its connections to a section.
-func (r *renderer) tcpFrontend(l model.Listener, section string) {
+func (r *renderer) tcpFrontend(l model.Listener, section string, g model.Global) {
 	fe := tcpFrontendPrefix + l.Name
 	r.section(parser.Frontends, fe)
 	r.set(parser.Frontends, fe, "mode", &types.StringC{Value: "tcp"})
 	r.bind(fe, l)
 	r.acceptProxy(fe, l)
+	r.tcpLog(fe, g)
 	r.set(parser.Frontends, fe, "default_backend", &types.StringC{Value: section})
 }
 

@@ -50,11 +50,11 @@ type Watcher struct {
 	cmName    types.NamespacedName
 	// services are the tcp- and udp-services ConfigMaps, by role.
 	services map[serviceMapRole]namedConfigMap
-	publish   corelisters.ServiceLister
-	pubName   types.NamespacedName
-	nodes     corelisters.NodeLister
-	synced    []cache.InformerSynced
-	dirty     chan struct{}
+	publish  corelisters.ServiceLister
+	pubName  types.NamespacedName
+	nodes    corelisters.NodeLister
+	synced   []cache.InformerSynced
+	dirty    chan struct{}
 
 	mu      sync.Mutex
 	changes Changes

@@ -137,8 +137,8 @@ func (t *translator) configMap(cm ConfigMap) {
 type entry struct {
 	namespace, service string
 	// port is the Service port's name or number.
-	portName   string
-	portNumber int32
+	portName                    string
+	portNumber                  int32
 	acceptPROXY, sendPROXY, ssl bool
 }
 
