@@ -30,7 +30,7 @@ func staticNodePorts() (int, int) {
 
 // frameworkFlags are set by framework.StartController itself; the chart's values for them are
 // in-cluster paths and ports.
-var frameworkFlags = []string{"--config-dir", "--runtime-dir", "--http-bind-port", "--https-bind-port", "--controller-port", "--stats-bind-port", "--log", "--kubeconfig", "--namespace-whitelist", "--program"}
+var frameworkFlags = []string{"--config-dir", "--runtime-dir", "--http-bind-port", "--https-bind-port", "--controller-port", "--stats-bind-port", "--healthz-bind-port", "--shutdown-delay", "--log", "--kubeconfig", "--namespace-whitelist", "--program"}
 
 // chartArgsForTest keeps the arguments the chart rendered, except those the framework sets.
 func chartArgsForTest(args []string) []string {

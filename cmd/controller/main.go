@@ -76,6 +76,9 @@ type config struct {
 	logFormat         string
 	controllerPort    uint16
 	statsPort         uint16
+	monitorPort       uint16
+	shutdownDelay     time.Duration
+	stopTimeout       time.Duration
 	status            k8s.StatusOptions
 	defaultCert       types.NamespacedName
 	election          types.NamespacedName
@@ -106,6 +109,9 @@ func newFlagSet(raw *rawFlags) *pflag.FlagSet {
 	fs.StringVar(&raw.logFormat, "log-format", "text", "Log format: text or json.")
 	fs.Uint16Var(&raw.statsPort, "stats-bind-port", 1024, "Port of HAProxy's built-in Prometheus exporter (/metrics). 0 disables it.")
 	fs.Uint16Var(&raw.controllerPort, "controller-port", 6060, "Port of the controller's /healthz, /readyz and /metrics endpoints.")
+	fs.Uint16Var(&raw.monitorPort, "healthz-bind-port", 1042, "Port of HAProxy's own health check for an external load balancer (GET /healthz: 200, or 503 from the moment the controller is asked to stop). 0 disables it.")
+	fs.DurationVar(&raw.shutdownDelay, "shutdown-delay", 10*time.Second, "On SIGTERM, how long HAProxy keeps serving after readiness and the load balancer's health check fail, so that kube-proxy and the load balancer stop sending first.")
+	fs.DurationVar(&raw.stopTimeout, "stop-timeout", 30*time.Second, "After the shutdown delay, how long HAProxy's soft stop may take (finishing requests in flight) before it is killed.")
 	fs.StringVar(&raw.defaultCert, "default-ssl-certificate", "", "kubernetes.io/tls Secret (namespace/name) served to unknown SNI names and to TLS hosts whose own Secret is unusable. Empty: a self-signed certificate generated at start.")
 	fs.StringVar(&raw.publishService, "publish-service", "", "Service (namespace/name) whose addresses are written to the status of the Ingresses served: a LoadBalancer's ingress addresses, a NodePort's node addresses.")
 	fs.StringSliceVar(&raw.publishAddresses, "publish-status-address", nil, "Fixed addresses (IPs or host names) written to Ingress status instead of --publish-service's.")
@@ -122,7 +128,8 @@ type rawFlags struct {
 	defaultCert, tcpServices, tcpServicesNGINX, udpServices          string
 	emptyIngressClass                                                bool
 	namespaces, publishAddresses                                     []string
-	httpPort, httpsPort, controllerPort, statsPort                   uint16
+	httpPort, httpsPort, controllerPort, statsPort, monitorPort      uint16
+	shutdownDelay, stopTimeout                                       time.Duration
 }
 
 // parseFlags parses and validates the command line. Unknown flags and stray arguments are errors.
@@ -140,6 +147,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		kubeconfig: raw.kubeconfig, ingressClass: raw.ingressClass, controllerName: raw.controllerName,
 		emptyIngressClass: raw.emptyIngressClass, namespaces: raw.namespaces,
 		httpPort: raw.httpPort, httpsPort: raw.httpsPort, logFormat: raw.logFormat, controllerPort: raw.controllerPort, statsPort: raw.statsPort,
+		monitorPort: raw.monitorPort, shutdownDelay: raw.shutdownDelay, stopTimeout: raw.stopTimeout,
 	}
 	var errs []error
 	var err error
@@ -169,6 +177,12 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	}
 	if c.statsPort != 0 && (c.statsPort == c.httpPort || c.statsPort == c.httpsPort) {
 		errs = append(errs, fmt.Errorf("--stats-bind-port must differ from the HTTP and HTTPS ports"))
+	}
+	if c.monitorPort != 0 && (c.monitorPort == c.httpPort || c.monitorPort == c.httpsPort || c.monitorPort == c.statsPort) {
+		errs = append(errs, fmt.Errorf("--healthz-bind-port must differ from the HTTP, HTTPS and stats ports"))
+	}
+	if c.shutdownDelay < 0 || c.stopTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-delay must not be negative and --stop-timeout must be positive"))
 	}
 	for _, d := range []struct {
 		flag string
@@ -288,7 +302,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
-	master := process.New(process.Options{Program: c.program, ConfigDir: c.configDir, RuntimeDir: c.runtimeDir}, log.WithName("process"))
+	master := process.New(process.Options{Program: c.program, ConfigDir: c.configDir, RuntimeDir: c.runtimeDir, StopTimeout: c.stopTimeout}, log.WithName("process"))
 	defer master.Stop()
 
 	fallbackPEM, err := selfSignedPEM(time.Now())
@@ -327,9 +341,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 				FallbackPEM:        fallbackPEM,
 			},
 		},
-		TCP: tcpservices.Options{Address: c.bindAddress, Reserved: []uint16{c.httpPort, c.httpsPort, c.statsPort}},
-		Env: haproxy.Env{RuntimeDir: c.runtimeDir},
-		Log: log.WithName("reconcile"),
+		TCP:     tcpservices.Options{Address: c.bindAddress, Reserved: []uint16{c.httpPort, c.httpsPort, c.statsPort, c.monitorPort}},
+		Monitor: model.Bind{Address: c.bindAddress, Port: c.monitorPort},
+		Env:     haproxy.Env{RuntimeDir: c.runtimeDir},
+		Log:     log.WithName("reconcile"),
 	}
 	srv, err := serveHealth(ctx, c.controllerPort, loop, reg, log)
 	if err != nil {
@@ -338,7 +353,28 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	defer srv.Close()
 	log.Info("controller started", "controller_name", c.controllerName, "ingress_class", c.ingressClass,
 		"namespaces", c.namespaces, "http_port", c.httpPort, "config_dir", c.configDir)
-	return loop.Run(ctx)
+
+	// The shutdown sequence: on SIGTERM (ctx ends) readiness and the load balancer's monitor
+	// fail at once, HAProxy keeps serving and the loop keeps applying what it knows for the
+	// shutdown delay, then the loop ends and HAProxy soft-stops (deferred master.Stop).
+	loopCtx, stopLoop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLoop()
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-loopCtx.Done():
+			return
+		}
+		log.Info("stopping: readiness and the load balancer's health check fail now; haproxy keeps serving for the shutdown delay",
+			"shutdown_delay", c.shutdownDelay.String(), "stop_timeout", c.stopTimeout.String())
+		loop.Drain()
+		select {
+		case <-time.After(c.shutdownDelay):
+		case <-loopCtx.Done():
+		}
+		stopLoop()
+	}()
+	return loop.Run(loopCtx)
 }
 
 // serveHealth serves /healthz (the process is up), /readyz (a configuration has been applied) and

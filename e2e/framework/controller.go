@@ -33,10 +33,32 @@ type Controller struct {
 	ControllerURL  string // http://127.0.0.1:<ControllerPort>: /healthz, /readyz, /metrics
 	ControllerPort int
 	StatsURL       string // http://127.0.0.1:<stats port>: haproxy's own Prometheus exporter at /metrics
+	MonitorURL     string // http://127.0.0.1:<healthz port>/healthz: haproxy's health check for a load balancer
 	ConfigDir      string // --config-dir
 	RuntimeDir     string // --runtime-dir: haproxy.pid, master.sock
 	LogPath        string // the controller's stdout and stderr
 	proc           *process
+	terminated     bool // the test sent SIGTERM: an exit is expected
+}
+
+// Terminate sends SIGTERM to the controller, as the kubelet does when a pod stops, and returns
+// at once; the controller's exit is then expected.
+func (c *Controller) Terminate(t testing.TB) {
+	t.Helper()
+	c.terminated = true
+	if err := c.proc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("sending SIGTERM to the controller: %v", err)
+	}
+}
+
+// WaitExit waits up to timeout for the controller to exit and reports whether it did.
+func (c *Controller) WaitExit(timeout time.Duration) bool {
+	select {
+	case <-c.proc.done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
 }
 
 // controllerStartTimeout bounds how long StartController waits for haproxy to listen.
@@ -54,7 +76,7 @@ func StartController(t testing.TB, opts ControllerOptions) *Controller {
 	if opts.Namespace == "" {
 		t.Fatal("ControllerOptions.Namespace is required")
 	}
-	ports := allocatePorts(t, 4)
+	ports := allocatePorts(t, 5)
 	c := &Controller{
 		HTTPURL:        "http://127.0.0.1:" + strconv.Itoa(ports[0]),
 		HTTPPort:       ports[0],
@@ -62,6 +84,7 @@ func StartController(t testing.TB, opts ControllerOptions) *Controller {
 		ControllerURL:  "http://127.0.0.1:" + strconv.Itoa(ports[2]),
 		ControllerPort: ports[2],
 		StatsURL:       "http://127.0.0.1:" + strconv.Itoa(ports[3]),
+		MonitorURL:     "http://127.0.0.1:" + strconv.Itoa(ports[4]) + "/healthz",
 		ConfigDir:      filepath.Join(t.TempDir(), "config-dir"),
 		RuntimeDir:     shortTempDir(t, "runtime-dir"),
 		LogPath:        filepath.Join(t.TempDir(), "controller.log"),
@@ -76,6 +99,9 @@ func StartController(t testing.TB, opts ControllerOptions) *Controller {
 		"--https-bind-port=" + strconv.Itoa(c.HTTPSPort),
 		"--controller-port=" + strconv.Itoa(c.ControllerPort),
 		"--stats-bind-port=" + strconv.Itoa(ports[3]),
+		"--healthz-bind-port=" + strconv.Itoa(ports[4]),
+		// Tests stop controllers at once; TestShutdownSequence sets its own delay.
+		"--shutdown-delay=0s",
 		"--ipv4-bind-address=127.0.0.1",
 		"--config-dir=" + c.ConfigDir,
 		"--runtime-dir=" + c.RuntimeDir,
@@ -115,7 +141,7 @@ func (c *Controller) listening() bool {
 
 // stop ends the controller and any haproxy master it left, and prints the log on failure.
 func (c *Controller) stop(t testing.TB) {
-	if c.proc.exited() {
+	if c.proc.exited() && !c.terminated {
 		t.Errorf("the controller exited before the end of the test: %v", c.proc.exitError())
 	} else if killed := c.proc.stop(10 * time.Second); killed {
 		t.Errorf("the controller did not exit within 10s of SIGTERM; killed it")

@@ -220,6 +220,11 @@ func NewPlan(applied *Applied, desired model.Config) Plan {
 	// while a reload is held off, they are applied at once (see Interim).
 	interim := Applied{Config: applied.Config, Layout: maps.Clone(applied.Layout)}
 	var cmds []string
+	if applied.Config.Monitor.Down != desired.Monitor.Down && desired.Monitor.Port != 0 {
+		// First, also when a reload follows: the load balancer must learn at once.
+		cmds = append(cmds, MonitorCommand(desired.Monitor.Down))
+		interim.Config.Monitor.Down = desired.Monitor.Down
+	}
 	layout := make(Layout, len(curSections))
 	for _, s := range curSections {
 		old, found := sectionOf(oldSections, s.Name)
@@ -336,6 +341,9 @@ func topologyChanges(old, cur model.Config, oldSections, curSections []Section) 
 	}
 	if old.Stats != cur.Stats {
 		reasons = append(reasons, Reason{ReasonBind, fmt.Sprintf("stats from port %d to %d", old.Stats.Port, cur.Stats.Port)})
+	}
+	if old.Monitor.Bind != cur.Monitor.Bind {
+		reasons = append(reasons, Reason{ReasonBind, fmt.Sprintf("monitor from port %d to %d", old.Monitor.Port, cur.Monitor.Port)})
 	}
 	if !slices.Equal(redirectKinds(old.HTTPSRedirects), redirectKinds(cur.HTTPSRedirects)) {
 		reasons = append(reasons, Reason{ReasonRedirects, "a new HTTPS redirect code or port"})

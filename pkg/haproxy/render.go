@@ -110,6 +110,9 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	if cfg.Stats.Port != 0 {
 		r.statsFrontend(cfg.Stats)
 	}
+	if cfg.Monitor.Port != 0 {
+		r.monitor(cfg.Monitor)
+	}
 	r.defaultBackend()
 	for _, s := range sections {
 		r.userlist(s)
@@ -408,6 +411,44 @@ func (r *renderer) statsFrontend(b model.Bind) {
 	r.insert(parser.Frontends, fe, "http-request", &httpactions.Return{
 		Status: ptr(int64(404)), ContentType: "text/plain", ContentFormat: "string", Content: `"see /metrics"`,
 	})
+}
+
+// MonitorBackend holds the one server whose state says whether this HAProxy should get traffic:
+// ready, or in maintenance once the pod is stopping.
+const (
+	MonitorBackend = "portcullis_monitor"
+	monitorServer  = "up"
+	monitorURI     = "/healthz"
+)
+
+// monitor renders the load balancer's health check: monitor-uri answers 200, or 503 when the
+// monitor backend has no usable server.
+func (r *renderer) monitor(m model.Monitor) {
+	const fe = "monitor"
+	r.section(parser.Frontends, fe)
+	r.set(parser.Frontends, fe, "mode", &types.StringC{Value: "http"})
+	r.set(parser.Frontends, fe, "bind", types.Bind{
+		Path:   netip.AddrPortFrom(m.Address, m.Port).String(),
+		Params: []params.BindOption{&params.BindOptionValue{Name: "name", Value: "monitor"}},
+	})
+	r.set(parser.Frontends, fe, "monitor-uri", &types.MonitorURI{URI: monitorURI})
+	r.insert(parser.Frontends, fe, "monitor fail", &types.MonitorFail{Condition: "if", ACLList: []string{"{", "nbsrv(" + MonitorBackend + ")", "lt", "1", "}"}})
+	r.section(parser.Backends, MonitorBackend)
+	r.set(parser.Backends, MonitorBackend, "mode", &types.StringC{Value: "http"})
+	srv := types.Server{Name: monitorServer, Address: unusedSlotAddress}
+	if m.Down {
+		srv.Params = []params.ServerOption{&params.ServerOptionWord{Name: "disabled"}}
+	}
+	r.insert(parser.Backends, MonitorBackend, "server", srv)
+}
+
+// MonitorCommand is the runtime command that sets the monitor's answer.
+func MonitorCommand(down bool) string {
+	state := "ready"
+	if down {
+		state = "maint"
+	}
+	return "set server " + MonitorBackend + "/" + monitorServer + " state " + state
 }
 
 // httpsRedirects redirects plain-HTTP requests for the hosts of the redirect map to HTTPS: one rule
@@ -773,6 +814,9 @@ func checkListeners(cfg model.Config) []error {
 	}
 	if cfg.Stats.Port != 0 {
 		bind("stats", cfg.Stats)
+	}
+	if cfg.Monitor.Port != 0 {
+		bind("monitor", cfg.Monitor.Bind)
 	}
 	return errs
 }

@@ -87,14 +87,20 @@ type Loop struct {
 	Status    StatusPublisher
 	Translate ingress.Options
 	// TCP shapes the TCP listeners of the tcp-services ConfigMaps.
-	TCP     tcpservices.Options
+	TCP tcpservices.Options
+	// Monitor is where an external load balancer checks this HAProxy's health; a zero port
+	// disables it.
+	Monitor model.Bind
 	Env     haproxy.Env
 	Timing  Timing
 	Metrics *Metrics
 	Log     logr.Logger
 
-	applied *haproxy.Applied
-	ready   atomic.Bool
+	applied  *haproxy.Applied
+	ready    atomic.Bool
+	draining atomic.Bool
+	kickOnce sync.Once
+	kick     chan struct{}
 	// claims are the route holders of the last translation: incumbents of the next.
 	claims map[model.RouteKey]diag.Object
 	// refused remembers objects that haproxy refused, with the fingerprint of what they
@@ -138,8 +144,24 @@ const (
 	maxBackoff = 30 * time.Second
 )
 
-// Ready reports whether a configuration has been applied since start.
-func (l *Loop) Ready() bool { return l.ready.Load() }
+// Ready reports whether a configuration has been applied since start, and the controller is not
+// stopping.
+func (l *Loop) Ready() bool { return l.ready.Load() && !l.draining.Load() }
+
+// Drain starts the shutdown: readiness and the load balancer's monitor fail at once (the monitor
+// through the runtime API), while HAProxy keeps serving and the loop keeps applying changes.
+func (l *Loop) Drain() {
+	l.draining.Store(true)
+	select {
+	case l.kicks() <- struct{}{}:
+	default:
+	}
+}
+
+func (l *Loop) kicks() chan struct{} {
+	l.kickOnce.Do(func() { l.kick = make(chan struct{}, 1) })
+	return l.kick
+}
 
 // Run reconciles until ctx ends. The first pass runs at once.
 func (l *Loop) Run(ctx context.Context) error {
@@ -150,6 +172,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		wakeC   <-chan time.Time
 		pending = true
 		exited  = l.Proxy.Exited()
+		kick    = l.kicks()
 		dirty   = l.Source.Dirty()
 		timing  = l.Timing
 		setWake = func(d time.Duration) {
@@ -202,6 +225,8 @@ func (l *Loop) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-dirty:
+			pending = true
+		case <-kick:
 			pending = true
 		case <-exited:
 			l.applied, l.desired = nil, nil
@@ -275,6 +300,7 @@ func (l *Loop) pass(ctx context.Context, reloadNow func(haproxy.Plan) bool) (pas
 	}, cl, l.TCP)
 	// Every source's fragment is composed into one configuration.
 	composed, conflicts := model.Compose([]model.Config{res.Config, tcp.Config}, l.claims)
+	composed.Monitor = model.Monitor{Bind: l.Monitor, Down: l.draining.Load()}
 	res.Config = composed
 	res.Problems = slices.Concat(res.Problems, tcp.Problems, conflicts)
 	for svc, feeds := range tcp.Endpoints {

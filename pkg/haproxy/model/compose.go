@@ -20,8 +20,8 @@ import (
 //     of that name with other settings gets a BackendConflict problem (its routes use the earlier
 //     one's);
 //   - HTTPS redirects are merged by host, the earlier part's standing;
-//   - process-wide values (Global, Stats, SlotStep, DefaultBackend) are the first part's that sets
-//     them.
+//   - process-wide values (Global, Stats, Monitor, SlotStep, DefaultBackend) are the first part's
+//     that sets them.
 func Compose(parts []Config, incumbents map[RouteKey]diag.Object) (Config, []diag.Problem) {
 	var out Config
 	var probs []diag.Problem
@@ -40,6 +40,9 @@ func Compose(parts []Config, incumbents map[RouteKey]diag.Object) (Config, []dia
 		}
 		if out.Stats == (Bind{}) {
 			out.Stats = p.Stats
+		}
+		if out.Monitor == (Monitor{}) {
+			out.Monitor = p.Monitor
 		}
 		if out.SlotStep == 0 {
 			out.SlotStep = p.SlotStep

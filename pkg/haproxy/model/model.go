@@ -29,6 +29,8 @@ type Config struct {
 	Listeners []Listener
 	// Stats serves HAProxy's own Prometheus exporter at /metrics; a zero port disables it.
 	Stats Bind
+	// Monitor is the health check of an external load balancer in front of this HAProxy.
+	Monitor Monitor
 	// HTTPRoutes are served on every HTTP and HTTPS listener, sorted (see CompareRoutes).
 	HTTPRoutes []HTTPRoute
 	// TCPRoutes send the connections of TCP listeners to backends.
@@ -81,6 +83,14 @@ func (g Global) Equal(o Global) bool {
 type Bind struct {
 	Address netip.Addr
 	Port    uint16
+}
+
+// Monitor answers an external load balancer's health check: GET /healthz on its port is 200 while
+// this HAProxy should get traffic and 503 once Down (the pod is stopping), so that the load
+// balancer takes the node out before connections are cut. A zero port disables it.
+type Monitor struct {
+	Bind
+	Down bool
 }
 
 // Protocol is what a listener speaks.
