@@ -192,6 +192,9 @@ func redirectMap(rs []model.HTTPSRedirect) []byte {
 }
 
 func redirectKind(r model.HTTPSRedirect) string {
+	if r.Off {
+		return "off"
+	}
 	code := r.Code
 	if code == 0 {
 		code = 302
@@ -204,7 +207,7 @@ func redirectKinds(rs []model.HTTPSRedirect) []model.HTTPSRedirect {
 	var out []model.HTTPSRedirect
 	seen := map[string]bool{}
 	for _, r := range rs {
-		if k := redirectKind(r); !seen[k] {
+		if k := redirectKind(r); !r.Off && !seen[k] {
 			seen[k] = true
 			out = append(out, model.HTTPSRedirect{Code: r.Code, Port: r.Port})
 		}
@@ -454,7 +457,22 @@ func MonitorCommand(down bool) string {
 // httpsRedirects redirects plain-HTTP requests for the hosts of the redirect map to HTTPS: one rule
 // per code and port, the host's entry in the map naming which.
 func (r *renderer) httpsRedirects(rs []model.HTTPSRedirect) {
-	for _, k := range redirectKinds(rs) {
+	kinds := redirectKinds(rs)
+	if len(kinds) == 0 {
+		return
+	}
+	// The host's own entry wins over its wildcard's: one look-up into a variable, then the
+	// rules compare it.
+	lookup := func(key, cond string) {
+		a := &actions.SetVar{VarScope: "txn", VarName: "redirect", Expr: common.Expression{Expr: []string{fmt.Sprintf("var(%s),map_str(%s)", key, RedirectMap)}}}
+		if cond != "" {
+			a.Cond, a.CondTest = "unless", cond
+		}
+		r.insert(parser.Frontends, httpFrontend, "http-request", a)
+	}
+	lookup("txn.host", "")
+	lookup("txn.wildhost", "{ var(txn.redirect) -m found }")
+	for _, k := range kinds {
 		port := ""
 		if k.Port != 0 && k.Port != 443 {
 			port = ":" + strconv.Itoa(int(k.Port))
@@ -464,12 +482,11 @@ func (r *renderer) httpsRedirects(rs []model.HTTPSRedirect) {
 			code = 302
 		}
 		r.insert(parser.Frontends, httpFrontend, "http-request", &httpactions.Redirect{
-			Type:  "location",
-			Value: "https://%[var(txn.host)]" + port + "%[capture.req.uri]",
-			Code:  strconv.Itoa(code),
-			Cond:  "if",
-			CondTest: fmt.Sprintf("!{ ssl_fc } { var(txn.host),map_str(%[1]s) -m str %[2]s } || !{ ssl_fc } { var(txn.wildhost),map_str(%[1]s) -m str %[2]s }",
-				RedirectMap, redirectKind(k)),
+			Type:     "location",
+			Value:    "https://%[var(txn.host)]" + port + "%[capture.req.uri]",
+			Code:     strconv.Itoa(code),
+			Cond:     "if",
+			CondTest: "!{ ssl_fc } { var(txn.redirect) -m str " + redirectKind(k) + " }",
 		})
 	}
 }

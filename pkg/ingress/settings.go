@@ -181,6 +181,11 @@ func (s *settings) routePolicy(ing *networkingv1.Ingress) model.RoutePolicy {
 		if _, err := s.clientCA(ing, name); err != nil {
 			// Client certificates were asked for and cannot be checked: refuse rather than open.
 			p.Unavailable = true
+		} else if why := s.unusableTLS(ing); why != "" {
+			// Without its own certificate the host falls back to the default one, which
+			// checks no client certificate: refuse rather than open.
+			p.Unavailable = true
+			s.reportOnce(ing, "InvalidSecret", fmt.Sprintf("client-ca is set but %s; the Ingress's paths answer 503 rather than accept clients without a certificate", why))
 		}
 	}
 	if g := s.globals; g.HSTS.Value {
@@ -255,6 +260,32 @@ func (s *settings) clientCA(ing *networkingv1.Ingress, name string) (*model.Cert
 		return nil, err
 	}
 	return &model.Certificate{Name: model.CertName(ca), PEM: ca}, nil
+}
+
+// unusableTLS says why one of an Ingress's TLS entries has no usable certificate, or "".
+func (s *settings) unusableTLS(ing *networkingv1.Ingress) string {
+	if len(ing.Spec.TLS) == 0 {
+		return "the Ingress has no spec.tls"
+	}
+	for i, e := range ing.Spec.TLS {
+		if e.SecretName == "" {
+			return fmt.Sprintf("spec.tls[%d] names no secret", i)
+		}
+		if _, err := s.t.cl.Certificate(types.NamespacedName{Namespace: ing.Namespace, Name: e.SecretName}); err != nil {
+			return fmt.Sprintf("spec.tls[%d]: secret %q is unusable (%v)", i, e.SecretName, err)
+		}
+	}
+	return ""
+}
+
+// reportOnce reports a problem on an Ingress once per translation.
+func (s *settings) reportOnce(ing *networkingv1.Ingress, reason, msg string) {
+	key := types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name}
+	if s.reported[key] {
+		return
+	}
+	s.reported[key] = true
+	s.t.problem(ing, Error, reason, msg)
 }
 
 // clientAuth returns the client-certificate settings of an Ingress's TLS hosts.

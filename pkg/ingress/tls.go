@@ -67,9 +67,14 @@ func (t *translator) tlsConfig(ings []*networkingv1.Ingress, hostsOf func(*netwo
 				valid = append(valid, nh)
 				// Hosts that require client certificates are always redirected: plain HTTP
 				// would bypass the check.
-				_, seen := redirect[nh]
-				if ca, _ := t.settings.clientAuth(ing); !seen && !o.NoRedirect && (t.settings.sslRedirect(ing) || ca != nil) {
-					redirect[nh] = t.settings.httpsRedirect(ing, nh)
+				// The oldest Ingress's choice stands; a host not redirected says so, so that
+				// a redirected wildcard does not cover it.
+				if _, seen := redirect[nh]; !seen && !o.NoRedirect {
+					if ca, _ := t.settings.clientAuth(ing); t.settings.sslRedirect(ing) || ca != nil {
+						redirect[nh] = t.settings.httpsRedirect(ing, nh)
+					} else {
+						redirect[nh] = model.HTTPSRedirect{Host: nh, Off: true}
+					}
 				}
 			}
 			if entry.SecretName == "" {

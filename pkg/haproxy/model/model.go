@@ -128,7 +128,7 @@ type ListenerTLS struct {
 	Certificates []Certificate
 }
 
-// HTTPSRedirect redirects plain-HTTP requests for a host to HTTPS.
+// HTTPSRedirect redirects plain-HTTP requests for a host to HTTPS, or says it is not redirected.
 type HTTPSRedirect struct {
 	// Host is exact or a "*." wildcard.
 	Host string
@@ -136,6 +136,8 @@ type HTTPSRedirect struct {
 	Code int
 	// Port is the port in the redirect's Location; 443 is left out.
 	Port uint16
+	// Off says the host is not redirected, whatever a wildcard covering it says.
+	Off bool
 }
 
 // Certificate is a certificate chain with its private key, in PEM.
