@@ -26,8 +26,13 @@ import (
 )
 
 // The pure packages decide and do nothing else (GUIDE §1, §2): pkg/haproxy itself but not its
-// sub-packages process and runtimeapi, which do the I/O.
-var pure = own("pkg/ingress/...", "pkg/haproxy", "pkg/haproxy/model/...", "pkg/annotations/...")
+// sub-packages process and runtimeapi, which do the I/O. The translators of other sources
+// (pkg/tcpservices) and the shared resolution (pkg/resolve) are pure too (GUIDE §1).
+var pure = own("pkg/ingress/...", "pkg/haproxy", "pkg/haproxy/model/...", "pkg/annotations/...",
+	"pkg/tcpservices/...", "pkg/resolve/...")
+
+// The translators: Ingress, other sources, and the resolution they share.
+var translators = own("pkg/ingress/...", "pkg/tcpservices/...", "pkg/resolve/...")
 
 // Small leaf packages that any package may use.
 var leaves = own("pkg/limits/...", "pkg/diag/...")
@@ -59,7 +64,7 @@ var archRules = []rule{
 		forbids: allOf(project, not(anyOf(leaves, own("pkg/annotations/...", "pkg/haproxy/model/...")))),
 	},
 	{
-		name:    "pure packages (pkg/ingress, pkg/haproxy, pkg/haproxy/model, pkg/annotations) import no Kubernetes client (client-go)",
+		name:    "pure packages import no Kubernetes client (client-go)",
 		applies: pure,
 		forbids: clientGo,
 	},
@@ -79,8 +84,8 @@ var archRules = []rule{
 		forbids: random,
 	},
 	{
-		name:    "pkg/ingress only translates: it imports none of pkg/k8s, pkg/reconcile, pkg/haproxy/process, pkg/haproxy/runtimeapi",
-		applies: own("pkg/ingress/..."),
+		name:    "pkg/ingress (and pkg/tcpservices, pkg/resolve) only translate: they import none of pkg/k8s, pkg/reconcile, pkg/haproxy/process, pkg/haproxy/runtimeapi",
+		applies: translators,
 		forbids: own("pkg/k8s/...", "pkg/reconcile/...", "pkg/haproxy/process/...", "pkg/haproxy/runtimeapi/..."),
 	},
 	{
@@ -216,7 +221,7 @@ func TestArchitectureRulesCatch(t *testing.T) {
 				pkg(mod+"/pkg/ingress/secrets", mod+"/pkg/store"),
 				pkg(mod+"/pkg/store", "k8s.io/client-go/kubernetes"), pkg("k8s.io/client-go/kubernetes")),
 			want: []string{
-				"pkg/ingress/secrets imports k8s.io/client-go/kubernetes (through pkg/store): pure packages (pkg/ingress, pkg/haproxy, pkg/haproxy/model, pkg/annotations) import no Kubernetes client",
+				"pkg/ingress/secrets imports k8s.io/client-go/kubernetes (through pkg/store): pure packages import no Kubernetes client",
 			},
 		},
 		{
