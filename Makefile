@@ -3,6 +3,10 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin
 PKGS := ./...
+# Where install-deps.sh puts the binaries it builds (etcd, kube-apiserver, helm, golangci-lint).
+PORTCULLIS_BIN ?= $(CURDIR)/.cache/bin
+export PORTCULLIS_BIN
+GOLANGCI_LINT := $(PORTCULLIS_BIN)/golangci-lint
 
 .DEFAULT_GOAL := help
 
@@ -11,7 +15,7 @@ help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: deps
-deps: ## Install haproxy and build etcd, kube-apiserver and helm for the tests (idempotent, cached in .cache/).
+deps: ## Install haproxy and build etcd, kube-apiserver, helm and golangci-lint (idempotent, cached in .cache/).
 	@bash e2e/tools/install-deps.sh
 
 .PHONY: build
@@ -23,6 +27,11 @@ vet: ## Run go vet and check formatting.
 	$(GO) vet $(PKGS)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+.PHONY: lint
+lint: ## Run golangci-lint (version pinned in install-deps.sh, linters in .golangci.yml) on all code, tests included.
+	@bash e2e/tools/install-deps.sh golangci-lint
+	$(GOLANGCI_LINT) run $(PKGS)
+
 .PHONY: unit
 unit: ## Unit and golden tests (needs haproxy for `haproxy -c`).
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
@@ -32,7 +41,7 @@ e2e: deps ## End-to-end tests: real kube-apiserver, etcd, controller binary and 
 	$(GO) test -race -count=1 -timeout 20m ./e2e/...
 
 .PHONY: test
-test: deps vet ## Everything CI runs: install test dependencies, vet, unit, golden and end-to-end tests.
+test: deps vet lint ## Everything CI runs: install test dependencies, vet, lint, unit, golden and end-to-end tests.
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 .PHONY: run

@@ -841,8 +841,11 @@ func TestAnnotationCanaryManyEndpoints(t *testing.T) {
 		pc+"canary-service", "web-v2", pc+"canary-weight", "95"))
 	framework.Eventually(t, framework.RouteTimeout, func() error {
 		resp, err := framework.Send(c, req("canary.example", "/"))
-		if err != nil || resp.Status != http.StatusOK {
-			return fmt.Errorf("not served yet: %v %v", resp, err)
+		if err != nil {
+			return fmt.Errorf("not served yet: %w", err)
+		}
+		if resp.Status != http.StatusOK {
+			return fmt.Errorf("not served yet: %v", resp)
 		}
 		return nil
 	})
@@ -872,7 +875,7 @@ func tlsHandshake(c *framework.Controller, lo, hi uint16) error {
 	dialer := &net.Dialer{Timeout: 3 * time.Second}
 	conn, err := tls.DialWithDialer(dialer, "tcp", fmt.Sprintf("127.0.0.1:%d", c.HTTPSPort), &tls.Config{
 		ServerName: "tls.example", MinVersion: lo, MaxVersion: hi,
-		InsecureSkipVerify: true, // the default certificate; only the version matters here
+		InsecureSkipVerify: true, //nolint:gosec // G402: the default certificate; only the TLS version matters here
 	})
 	if err != nil {
 		return err

@@ -44,11 +44,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return
-		}
+	err := run(ctx, os.Args[1:], os.Stderr)
+	stop() // before os.Exit, which skips deferred calls
+	if err != nil && !errors.Is(err, pflag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "portcullis:", err)
 		os.Exit(1)
 	}

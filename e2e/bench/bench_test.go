@@ -72,7 +72,9 @@ func BenchmarkPortcullis(b *testing.B) {
 		b.Errorf("writing the results: %v", err)
 	}
 	fmt.Println()
-	results.table(os.Stdout)
+	if err := results.table(os.Stdout); err != nil {
+		b.Errorf("printing the results: %v", err)
+	}
 	fmt.Printf("\nresults written to %s\n", path)
 	b.ReportMetric(0, "ns/op")
 }

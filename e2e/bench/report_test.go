@@ -256,7 +256,9 @@ func (r *Results) write(path string) error {
 }
 
 // table prints the figures next to the competitor's.
-func (r *Results) table(w io.Writer) {
+func (r *Results) table(w io.Writer) error {
+	// Everything goes through the tabwriter, whose Flush reports a failed write. A line without a
+	// tab ends a block of aligned columns, so the two tables are aligned separately.
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "measurement\tportcullis\thaproxytech sync 5s\thaproxytech sync 1s\ttarget")
 	fmt.Fprintln(tw, "-----------\t----------\t-------------------\t-------------------\t------")
@@ -324,21 +326,19 @@ func (r *Results) table(w io.Writer) {
 	} else {
 		row("(d) 400 Ingresses at once", notRun, "all400", "")
 	}
-	tw.Flush()
 	// The load at the end includes the benchmark's own; only the one at the start tells of others.
 	if e := r.Environment; e.CPUs > 0 && e.LoadAverageStart > float64(e.CPUs) {
-		fmt.Fprintf(w, "\nWARNING: load average %.1f at the start on %d CPUs: other work competed for the CPUs; the latencies are not comparable.\n",
+		fmt.Fprintf(tw, "\nWARNING: load average %.1f at the start on %d CPUs: other work competed for the CPUs; the latencies are not comparable.\n",
 			e.LoadAverageStart, e.CPUs)
 	}
 	if len(r.Targets) > 0 {
-		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw)
 		fmt.Fprintln(tw, "target\twanted\tmeasured\tmet")
 		for _, t := range r.Targets {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Target, t.Value, map[bool]string{true: "yes", false: "NO"}[t.Met])
 		}
-		tw.Flush()
 	}
+	return tw.Flush()
 }
 
 // backends is "1 backend" or "n backends".
@@ -438,7 +438,9 @@ func TestTableShowsMissingSectionsAndTargets(t *testing.T) {
 	r := &Results{EndpointSwap: &EndpointResult{Changes: 50, Streak: 10, Converged: Latencies{P50: 5, P99: 150}}}
 	r.evaluate()
 	var b strings.Builder
-	r.table(&b)
+	if err := r.table(&b); err != nil {
+		t.Fatal(err)
+	}
 	out := b.String()
 	for _, want := range []string{"5.0 / 150.0 ms", "7.9 / 36.5 ms", "(b) new Ingress (own Service) -> first 200  not run", "endpoint change p99", "NO"} {
 		if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {

@@ -111,8 +111,11 @@ func controllerBinary(root string) (bin string, cleanup func(), err error) {
 		return "", noop, fmt.Errorf("building the controller: %w", err)
 	}
 	cleanup = func() {
-		if !keep() {
-			os.RemoveAll(dir)
+		if keep() {
+			return
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e framework: removing the controller binary: %v\n", err)
 		}
 	}
 	bin = filepath.Join(dir, "portcullis-controller")

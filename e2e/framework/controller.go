@@ -215,7 +215,9 @@ func masterCommand(socket, command string) (string, error) {
 		return "", fmt.Errorf("connecting to the haproxy master CLI: %w", err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(2 * time.Second))
+	if err := conn.SetDeadline(time.Now().Add(2 * time.Second)); err != nil {
+		return "", fmt.Errorf("connecting to the haproxy master CLI: %w", err)
+	}
 	if _, err := io.WriteString(conn, command+"\n"); err != nil {
 		return "", fmt.Errorf("sending %q to the haproxy master CLI: %w", command, err)
 	}
@@ -255,7 +257,11 @@ func shortTempDir(t testing.TB, name string) string {
 	if err != nil {
 		t.Fatalf("creating %s: %v", name, err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("removing %s: %v", name, err)
+		}
+	})
 	return dir
 }
 

@@ -34,13 +34,15 @@ func startProcess(name, bin string, args, env []string, logPath string) (*proces
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		logFile.Close()
+		_ = logFile.Close() // nothing was written to it
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
 	p := &process{name: name, cmd: cmd, logPath: logPath, logFile: logFile, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
-		logFile.Close()
+		// The child wrote through its own descriptors, which are closed by now: closing ours
+		// loses nothing.
+		_ = logFile.Close()
 		close(p.done)
 	}()
 	return p, nil

@@ -4,12 +4,18 @@
 #   - etcd and kube-apiserver, built from the Go module proxy at pinned versions into
 #     $PORTCULLIS_BIN (default: <repo>/.cache/bin, git-ignored). A binary whose --version matches the
 #     pin is reused; Go's own build cache makes a rebuild in a fresh clone take seconds;
-#   - helm, built the same way into the same directory, for the chart tests.
+#   - helm, built the same way into the same directory, for the chart tests;
+#   - golangci-lint, built the same way into the same directory, for `make lint`.
+#
+# Usage: install-deps.sh [haproxy|etcd|kube-apiserver|helm|golangci-lint]...
+# With no argument it installs everything; with arguments, only those (`make lint` asks for
+# golangci-lint alone). Any failure is an error: nothing is skipped.
 set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-v1.34.10}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 HELM_VERSION=${HELM_VERSION:-v3.22.0}
+GOLANGCI_LINT_VERSION=${GOLANGCI_LINT_VERSION:-v2.15.0}
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${PORTCULLIS_BIN:-$root/.cache/bin}
@@ -73,6 +79,18 @@ build_apiserver() {
   mv "$bin/kube-apiserver.new" "$bin/kube-apiserver"; rm -rf "$work"
 }
 
+build_golangci_lint() {
+  # `--version` prints "golangci-lint has version 2.15.0 built with go1.26.8 from ...".
+  if [ -x "$bin/golangci-lint" ] &&
+    "$bin/golangci-lint" --version 2>/dev/null | grep -q "has version ${GOLANGCI_LINT_VERSION#v} "; then
+    return 0
+  fi
+  log "building golangci-lint $GOLANGCI_LINT_VERSION"
+  local work; work=$(mktemp -d)
+  CGO_ENABLED=0 GOBIN="$work" go install -trimpath "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
+  mv "$work/golangci-lint" "$bin/golangci-lint"; rm -rf "$work"
+}
+
 build_helm() {
   if [ -x "$bin/helm" ] && [ "$("$bin/helm" version --short 2>/dev/null)" = "$HELM_VERSION" ]; then return 0; fi
   log "building helm $HELM_VERSION"
@@ -90,8 +108,22 @@ build_helm() {
   mv "$work/helm" "$bin/helm"; rm -rf "$work"
 }
 
-ensure_apt
-build_etcd
-build_apiserver
-build_helm
-log "ready: haproxy $(haproxy -v | head -1 | awk '{print $3}'), etcd $ETCD_VERSION, kube-apiserver $K8S_VERSION, helm $HELM_VERSION in $bin"
+all=(haproxy etcd kube-apiserver helm golangci-lint)
+[ $# -gt 0 ] || set -- "${all[@]}"
+for dep in "$@"; do
+  case " ${all[*]} " in
+    *" $dep "*) ;;
+    *) log "unknown dependency $dep (want one of: ${all[*]})"; exit 2 ;;
+  esac
+done
+ready=()
+for dep in "$@"; do
+  case $dep in
+    haproxy) ensure_apt; ready+=("haproxy $(haproxy -v | head -1 | awk '{print $3}')") ;;
+    etcd) build_etcd; ready+=("etcd $ETCD_VERSION") ;;
+    kube-apiserver) build_apiserver; ready+=("kube-apiserver $K8S_VERSION") ;;
+    helm) build_helm; ready+=("helm $HELM_VERSION") ;;
+    golangci-lint) build_golangci_lint; ready+=("golangci-lint $GOLANGCI_LINT_VERSION") ;;
+  esac
+done
+log "ready: $(printf '%s, ' "${ready[@]}" | sed 's/, $//') in $bin"

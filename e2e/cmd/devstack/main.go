@@ -50,8 +50,9 @@ func main() {
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
+	err := run(ctx, os.Args[1:])
+	stop() // before os.Exit, which skips deferred calls
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
 		os.Exit(1)
 	}
@@ -132,9 +133,13 @@ func controller(ctx context.Context, bin string, args []string) error {
 	case <-ctx.Done():
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("the controller did not exit cleanly on SIGTERM: %w", err)
+			}
 		case <-time.After(25 * time.Second):
 			_ = cmd.Process.Kill()
+			return errors.New("the controller did not exit within 25s of SIGTERM; killed it")
 		}
 		return nil
 	}
@@ -189,6 +194,7 @@ func echoNamespace(ctx context.Context) (func(), error) {
 func serveEcho(addr string) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
+		//nolint:gosec // G705: a text/plain echo of the request, on a local demo backend.
 		fmt.Fprintf(w, "Hello from the Portcullis demo backend.\nhost=%s path=%s\n", r.Host, r.URL.Path)
 	})
 	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}

@@ -160,7 +160,11 @@ func TestMasterCLIAgainstRealHAProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("removing %s: %v", dir, err)
+		}
+	})
 	cfgPath := filepath.Join(dir, "haproxy.cfg")
 	good := fmt.Sprintf(`global
   stats timeout 2m

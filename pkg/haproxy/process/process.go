@@ -184,17 +184,30 @@ func (m *Master) replaceMap(ctx context.Context, name string, content []byte) er
 	return m.runtime.Execute(ctx, cmds)
 }
 
+// The configuration holds private keys (certs/) and basic-auth hashes, and the runtime directory
+// holds the admin sockets: only the controller's user, which haproxy runs as too, may read them.
+const (
+	dirMode  = 0o700
+	fileMode = 0o600
+)
+
 // install validates files in a staging directory, then renames them into the configuration
 // directory, haproxy.cfg last.
 func (m *Master) install(ctx context.Context, files haproxy.Files) error {
-	if err := os.MkdirAll(m.opts.ConfigDir, 0o755); err != nil {
+	if err := os.MkdirAll(m.opts.ConfigDir, dirMode); err != nil {
 		return fmt.Errorf("creating configuration directory: %w", err)
 	}
 	stage, err := os.MkdirTemp(m.opts.ConfigDir, ".staging-")
 	if err != nil {
 		return fmt.Errorf("creating staging directory: %w", err)
 	}
-	defer os.RemoveAll(stage)
+	defer func() {
+		// A leftover staging directory does not change what haproxy runs: worth a log line, not
+		// a failed apply.
+		if err := os.RemoveAll(stage); err != nil {
+			m.log.Error(err, "removing the staging directory", "dir", stage)
+		}
+	}()
 	if err := m.writeFiles(stage, files); err != nil {
 		return err
 	}
@@ -203,7 +216,7 @@ func (m *Master) install(ctx context.Context, files haproxy.Files) error {
 	}
 	for _, name := range installOrder(files) {
 		dst := filepath.Join(m.opts.ConfigDir, name)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
 			return fmt.Errorf("creating directory for %s: %w", name, err)
 		}
 		if err := os.Rename(filepath.Join(stage, name), dst); err != nil {
@@ -230,11 +243,11 @@ func installOrder(files haproxy.Files) []string {
 func (m *Master) writeFiles(dir string, files haproxy.Files) error {
 	for _, name := range installOrder(files) {
 		dst := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
 			return fmt.Errorf("creating directory for %s: %w", name, err)
 		}
 		tmp := dst + ".tmp"
-		if err := os.WriteFile(tmp, files[name], 0o644); err != nil {
+		if err := os.WriteFile(tmp, files[name], fileMode); err != nil {
 			return fmt.Errorf("writing %s: %w", name, err)
 		}
 		if err := os.Rename(tmp, dst); err != nil {
@@ -275,7 +288,7 @@ func (m *Master) running() bool {
 
 // start launches the haproxy master and waits until its first worker is up.
 func (m *Master) start(ctx context.Context) error {
-	if err := os.MkdirAll(m.opts.RuntimeDir, 0o755); err != nil {
+	if err := os.MkdirAll(m.opts.RuntimeDir, dirMode); err != nil {
 		return fmt.Errorf("creating runtime directory: %w", err)
 	}
 	_ = os.Remove(m.cli.path)

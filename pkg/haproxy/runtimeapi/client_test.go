@@ -27,7 +27,11 @@ func startHAProxyIn(t *testing.T) (Client, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("removing %s: %v", dir, err)
+		}
+	})
 	sock := filepath.Join(dir, "admin.sock")
 	cfg := "global\n  stats socket " + sock + " mode 600 level admin\n" +
 		"defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n" +
