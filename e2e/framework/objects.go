@@ -39,7 +39,26 @@ func NewNamespace(t testing.TB) string {
 	t.Helper()
 	name := nonDNS.ReplaceAllString(strings.ToLower(t.Name()), "-")
 	name = strings.Trim(name[:min(len(name), 40)], "-")
-	name = "e2e-" + name + "-" + randomSuffix(5)
+	return CreateNamespace(t, "e2e-"+name+"-"+randomSuffix(5))
+}
+
+// LongName returns a name of exactly n bytes: prefix, "x" padding, then "-" and five random
+// letters and digits, so that names of the greatest length Kubernetes allows (63 for a namespace
+// or a Service) stay unique across runs. prefix must start with a letter and leave room for the
+// suffix.
+func LongName(prefix string, n int) string {
+	const suffixLen = 6
+	if len(prefix)+suffixLen > n {
+		panic("framework.LongName: prefix " + prefix + " too long")
+	}
+	return prefix + strings.Repeat("x", n-len(prefix)-suffixLen) + "-" + randomSuffix(suffixLen-1)
+}
+
+// CreateNamespace creates the namespace name, as given, and deletes it (without waiting) when the
+// test ends. Prefer NewNamespace; this is for tests that need a particular name, such as one of
+// the greatest length Kubernetes allows (LongName).
+func CreateNamespace(t testing.TB, name string) string {
+	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	if _, err := Kube().CoreV1().Namespaces().Create(t.Context(), ns, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("creating namespace %s: %v", name, err)
