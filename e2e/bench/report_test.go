@@ -456,7 +456,9 @@ func TestTableShowsEndpointBackendsWithTarget(t *testing.T) {
 	}}
 	r.evaluate()
 	var b strings.Builder
-	r.table(&b)
+	if err := r.table(&b); err != nil {
+		t.Fatal(err)
+	}
 	out := strings.Join(strings.Fields(b.String()), " ")
 	for _, want := range []string{
 		"swap with 1 backend (own Service, EndpointSlice, Ingress each), 30 changes: p50 / p99 3.0 / 9.0 ms (API update 1.5 / 2.0 ms), 0 reloads",

@@ -131,7 +131,7 @@ func (r *renderer) defaults(g model.Global) {
 	}
 	names, err := r.p.SectionsGet(parser.Defaults)
 	if err != nil || len(names) != 1 {
-		r.err = fmt.Errorf("finding the defaults section: %d sections, %v", len(names), err)
+		r.err = fmt.Errorf("finding the defaults section: %d sections: %w", len(names), err)
 		return
 	}
 	def := names[0]

@@ -62,7 +62,7 @@ func TestSecretsDecodedOncePerPass(t *testing.T) {
 		t.Fatal("a ca.crt without a certificate was accepted")
 	}
 	sec.Data = nil // the cached result stands
-	if _, err2 := c.CABundle(key); err2 != err1 {
+	if _, err2 := c.CABundle(key); !errors.Is(err2, err1) {
 		t.Errorf("second look-up gave %v, want the first result %v", err2, err1)
 	}
 	if _, err := c.Certificate(types.NamespacedName{Namespace: "ns", Name: "missing"}); !errors.Is(err, ErrNotFound) {

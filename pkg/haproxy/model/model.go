@@ -68,9 +68,8 @@ type Global struct {
 	Sources []diag.Object
 }
 
-// Equal reports whether g and o are the same settings.
+// Equal reports whether g and o are the same settings, wherever they come from.
 func (g Global) Equal(o Global) bool {
-	g.Sources, o.Sources = nil, nil
 	return g.MaxConn == o.MaxConn && g.NbThread == o.NbThread && g.TimeoutClient == o.TimeoutClient &&
 		g.TimeoutConnect == o.TimeoutConnect && g.TimeoutServer == o.TimeoutServer &&
 		g.TimeoutHTTPRequest == o.TimeoutHTTPRequest && g.TimeoutHTTPKeepAlive == o.TimeoutHTTPKeepAlive &&

@@ -129,18 +129,33 @@ func (m *Master) Update(ctx context.Context, plan haproxy.Plan) error {
 
 // Validate checks files with `haproxy -c` in a staging directory and installs nothing.
 func (m *Master) Validate(ctx context.Context, files haproxy.Files) error {
-	if err := os.MkdirAll(m.opts.ConfigDir, 0o755); err != nil {
-		return fmt.Errorf("creating configuration directory: %w", err)
+	_, cleanup, err := m.stage(ctx, files)
+	cleanup()
+	return err
+}
+
+// stage writes files into a new staging directory of the configuration directory and validates
+// them there. cleanup removes the directory; call it whatever the error.
+func (m *Master) stage(ctx context.Context, files haproxy.Files) (dir string, cleanup func(), err error) {
+	cleanup = func() {}
+	if err := os.MkdirAll(m.opts.ConfigDir, dirMode); err != nil {
+		return "", cleanup, fmt.Errorf("creating configuration directory: %w", err)
 	}
-	stage, err := os.MkdirTemp(m.opts.ConfigDir, ".staging-")
+	dir, err = os.MkdirTemp(m.opts.ConfigDir, ".staging-")
 	if err != nil {
-		return fmt.Errorf("creating staging directory: %w", err)
+		return "", cleanup, fmt.Errorf("creating staging directory: %w", err)
 	}
-	defer os.RemoveAll(stage)
-	if err := m.writeFiles(stage, files); err != nil {
-		return err
+	cleanup = func() {
+		// A leftover staging directory does not change what haproxy runs: worth a log line, not
+		// a failed apply.
+		if err := os.RemoveAll(dir); err != nil {
+			m.log.Error(err, "removing the staging directory", "dir", dir)
+		}
 	}
-	return m.validate(ctx, stage)
+	if err := m.writeFiles(dir, files); err != nil {
+		return dir, cleanup, err
+	}
+	return dir, cleanup, m.validate(ctx, dir)
 }
 
 // removeStale deletes certificate files that the configuration no longer names.
@@ -194,24 +209,9 @@ const (
 // install validates files in a staging directory, then renames them into the configuration
 // directory, haproxy.cfg last.
 func (m *Master) install(ctx context.Context, files haproxy.Files) error {
-	if err := os.MkdirAll(m.opts.ConfigDir, dirMode); err != nil {
-		return fmt.Errorf("creating configuration directory: %w", err)
-	}
-	stage, err := os.MkdirTemp(m.opts.ConfigDir, ".staging-")
+	stage, cleanup, err := m.stage(ctx, files)
+	defer cleanup()
 	if err != nil {
-		return fmt.Errorf("creating staging directory: %w", err)
-	}
-	defer func() {
-		// A leftover staging directory does not change what haproxy runs: worth a log line, not
-		// a failed apply.
-		if err := os.RemoveAll(stage); err != nil {
-			m.log.Error(err, "removing the staging directory", "dir", stage)
-		}
-	}()
-	if err := m.writeFiles(stage, files); err != nil {
-		return err
-	}
-	if err := m.validate(ctx, stage); err != nil {
 		return err
 	}
 	for _, name := range installOrder(files) {
