@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -19,13 +22,15 @@ import (
 	"github.com/portcullis-ingress/portcullis/e2e/framework"
 )
 
-// staticNodePorts returns two distinct ports from the static band of the default NodePort range
+// staticNodePorts returns n distinct ports from the static band of the default NodePort range
 // (30000-30085), which the apiserver never hands out on its own while ports above are free: a
 // fixed port only clashes with another test fixing the same one.
-func staticNodePorts() (int, int) {
-	a := 30000 + rand.IntN(86)
-	b := 30000 + (a-30000+1+rand.IntN(85))%86
-	return a, b
+func staticNodePorts(n int) []int {
+	ports := rand.Perm(86)[:n]
+	for i := range ports {
+		ports[i] += 30000
+	}
+	return ports
 }
 
 // frameworkFlags are set by framework.StartController itself; the chart's values for them are
@@ -55,8 +60,12 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 	release := "portcullis-" + ns[len(ns)-5:] // cluster-scoped objects are named after it
 	class := ns
 	controllerValue := "portcullis.io/ingress-controller/" + ns
-	httpNodePort, httpsNodePort := staticNodePorts()
+	nodePorts := staticNodePorts(4)
+	httpNodePort, httpsNodePort, healthzNodePort, tcpNodePort := nodePorts[0], nodePorts[1], nodePorts[2], nodePorts[3]
 	config := map[string]string{"timeout-client": "30s", "maxconn": "2000"}
+	// A TCP service on a port free on this machine: the controller started below listens there.
+	tcpPort := strconv.Itoa(framework.FreePort(t))
+	tcpServices := map[string]string{tcpPort: ns + "/db:80"}
 
 	helm.Install(t, release, ns, framework.ChartDir(t, "portcullis"), map[string]any{
 		"controller": map[string]any{
@@ -67,9 +76,11 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 			},
 			"config": config,
 			"service": map[string]any{
-				"nodePorts": map[string]any{"http": httpNodePort, "https": httpsNodePort},
+				"nodePorts": map[string]any{"http": httpNodePort, "https": httpsNodePort, "healthz": healthzNodePort},
 			},
-			"extraArgs": []string{"--empty-ingress-class"},
+			"tcpServices":          tcpServices,
+			"tcpServicesNodePorts": map[string]any{tcpPort: tcpNodePort},
+			"extraArgs":            []string{"--empty-ingress-class"},
 		},
 	})
 	kube := framework.Kube()
@@ -96,6 +107,11 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 		"--https-bind-port=8443",
 		"--controller-port=6060",
 		"--stats-bind-port=1024",
+		"--healthz-bind-port=1042",
+		// The default grace period of 60 s, less the shutdown delay, less 5 s.
+		"--shutdown-delay=10s",
+		"--stop-timeout=45s",
+		"--tcp-services-configmap=" + ns + "/" + release + "-tcp-services",
 		"--config-dir=/etc/portcullis",
 		"--runtime-dir=/run/portcullis",
 		"--log=info",
@@ -113,13 +129,19 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 			t.Errorf("controller args %q carry %s although defaultTLSSecret is disabled", ctr.Args, a)
 		}
 	}
-	wantPorts := map[string]int32{"http": 8080, "https": 8443, "controller": 6060}
+	wantPorts := map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 1042, "tcp-" + tcpPort: int32(mustAtoi(t, tcpPort))}
 	gotPorts := map[string]int32{}
 	for _, p := range ctr.Ports {
 		gotPorts[p.Name] = p.ContainerPort
+		if p.Protocol != corev1.ProtocolTCP {
+			t.Errorf("container port %s is %s, want TCP", p.Name, p.Protocol)
+		}
 	}
 	if fmt.Sprint(gotPorts) != fmt.Sprint(wantPorts) {
 		t.Errorf("container ports: got %v, want %v", gotPorts, wantPorts)
+	}
+	if pod.TerminationGracePeriodSeconds == nil || *pod.TerminationGracePeriodSeconds != 60 {
+		t.Errorf("terminationGracePeriodSeconds: got %v, want 60", pod.TerminationGracePeriodSeconds)
 	}
 	for _, pr := range []struct {
 		name  string
@@ -147,12 +169,20 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 	if svc.Spec.Type != corev1.ServiceTypeNodePort {
 		t.Errorf("Service type: got %s, want NodePort", svc.Spec.Type)
 	}
-	wantSvc := map[string][2]int32{"http": {80, int32(httpNodePort)}, "https": {443, int32(httpsNodePort)}}
+	wantSvc := map[string][2]int32{
+		"http":           {80, int32(httpNodePort)},
+		"https":          {443, int32(httpsNodePort)},
+		"healthz":        {1042, int32(healthzNodePort)},
+		"tcp-" + tcpPort: {int32(mustAtoi(t, tcpPort)), int32(tcpNodePort)},
+	}
 	gotSvc := map[string][2]int32{}
 	for _, p := range svc.Spec.Ports {
 		gotSvc[p.Name] = [2]int32{p.Port, p.NodePort}
 		if p.TargetPort.String() != p.Name {
 			t.Errorf("Service port %s targets %s, want the container port of that name", p.Name, p.TargetPort.String())
+		}
+		if p.Protocol != corev1.ProtocolTCP {
+			t.Errorf("Service port %s is %s, want TCP", p.Name, p.Protocol)
 		}
 	}
 	if fmt.Sprint(gotSvc) != fmt.Sprint(wantSvc) {
@@ -166,6 +196,14 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 	}
 	if fmt.Sprint(cm.Data) != fmt.Sprint(config) {
 		t.Errorf("ConfigMap data: got %v, want %v", cm.Data, config)
+	}
+	// And the tcp-services ConfigMap carries controller.tcpServices.
+	tcm, err := kube.CoreV1().ConfigMaps(ns).Get(ctx, release+"-tcp-services", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading the tcp-services ConfigMap: %v", err)
+	}
+	if fmt.Sprint(tcm.Data) != fmt.Sprint(tcpServices) {
+		t.Errorf("tcp-services ConfigMap data: got %v, want %v", tcm.Data, tcpServices)
 	}
 
 	// The IngressClass names our controller.
@@ -219,9 +257,12 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 	}
 
 	// The controller, started as the chart would start it, as the chart's ServiceAccount, finds an
-	// Ingress of the chart's class waiting, as a freshly installed release usually does.
+	// Ingress of the chart's class and the Service of a TCP service waiting, as a freshly installed
+	// release usually does.
 	echo := framework.StartEcho(t, "web")
 	framework.EchoService(t, ns, "web", echo)
+	db := framework.StartTCPEcho(t, "db")
+	framework.EchoService(t, ns, "db", &db.Echo)
 	framework.CreateIngress(t, framework.Ingress(ns, "web", class,
 		framework.Rule("helm.example", framework.Prefix("/", "web"))))
 	args := append(chartArgsForTest(ctr.Args),
@@ -231,6 +272,13 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 	c := framework.StartController(t, framework.ControllerOptions{Namespace: ns, ExtraArgs: args})
 	framework.ExpectRoute(t, c, "helm.example", "/", http.StatusOK, "web")
 	framework.ExpectRoute(t, c, "other.example", "/", http.StatusNotFound, "")
+	// The TCP service, from the ConfigMap the chart rendered (which the chart's RBAC lets the
+	// controller read): bytes both ways through HAProxy.
+	waitTCP(t, net.JoinHostPort("127.0.0.1", tcpPort), "db", 20*time.Second)
+	// The load balancer health check (on the framework's port) answers 200 while serving.
+	if got := monitorStatus(c.MonitorURL); got != http.StatusOK {
+		t.Errorf("the load balancer health check %s answered %d, want 200", c.MonitorURL, got)
+	}
 
 	// The readiness probe's path: ready once the first configuration is applied (which completes
 	// just after HAProxy starts answering).
@@ -255,6 +303,15 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // checkLeastPrivilege fails the test if a rule grants a wildcard, or a write on anything other
@@ -309,6 +366,10 @@ func TestHelmTemplateVariants(t *testing.T) {
 		noArgs   []string // flag names that must not be passed
 		// autoscaled Deployments leave replicas to the HPA.
 		autoscaled bool
+		// wantPorts are the container ports and wantService the Service's ports (port/nodePort,
+		// nodePort 0 when the cluster picks it), by name, when not nil.
+		wantPorts   map[string]int32
+		wantService map[string][2]int32
 	}{
 		{
 			name:    "the defaults",
@@ -316,8 +377,45 @@ func TestHelmTemplateVariants(t *testing.T) {
 			want:    []string{"Deployment/rel-portcullis", "Service/rel-portcullis", "ConfigMap/rel-portcullis", "IngressClass/haproxy", "ServiceAccount/rel-portcullis", "ClusterRole/rel-portcullis", "ClusterRoleBinding/rel-portcullis", "Role/rel-portcullis", "RoleBinding/rel-portcullis", "PodDisruptionBudget/rel-portcullis"},
 			notWant: []string{"DaemonSet", "HorizontalPodAutoscaler", "ServiceMonitor"},
 			wantArgs: []string{"--ingress.class=haproxy", "--controller-name=portcullis.io/ingress-controller",
-				"--configmap=ns1/rel-portcullis", "--publish-service=ns1/rel-portcullis", "--election-id=rel-portcullis-leader"},
-			noArgs: []string{"--default-ssl-certificate", "--default-backend-service", "--publish-status-address"},
+				"--configmap=ns1/rel-portcullis", "--publish-service=ns1/rel-portcullis", "--election-id=rel-portcullis-leader",
+				"--healthz-bind-port=1042", "--shutdown-delay=10s", "--stop-timeout=45s"},
+			noArgs:      []string{"--default-ssl-certificate", "--default-backend-service", "--publish-status-address", "--tcp-services-configmap"},
+			wantPorts:   map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 1042},
+			wantService: map[string][2]int32{"http": {80, 0}, "https": {443, 0}, "healthz": {1042, 0}},
+		},
+		{
+			name: "TCP services with node ports, a longer shutdown delay and grace period, the health check moved",
+			values: map[string]any{"controller": map[string]any{
+				"tcpServices": map[string]any{
+					"5432": "db/postgres:5432",
+					"2222": "git/gitlab-shell:ssh:PROXY",
+					"6379": "cache/redis:6379:PROXY:PROXY",
+					"7000": "cache/redis:6379::PROXY",
+				},
+				"tcpServicesNodePorts":          map[string]any{"5432": 30432, "2222": 30022},
+				"shutdownDelay":                 "1m30s",
+				"terminationGracePeriodSeconds": 120,
+				"containerPort":                 map[string]any{"healthz": 10042},
+				"service":                       map[string]any{"nodePorts": map[string]any{"healthz": 31042}},
+			}},
+			want: []string{"ConfigMap/rel-portcullis-tcp-services"},
+			wantArgs: []string{"--tcp-services-configmap=ns1/rel-portcullis-tcp-services", "--healthz-bind-port=10042",
+				"--shutdown-delay=90s", "--stop-timeout=25s"},
+			wantPorts: map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 10042,
+				"tcp-2222": 2222, "tcp-5432": 5432, "tcp-6379": 6379, "tcp-7000": 7000},
+			wantService: map[string][2]int32{"http": {80, 0}, "https": {443, 0}, "healthz": {1042, 31042},
+				"tcp-2222": {2222, 30022}, "tcp-5432": {5432, 30432}, "tcp-6379": {6379, 0}, "tcp-7000": {7000, 0}},
+		},
+		{
+			name: "a shutdown delay in seconds, the health check off the Service, a low TCP port the sysctl allows",
+			values: map[string]any{"controller": map[string]any{
+				"shutdownDelay":      30,
+				"tcpServices":        map[string]any{"22": "git/gitlab-shell:22"},
+				"service":            map[string]any{"type": "ClusterIP", "enablePorts": map[string]any{"healthz": false}},
+				"podSecurityContext": map[string]any{"sysctls": []any{map[string]any{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}}},
+			}},
+			wantArgs:    []string{"--shutdown-delay=30s", "--stop-timeout=25s", "--tcp-services-configmap=ns1/rel-portcullis-tcp-services"},
+			wantService: map[string][2]int32{"http": {80, 0}, "https": {443, 0}, "tcp-22": {22, 0}},
 		},
 		{
 			name: "a DaemonSet on host ports behind a LoadBalancer, monitored, with a default certificate",
@@ -361,6 +459,8 @@ func TestHelmTemplateVariants(t *testing.T) {
 			objs := helm.Template(t, "rel", "ns1", chart, tc.values)
 			kinds := map[string]bool{}
 			var args []string
+			var ports []corev1.ContainerPort
+			var svcPorts []corev1.ServicePort
 			for _, o := range objs {
 				kinds[o.GetKind()] = true
 				kinds[o.GetKind()+"/"+o.GetName()] = true
@@ -368,14 +468,41 @@ func TestHelmTemplateVariants(t *testing.T) {
 				case "Deployment":
 					var d appsv1.Deployment
 					framework.FromUnstructured(t, o, &d)
-					args = d.Spec.Template.Spec.Containers[0].Args
+					args, ports = d.Spec.Template.Spec.Containers[0].Args, d.Spec.Template.Spec.Containers[0].Ports
 					if tc.autoscaled != (d.Spec.Replicas == nil) {
 						t.Errorf("Deployment replicas: got %v, want them set unless autoscaled (%v)", d.Spec.Replicas, tc.autoscaled)
 					}
 				case "DaemonSet":
 					var d appsv1.DaemonSet
 					framework.FromUnstructured(t, o, &d)
-					args = d.Spec.Template.Spec.Containers[0].Args
+					args, ports = d.Spec.Template.Spec.Containers[0].Args, d.Spec.Template.Spec.Containers[0].Ports
+				case "Service":
+					if o.GetName() == "rel-portcullis" {
+						var s corev1.Service
+						framework.FromUnstructured(t, o, &s)
+						svcPorts = s.Spec.Ports
+					}
+				}
+			}
+			if tc.wantPorts != nil {
+				got := map[string]int32{}
+				for _, p := range ports {
+					got[p.Name] = p.ContainerPort
+				}
+				if fmt.Sprint(got) != fmt.Sprint(tc.wantPorts) {
+					t.Errorf("container ports: got %v, want %v", got, tc.wantPorts)
+				}
+			}
+			if tc.wantService != nil {
+				got := map[string][2]int32{}
+				for _, p := range svcPorts {
+					got[p.Name] = [2]int32{p.Port, p.NodePort}
+					if p.TargetPort.String() != p.Name {
+						t.Errorf("Service port %s targets %s, want the container port of that name", p.Name, p.TargetPort.String())
+					}
+				}
+				if fmt.Sprint(got) != fmt.Sprint(tc.wantService) {
+					t.Errorf("Service ports (port, nodePort): got %v, want %v", got, tc.wantService)
 				}
 			}
 			for _, w := range tc.want {
@@ -435,6 +562,15 @@ func TestHelmRejectsBadValues(t *testing.T) {
 		{"an unknown log level", map[string]any{"logging": map[string]any{"level": "loud"}}, "level"},
 		{"a default certificate without a Secret", map[string]any{"defaultTLSSecret": map[string]any{"enabled": true}}, "defaultTLSSecret.secret"},
 		{"a node port out of range", map[string]any{"service": map[string]any{"nodePorts": map[string]any{"http": 70000}}}, "nodePorts"},
+		{"a shutdown delay that leaves no stop timeout", map[string]any{"terminationGracePeriodSeconds": 15, "shutdownDelay": "10s"}, "terminationGracePeriodSeconds"},
+		{"a shutdown delay that is not whole seconds", map[string]any{"shutdownDelay": "1.5s"}, "shutdownDelay"},
+		{"a TCP service on the controller port", map[string]any{"tcpServices": map[string]any{"6060": "db/postgres:5432"}}, "containerPort.controller"},
+		{"a TCP service on the health check port", map[string]any{"tcpServices": map[string]any{"1042": "db/postgres:5432"}}, "containerPort.healthz"},
+		{"a TCP service on a privileged port", map[string]any{"tcpServices": map[string]any{"22": "git/ssh:22"}}, "unprivileged"},
+		{"a TCP service port out of range", map[string]any{"tcpServices": map[string]any{"70000": "db/postgres:5432"}}, "tcpServices"},
+		{"a TCP service without a namespace", map[string]any{"tcpServices": map[string]any{"5432": "postgres:5432"}}, "tcpServices"},
+		{"a TCP service with haproxytech's :ssl", map[string]any{"tcpServices": map[string]any{"5432": "db/postgres:5432:ssl"}}, "tcpServices"},
+		{"a TCP node port without its service", map[string]any{"tcpServicesNodePorts": map[string]any{"5432": 30432}}, "tcpServicesNodePorts"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := helm.TryTemplate(t, "rel", "ns1", chart, map[string]any{"controller": tc.controller})

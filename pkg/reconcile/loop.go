@@ -105,7 +105,7 @@ type Loop struct {
 	claims map[model.RouteKey]diag.Object
 	// refused remembers objects that haproxy refused, with the fingerprint of what they
 	// contributed, so that they are left out at once until they change.
-	refused map[diag.Object]string
+	refused map[diag.Object]refusal
 	// endpoints and desired are from the last full pass that was applied whole: which backends
 	// each Service's endpoints feed, and the configuration, for endpoint-only passes.
 	endpoints map[types.NamespacedName][]resolve.Feed
@@ -381,7 +381,7 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 			return done, errors.Join(err, ferr)
 		}
 		for _, o := range culprits {
-			l.refused[o] = fingerprint(desired, o)
+			l.refused[o] = refusal{fingerprint: fingerprint(desired, o), why: haproxyReason(err)}
 		}
 		l.Log.Info("objects refused by haproxy are left out", "objects", objectStrings(culprits), "error", err.Error())
 		return l.apply(ctx, res, reloadNow)
@@ -484,13 +484,13 @@ func (l *Loop) report(problems []diag.Problem, rejections []haproxy.Rejection) {
 func (l *Loop) withoutRefused(cfg model.Config) (model.Config, []haproxy.Rejection) {
 	var gone []diag.Object
 	var rej []haproxy.Rejection
-	for o, fp := range l.refused {
-		if fingerprint(cfg, o) != fp {
+	for o, r := range l.refused {
+		if fingerprint(cfg, o) != r.fingerprint {
 			delete(l.refused, o)
 			continue
 		}
 		gone = append(gone, o)
-		rej = append(rej, haproxy.Rejection{Objects: []diag.Object{o}, Err: errors.New("haproxy refused the configuration it contributes (see the controller's log)")})
+		rej = append(rej, haproxy.Rejection{Objects: []diag.Object{o}, Err: fmt.Errorf("haproxy refused the configuration it contributes: %s", r.why)})
 	}
 	if len(gone) == 0 {
 		return cfg, nil
@@ -514,9 +514,34 @@ func (l *Loop) findRefused(ctx context.Context, cfg model.Config) ([]diag.Object
 		return err == nil, nil
 	}
 	if l.refused == nil {
-		l.refused = map[diag.Object]string{}
+		l.refused = map[diag.Object]refusal{}
 	}
 	return haproxy.Isolate(haproxy.Objects(cfg), valid)
+}
+
+// refusal is an object haproxy refused: what it contributed then, and haproxy's words.
+type refusal struct {
+	fingerprint string
+	why         string
+}
+
+// haproxyReason keeps the lines of haproxy's answer that say what it refused, within the size of
+// an Event message.
+func haproxyReason(err error) string {
+	msg := err.Error()
+	var lines []string
+	for _, line := range strings.Split(msg, "\n") {
+		if strings.Contains(line, "[ALERT]") {
+			lines = append(lines, strings.TrimSpace(line))
+		}
+	}
+	if len(lines) > 0 {
+		msg = strings.Join(lines, "; ")
+	}
+	if len(msg) > 600 {
+		msg = msg[:600] + "..."
+	}
+	return msg
 }
 
 // fingerprint sums up what an object contributes to cfg.

@@ -55,9 +55,78 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s-leader" (include "portcullis.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* The ConfigMap holding controller.tcpServices. */}}
+{{- define "portcullis.tcpServicesName" -}}
+{{- printf "%s-tcp-services" (include "portcullis.fullname" .) -}}
+{{- end -}}
+
+{{/* controller.shutdownDelay in whole seconds: 90, "90s", "2m" or "1m30s". */}}
+{{- define "portcullis.shutdownDelaySeconds" -}}
+{{- $d := .Values.controller.shutdownDelay -}}
+{{- if kindIs "string" $d -}}
+{{- if or (eq $d "") (not (regexMatch "^([0-9]+m)?([0-9]+s)?$" $d)) -}}
+{{- fail (printf "controller.shutdownDelay %q must be whole seconds: 90, \"90s\", \"2m\" or \"1m30s\"" $d) -}}
+{{- end -}}
+{{- add (mul (regexFind "[0-9]+m" $d | trimSuffix "m" | default "0" | atoi) 60) (regexFind "[0-9]+s" $d | trimSuffix "s" | default "0" | atoi) -}}
+{{- else -}}
+{{- int $d -}}
+{{- end -}}
+{{- end -}}
+
+{{/* --stop-timeout in seconds: what the grace period leaves after the shutdown delay, less a
+5 s margin for the controller to exit before the kubelet kills it. */}}
+{{- define "portcullis.stopTimeoutSeconds" -}}
+{{- $grace := int .Values.controller.terminationGracePeriodSeconds -}}
+{{- $delay := include "portcullis.shutdownDelaySeconds" . | atoi -}}
+{{- $stop := sub (sub $grace $delay) 5 -}}
+{{- if le $stop 0 -}}
+{{- fail (printf "controller.terminationGracePeriodSeconds (%d) must exceed controller.shutdownDelay (%ds) by more than 5 s: the difference less 5 s is HAProxy's --stop-timeout" $grace $delay) -}}
+{{- end -}}
+{{- $stop -}}
+{{- end -}}
+
+{{/* Fails on controller.tcpServices ports that HAProxy could not listen on, and on
+controller.tcpServicesNodePorts keys that name no entry. */}}
+{{- define "portcullis.checkTCPServices" -}}
+{{- $c := .Values.controller -}}
+{{- $lowest := 1024 -}}
+{{- range (($c.podSecurityContext | default dict).sysctls | default list) -}}
+{{- if eq .name "net.ipv4.ip_unprivileged_port_start" -}}
+{{- $lowest = toString .value | atoi -}}
+{{- end -}}
+{{- end -}}
+{{- $taken := dict -}}
+{{- range $name := list "http" "https" "stat" "healthz" -}}
+{{- if index $c.service.enablePorts $name -}}
+{{- $_ := set $taken (toString (index $c.service.ports $name)) (printf "controller.service.ports.%s" $name) -}}
+{{- end -}}
+{{- end -}}
+{{- range $name := list "http" "https" "controller" "stat" "healthz" -}}
+{{- $_ := set $taken (toString (index $c.containerPort $name)) (printf "controller.containerPort.%s" $name) -}}
+{{- end -}}
+{{- range $key, $_ := $c.tcpServices -}}
+{{- $port := atoi $key -}}
+{{- if or (ne (toString $port) $key) (lt $port 1) (gt $port 65535) -}}
+{{- fail (printf "controller.tcpServices key %q must be a port number from 1 to 65535" $key) -}}
+{{- end -}}
+{{- if lt $port $lowest -}}
+{{- fail (printf "controller.tcpServices port %d: the container runs unprivileged and cannot listen below %d; pick a higher port (the Service's node port and a load balancer's listener can still be anything), or lower net.ipv4.ip_unprivileged_port_start in controller.podSecurityContext.sysctls" $port $lowest) -}}
+{{- end -}}
+{{- with get $taken $key -}}
+{{- fail (printf "controller.tcpServices port %d is already %s" $port .) -}}
+{{- end -}}
+{{- end -}}
+{{- range $key, $_ := $c.tcpServicesNodePorts -}}
+{{- if not (hasKey ($c.tcpServices | default dict) $key) -}}
+{{- fail (printf "controller.tcpServicesNodePorts key %q is not a port of controller.tcpServices" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* The controller's command line. */}}
 {{- define "portcullis.args" -}}
 {{- $c := .Values.controller -}}
+{{- include "portcullis.checkTCPServices" . -}}
 - {{ printf "--ingress.class=%s" $c.ingressClass | quote }}
 - {{ printf "--controller-name=%s" $c.ingressClassResource.controllerValue | quote }}
 - {{ printf "--configmap=%s/%s" .Release.Namespace (include "portcullis.fullname" .) | quote }}
@@ -65,6 +134,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - {{ printf "--https-bind-port=%v" $c.containerPort.https | quote }}
 - {{ printf "--controller-port=%v" $c.containerPort.controller | quote }}
 - {{ printf "--stats-bind-port=%v" $c.containerPort.stat | quote }}
+- {{ printf "--healthz-bind-port=%v" $c.containerPort.healthz | quote }}
+- {{ printf "--shutdown-delay=%ss" (include "portcullis.shutdownDelaySeconds" .) | quote }}
+- {{ printf "--stop-timeout=%ss" (include "portcullis.stopTimeoutSeconds" .) | quote }}
 - {{ printf "--config-dir=%s" $c.configDir | quote }}
 - {{ printf "--runtime-dir=%s" $c.runtimeDir | quote }}
 - {{ printf "--log=%s" $c.logging.level | quote }}
@@ -85,6 +157,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - {{ printf "--publish-service=%s" (default (printf "%s/%s" .Release.Namespace (include "portcullis.fullname" .)) $c.publishService.pathOverride) | quote }}
 {{- end }}
 - {{ printf "--election-id=%s" (include "portcullis.electionID" .) | quote }}
+{{- end }}
+{{- if $c.tcpServices }}
+- {{ printf "--tcp-services-configmap=%s/%s" .Release.Namespace (include "portcullis.tcpServicesName" .) | quote }}
 {{- end }}
 {{- range $c.extraArgs }}
 - {{ . | quote }}

@@ -49,9 +49,20 @@ spec:
         - name: controller
           containerPort: {{ $c.containerPort.controller }}
           protocol: TCP
+        - name: healthz
+          containerPort: {{ $c.containerPort.healthz }}
+          protocol: TCP
+          {{- if and (eq $c.kind "DaemonSet") $c.daemonset.useHostPort $c.daemonset.hostPorts.healthz }}
+          hostPort: {{ $c.daemonset.hostPorts.healthz }}
+          {{- end }}
         {{- if $c.service.enablePorts.stat }}
         - name: stat
           containerPort: {{ $c.containerPort.stat }}
+          protocol: TCP
+        {{- end }}
+        {{- range $port, $_ := $c.tcpServices }}
+        - name: {{ printf "tcp-%s" $port }}
+          containerPort: {{ $port }}
           protocol: TCP
         {{- end }}
       env:
