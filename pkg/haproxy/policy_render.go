@@ -17,6 +17,7 @@ import (
 	"github.com/haproxytech/client-native/v5/config-parser/types"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 // This file renders model.Global and model.Policy, and holds the checks of their values.
@@ -52,23 +53,11 @@ const (
 	corsOriginVar = "cors_origin"
 	// aclChunk is the number of patterns per acl line: HAProxy refuses lines of more than 64
 	// words (MAX_LINE_ARGS), so long lists are split over several lines of the same ACL.
-	aclChunk = 32
+	aclChunk = limits.PatternsPerLine
 	// rateLimitTableSize is the number of client addresses a rate-limit table remembers.
 	rateLimitTableSize = "100k"
 	// logFacility is the syslog facility of traffic logs.
 	logFacility = "local0"
-)
-
-// Limits of the values the renderer accepts.
-const (
-	// maxTimer is the longest time HAProxy accepts for a timeout or timer (INT_MAX ms).
-	maxTimer       = 2147483647 * time.Millisecond
-	maxHeaderValue = 1024
-	maxNameLen     = 64
-	maxPathLen     = 1024
-	maxURLLen      = 2048
-	maxCipherLen   = 2048
-	maxListItems   = 1000
 )
 
 // userlistName is the userlist holding the basic-auth users of a backend. Userlists and proxies
@@ -434,8 +423,8 @@ func balanceOf(s string) (bal types.Balance, hashed bool, err error) {
 		return types.Balance{Algorithm: algo}, algo == "source", nil
 	case strings.HasPrefix(algo, "random(") && strings.HasSuffix(algo, ")"):
 		n, ok := smallInt(algo[len("random(") : len(algo)-1])
-		if !ok || n < 1 || n > 100 || len(args) > 0 {
-			return bad("random(<draws>) takes 1 to 100 draws and no options")
+		if !ok || n < 1 || n > limits.MaxRandomDraws || len(args) > 0 {
+			return bad(fmt.Sprintf("random(<draws>) takes 1 to %d draws and no options", limits.MaxRandomDraws))
 		}
 		return types.Balance{Algorithm: "random", Params: &params.BalanceRandom{Draws: int64(n)}}, false, nil
 	case algo == "uri":
@@ -457,8 +446,8 @@ func balanceOf(s string) (bal types.Balance, hashed bool, err error) {
 					return bad(args[i] + " needs a number")
 				}
 				n, ok := smallInt(args[i+1])
-				if !ok || n < 1 || n > 4096 {
-					return bad(args[i] + " takes 1 to 4096")
+				if !ok || n < 1 || n > limits.MaxURIHashLen {
+					return bad(fmt.Sprintf("%s takes 1 to %d", args[i], limits.MaxURIHashLen))
 				}
 				dst := &u.Len
 				if args[i] == "depth" {
@@ -475,14 +464,14 @@ func balanceOf(s string) (bal types.Balance, hashed bool, err error) {
 		}
 		return types.Balance{Algorithm: "uri", Params: u}, true, nil
 	case algo == "url_param":
-		if len(args) != 1 || !validToken(args[0], isParamChar) {
+		if len(args) != 1 || limits.CheckToken(args[0]) != nil {
 			return bad("url_param takes one parameter name of [A-Za-z0-9_.-]")
 		}
 		return types.Balance{Algorithm: "url_param", Params: &params.BalanceURLParam{Param: args[0]}}, true, nil
 	case strings.HasPrefix(algo, "hdr(") && strings.HasSuffix(algo, ")"):
 		h := &params.BalanceHdr{Name: algo[len("hdr(") : len(algo)-1]}
-		if !validHeaderName(h.Name) {
-			return bad("hdr(<name>) takes a header name of [A-Za-z0-9_-]")
+		if err := limits.CheckHeaderName(h.Name); err != nil {
+			return bad("hdr(<name>): " + err.Error())
 		}
 		switch {
 		case len(args) == 1 && args[0] == "use_domain_only":
@@ -506,46 +495,31 @@ func smallInt(s string) (int, bool) {
 
 // corsOrigins splits a CORS origin setting: "*", or origins separated by commas and spaces.
 func corsOrigins(s string) (anyOrigin bool, origins []string, err error) {
+	if err := limits.CheckOrigins(s); err != nil {
+		return false, nil, fmt.Errorf("CORS origin %q: %w", s, err)
+	}
 	if s == "*" {
 		return true, nil, nil
 	}
-	if strings.Trim(s, " ") != s {
-		return false, nil, fmt.Errorf("CORS origin %q: leading or trailing space", s)
-	}
-	items := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
-	if len(items) == 0 || len(items) > maxListItems {
-		return false, nil, fmt.Errorf("CORS origin %q: want * or 1 to %d origins", s, maxListItems)
-	}
-	if !allBytes(s, func(c byte) bool { return c == ',' || c == ' ' || isURLChar(c) }) {
-		return false, nil, fmt.Errorf("CORS origin %q: not a list of origins", s)
-	}
-	for _, o := range items {
-		if !validOrigin(o) {
-			return false, nil, fmt.Errorf("CORS origin %q: %q is not scheme://host[:port]", s, o)
-		}
-	}
-	return false, items, nil
+	return false, strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }), nil
 }
 
-// Checks. Each returns nil or errors naming the backend and the field.
+// Checks. Each returns nil or errors naming the backend and the field. The limits and
+// grammars are those of package limits, which the annotation parsers apply too.
 
 var (
 	sendProxyKeywords = []string{"send-proxy", "send-proxy-v2", "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn"}
-	// denyStatuses are the statuses HAProxy has a built-in error page for.
-	denyStatuses    = []int{400, 403, 404, 405, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504}
-	redirectCodes   = []int{301, 302, 303, 307, 308}
-	logFormats      = []string{"", "default", "clf", "json"}
-	tlsVersions     = []string{"", "TLSv1.2", "TLSv1.3"}
-	hopByHopHeaders = []string{"connection", "content-length", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
+	logFormats        = []string{"", "default", "clf", "json"}
+	tlsVersions       = []string{"", "TLSv1.2", "TLSv1.3"}
 )
 
 func checkGlobal(g model.Global) []error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("global: "+format, a...)) }
-	if g.MaxConn < 0 || g.MaxConn > 1<<30 {
+	if g.MaxConn < 0 || g.MaxConn > limits.MaxConnections {
 		bad("maxconn %d out of range", g.MaxConn)
 	}
-	if g.NbThread < 0 || g.NbThread > 4096 {
+	if g.NbThread < 0 || g.NbThread > limits.MaxThreads {
 		bad("nbthread %d out of range", g.NbThread)
 	}
 	for _, t := range []struct {
@@ -556,12 +530,14 @@ func checkGlobal(g model.Global) []error {
 		{"timeout http-request", g.TimeoutHTTPRequest}, {"timeout http-keep-alive", g.TimeoutHTTPKeepAlive},
 		{"timeout queue", g.TimeoutQueue}, {"timeout tunnel", g.TimeoutTunnel}, {"hard-stop-after", g.HardStopAfter},
 	} {
-		if err := checkTimer(t.d, true); err != nil {
-			bad("%s: %v", t.name, err)
+		if err := limits.CheckTimer(t.d); err != nil {
+			bad("%s %s: %v", t.name, t.d, err)
 		}
 	}
-	if g.LogTarget != "" && g.LogTarget != "stdout" && !validHostPort(g.LogTarget) {
-		bad("log target %q is neither stdout nor host:port", g.LogTarget)
+	if g.LogTarget != "" && g.LogTarget != "stdout" {
+		if err := limits.CheckHostPort(g.LogTarget, true); err != nil {
+			bad("log target %q is neither stdout nor host:port: %v", g.LogTarget, err)
+		}
 	}
 	if !slices.Contains(logFormats, g.LogFormat) {
 		bad("log format %q is not one of default, clf, json", g.LogFormat)
@@ -569,9 +545,14 @@ func checkGlobal(g model.Global) []error {
 	if !slices.Contains(tlsVersions, g.SSLMinVer) {
 		bad("TLS version %q is not TLSv1.2 or TLSv1.3", g.SSLMinVer)
 	}
-	for _, c := range []struct{ name, v string }{{"ciphers", g.SSLCiphers}, {"cipher suites", g.SSLCipherSuites}} {
-		if c.v != "" && (len(c.v) > maxCipherLen || !allBytes(c.v, isCipherChar)) {
-			bad("TLS %s %q: want [A-Za-z0-9:+!_.-], at most %d bytes", c.name, c.v, maxCipherLen)
+	if g.SSLCiphers != "" {
+		if err := limits.CheckCipherList(g.SSLCiphers); err != nil {
+			bad("TLS ciphers %q: %v", g.SSLCiphers, err)
+		}
+	}
+	if g.SSLCipherSuites != "" {
+		if err := limits.CheckCipherSuites(g.SSLCipherSuites); err != nil {
+			bad("TLS cipher suites %q: %v", g.SSLCipherSuites, err)
 		}
 	}
 	return errs
@@ -599,39 +580,47 @@ func checkPolicy(backend string, p model.Policy) []error {
 		{"timeout server", p.TimeoutServer}, {"timeout connect", p.TimeoutConnect},
 		{"timeout queue", p.TimeoutQueue}, {"timeout tunnel", p.TimeoutTunnel}, {"check interval", p.CheckInterval},
 	} {
-		if err := checkTimer(t.d, true); err != nil {
-			bad("%s: %v", t.name, err)
+		if err := limits.CheckTimer(t.d); err != nil {
+			bad("%s %s: %v", t.name, t.d, err)
 		}
 	}
-	if p.CheckPath != "" && !validPath(p.CheckPath) {
-		bad("check path %q is not a safe URL path", p.CheckPath)
+	if p.CheckPath != "" {
+		if err := limits.CheckPath(p.CheckPath); err != nil {
+			bad("check path %q: %v", p.CheckPath, err)
+		}
 	}
-	if p.Cookie != "" && !validToken(p.Cookie, isParamChar) {
-		bad("cookie name %q: want [A-Za-z0-9_.-], at most %d bytes", p.Cookie, maxNameLen)
+	if p.Cookie != "" {
+		if err := limits.CheckToken(p.Cookie); err != nil {
+			bad("cookie name %q: %v", p.Cookie, err)
+		}
 	}
 	if p.SendProxy != "" && !slices.Contains(sendProxyKeywords, p.SendProxy) {
 		bad("PROXY protocol keyword %q is not one of %s", p.SendProxy, strings.Join(sendProxyKeywords, ", "))
 	}
-	if rw := p.PathRewrite; rw != nil && (!validPath(rw.From) || !validPath(rw.To)) {
-		bad("path rewrite %q to %q: both must be safe URL paths", rw.From, rw.To)
+	if rw := p.PathRewrite; rw != nil {
+		if err := errors.Join(limits.CheckPath(rw.From), limits.CheckPath(rw.To)); err != nil {
+			bad("path rewrite %q to %q: %v", rw.From, rw.To, err)
+		}
 	}
 	if rd := p.Redirect; rd != nil {
-		if !validRedirect(rd.Location) {
-			bad("redirect location %q is not http(s)://host[:port][/path]", rd.Location)
+		if err := limits.CheckRedirectURL(rd.Location); err != nil {
+			bad("redirect location %q: %v", rd.Location, err)
 		}
-		if !slices.Contains(redirectCodes, rd.Code) {
+		if !limits.IsRedirectStatus(rd.Code) {
 			bad("redirect code %d is not a redirect", rd.Code)
 		}
 	}
-	if p.AppRoot != "" && !validPath(p.AppRoot) {
-		bad("app root %q is not a safe URL path", p.AppRoot)
+	if p.AppRoot != "" {
+		if err := limits.CheckPath(p.AppRoot); err != nil {
+			bad("app root %q: %v", p.AppRoot, err)
+		}
 	}
 	for _, l := range []struct {
 		name string
 		ps   []netip.Prefix
 	}{{"allow list", p.AllowList}, {"deny list", p.DenyList}} {
-		if len(l.ps) > maxListItems {
-			bad("%s has more than %d networks", l.name, maxListItems)
+		if len(l.ps) > limits.MaxNetworks {
+			bad("%s has more than %d networks", l.name, limits.MaxNetworks)
 		}
 		for _, pf := range l.ps {
 			if !pf.IsValid() || pf.Addr().Zone() != "" {
@@ -640,31 +629,35 @@ func checkPolicy(backend string, p model.Policy) []error {
 		}
 	}
 	if rl := p.RateLimit; rl != nil {
-		if rl.Requests < 1 || rl.Requests > 1e9 {
+		if rl.Requests < 1 || rl.Requests > limits.MaxRateLimitRequests {
 			bad("rate limit of %d requests out of range", rl.Requests)
 		}
-		if err := checkTimer(rl.Period, false); err != nil {
-			bad("rate limit period: %v", err)
+		if err := limits.CheckTimer(rl.Period); err != nil {
+			bad("rate limit period %s: %v", rl.Period, err)
+		} else if rl.Period == 0 {
+			bad("rate limit period is zero")
 		}
-		if !slices.Contains(denyStatuses, rl.Status) {
+		if !limits.IsErrorPageStatus(rl.Status) {
 			bad("rate limit status %d has no HAProxy error page", rl.Status)
 		}
 	}
 	if a := p.BasicAuth; a != nil {
-		if a.Realm != "" && !validQuoted(a.Realm) {
-			bad("realm %q: want [A-Za-z0-9 !*+,-./:;<=>?@^_`|~()&] without leading or trailing space", a.Realm)
+		if a.Realm != "" {
+			if err := limits.CheckQuoted(a.Realm); err != nil {
+				bad("realm %q: %v", a.Realm, err)
+			}
 		}
 		seen := map[string]bool{}
 		for _, u := range a.Users {
-			if !validToken(u.Name, isParamChar) {
-				bad("user name %q: want [A-Za-z0-9_.-], at most %d bytes", u.Name, maxNameLen)
+			if err := limits.CheckToken(u.Name); err != nil {
+				bad("user name %q: %v", u.Name, err)
 			}
 			if seen[u.Name] {
 				bad("user %q listed twice", u.Name)
 			}
 			seen[u.Name] = true
-			if !validHash(u.Hash) {
-				bad("password hash of user %q is not a crypt(3) hash of [A-Za-z0-9./$=]", u.Name)
+			if err := limits.CheckCryptHash(u.Hash); err != nil {
+				bad("password hash of user %q: %v", u.Name, err)
 			}
 		}
 	}
@@ -672,78 +665,45 @@ func checkPolicy(backend string, p model.Policy) []error {
 		if _, _, err := corsOrigins(c.Origin); err != nil {
 			bad("%v", err)
 		}
-		if c.Methods != "" && c.Methods != "*" && !validList(c.Methods, isMethodChar) {
-			bad("CORS methods %q: want * or methods of [A-Z-] separated by commas", c.Methods)
+		if c.Methods != "" {
+			if err := limits.CheckMethods(c.Methods); err != nil {
+				bad("CORS methods %q: %v", c.Methods, err)
+			}
 		}
-		if c.Headers != "" && c.Headers != "*" && !validList(c.Headers, isHeaderNameChar) {
-			bad("CORS headers %q: want * or header names of [A-Za-z0-9_-] separated by commas", c.Headers)
+		if c.Headers != "" {
+			if err := limits.CheckHeaderNames(c.Headers); err != nil {
+				bad("CORS headers %q: %v", c.Headers, err)
+			}
 		}
-		if c.MaxAge < 0 {
-			bad("CORS max age %s is negative", c.MaxAge)
+		if err := limits.CheckDuration(c.MaxAge); err != nil {
+			bad("CORS max age %s: %v", c.MaxAge, err)
 		}
 	}
 	for _, hs := range []struct {
 		dir string
 		hs  []model.Header
 	}{{"request", p.RequestHeaders}, {"response", p.ResponseHeaders}} {
+		if len(hs.hs) > limits.MaxHeaders {
+			bad("more than %d %s headers", limits.MaxHeaders, hs.dir)
+		}
 		for _, h := range hs.hs {
-			if !validHeaderName(h.Name) || slices.Contains(hopByHopHeaders, strings.ToLower(h.Name)) {
-				bad("%s header name %q: want [A-Za-z0-9_-], not a framing header", hs.dir, h.Name)
+			if err := limits.CheckHeaderName(h.Name); err != nil {
+				bad("%s header name %q: %v", hs.dir, h.Name, err)
+			} else if limits.IsFramingHeader(h.Name) {
+				bad("%s header name %q: a framing header", hs.dir, h.Name)
 			}
-			// HAProxy reads "" as no word at all: an empty value cannot be written.
-			if !validQuoted(h.Value) {
-				bad("%s header %s: value %q: want [A-Za-z0-9 !*+,-./:;<=>?@^_`|~()&] without leading or trailing space", hs.dir, h.Name, h.Value)
+			if err := limits.CheckQuoted(h.Value); err != nil {
+				bad("%s header %s: value %q: %v", hs.dir, h.Name, h.Value, err)
 			}
 		}
 	}
-	if p.HSTS < 0 {
-		bad("HSTS max-age %s is negative", p.HSTS)
+	if err := limits.CheckDuration(p.HSTS); err != nil {
+		bad("HSTS max-age %s: %v", p.HSTS, err)
 	}
 	return errs
 }
 
-// checkTimer accepts a whole number of milliseconds that HAProxy can hold; zero only when
-// zeroOK.
-func checkTimer(d time.Duration, zeroOK bool) error {
-	switch {
-	case d < 0:
-		return fmt.Errorf("%s is negative", d)
-	case d == 0 && !zeroOK:
-		return errors.New("must not be zero")
-	case d%time.Millisecond != 0:
-		return fmt.Errorf("%s is not a whole number of milliseconds", d)
-	case d > maxTimer:
-		return fmt.Errorf("%s is longer than HAProxy's maximum of %s", d, maxTimer)
-	}
-	return nil
-}
-
-// Character classes, ASCII only. None contains a space unless said so, a control character,
-// '"', '\'', '\\', '#', '%' or '$'.
-
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-func isAlnum(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-
-// isParamChar: cookie names, user names, url_param names.
-func isParamChar(c byte) bool { return isAlnum(c) || c == '_' || c == '.' || c == '-' }
-
-func isHeaderNameChar(c byte) bool { return isAlnum(c) || c == '_' || c == '-' }
-
-func isMethodChar(c byte) bool { return c >= 'A' && c <= 'Z' || c == '-' }
-
-// isPathChar: RFC 3986 path characters without percent, dollar and single quote.
-func isPathChar(c byte) bool { return isAlnum(c) || strings.IndexByte("-._~!&()*+,;=:@/", c) >= 0 }
-
-// isURLChar: what an http(s) URL without query, fragment or user info is made of, brackets of
-// IPv6 literals included.
-func isURLChar(c byte) bool { return isPathChar(c) || c == '[' || c == ']' }
-
-func isCipherChar(c byte) bool { return isAlnum(c) || strings.IndexByte(":+!_.-", c) >= 0 }
-
-// isQuotedChar: what may stand between double quotes, space included.
-func isQuotedChar(c byte) bool {
-	return isAlnum(c) || strings.IndexByte(" !*+,-./:;<=>?@^_`|~()&", c) >= 0
-}
 
 func allBytes(s string, ok func(byte) bool) bool {
 	for i := 0; i < len(s); i++ {
@@ -752,138 +712,4 @@ func allBytes(s string, ok func(byte) bool) bool {
 		}
 	}
 	return true
-}
-
-func validToken(s string, ok func(byte) bool) bool {
-	return s != "" && len(s) <= maxNameLen && allBytes(s, ok)
-}
-
-func validHeaderName(s string) bool {
-	return validToken(s, isHeaderNameChar) && isAlnum(s[0])
-}
-
-// validQuoted accepts a value to render between double quotes.
-func validQuoted(s string) bool {
-	return s != "" && len(s) <= maxHeaderValue && allBytes(s, isQuotedChar) && s[0] != ' ' && s[len(s)-1] != ' '
-}
-
-// validPath accepts an absolute URL path without "//", "." or ".." segments.
-func validPath(s string) bool {
-	if !strings.HasPrefix(s, "/") || len(s) > maxPathLen || !allBytes(s, isPathChar) || strings.Contains(s, "//") {
-		return false
-	}
-	for _, seg := range strings.Split(s, "/") {
-		if seg == "." || seg == ".." {
-			return false
-		}
-	}
-	return true
-}
-
-// validList accepts items of ok separated by a comma and optional spaces.
-func validList(s string, ok func(byte) bool) bool {
-	if len(s) > maxHeaderValue || strings.Trim(s, " ") != s {
-		return false
-	}
-	for _, it := range strings.Split(s, ",") {
-		if !validToken(strings.TrimLeft(it, " "), ok) {
-			return false
-		}
-	}
-	return true
-}
-
-// validHash accepts a crypt(3) hash. It is rendered as a bare word, where HAProxy reads '$'
-// literally.
-func validHash(s string) bool {
-	return len(s) >= 13 && len(s) <= 256 && allBytes(s, func(c byte) bool {
-		return isAlnum(c) || c == '.' || c == '/' || c == '$' || c == '='
-	})
-}
-
-// validOrigin accepts scheme://host[:port] with scheme http or https.
-func validOrigin(s string) bool {
-	rest, ok := strings.CutPrefix(s, "https://")
-	if !ok {
-		if rest, ok = strings.CutPrefix(s, "http://"); !ok {
-			return false
-		}
-	}
-	return validHostPortOpt(rest, false)
-}
-
-// validRedirect accepts http(s)://host[:port][/path].
-func validRedirect(s string) bool {
-	if len(s) > maxURLLen {
-		return false
-	}
-	rest, ok := strings.CutPrefix(s, "https://")
-	if !ok {
-		if rest, ok = strings.CutPrefix(s, "http://"); !ok {
-			return false
-		}
-	}
-	authority, path := rest, ""
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		authority, path = rest[:i], rest[i:]
-	}
-	return validHostPortOpt(authority, false) && (path == "" || validPath(path))
-}
-
-// validHostPort accepts host:port.
-func validHostPort(s string) bool { return validHostPortOpt(s, true) }
-
-// validHostPortOpt accepts host[:port], the port required when needPort. The host is a
-// lower-case DNS name, an IPv4 address or a bracketed IPv6 address without zone.
-func validHostPortOpt(s string, needPort bool) bool {
-	host, port := s, ""
-	if strings.HasPrefix(s, "[") {
-		end := strings.IndexByte(s, ']')
-		if end < 0 {
-			return false
-		}
-		host, port = s[:end+1], s[end+1:]
-		if port != "" && port[0] != ':' {
-			return false
-		}
-		port = strings.TrimPrefix(port, ":")
-		a, err := netip.ParseAddr(host[1 : len(host)-1])
-		if err != nil || !a.Is6() || a.Zone() != "" || !allBytes(host[1:len(host)-1], func(c byte) bool { return isAlnum(c) || c == ':' || c == '.' }) {
-			return false
-		}
-	} else {
-		if i := strings.LastIndexByte(s, ':'); i >= 0 {
-			host, port = s[:i], s[i+1:]
-			if port == "" {
-				return false
-			}
-		}
-		if !validHost(host) {
-			return false
-		}
-	}
-	if port == "" {
-		return !needPort && !strings.HasSuffix(s, ":")
-	}
-	n, ok := smallInt(port)
-	return ok && n >= 1 && n <= 65535 && port[0] != '0'
-}
-
-// validHost accepts a lower-case DNS name or an IPv4 address.
-func validHost(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Is4()
-	}
-	labels := strings.Split(s, ".")
-	for _, l := range labels {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' ||
-			!allBytes(l, func(c byte) bool { return c >= 'a' && c <= 'z' || isDigit(c) || c == '-' }) {
-			return false
-		}
-	}
-	// A numeric last label would be a malformed IPv4 address, not a name.
-	return !allBytes(labels[len(labels)-1], isDigit)
 }

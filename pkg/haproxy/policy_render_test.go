@@ -22,6 +22,7 @@ import (
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 // policyConfig is validConfig with a slot step of one, so that its backend has two server slots
@@ -699,6 +700,32 @@ func TestRenderRejectsInvalidPolicyAndGlobalValues(t *testing.T) {
 		{"a raw log format", glob(func(g *model.Global) { g.LogTarget, g.LogFormat = "stdout", "%ci %[env(HOME)]" })},
 		{"TLS 1.1", glob(func(g *model.Global) { g.SSLMinVer = "TLSv1.1" })},
 		{"ciphers of 2049 bytes", glob(func(g *model.Global) { g.SSLCiphers = strings.Repeat("A", 2049) })},
+		{"an unknown TLS 1.3 cipher suite", glob(func(g *model.Global) { g.SSLCipherSuites = "TLS_AES_128_GCM_SHA256:TLS_FOO" })},
+		{"more threads than HAProxy runs", glob(func(g *model.Global) { g.NbThread = limits.MaxThreads + 1 })},
+		{"a maxconn over the limit", glob(func(g *model.Global) { g.MaxConn = limits.MaxConnections + 1 })},
+		{"a rate limit over the limit", pol(func(p *model.Policy) {
+			p.RateLimit = &model.RateLimit{Requests: limits.MaxRateLimitRequests + 1, Period: time.Second, Status: 429}
+		})},
+		{"a rate limit period below a millisecond", pol(func(p *model.Policy) {
+			p.RateLimit = &model.RateLimit{Requests: 1, Period: 1500 * time.Microsecond, Status: 429}
+		})},
+		{"an Apache MD5 hash, which crypt(3) cannot check", pol(func(p *model.Policy) {
+			p.BasicAuth = &model.BasicAuth{Users: []model.User{{Name: "alice", Hash: "$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/"}}}
+		})},
+		{"more CORS origins than one acl line holds", pol(func(p *model.Policy) {
+			p.CORS = &model.CORS{Origin: strings.TrimSuffix(strings.Repeat("https://a.example.com, ", limits.MaxOrigins+1), ", ")}
+		})},
+		{"CORS origins separated by spaces only", pol(func(p *model.Policy) { p.CORS = &model.CORS{Origin: "https://a.example.com https://b.example.com"} })},
+		{"CORS headers longer than a header value", pol(func(p *model.Policy) {
+			p.CORS = &model.CORS{Origin: "*", Headers: strings.TrimSuffix(strings.Repeat(strings.Repeat("h", 30)+", ", 40), ", ")}
+		})},
+		{"a CORS max age below a millisecond", pol(func(p *model.Policy) { p.CORS = &model.CORS{Origin: "*", MaxAge: time.Microsecond} })},
+		{"more request headers than allowed", pol(func(p *model.Policy) {
+			for i := range limits.MaxHeaders + 1 {
+				p.RequestHeaders = append(p.RequestHeaders, model.Header{Name: fmt.Sprintf("X-%d", i), Value: "1"})
+			}
+		})},
+		{"an HSTS max-age below a millisecond", pol(func(p *model.Policy) { p.HSTS = time.Microsecond })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

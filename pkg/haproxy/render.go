@@ -21,6 +21,7 @@ import (
 	"github.com/haproxytech/client-native/v5/config-parser/types"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 // File names inside the configuration directory. Map paths are relative: haproxy runs with the
@@ -442,10 +443,8 @@ func check(cfg model.Config, layout Layout, env Env) error {
 				errs = append(errs, fmt.Errorf("redirect host %q is not a host name", h))
 			}
 		}
-		switch cfg.TLS.RedirectCode {
-		case 0, 301, 302, 303, 307, 308:
-		default:
-			errs = append(errs, fmt.Errorf("redirect code %d is not a redirect", cfg.TLS.RedirectCode))
+		if c := cfg.TLS.RedirectCode; c != 0 && !limits.IsRedirectStatus(c) {
+			errs = append(errs, fmt.Errorf("redirect code %d is not a redirect", c))
 		}
 	}
 	errs = append(errs, checkGlobal(cfg.Global)...)
