@@ -11,9 +11,6 @@ import (
 	"fmt"
 	"math/big"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +18,7 @@ import (
 	"time"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/haproxytest"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
@@ -59,27 +57,11 @@ func compareLines(t *testing.T, what string, got, want []string) {
 	}
 }
 
-// haproxyCheck writes files to a temporary directory and runs the real haproxy -c on them.
+// haproxyCheck runs the real haproxy -c on files (see haproxytest.Check, which the tests of other
+// packages share).
 func haproxyCheck(t *testing.T, files haproxy.Files) {
 	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatalf("haproxy is not on PATH (%v): run e2e/tools/install-deps.sh", err)
-	}
-	dir := t.TempDir()
-	for name, b := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out, err := exec.Command(bin, "-c", "-q", "-C", dir, "-f", haproxy.ConfigFile).CombinedOutput()
-	if err != nil {
-		t.Errorf("haproxy -c: %v\n%s\nhaproxy.cfg:\n%s", err, out, files[haproxy.ConfigFile])
-	}
+	haproxytest.Check(t, files)
 }
 
 // testCert is a self-signed certificate, so that TLS settings meet an SSL bind in haproxy -c.
