@@ -447,7 +447,9 @@ var (
 		group: "Process and logging",
 		doc: "Where traffic logs go: `stdout` (HAProxy's standard output, the container log) or the " +
 			"`host[:port]` of a syslog server (UDP, port 514 by default). Unset: no traffic log. haproxytech's " +
-			"comma-separated `address:..., facility:...` form is not accepted.",
+			"comma-separated `address:..., facility:...` form is not accepted. HAProxy resolves a host name once, " +
+			"when it loads its configuration, and refuses the configuration if the name does not resolve then: " +
+			"prefer an IP address.",
 	}, logTarget)
 
 	logFormat = define(spec{
