@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -87,7 +88,7 @@ func grammarOf(e entry) grammar {
 	case *setting[time.Duration]:
 		return grammar{durationSeeds, func() []string { return durationEdges(s.parser.parse) }, genDuration}
 	case *setting[int]:
-		return grammar{append(intSeeds, statusSeeds...), func() []string { return intEdges(s.parser.parse) }, genInt}
+		return grammar{slices.Concat(intSeeds, statusSeeds), func() []string { return intEdges(s.parser.parse) }, genInt}
 	case *setting[bool]:
 		return grammar{booleanSeeds, words("true", "false", "enabled", "disabled"), genWord}
 	case *setting[LogFormat]:

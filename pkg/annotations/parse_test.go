@@ -532,3 +532,36 @@ func TestClip(t *testing.T) {
 		})
 	}
 }
+
+// TestValuesTheRendererRefusedAreProblems covers the values that Parse used to accept and the
+// renderer refused, failing every reconcile pass: each is now a Problem naming the key, and the
+// next source in precedence order applies.
+func TestValuesTheRendererRefusedAreProblems(t *testing.T) {
+	tests := []struct {
+		name   string
+		src    Source
+		key    string
+		value  string
+		reason string
+	}{
+		{"a timeout in microseconds that are not whole milliseconds", SourceIngress, Prefix + "timeout-server", "1500us",
+			"not a whole number of milliseconds"},
+		{"the same in the ConfigMap", SourceConfigMap, "timeout-client", "2500us", "not a whole number of milliseconds"},
+		{"CORS header names longer than a header value", SourceIngress, Prefix + "cors-allow-headers", headerList(64, 64),
+			"longer than 1024 bytes"},
+		{"an unknown TLS 1.3 cipher suite", SourceConfigMap, "ssl-ciphersuites", "TLS_AES_128_GCM_SHA256:TLS_FOO",
+			"entry 2 is not a TLS 1.3 cipher suite"},
+		{"an HSTS max-age of zero, which would send no header", SourceConfigMap, "hsts-max-age", "0s", "less than the minimum of 1s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, probs := Parse(tt.src, map[string]string{tt.key: tt.value})
+			if len(probs) != 1 || probs[0].Key != tt.key || probs[0].Severity != Error || !strings.Contains(probs[0].Message, tt.reason) {
+				t.Fatalf("problems %v; want one Error for %s saying %q", probs, tt.key, tt.reason)
+			}
+			if len(l.values) != 0 {
+				t.Errorf("the value was kept: %v", l.values)
+			}
+		})
+	}
+}
