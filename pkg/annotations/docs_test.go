@@ -56,7 +56,8 @@ func annotationsPage() string {
 		"reason, and the next source in precedence order (or the default) applies. So do unknown `" + Prefix +
 		"` keys and keys set on an object that does not allow them.\n" +
 		"- **No raw configuration:** every value is checked against a closed syntax; nothing is copied into " +
-		"the HAProxy configuration as written, and there are no configuration snippets.\n\n")
+		"the HAProxy configuration as written, and there are no configuration snippets.\n" +
+		"- " + durationsNote + "\n\n")
 	var defs []Definition
 	for _, d := range Definitions() {
 		if d.Scopes&(ScopeIngress|ScopeService) != 0 {
@@ -107,7 +108,7 @@ func configMapPage() string {
 		"prefix; haproxytech/kubernetes-ingress's key names are accepted where they mean the same.\n\n" +
 		"A bad value is never used: it is reported (with the key, the value and the reason) and the " +
 		"built-in default applies. Unknown keys are reported too, with a suggestion when one is close; " +
-		"haproxytech keys that Portcullis does not support are reported as such.\n\n")
+		"haproxytech keys that Portcullis does not support are reported as such.\n\n" + durationsNote + "\n\n")
 	var defs []Definition
 	for _, d := range Definitions() {
 		if d.Scopes&ScopeConfigMap != 0 {
@@ -148,6 +149,11 @@ func configMapPage() string {
 	}
 	return b.String()
 }
+
+// durationsNote explains the one duration syntax of every page.
+const durationsNote = "**Durations** are a number followed by a unit, `us`, `ms`, `s`, `m`, `h` or `d` (a bare number " +
+	"is refused as ambiguous), and must be a whole number of milliseconds, the resolution of HAProxy's timers: " +
+	"`1500ms` is accepted, `1500us` is refused rather than rounded."
 
 // code is s as a Markdown code span.
 func code(s string) string {

@@ -43,61 +43,81 @@ func fuzzParser[T any](f *testing.F, p parser[T], seeds ...string) {
 	})
 }
 
-func FuzzDuration(f *testing.F) {
-	fuzzParser(f, durationIn(0, 730*day), "0s", "1us", "730d", "999999999999us", "9223372036854775807ns")
-}
+// The seeds of the fuzz targets, one list per grammar. Samples (export_test.go) feeds them to
+// the property tests of the whole pipeline too.
+var (
+	durationSeeds      = []string{"0s", "1us", "730d", "999999999999us", "9223372036854775807ns", "1500us", "1000us"}
+	intSeeds           = []string{"0", "10000000", "999999999"}
+	statusSeeds        = []string{"301", "0301"}
+	booleanSeeds       = []string{"TRUE", "Enabled"}
+	logFormatSeeds     = []string{"json", "clf "}
+	tlsVersionSeeds    = []string{"TLSv1.3"}
+	proxyProtocolSeeds = []string{"proxy", "proxy-v2-ssl-cn"}
+	balanceSeeds       = []string{"uri whole path-only len 1 depth 4096", "hdr(X-A) use_domain_only", "url_param a.b-c_d", "random(100)"}
+	cidrSeeds          = []string{"10.0.0.1/8, ::ffff:10.0.0.1/128", "fe80::1%lo", "1.2.3.4/0"}
+	pathSeeds          = []string{"/", "/a/b/", "/a//b", "/./a"}
+	rewriteSeeds       = []string{"/ /", "/a/ /b/", "/a /b /c"}
+	redirectSeeds      = []string{"https://[::1]:443/", "http://A.B:80", "https://x.y/%2e%2e"}
+	originSeeds        = []string{"*", "https://a.b:443, http://[::1]"}
+	methodSeeds        = []string{"*", "GET,GET"}
+	headerNameSeeds    = []string{"*", "a, A"}
+	secretNameSeeds    = []string{"a.b-c", "a/b"}
+	cookieNameSeeds    = []string{"SERVERID", "a=b"}
+	serviceRefSeeds    = []string{"a:1", "a:http", "a:"}
+	logTargetSeeds     = []string{"stdout", "[::1]", "h:514"}
+	cipherSeeds        = []string{"HIGH:!aNULL", "DEFAULT@SECLEVEL=1"}
+	cipherSuiteSeeds   = []string{"TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256:TLS_FOO", "TLS_AES_128_CCM_8_SHA256:"}
+	headerValueSeeds   = []string{"a b", "a  b", "`"}
+	headersSeeds       = []string{"A \"b c\"", "A  b\n\nB c\n", "A \"\"\""}
+)
 
-func FuzzInt(f *testing.F) { fuzzParser(f, intIn(0, 10000000), "0", "10000000", "999999999") }
+func FuzzDuration(f *testing.F) { fuzzParser(f, durationIn(0, 730*day), durationSeeds...) }
 
-func FuzzStatus(f *testing.F) { fuzzParser(f, statusIn(301, 302, 303, 307, 308), "301", "0301") }
+func FuzzInt(f *testing.F) { fuzzParser(f, intIn(0, 10000000), intSeeds...) }
 
-func FuzzBoolean(f *testing.F) { fuzzParser(f, boolean, "TRUE", "Enabled") }
+func FuzzStatus(f *testing.F) { fuzzParser(f, statusIn(301, 302, 303, 307, 308), statusSeeds...) }
+
+func FuzzBoolean(f *testing.F) { fuzzParser(f, boolean, booleanSeeds...) }
 
 func FuzzOneOf(f *testing.F) {
-	fuzzParser(f, oneOf(LogFormatDefault, LogFormatJSON, LogFormatCLF), "json", "clf ")
+	fuzzParser(f, oneOf(LogFormatDefault, LogFormatJSON, LogFormatCLF), logFormatSeeds...)
 }
 
-func FuzzTLSVersion(f *testing.F) { fuzzParser(f, oneOf(TLSv12, TLSv13), "TLSv1.3") }
+func FuzzTLSVersion(f *testing.F) { fuzzParser(f, oneOf(TLSv12, TLSv13), tlsVersionSeeds...) }
 
-func FuzzProxyProtocol(f *testing.F) { fuzzParser(f, proxyProtocol, "proxy", "proxy-v2-ssl-cn") }
+func FuzzProxyProtocol(f *testing.F) { fuzzParser(f, proxyProtocol, proxyProtocolSeeds...) }
 
-func FuzzBalance(f *testing.F) {
-	fuzzParser(f, balance, "uri whole path-only len 1 depth 4096", "hdr(X-A) use_domain_only", "url_param a.b-c_d", "random(100)")
-}
+func FuzzBalance(f *testing.F) { fuzzParser(f, balance, balanceSeeds...) }
 
-func FuzzCIDRList(f *testing.F) {
-	fuzzParser(f, cidrList, "10.0.0.1/8, ::ffff:10.0.0.1/128", "fe80::1%lo", "1.2.3.4/0")
-}
+func FuzzCIDRList(f *testing.F) { fuzzParser(f, cidrList, cidrSeeds...) }
 
-func FuzzPath(f *testing.F) { fuzzParser(f, urlPath, "/", "/a/b/", "/a//b", "/./a") }
+func FuzzPath(f *testing.F) { fuzzParser(f, urlPath, pathSeeds...) }
 
-func FuzzPathRewrite(f *testing.F) { fuzzParser(f, rewrite, "/ /", "/a/ /b/", "/a /b /c") }
+func FuzzPathRewrite(f *testing.F) { fuzzParser(f, rewrite, rewriteSeeds...) }
 
-func FuzzRedirectTarget(f *testing.F) {
-	fuzzParser(f, redirectTarget, "https://[::1]:443/", "http://A.B:80", "https://x.y/%2e%2e")
-}
+func FuzzRedirectTarget(f *testing.F) { fuzzParser(f, redirectTarget, redirectSeeds...) }
 
-func FuzzOrigins(f *testing.F) { fuzzParser(f, origins, "*", "https://a.b:443, http://[::1]") }
+func FuzzOrigins(f *testing.F) { fuzzParser(f, origins, originSeeds...) }
 
-func FuzzMethods(f *testing.F) { fuzzParser(f, methods, "*", "GET,GET") }
+func FuzzMethods(f *testing.F) { fuzzParser(f, methods, methodSeeds...) }
 
-func FuzzHeaderNames(f *testing.F) { fuzzParser(f, headerNames, "*", "a, A") }
+func FuzzHeaderNames(f *testing.F) { fuzzParser(f, headerNames, headerNameSeeds...) }
 
-func FuzzSecretName(f *testing.F) { fuzzParser(f, secretName, "a.b-c", "a/b") }
+func FuzzSecretName(f *testing.F) { fuzzParser(f, secretName, secretNameSeeds...) }
 
-func FuzzCookieName(f *testing.F) { fuzzParser(f, cookieName, "SERVERID", "a=b") }
+func FuzzCookieName(f *testing.F) { fuzzParser(f, cookieName, cookieNameSeeds...) }
 
-func FuzzServiceRef(f *testing.F) { fuzzParser(f, serviceRef, "a:1", "a:http", "a:") }
+func FuzzServiceRef(f *testing.F) { fuzzParser(f, serviceRef, serviceRefSeeds...) }
 
-func FuzzLogTarget(f *testing.F) { fuzzParser(f, logTarget, "stdout", "[::1]", "h:514") }
+func FuzzLogTarget(f *testing.F) { fuzzParser(f, logTarget, logTargetSeeds...) }
 
-func FuzzCiphers(f *testing.F) { fuzzParser(f, ciphers, "HIGH:!aNULL", "DEFAULT@SECLEVEL=1") }
+func FuzzCiphers(f *testing.F) { fuzzParser(f, ciphers, cipherSeeds...) }
 
-func FuzzHeaderValue(f *testing.F) { fuzzParser(f, headerValue, "a b", "a  b", "`") }
+func FuzzCipherSuites(f *testing.F) { fuzzParser(f, cipherSuites, cipherSuiteSeeds...) }
 
-func FuzzHeaders(f *testing.F) {
-	fuzzParser(f, headers, "A \"b c\"", "A  b\n\nB c\n", "A \"\"\"")
-}
+func FuzzHeaderValue(f *testing.F) { fuzzParser(f, headerValue, headerValueSeeds...) }
+
+func FuzzHeaders(f *testing.F) { fuzzParser(f, headers, headersSeeds...) }
 
 // FuzzParse feeds one arbitrary key and value to Parse in each scope: whatever is accepted must
 // render safely, and every problem must be safe to log.

@@ -9,20 +9,36 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 // Parsers. Each one is built from a closed character set or a closed vocabulary; none passes
-// anything through unchecked. Errors are lower-case reasons for a Problem; they quote user input
+// anything through unchecked. The character sets, limits and grammars of everything that reaches
+// HAProxy's configuration are those of package limits, which the renderer checks again: a value
+// parsed here always renders. Errors are lower-case reasons for a Problem; they quote user input
 // only through Clip.
 
+// durationIn accepts a duration from lo to hi. It must be a whole number of milliseconds
+// (limits.CheckDuration): HAProxy counts time in milliseconds, and a finer value such as "1500us"
+// is refused rather than rounded.
 func durationIn(lo, hi time.Duration) parser[time.Duration] {
 	return parser[time.Duration]{
-		kind: fmt.Sprintf("duration, %s to %s", FormatDuration(lo), FormatDuration(hi)),
+		kind: fmt.Sprintf("duration with a unit (us, ms, s, m, h or d) in whole milliseconds, %s to %s", FormatDuration(lo), FormatDuration(hi)),
 		parse: func(s string) (time.Duration, error) {
 			return parseDuration(s, lo, hi)
 		},
 		format: FormatDuration,
 	}
+}
+
+// timerIn is durationIn for a timeout or timer of HAProxy, whose longest value is
+// limits.MaxTimer.
+func timerIn(lo, hi time.Duration) parser[time.Duration] {
+	if hi > limits.MaxTimer {
+		panic(fmt.Sprintf("annotations: timer maximum %s beyond HAProxy's %s", hi, limits.MaxTimer))
+	}
+	return durationIn(lo, hi)
 }
 
 // parseDuration reads HAProxy's time format restricted to digits followed by a unit (us, ms, s,
@@ -48,6 +64,9 @@ func parseDuration(s string, lo, hi time.Duration) (time.Duration, error) {
 	d := time.Duration(n) * u
 	if d < lo {
 		return 0, fmt.Errorf("less than the minimum of %s", FormatDuration(lo))
+	}
+	if err := limits.CheckDuration(d); err != nil {
+		return 0, err
 	}
 	return d, nil
 }
@@ -174,8 +193,8 @@ func parseBalance(s string) (Balance, error) {
 		return noArgs()
 	case strings.HasPrefix(algo, "random(") && strings.HasSuffix(algo, ")"):
 		n, err := parseUint(algo[len("random(") : len(algo)-1])
-		if err != nil || n < 1 || n > 100 {
-			return Balance{}, errors.New("random(<draws>) takes 1 to 100 draws")
+		if err != nil || n < 1 || n > limits.MaxRandomDraws {
+			return Balance{}, fmt.Errorf("random(<draws>) takes 1 to %d draws", limits.MaxRandomDraws)
 		}
 		b = Balance{Algorithm: "random", Draws: n}
 		algo = "random"
@@ -195,8 +214,8 @@ func parseBalance(s string) (Balance, error) {
 				}
 				i++
 				n, err := parseUint(args[i])
-				if err != nil || n < 1 || n > 4096 {
-					return Balance{}, fmt.Errorf("uri option %s takes 1 to 4096", opt)
+				if err != nil || n < 1 || n > limits.MaxURIHashLen {
+					return Balance{}, fmt.Errorf("uri option %s takes 1 to %d", opt, limits.MaxURIHashLen)
 				}
 				p := &b.URILen
 				if opt == "depth" {
@@ -212,8 +231,8 @@ func parseBalance(s string) (Balance, error) {
 		}
 		return b, nil
 	case algo == "url_param":
-		if len(args) != 1 || !validParamName(args[0]) {
-			return Balance{}, errors.New("url_param takes one parameter name of [A-Za-z0-9_.-], at most 64 bytes")
+		if len(args) != 1 || limits.CheckToken(args[0]) != nil {
+			return Balance{}, fmt.Errorf("url_param takes one parameter name of [A-Za-z0-9_.-], at most %d bytes", limits.MaxNameLen)
 		}
 		b.Param = args[0]
 		return b, nil
@@ -234,18 +253,11 @@ func parseBalance(s string) (Balance, error) {
 	return Balance{}, errors.New("unknown algorithm: want roundrobin, static-rr, leastconn, first, source, random, uri, url_param or hdr(<name>)")
 }
 
-func validParamName(s string) bool {
-	return s != "" && len(s) <= 64 && allBytes(s, func(c byte) bool { return isAlnum(c) || c == '_' || c == '.' || c == '-' })
-}
-
-// maxCIDRs bounds the length of an allow-list or deny-list.
-const maxCIDRs = 1000
-
 // cidrList accepts IPv4 and IPv6 addresses and prefixes separated by commas and/or spaces. Each
 // is normalised (host bits cleared, an address becomes a /32 or /128); the list is sorted and
 // duplicates are dropped.
 var cidrList = parser[[]netip.Prefix]{
-	kind:   fmt.Sprintf("list of IP addresses or CIDR prefixes separated by commas, at most %d", maxCIDRs),
+	kind:   fmt.Sprintf("list of IP addresses or CIDR prefixes separated by commas, at most %d", limits.MaxNetworks),
 	parse:  parseCIDRList,
 	format: cidrString,
 }
@@ -255,8 +267,8 @@ func parseCIDRList(s string) ([]netip.Prefix, error) {
 	if len(items) == 0 {
 		return nil, errors.New("empty list")
 	}
-	if len(items) > maxCIDRs {
-		return nil, fmt.Errorf("more than %d entries", maxCIDRs)
+	if len(items) > limits.MaxNetworks {
+		return nil, fmt.Errorf("more than %d entries", limits.MaxNetworks)
 	}
 	out := make([]netip.Prefix, 0, len(items))
 	for i, it := range items {
@@ -302,28 +314,10 @@ var urlPath = parser[Path]{
 }
 
 func parsePath(s string) (Path, error) {
-	if s == "" || s[0] != '/' {
-		return "", errors.New("want a path starting with /")
-	}
-	if len(s) > 1024 {
-		return "", errors.New("longer than 1024 bytes")
-	}
-	if !allBytes(s, isPathChar) {
-		return "", errors.New("only A-Z a-z 0-9 and - . _ ~ ! & ( ) * + , ; = : @ / are allowed (no percent-encoding)")
-	}
-	if strings.Contains(s, "//") {
-		return "", errors.New("empty path segment (//)")
-	}
-	for _, seg := range strings.Split(s, "/") {
-		if seg == "." || seg == ".." {
-			return "", errors.New(`"." and ".." segments are not allowed`)
-		}
+	if err := limits.CheckPath(s); err != nil {
+		return "", err
 	}
 	return Path(s), nil
-}
-
-func isPathChar(c byte) bool {
-	return isAlnum(c) || strings.IndexByte("-._~!&()*+,;=:@/", c) >= 0
 }
 
 // rewrite accepts "<from> <to>": two paths separated by spaces.
@@ -360,8 +354,8 @@ var redirectTarget = parser[RedirectTarget]{
 }
 
 func parseRedirectTarget(s string) (RedirectTarget, error) {
-	if len(s) > 2048 {
-		return RedirectTarget{}, errors.New("longer than 2048 bytes")
+	if len(s) > limits.MaxURLLen {
+		return RedirectTarget{}, fmt.Errorf("longer than %d bytes", limits.MaxURLLen)
 	}
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok || (scheme != "http" && scheme != "https") {
@@ -383,6 +377,9 @@ func parseRedirectTarget(s string) (RedirectTarget, error) {
 		}
 		t.Path = Path(strings.TrimSuffix(string(pp), "/"))
 	}
+	if err := limits.CheckRedirectURL(t.String()); err != nil {
+		return RedirectTarget{}, err
+	}
 	return t, nil
 }
 
@@ -393,11 +390,8 @@ func defaultPort(scheme string) uint16 {
 	return 80
 }
 
-// maxOrigins bounds the CORS origin list.
-const maxOrigins = 32
-
 // origins accepts "*" or a list of origins.
-var origins = wildcardOf("origins (scheme://host[:port])", maxOrigins, parseOrigin)
+var origins = wildcardOf("origins (scheme://host[:port])", limits.MaxOrigins, 0, parseOrigin, limits.CheckOrigins)
 
 func parseOrigin(s string) (Origin, error) {
 	scheme, rest, ok := strings.Cut(s, "://")
@@ -408,24 +402,34 @@ func parseOrigin(s string) (Origin, error) {
 	if err != nil {
 		return Origin{}, err
 	}
-	return Origin{Scheme: scheme, Host: host, Port: port}, nil
+	o := Origin{Scheme: scheme, Host: host, Port: port}
+	if err := limits.CheckOrigin(o.String()); err != nil {
+		return Origin{}, err
+	}
+	return o, nil
 }
 
 // methods accepts "*" or a list of HTTP methods.
-var methods = wildcardOf("HTTP methods", 16, func(s string) (Method, error) {
-	if s == "" || len(s) > 32 || !isUpper(s[0]) || !allBytes(s, func(c byte) bool { return isUpper(c) || c == '-' }) {
-		return "", errors.New("want upper-case HTTP method names such as GET")
+var methods = wildcardOf("HTTP methods", limits.MaxMethods, limits.MaxHeaderValueLen, func(s string) (Method, error) {
+	if err := limits.CheckMethod(s); err != nil {
+		return "", err
 	}
 	return Method(s), nil
-})
+}, limits.CheckMethods)
 
-// headerNames accepts "*" or a list of header names.
-var headerNames = wildcardOf("header names", 64, parseHeaderName)
+// headerNames accepts "*" or a list of header names, sent as one header value.
+var headerNames = wildcardOf("header names", limits.MaxHeaderNames, limits.MaxHeaderValueLen, parseHeaderName, limits.CheckHeaderNames)
 
-// wildcardOf builds the parser of a Wildcard list of at most max items.
-func wildcardOf[T fmt.Stringer](what string, max int, item func(string) (T, error)) parser[Wildcard[T]] {
+// wildcardOf builds the parser of a Wildcard list of at most max items and, unless maxLen is 0,
+// at most maxLen bytes as String writes it. That form must pass check, the renderer's grammar of
+// the list (which bounds the items and, for a list sent as a header value, the length).
+func wildcardOf[T fmt.Stringer](what string, max, maxLen int, item func(string) (T, error), check func(string) error) parser[Wildcard[T]] {
+	kind := fmt.Sprintf("* or a list of %s separated by commas, at most %d", what, max)
+	if maxLen > 0 {
+		kind += fmt.Sprintf(" and %d bytes in all", maxLen)
+	}
 	return parser[Wildcard[T]]{
-		kind: fmt.Sprintf("* or a list of %s separated by commas, at most %d", what, max),
+		kind: kind,
 		parse: func(s string) (Wildcard[T], error) {
 			if s == "*" {
 				return Wildcard[T]{Any: true}, nil
@@ -451,6 +455,9 @@ func wildcardOf[T fmt.Stringer](what string, max int, item func(string) (T, erro
 					seen[k] = true
 					w.Items = append(w.Items, v)
 				}
+			}
+			if err := check(w.String()); err != nil {
+				return Wildcard[T]{}, err
 			}
 			return w, nil
 		},
@@ -495,46 +502,24 @@ func parseHostPort(s string, dflt uint16) (string, uint16, error) {
 	return h, port, nil
 }
 
-// parseHost validates a host: a bracketed IPv6 address without zone, an IPv4 address, or a DNS
-// name (lower-cased). It returns the canonical form.
+// parseHost validates a host (limits.CheckHost): a bracketed IPv6 address without zone, an IPv4
+// address, or a DNS name in any case. It returns the canonical form: the DNS name lower-cased,
+// the IPv6 address as netip writes it.
 func parseHost(s string) (string, error) {
-	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
-		inner := s[1 : len(s)-1]
-		if allBytes(inner, func(c byte) bool { return isHexDigit(c) || c == ':' || c == '.' }) {
+	h := asciiLower(s)
+	if inner, ok := strings.CutPrefix(h, "["); ok {
+		inner, ok = strings.CutSuffix(inner, "]")
+		// ParseAddr also reads a zone ("%eth0"): the character set keeps it out.
+		if ok && allBytes(inner, func(c byte) bool { return isHexDigit(c) || c == ':' || c == '.' }) {
 			if a, err := netip.ParseAddr(inner); err == nil && a.Is6() {
-				return "[" + a.String() + "]", nil
+				h = "[" + a.String() + "]"
 			}
 		}
-		return "", errors.New("invalid IPv6 address")
 	}
-	if s != "" && allBytes(s, func(c byte) bool { return isDigit(c) || c == '.' }) {
-		a, err := netip.ParseAddr(s)
-		if err != nil || !a.Is4() {
-			return "", errors.New("invalid IPv4 address")
-		}
-		return a.String(), nil
+	if err := limits.CheckHost(h); err != nil {
+		return "", err
 	}
-	name := asciiLower(s)
-	if !validDNSName(name) {
-		return "", errors.New("want a DNS name, an IPv4 address or an [IPv6 address]")
-	}
-	return name, nil
-}
-
-// validDNSName reports whether s is a lower-case DNS name of at most 253 bytes whose labels are
-// 1 to 63 bytes of [a-z0-9-] not starting or ending with "-", and whose last label is not
-// numeric.
-func validDNSName(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	labels := strings.Split(s, ".")
-	for _, l := range labels {
-		if !validLabel(l, 63) {
-			return false
-		}
-	}
-	return !allBytes(labels[len(labels)-1], isDigit)
+	return h, nil
 }
 
 func validLabel(l string, max int) bool {
@@ -554,7 +539,7 @@ var secretName = parser[string]{
 		}
 		for _, l := range strings.Split(s, ".") {
 			if !validLabel(l, 253) {
-				return "", errors.New("want a DNS-1123 subdomain: lower-case letters, digits, - and .")
+				return "", errors.New("want a DNS-1123 subdomain: lower-case letters, digits, '-' and '.'")
 			}
 		}
 		return s, nil
@@ -562,12 +547,12 @@ var secretName = parser[string]{
 	format: func(s string) string { return s },
 }
 
-// cookieName accepts a cookie name of [A-Za-z0-9_.-], at most 64 bytes.
+// cookieName accepts a cookie name (limits.CheckToken).
 var cookieName = parser[string]{
-	kind: "cookie name: [A-Za-z0-9_.-], at most 64 bytes",
+	kind: fmt.Sprintf("cookie name: [A-Za-z0-9_.-], at most %d bytes", limits.MaxNameLen),
 	parse: func(s string) (string, error) {
-		if !validParamName(s) {
-			return "", errors.New("want a cookie name of [A-Za-z0-9_.-], at most 64 bytes")
+		if err := limits.CheckToken(s); err != nil {
+			return "", fmt.Errorf("cookie name: %w", err)
 		}
 		return s, nil
 	},
@@ -621,70 +606,65 @@ func parseLogTarget(s string) (LogTarget, error) {
 	if port == 0 {
 		port = 514
 	}
-	return LogTarget{Host: host, Port: port}, nil
+	t := LogTarget{Host: host, Port: port}
+	if err := limits.CheckHostPort(t.String(), true); err != nil {
+		return LogTarget{}, err
+	}
+	return t, nil
 }
 
-// ciphers accepts an OpenSSL cipher string.
+// ciphers accepts an OpenSSL cipher list (limits.CheckCipherList).
 var ciphers = parser[Ciphers]{
-	kind: "OpenSSL cipher list: [A-Za-z0-9:+!_.-], at most 2048 bytes",
+	kind: fmt.Sprintf("OpenSSL cipher list: [A-Za-z0-9:+!_.-], at most %d bytes", limits.MaxCipherListLen),
 	parse: func(s string) (Ciphers, error) {
-		if s == "" || len(s) > 2048 {
-			return "", errors.New("want 1 to 2048 bytes")
-		}
-		if !allBytes(s, func(c byte) bool { return isAlnum(c) || strings.IndexByte(":+!_.-", c) >= 0 }) {
-			return "", errors.New("only A-Z a-z 0-9 and : + ! _ . - are allowed")
+		if err := limits.CheckCipherList(s); err != nil {
+			return "", err
 		}
 		return Ciphers(s), nil
 	},
 	format: func(c Ciphers) string { return string(c) },
 }
 
-// headerName accepts a HeaderName.
+// cipherSuites accepts a TLS 1.3 cipher-suite list (limits.CheckCipherSuites): OpenSSL knows no
+// other suites, and an unknown one makes HAProxy refuse the whole configuration.
+var cipherSuites = parser[Ciphers]{
+	kind: "TLS 1.3 cipher suites separated by colons: " + strings.Join(limits.TLS13CipherSuites(), ", "),
+	parse: func(s string) (Ciphers, error) {
+		if err := limits.CheckCipherSuites(s); err != nil {
+			return "", err
+		}
+		return Ciphers(s), nil
+	},
+	format: func(c Ciphers) string { return string(c) },
+}
+
+// headerName accepts a HeaderName (limits.CheckHeaderName).
 func parseHeaderName(s string) (HeaderName, error) {
-	if s == "" || len(s) > 64 || !isAlnum(s[0]) || !allBytes(s, func(c byte) bool { return isAlnum(c) || c == '-' || c == '_' }) {
-		return "", errors.New("want a header name of A-Z a-z 0-9 - _, at most 64 bytes")
+	if err := limits.CheckHeaderName(s); err != nil {
+		return "", err
 	}
 	return HeaderName(s), nil
 }
 
-// headerValue accepts a HeaderValue.
+// headerValue accepts a HeaderValue (limits.CheckQuoted).
 var headerValue = parser[HeaderValue]{
-	kind:   "text: A-Z a-z 0-9, space and !*+,-./:;<=>?@^_`|~()&, at most 1024 bytes",
+	kind:   fmt.Sprintf("text: A-Z a-z 0-9, space and !*+,-./:;<=>?@^_`|~()&, at most %d bytes", limits.MaxHeaderValueLen),
 	parse:  parseHeaderValue,
 	format: HeaderValue.String,
 }
 
 func parseHeaderValue(s string) (HeaderValue, error) {
-	if s == "" {
-		return "", errors.New("empty value")
-	}
-	if len(s) > 1024 {
-		return "", errors.New("longer than 1024 bytes")
-	}
-	if !allBytes(s, isHeaderValueChar) {
-		return "", errors.New("only A-Z a-z 0-9, space and ! * + , - . / : ; < = > ? @ ^ _ ` | ~ ( ) & are allowed")
-	}
-	if s[0] == ' ' || s[len(s)-1] == ' ' {
-		return "", errors.New("leading or trailing space")
+	if err := limits.CheckQuoted(s); err != nil {
+		return "", err
 	}
 	return HeaderValue(s), nil
 }
 
-func isHeaderValueChar(c byte) bool {
-	return isAlnum(c) || strings.IndexByte(" !*+,-./:;<=>?@^_`|~()&", c) >= 0
-}
-
-// maxHeaders bounds a header list.
-const maxHeaders = 32
-
-// hopByHop are headers that frame or route the message; setting them could desynchronise
-// HAProxy and the backend (request smuggling), so they are refused.
-var hopByHop = []string{"connection", "content-length", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
-
 // headers accepts one "Name value" per line; the value may be in double quotes (haproxytech's
-// form), which are removed.
+// form), which are removed. Headers that frame or route the message (limits.IsFramingHeader) are
+// refused: setting them could desynchronise HAProxy and the backend (request smuggling).
 var headers = parser[[]Header]{
-	kind:   fmt.Sprintf("one header per line, \"Name value\", at most %d", maxHeaders),
+	kind:   fmt.Sprintf("one header per line, \"Name value\", at most %d", limits.MaxHeaders),
 	parse:  parseHeaders,
 	format: formatHeaders,
 }
@@ -697,8 +677,8 @@ func parseHeaders(s string) ([]Header, error) {
 		if line == "" {
 			continue
 		}
-		if len(out) == maxHeaders {
-			return nil, fmt.Errorf("more than %d headers", maxHeaders)
+		if len(out) == limits.MaxHeaders {
+			return nil, fmt.Errorf("more than %d headers", limits.MaxHeaders)
 		}
 		n, v, ok := strings.Cut(line, " ")
 		if !ok {
@@ -709,7 +689,7 @@ func parseHeaders(s string) ([]Header, error) {
 			return nil, fmt.Errorf("line %d: %w", i+1, err)
 		}
 		lower := asciiLower(n)
-		if slices.Contains(hopByHop, lower) {
+		if limits.IsFramingHeader(n) {
 			return nil, fmt.Errorf("line %d: header %s is managed by the proxy", i+1, n)
 		}
 		if seen[lower] {

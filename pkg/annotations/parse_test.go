@@ -1,11 +1,14 @@
 package annotations
 
 import (
+	"fmt"
 	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 // parseCase is one row of a parser table: the input, and either the value wanted or, with
@@ -39,6 +42,8 @@ func TestDuration(t *testing.T) {
 		{name: "seconds", in: "50s", want: 50 * time.Second},
 		{name: "milliseconds", in: "1500ms", want: 1500 * time.Millisecond},
 		{name: "microseconds at the minimum", in: "1000us", want: time.Millisecond},
+		{name: "microseconds making whole milliseconds", in: "1500000us", want: 1500 * time.Millisecond},
+		{name: "microseconds that are not whole milliseconds, which HAProxy cannot hold", in: "1500us", fails: true},
 		{name: "minutes", in: "2m", want: 2 * time.Minute},
 		{name: "hours", in: "3h", want: 3 * time.Hour},
 		{name: "one day, the maximum", in: "1d", want: day},
@@ -222,7 +227,7 @@ func TestCIDRList(t *testing.T) {
 		{name: "a newline separator", in: "10.0.0.0/8\n10.1.0.0/16", fails: true},
 		{name: "a comment", in: "10.0.0.0/8 # office", fails: true},
 		{name: "only separators", in: " , ", fails: true},
-		{name: "more than the maximum", in: strings.Repeat("10.0.0.1,", maxCIDRs+1), fails: true},
+		{name: "more than the maximum", in: strings.Repeat("10.0.0.1,", limits.MaxNetworks+1), fails: true},
 	})
 }
 
@@ -322,6 +327,7 @@ func TestOrigins(t *testing.T) {
 		{name: "haproxytech's regular expression", in: `^https://(.+\.)?example\.com$`, fails: true},
 		{name: "no scheme", in: "example.com", fails: true},
 		{name: "a wildcard host", in: "https://*.example.com", fails: true},
+		{name: "more than 32 origins", in: strings.Repeat("https://a.example, ", 32) + "https://b.example", fails: true},
 	})
 	if got := (Wildcard[Origin]{Items: []Origin{{"https", "a.example", 0}, {"http", "b.example", 8080}}}).Quoted(); got != `"https://a.example, http://b.example:8080"` {
 		t.Errorf("Quoted() = %s", got)
@@ -336,6 +342,8 @@ func TestMethods(t *testing.T) {
 		{name: "lower case", in: "get", fails: true},
 		{name: "a digit", in: "GET2", fails: true},
 		{name: "more than 16", in: strings.Repeat("GET,", 17), fails: true},
+		{name: "16 methods of 32 bytes", in: strings.Repeat(strings.Repeat("M", 32)+", ", 15) + strings.Repeat("N", 32),
+			want: Wildcard[Method]{Items: []Method{Method(strings.Repeat("M", 32)), Method(strings.Repeat("N", 32))}}},
 	})
 }
 
@@ -347,7 +355,28 @@ func TestHeaderNames(t *testing.T) {
 		{name: "a token character special to HAProxy", in: "X-%", fails: true},
 		{name: "a leading hyphen", in: "-X", fails: true},
 		{name: "a pseudo-header", in: ":authority", fails: true},
+		{name: "a list of 1024 bytes, the longest header value", in: headerList(15, 64) + ", " + strings.Repeat("z", 1024-len(headerList(15, 64))-2),
+			want: headerNameList(headerList(15, 64) + ", " + strings.Repeat("z", 1024-len(headerList(15, 64))-2))},
+		{name: "64 names in more than 1024 bytes, which the header could not carry", in: headerList(64, 64), fails: true},
+		{name: "more than 64 names", in: headerList(65, 1), fails: true},
 	})
+}
+
+// headerList is n distinct header names of size bytes each, separated by ", ".
+func headerList(n, size int) string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%0*d", size, i)
+	}
+	return strings.Join(names, ", ")
+}
+
+func headerNameList(s string) Wildcard[HeaderName] {
+	var w Wildcard[HeaderName]
+	for _, n := range strings.Split(s, ", ") {
+		w.Items = append(w.Items, HeaderName(n))
+	}
+	return w
 }
 
 func TestSecretName(t *testing.T) {
@@ -413,6 +442,19 @@ func TestCiphers(t *testing.T) {
 	})
 }
 
+func TestCipherSuites(t *testing.T) {
+	runParser(t, cipherSuites, []parseCase[Ciphers]{
+		{name: "one suite", in: "TLS_AES_256_GCM_SHA384", want: "TLS_AES_256_GCM_SHA384"},
+		{name: "every suite", in: "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256",
+			want: "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256"},
+		{name: "an unknown suite, which OpenSSL and HAProxy refuse", in: "TLS_FOO", fails: true},
+		{name: "a known and an unknown suite", in: "TLS_AES_256_GCM_SHA384:TLS_FOO", fails: true},
+		{name: "a TLS 1.2 cipher", in: "ECDHE-RSA-AES128-GCM-SHA256", fails: true},
+		{name: "an empty entry", in: "TLS_AES_256_GCM_SHA384::TLS_AES_128_GCM_SHA256", fails: true},
+		{name: "lower case", in: "tls_aes_256_gcm_sha384", fails: true},
+	})
+}
+
 func TestHeaderValue(t *testing.T) {
 	runParser(t, headerValue, []parseCase[HeaderValue]{
 		{name: "a word", in: "production", want: "production"},
@@ -457,7 +499,7 @@ func TestHeaders(t *testing.T) {
 		{name: "a framing header in another case", in: "transfer-ENCODING chunked", fails: true},
 		{name: "a header set twice", in: "A 1\na 2", fails: true},
 		{name: "only blank lines", in: "\n \n", fails: true},
-		{name: "more than the maximum", in: strings.Repeat("X-A 1\n", 1) + manyHeaders(maxHeaders), fails: true},
+		{name: "more than the maximum", in: strings.Repeat("X-A 1\n", 1) + manyHeaders(limits.MaxHeaders), fails: true},
 	})
 }
 
@@ -486,6 +528,39 @@ func TestClip(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Clip(tt.in); got != tt.want {
 				t.Errorf("Clip(%q) = %s, want %s", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestValuesTheRendererRefusedAreProblems covers the values that Parse used to accept and the
+// renderer refused, failing every reconcile pass: each is now a Problem naming the key, and the
+// next source in precedence order applies.
+func TestValuesTheRendererRefusedAreProblems(t *testing.T) {
+	tests := []struct {
+		name   string
+		src    Source
+		key    string
+		value  string
+		reason string
+	}{
+		{"a timeout in microseconds that are not whole milliseconds", SourceIngress, Prefix + "timeout-server", "1500us",
+			"not a whole number of milliseconds"},
+		{"the same in the ConfigMap", SourceConfigMap, "timeout-client", "2500us", "not a whole number of milliseconds"},
+		{"CORS header names longer than a header value", SourceIngress, Prefix + "cors-allow-headers", headerList(64, 64),
+			"longer than 1024 bytes"},
+		{"an unknown TLS 1.3 cipher suite", SourceConfigMap, "ssl-ciphersuites", "TLS_AES_128_GCM_SHA256:TLS_FOO",
+			"entry 2 is not a TLS 1.3 cipher suite"},
+		{"an HSTS max-age of zero, which would send no header", SourceConfigMap, "hsts-max-age", "0s", "less than the minimum of 1s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, probs := Parse(tt.src, map[string]string{tt.key: tt.value})
+			if len(probs) != 1 || probs[0].Key != tt.key || probs[0].Severity != Error || !strings.Contains(probs[0].Message, tt.reason) {
+				t.Fatalf("problems %v; want one Error for %s saying %q", probs, tt.key, tt.reason)
+			}
+			if len(l.values) != 0 {
+				t.Errorf("the value was kept: %v", l.values)
 			}
 		})
 	}

@@ -3,6 +3,8 @@ package annotations
 import (
 	"slices"
 	"time"
+
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 // The registry: every setting, defined once. Each key string appears here and nowhere else.
@@ -48,7 +50,7 @@ var (
 		name: "check-interval", peer: true, scopes: scopeAll, def: "2s", example: "10s",
 		group: "Load balancing and health checks",
 		doc:   "Time between two health checks of a server (HAProxy's `inter`).",
-	}, durationIn(100*time.Millisecond, time.Hour))
+	}, timerIn(100*time.Millisecond, time.Hour))
 
 	checkHTTP = define(spec{
 		name: "check-http", peer: true, scopes: scopeAll, example: "/healthz",
@@ -138,51 +140,51 @@ var (
 		name: "timeout-server", peer: true, scopes: scopeAll, def: "50s", example: "2m",
 		group: "Timeouts",
 		doc:   "Longest time a server may stay silent while HAProxy waits for (more of) its response.",
-	}, durationIn(time.Millisecond, day))
+	}, timerIn(time.Millisecond, day))
 
 	timeoutConnect = define(spec{
 		name: "timeout-connect", peer: true, scopes: scopeAll, def: "5s", example: "2s",
 		group: "Timeouts",
 		doc:   "Longest time to wait for a connection to a server to be established.",
-	}, durationIn(time.Millisecond, day))
+	}, timerIn(time.Millisecond, day))
 
 	timeoutQueue = define(spec{
 		name: "timeout-queue", peer: true, scopes: scopeAll, def: "5s", example: "30s",
 		group: "Timeouts",
 		doc:   "Longest time a request may wait in the queue for a free server before it is answered with 503.",
-	}, durationIn(time.Millisecond, day))
+	}, timerIn(time.Millisecond, day))
 
 	timeoutTunnel = define(spec{
 		name: "timeout-tunnel", peer: true, scopes: scopeAll, def: "1h", example: "12h",
 		group: "Timeouts",
 		doc: "Longest idle time of a tunnel (WebSocket, CONNECT) in both directions; it replaces the client and " +
 			"server timeouts once the tunnel is open.",
-	}, durationIn(time.Millisecond, 7*day))
+	}, timerIn(time.Millisecond, 7*day))
 
 	timeoutClient = define(spec{
 		name: "timeout-client", peer: true, scopes: scopeGlobal, def: "50s", example: "1m",
 		group: "Timeouts",
 		doc:   "Longest time a client may stay silent while HAProxy expects it to send data.",
-	}, durationIn(time.Millisecond, day))
+	}, timerIn(time.Millisecond, day))
 
 	timeoutHTTPRequest = define(spec{
 		name: "timeout-http-request", peer: true, scopes: scopeGlobal, def: "5s", example: "10s",
 		group: "Timeouts",
 		doc:   "Longest time a client may take to send a complete request head (protection against slow clients).",
-	}, durationIn(time.Millisecond, day))
+	}, timerIn(time.Millisecond, day))
 
 	timeoutHTTPKeepAlive = define(spec{
 		name: "timeout-http-keep-alive", peer: true, scopes: scopeGlobal, def: "1m", example: "10s",
 		group: "Timeouts",
 		doc:   "Longest idle time of a kept-alive client connection between two requests.",
-	}, durationIn(time.Millisecond, day))
+	}, timerIn(time.Millisecond, day))
 
 	hardStopAfter = define(spec{
 		name: "hard-stop-after", peer: true, scopes: scopeGlobal, def: "30m", example: "2h",
 		group: "Timeouts",
 		doc: "After a reload, how long the old HAProxy process may keep serving its open connections before " +
 			"it is stopped. Long-lived connections (WebSockets) are cut when it elapses.",
-	}, durationIn(time.Second, 7*day))
+	}, timerIn(time.Second, 7*day))
 )
 
 // Routing settings of an Ingress's paths.
@@ -209,7 +211,7 @@ var (
 		name: "request-redirect-code", peer: true, scopes: scopeRoute, def: "302", example: "301",
 		group: "Routing and rewriting",
 		doc:   "HTTP status of the redirects made by `request-redirect`.",
-	}, statusIn(301, 302, 303, 307, 308))
+	}, statusIn(limits.RedirectStatuses()...))
 
 	appRoot = define(spec{
 		name: "app-root", scopes: scopeIngress, example: "/app",
@@ -244,13 +246,13 @@ var (
 		group: "Rate limiting",
 		doc: "Number of requests a client address may send to the Ingress's paths per `rate-limit-period`; " +
 			"further requests are answered with `rate-limit-status-code`. Unset: no limit.",
-	}, intIn(1, 1000000))
+	}, intIn(1, limits.MaxRateLimitRequests))
 
 	rateLimitPeriod = define(spec{
 		name: "rate-limit-period", peer: true, scopes: scopeRoute, def: "1s", example: "1m",
 		group: "Rate limiting",
 		doc:   "Window over which `rate-limit-requests` is counted.",
-	}, durationIn(time.Second, day))
+	}, timerIn(time.Second, day))
 
 	rateLimitStatusCode = define(spec{
 		name: "rate-limit-status-code", peer: true, scopes: scopeRoute, def: "429", example: "503",
@@ -361,7 +363,7 @@ var (
 		name: "ssl-redirect-code", peer: true, scopes: scopeRoute, def: "302", example: "301",
 		group: "TLS and HTTPS",
 		doc:   "HTTP status of the HTTPS redirect.",
-	}, statusIn(301, 302, 303, 307, 308))
+	}, statusIn(limits.RedirectStatuses()...))
 
 	sslRedirectPort = define(spec{
 		name: "ssl-redirect-port", peer: true, scopes: scopeRoute, def: "443", example: "8443",
@@ -390,8 +392,10 @@ var (
 		def:     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256",
 		example: "TLS_AES_256_GCM_SHA384",
 		group:   "TLS and HTTPS",
-		doc:     "TLS 1.3 cipher suites offered to clients (HAProxy's `ssl-default-bind-ciphersuites`).",
-	}, ciphers)
+		doc: "TLS 1.3 cipher suites offered to clients (HAProxy's `ssl-default-bind-ciphersuites`). Only the five " +
+			"suites that TLS 1.3 defines exist: any other name is refused, because OpenSSL, and with it HAProxy, would " +
+			"refuse the whole configuration.",
+	}, cipherSuites)
 
 	hsts = define(spec{
 		name: "hsts", scopes: scopeGlobal, def: "false", example: "true",
@@ -402,8 +406,9 @@ var (
 	hstsMaxAge = define(spec{
 		name: "hsts-max-age", scopes: scopeGlobal, def: "365d", example: "730d",
 		group: "TLS and HTTPS",
-		doc:   "`max-age` of the `Strict-Transport-Security` header, in whole seconds.",
-	}, durationIn(0, 730*day))
+		doc: "`max-age` of the `Strict-Transport-Security` header, rounded down to whole seconds. At least `1s`: " +
+			"`max-age=0`, which tells browsers to forget the policy, cannot be sent.",
+	}, durationIn(time.Second, 730*day))
 )
 
 // Canary.
@@ -429,20 +434,22 @@ var (
 		name: "maxconn", peer: true, scopes: scopeGlobal, example: "50000",
 		group: "Process and logging",
 		doc:   "Most concurrent connections HAProxy accepts. Unset: HAProxy derives it from the file-descriptor limit.",
-	}, intIn(1, 10000000))
+	}, intIn(1, limits.MaxConnections))
 
 	nbThread = define(spec{
 		name: "nbthread", peer: true, scopes: scopeGlobal, example: "4",
 		group: "Process and logging",
 		doc:   "Number of HAProxy threads, at most 64 (the limit of HAProxy 2.6 builds). Unset: one per CPU available to the process.",
-	}, intIn(1, 64))
+	}, intIn(1, limits.MaxThreads))
 
 	syslogServer = define(spec{
 		name: "syslog-server", scopes: scopeGlobal, example: "stdout",
 		group: "Process and logging",
 		doc: "Where traffic logs go: `stdout` (HAProxy's standard output, the container log) or the " +
 			"`host[:port]` of a syslog server (UDP, port 514 by default). Unset: no traffic log. haproxytech's " +
-			"comma-separated `address:..., facility:...` form is not accepted.",
+			"comma-separated `address:..., facility:...` form is not accepted. HAProxy resolves a host name once, " +
+			"when it loads its configuration, and refuses the configuration if the name does not resolve then: " +
+			"prefer an IP address.",
 	}, logTarget)
 
 	logFormat = define(spec{

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 // mustParse parses an object and fails the test on any problem.
@@ -309,7 +311,7 @@ func TestDefinitions(t *testing.T) {
 			if groupRank(d.Group) < 0 {
 				t.Errorf("group %q is not in groups", d.Group)
 			}
-			if !validParamName(d.Name) || strings.ContainsAny(d.Name, "_.") {
+			if limits.CheckToken(d.Name) != nil || strings.ContainsAny(d.Name, "_.") {
 				t.Errorf("name %q is not lower-case words joined by hyphens", d.Name)
 			}
 			if _, err := byName[d.Name].parseAny(d.Example); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 // Conditional routes (header, query or method conditions, or a regular-expression path) cannot be
@@ -168,8 +169,10 @@ func checkConditions(where string, rt model.HTTPRoute) []error {
 	if rt.Match.Kind == model.MatchRegex && !validRegex(rt.Match.Path) {
 		bad("path regular expression %q: want at most %d bytes of printable ASCII without space, quote or '#', valid as RE2", rt.Match.Path, maxRegexLen)
 	}
-	if rt.Method != "" && !validToken(rt.Method, isMethodChar) {
-		bad("method %q: want [A-Z-]", rt.Method)
+	if rt.Method != "" {
+		if err := limits.CheckMethod(rt.Method); err != nil {
+			bad("method %q: %v", rt.Method, err)
+		}
 	}
 	if len(rt.Headers)+len(rt.Query) > maxConditions {
 		bad("more than %d header and query conditions", maxConditions)
@@ -177,17 +180,18 @@ func checkConditions(where string, rt model.HTTPRoute) []error {
 	for _, l := range []struct {
 		what string
 		ms   []model.ValueMatch
-		name func(string) bool
-	}{{"header", rt.Headers, validHeaderName}, {"query parameter", rt.Query, func(s string) bool { return validToken(s, isParamChar) }}} {
+		name func(string) error
+	}{{"header", rt.Headers, limits.CheckHeaderName}, {"query parameter", rt.Query, limits.CheckToken}} {
 		for _, m := range l.ms {
-			if !l.name(m.Name) {
-				bad("%s name %q is not [A-Za-z0-9_.-]", l.what, m.Name)
+			if err := l.name(m.Name); err != nil {
+				bad("%s name %q: %v", l.what, m.Name, err)
 			}
-			switch {
-			case m.Regex && !validRegex(m.Value):
-				bad("%s %s: regular expression %q is not valid or not safe to write", l.what, m.Name, m.Value)
-			case !m.Regex && !validQuoted(m.Value):
-				bad("%s %s: value %q: want [A-Za-z0-9 !*+,-./:;<=>?@^_`|~()&] without leading or trailing space", l.what, m.Name, m.Value)
+			if m.Regex {
+				if !validRegex(m.Value) {
+					bad("%s %s: regular expression %q is not valid or not safe to write", l.what, m.Name, m.Value)
+				}
+			} else if err := limits.CheckQuoted(m.Value); err != nil {
+				bad("%s %s: value %q: %v", l.what, m.Name, m.Value, err)
 			}
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/haproxytech/client-native/v5/config-parser/types"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 // This file renders model.Global and model.Policy, and holds the checks of their values.
@@ -60,23 +61,11 @@ const (
 	corsOriginVar = "cors_origin"
 	// aclChunk is the number of patterns per acl line: HAProxy refuses lines of more than 64
 	// words (MAX_LINE_ARGS), so long lists are split over several lines of the same ACL.
-	aclChunk = 32
+	aclChunk = limits.PatternsPerLine
 	// rateLimitTableSize is the number of client addresses a rate-limit table remembers.
 	rateLimitTableSize = "100k"
 	// logFacility is the syslog facility of traffic logs.
 	logFacility = "local0"
-)
-
-// Limits of the values the renderer accepts.
-const (
-	// maxTimer is the longest time HAProxy accepts for a timeout or timer (INT_MAX ms).
-	maxTimer       = 2147483647 * time.Millisecond
-	maxHeaderValue = 1024
-	maxNameLen     = 64
-	maxPathLen     = 1024
-	maxURLLen      = 2048
-	maxCipherLen   = 2048
-	maxListItems   = 1000
 )
 
 // userlistName is the userlist holding the basic-auth users of a backend. Userlists and proxies
@@ -474,19 +463,19 @@ func checkBalance(b model.Balance) error {
 			return bad("takes no options")
 		}
 	case "random":
-		if b.Draws < 0 || b.Draws > 100 || b.URIWhole || b.URIPathOnly || b.URILen != 0 || b.URIDepth != 0 || b.Param != "" || b.UseDomainOnly {
-			return bad("takes 1 to 100 draws and no other option")
+		if b.Draws < 0 || b.Draws > limits.MaxRandomDraws || b.URIWhole || b.URIPathOnly || b.URILen != 0 || b.URIDepth != 0 || b.Param != "" || b.UseDomainOnly {
+			return bad(fmt.Sprintf("takes 1 to %d draws and no other option", limits.MaxRandomDraws))
 		}
 	case "uri":
-		if b.URILen < 0 || b.URILen > 4096 || b.URIDepth < 0 || b.URIDepth > 4096 || b.Draws != 0 || b.Param != "" || b.UseDomainOnly {
-			return bad("len and depth take 0 to 4096; no other option")
+		if b.URILen < 0 || b.URILen > limits.MaxURIHashLen || b.URIDepth < 0 || b.URIDepth > limits.MaxURIHashLen || b.Draws != 0 || b.Param != "" || b.UseDomainOnly {
+			return bad(fmt.Sprintf("len and depth take 0 to %d; no other option", limits.MaxURIHashLen))
 		}
 	case "url_param":
-		if !validToken(b.Param, isParamChar) || b.Draws != 0 || b.URIWhole || b.URIPathOnly || b.URILen != 0 || b.URIDepth != 0 || b.UseDomainOnly {
+		if limits.CheckToken(b.Param) != nil || b.Draws != 0 || b.URIWhole || b.URIPathOnly || b.URILen != 0 || b.URIDepth != 0 || b.UseDomainOnly {
 			return bad("takes one parameter name of [A-Za-z0-9_.-]")
 		}
 	case "hdr":
-		if !validHeaderName(b.Param) || b.Draws != 0 || b.URIWhole || b.URIPathOnly || b.URILen != 0 || b.URIDepth != 0 {
+		if limits.CheckHeaderName(b.Param) != nil || b.Draws != 0 || b.URIWhole || b.URIPathOnly || b.URILen != 0 || b.URIDepth != 0 {
 			return bad("takes a header name of [A-Za-z0-9_-] and use_domain_only")
 		}
 	default:
@@ -495,16 +484,8 @@ func checkBalance(b model.Balance) error {
 	return nil
 }
 
-// smallInt reads 1 to 6 decimal digits.
-func smallInt(s string) (int, bool) {
-	if s == "" || len(s) > 6 || !allBytes(s, isDigit) {
-		return 0, false
-	}
-	n, err := strconv.Atoi(s)
-	return n, err == nil
-}
 
-// checkCORSOrigins accepts "*" or 1 to maxListItems origins.
+// checkCORSOrigins accepts "*" or 1 to limits.MaxOrigins origins.
 func checkCORSOrigins(l model.List) error {
 	if l.Any {
 		if len(l.Items) > 0 {
@@ -512,52 +493,33 @@ func checkCORSOrigins(l model.List) error {
 		}
 		return nil
 	}
-	if len(l.Items) == 0 || len(l.Items) > maxListItems {
-		return fmt.Errorf("CORS origins: want * or 1 to %d origins", maxListItems)
+	if len(l.Items) == 0 || len(l.Items) > limits.MaxOrigins {
+		return fmt.Errorf("CORS origins: want * or 1 to %d origins", limits.MaxOrigins)
 	}
 	for _, o := range l.Items {
-		if !validOrigin(o) {
-			return fmt.Errorf("CORS origin %q is not scheme://host[:port]", o)
+		if err := limits.CheckOrigin(o); err != nil {
+			return fmt.Errorf("CORS origin %q: %w", o, err)
 		}
 	}
 	return nil
 }
 
-// checkList accepts "*", nothing, or items of ok whose rendering fits a header value.
-func checkList(l model.List, ok func(byte) bool) bool {
-	if l.Any {
-		return len(l.Items) == 0
-	}
-	if len(l.String()) > maxHeaderValue {
-		return false
-	}
-	for _, it := range l.Items {
-		if !validToken(it, ok) {
-			return false
-		}
-	}
-	return true
-}
-
-// Checks. Each returns nil or errors naming the backend and the field.
+// Checks. Each returns nil or errors naming the backend and the field. The limits and
+// grammars are those of package limits, which the annotation parsers apply too.
 
 var (
 	sendProxyKeywords = []string{"send-proxy", "send-proxy-v2", "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn"}
-	// denyStatuses are the statuses HAProxy has a built-in error page for.
-	denyStatuses    = []int{400, 403, 404, 405, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504}
-	redirectCodes   = []int{301, 302, 303, 307, 308}
-	logFormats      = []string{"", "default", "clf", "json"}
-	tlsVersions     = []string{"", "TLSv1.2", "TLSv1.3"}
-	hopByHopHeaders = []string{"connection", "content-length", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
+	logFormats        = []string{"", "default", "clf", "json"}
+	tlsVersions       = []string{"", "TLSv1.2", "TLSv1.3"}
 )
 
 func checkGlobal(g model.Global) []error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("global: "+format, a...)) }
-	if g.MaxConn < 0 || g.MaxConn > 1<<30 {
+	if g.MaxConn < 0 || g.MaxConn > limits.MaxConnections {
 		bad("maxconn %d out of range", g.MaxConn)
 	}
-	if g.NbThread < 0 || g.NbThread > 4096 {
+	if g.NbThread < 0 || g.NbThread > limits.MaxThreads {
 		bad("nbthread %d out of range", g.NbThread)
 	}
 	for _, t := range []struct {
@@ -568,12 +530,14 @@ func checkGlobal(g model.Global) []error {
 		{"timeout http-request", g.TimeoutHTTPRequest}, {"timeout http-keep-alive", g.TimeoutHTTPKeepAlive},
 		{"timeout queue", g.TimeoutQueue}, {"timeout tunnel", g.TimeoutTunnel}, {"hard-stop-after", g.HardStopAfter},
 	} {
-		if err := checkTimer(t.d, true); err != nil {
-			bad("%s: %v", t.name, err)
+		if err := limits.CheckTimer(t.d); err != nil {
+			bad("%s %s: %v", t.name, t.d, err)
 		}
 	}
-	if g.LogTarget != "" && g.LogTarget != "stdout" && !validHostPort(g.LogTarget) {
-		bad("log target %q is neither stdout nor host:port", g.LogTarget)
+	if g.LogTarget != "" && g.LogTarget != "stdout" {
+		if err := limits.CheckHostPort(g.LogTarget, true); err != nil {
+			bad("log target %q is neither stdout nor host:port: %v", g.LogTarget, err)
+		}
 	}
 	if !slices.Contains(logFormats, g.LogFormat) {
 		bad("log format %q is not one of default, clf, json", g.LogFormat)
@@ -581,9 +545,14 @@ func checkGlobal(g model.Global) []error {
 	if !slices.Contains(tlsVersions, g.SSLMinVer) {
 		bad("TLS version %q is not TLSv1.2 or TLSv1.3", g.SSLMinVer)
 	}
-	for _, c := range []struct{ name, v string }{{"ciphers", g.SSLCiphers}, {"cipher suites", g.SSLCipherSuites}} {
-		if c.v != "" && (len(c.v) > maxCipherLen || !allBytes(c.v, isCipherChar)) {
-			bad("TLS %s %q: want [A-Za-z0-9:+!_.-], at most %d bytes", c.name, c.v, maxCipherLen)
+	if g.SSLCiphers != "" {
+		if err := limits.CheckCipherList(g.SSLCiphers); err != nil {
+			bad("TLS ciphers %q: %v", g.SSLCiphers, err)
+		}
+	}
+	if g.SSLCipherSuites != "" {
+		if err := limits.CheckCipherSuites(g.SSLCipherSuites); err != nil {
+			bad("TLS cipher suites %q: %v", g.SSLCipherSuites, err)
 		}
 	}
 	return errs
@@ -611,15 +580,19 @@ func checkBackendPolicy(backend string, p model.BackendPolicy) []error {
 		{"timeout server", p.TimeoutServer}, {"timeout connect", p.TimeoutConnect},
 		{"timeout queue", p.TimeoutQueue}, {"timeout tunnel", p.TimeoutTunnel}, {"check interval", p.CheckInterval},
 	} {
-		if err := checkTimer(t.d, true); err != nil {
-			bad("%s: %v", t.name, err)
+		if err := limits.CheckTimer(t.d); err != nil {
+			bad("%s %s: %v", t.name, t.d, err)
 		}
 	}
-	if p.CheckPath != "" && !validPath(p.CheckPath) {
-		bad("check path %q is not a safe URL path", p.CheckPath)
+	if p.CheckPath != "" {
+		if err := limits.CheckPath(p.CheckPath); err != nil {
+			bad("check path %q: %v", p.CheckPath, err)
+		}
 	}
-	if p.Cookie != "" && !validToken(p.Cookie, isParamChar) {
-		bad("cookie name %q: want [A-Za-z0-9_.-], at most %d bytes", p.Cookie, maxNameLen)
+	if p.Cookie != "" {
+		if err := limits.CheckToken(p.Cookie); err != nil {
+			bad("cookie name %q: %v", p.Cookie, err)
+		}
 	}
 	if p.SendProxy != "" && !slices.Contains(sendProxyKeywords, p.SendProxy) {
 		bad("PROXY protocol keyword %q is not one of %s", p.SendProxy, strings.Join(sendProxyKeywords, ", "))
@@ -633,26 +606,30 @@ func checkRoutePolicy(where string, p model.RoutePolicy) []error {
 	bad := func(format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{where}, a...)...))
 	}
-	if rw := p.PathRewrite; rw != nil && (!validPath(rw.From) || !validPath(rw.To)) {
-		bad("path rewrite %q to %q: both must be safe URL paths", rw.From, rw.To)
+	if rw := p.PathRewrite; rw != nil {
+		if err := errors.Join(limits.CheckPath(rw.From), limits.CheckPath(rw.To)); err != nil {
+			bad("path rewrite %q to %q: %v", rw.From, rw.To, err)
+		}
 	}
 	if rd := p.Redirect; rd != nil {
-		if !validRedirect(rd.Location) {
-			bad("redirect location %q is not http(s)://host[:port][/path]", rd.Location)
+		if err := limits.CheckRedirectURL(rd.Location); err != nil {
+			bad("redirect location %q: %v", rd.Location, err)
 		}
-		if !slices.Contains(redirectCodes, rd.Code) {
+		if !limits.IsRedirectStatus(rd.Code) {
 			bad("redirect code %d is not a redirect", rd.Code)
 		}
 	}
-	if p.AppRoot != "" && !validPath(p.AppRoot) {
-		bad("app root %q is not a safe URL path", p.AppRoot)
+	if p.AppRoot != "" {
+		if err := limits.CheckPath(p.AppRoot); err != nil {
+			bad("app root %q: %v", p.AppRoot, err)
+		}
 	}
 	for _, l := range []struct {
 		name string
 		ps   []netip.Prefix
 	}{{"allow list", p.AllowList}, {"deny list", p.DenyList}} {
-		if len(l.ps) > maxListItems {
-			bad("%s has more than %d networks", l.name, maxListItems)
+		if len(l.ps) > limits.MaxNetworks {
+			bad("%s has more than %d networks", l.name, limits.MaxNetworks)
 		}
 		for _, pf := range l.ps {
 			if !pf.IsValid() || pf.Addr().Zone() != "" {
@@ -661,31 +638,35 @@ func checkRoutePolicy(where string, p model.RoutePolicy) []error {
 		}
 	}
 	if rl := p.RateLimit; rl != nil {
-		if rl.Requests < 1 || rl.Requests > 1e9 {
+		if rl.Requests < 1 || rl.Requests > limits.MaxRateLimitRequests {
 			bad("rate limit of %d requests out of range", rl.Requests)
 		}
-		if err := checkTimer(rl.Period, false); err != nil {
-			bad("rate limit period: %v", err)
+		if err := limits.CheckTimer(rl.Period); err != nil {
+			bad("rate limit period %s: %v", rl.Period, err)
+		} else if rl.Period == 0 {
+			bad("rate limit period is zero")
 		}
-		if !slices.Contains(denyStatuses, rl.Status) {
+		if !limits.IsErrorPageStatus(rl.Status) {
 			bad("rate limit status %d has no HAProxy error page", rl.Status)
 		}
 	}
 	if a := p.BasicAuth; a != nil {
-		if a.Realm != "" && !validQuoted(a.Realm) {
-			bad("realm %q: want [A-Za-z0-9 !*+,-./:;<=>?@^_`|~()&] without leading or trailing space", a.Realm)
+		if a.Realm != "" {
+			if err := limits.CheckQuoted(a.Realm); err != nil {
+				bad("realm %q: %v", a.Realm, err)
+			}
 		}
 		seen := map[string]bool{}
 		for _, u := range a.Users {
-			if !validToken(u.Name, isParamChar) {
-				bad("user name %q: want [A-Za-z0-9_.-], at most %d bytes", u.Name, maxNameLen)
+			if err := limits.CheckToken(u.Name); err != nil {
+				bad("user name %q: %v", u.Name, err)
 			}
 			if seen[u.Name] {
 				bad("user %q listed twice", u.Name)
 			}
 			seen[u.Name] = true
-			if !validHash(u.Hash) {
-				bad("password hash of user %q is not a crypt(3) hash of [A-Za-z0-9./$=]", u.Name)
+			if err := limits.CheckCryptHash(u.Hash); err != nil {
+				bad("password hash of user %q: %v", u.Name, err)
 			}
 		}
 	}
@@ -693,218 +674,52 @@ func checkRoutePolicy(where string, p model.RoutePolicy) []error {
 		if err := checkCORSOrigins(c.Origins); err != nil {
 			bad("%v", err)
 		}
-		if !checkList(c.Methods, isMethodChar) {
-			bad("CORS methods %q: want * or methods of [A-Z-], at most %d bytes in all", c.Methods.String(), maxHeaderValue)
+		// The lists are checked as they are written into the header, as the parser checks them.
+		for _, l := range []struct {
+			what        string
+			list        model.List
+			check, item func(string) error
+		}{{"methods", c.Methods, limits.CheckMethods, limits.CheckMethod}, {"headers", c.Headers, limits.CheckHeaderNames, limits.CheckHeaderName}} {
+			if l.list.Any && len(l.list.Items) > 0 {
+				bad("CORS %s: both * and a list", l.what)
+				continue
+			}
+			if l.list.Empty() {
+				continue
+			}
+			if err := l.check(l.list.String()); err != nil {
+				bad("CORS %s %q: %v", l.what, l.list.String(), err)
+			}
+			for _, it := range l.list.Items {
+				if err := l.item(it); err != nil {
+					bad("CORS %s: %q: %v", l.what, it, err)
+				}
+			}
 		}
-		if !checkList(c.Headers, isHeaderNameChar) {
-			bad("CORS headers %q: want * or header names of [A-Za-z0-9_-], at most %d bytes in all", c.Headers.String(), maxHeaderValue)
-		}
-		if c.MaxAge < 0 {
-			bad("CORS max age %s is negative", c.MaxAge)
+		if err := limits.CheckDuration(c.MaxAge); err != nil {
+			bad("CORS max age %s: %v", c.MaxAge, err)
 		}
 	}
 	for _, hs := range []struct {
 		dir string
 		hs  []model.Header
 	}{{"request", p.RequestHeaders}, {"response", p.ResponseHeaders}} {
+		if len(hs.hs) > limits.MaxHeaders {
+			bad("more than %d %s headers", limits.MaxHeaders, hs.dir)
+		}
 		for _, h := range hs.hs {
-			if !validHeaderName(h.Name) || slices.Contains(hopByHopHeaders, strings.ToLower(h.Name)) {
-				bad("%s header name %q: want [A-Za-z0-9_-], not a framing header", hs.dir, h.Name)
+			if err := limits.CheckHeaderName(h.Name); err != nil {
+				bad("%s header name %q: %v", hs.dir, h.Name, err)
+			} else if limits.IsFramingHeader(h.Name) {
+				bad("%s header name %q: a framing header", hs.dir, h.Name)
 			}
-			// HAProxy reads "" as no word at all: an empty value cannot be written.
-			if !validQuoted(h.Value) {
-				bad("%s header %s: value %q: want [A-Za-z0-9 !*+,-./:;<=>?@^_`|~()&] without leading or trailing space", hs.dir, h.Name, h.Value)
+			if err := limits.CheckQuoted(h.Value); err != nil {
+				bad("%s header %s: value %q: %v", hs.dir, h.Name, h.Value, err)
 			}
 		}
 	}
-	if p.HSTS < 0 {
-		bad("HSTS max-age %s is negative", p.HSTS)
+	if err := limits.CheckDuration(p.HSTS); err != nil {
+		bad("HSTS max-age %s: %v", p.HSTS, err)
 	}
 	return errs
-}
-
-// checkTimer accepts a whole number of milliseconds that HAProxy can hold; zero only when
-// zeroOK.
-func checkTimer(d time.Duration, zeroOK bool) error {
-	switch {
-	case d < 0:
-		return fmt.Errorf("%s is negative", d)
-	case d == 0 && !zeroOK:
-		return errors.New("must not be zero")
-	case d%time.Millisecond != 0:
-		return fmt.Errorf("%s is not a whole number of milliseconds", d)
-	case d > maxTimer:
-		return fmt.Errorf("%s is longer than HAProxy's maximum of %s", d, maxTimer)
-	}
-	return nil
-}
-
-// Character classes, ASCII only. None contains a space unless said so, a control character,
-// '"', '\'', '\\', '#', '%' or '$'.
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-func isAlnum(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-
-// isParamChar: cookie names, user names, url_param names.
-func isParamChar(c byte) bool { return isAlnum(c) || c == '_' || c == '.' || c == '-' }
-
-func isHeaderNameChar(c byte) bool { return isAlnum(c) || c == '_' || c == '-' }
-
-func isMethodChar(c byte) bool { return c >= 'A' && c <= 'Z' || c == '-' }
-
-// isPathChar: RFC 3986 path characters without percent, dollar and single quote.
-func isPathChar(c byte) bool { return isAlnum(c) || strings.IndexByte("-._~!&()*+,;=:@/", c) >= 0 }
-
-// isURLChar: what an http(s) URL without query, fragment or user info is made of, brackets of
-// IPv6 literals included.
-func isURLChar(c byte) bool { return isPathChar(c) || c == '[' || c == ']' }
-
-func isCipherChar(c byte) bool { return isAlnum(c) || strings.IndexByte(":+!_.-", c) >= 0 }
-
-// isQuotedChar: what may stand between double quotes, space included.
-func isQuotedChar(c byte) bool {
-	return isAlnum(c) || strings.IndexByte(" !*+,-./:;<=>?@^_`|~()&", c) >= 0
-}
-
-func allBytes(s string, ok func(byte) bool) bool {
-	for i := 0; i < len(s); i++ {
-		if !ok(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func validToken(s string, ok func(byte) bool) bool {
-	return s != "" && len(s) <= maxNameLen && allBytes(s, ok)
-}
-
-func validHeaderName(s string) bool {
-	return validToken(s, isHeaderNameChar) && isAlnum(s[0])
-}
-
-// validQuoted accepts a value to render between double quotes.
-func validQuoted(s string) bool {
-	return s != "" && len(s) <= maxHeaderValue && allBytes(s, isQuotedChar) && s[0] != ' ' && s[len(s)-1] != ' '
-}
-
-// validPath accepts an absolute URL path without "//", "." or ".." segments.
-func validPath(s string) bool {
-	if !strings.HasPrefix(s, "/") || len(s) > maxPathLen || !allBytes(s, isPathChar) || strings.Contains(s, "//") {
-		return false
-	}
-	for _, seg := range strings.Split(s, "/") {
-		if seg == "." || seg == ".." {
-			return false
-		}
-	}
-	return true
-}
-
-// validList accepts items of ok separated by a comma and optional spaces.
-func validList(s string, ok func(byte) bool) bool {
-	if len(s) > maxHeaderValue || strings.Trim(s, " ") != s {
-		return false
-	}
-	for _, it := range strings.Split(s, ",") {
-		if !validToken(strings.TrimLeft(it, " "), ok) {
-			return false
-		}
-	}
-	return true
-}
-
-// validHash accepts a crypt(3) hash. It is rendered as a bare word, where HAProxy reads '$'
-// literally.
-func validHash(s string) bool {
-	return len(s) >= 13 && len(s) <= 256 && allBytes(s, func(c byte) bool {
-		return isAlnum(c) || c == '.' || c == '/' || c == '$' || c == '='
-	})
-}
-
-// validOrigin accepts scheme://host[:port] with scheme http or https.
-func validOrigin(s string) bool {
-	rest, ok := strings.CutPrefix(s, "https://")
-	if !ok {
-		if rest, ok = strings.CutPrefix(s, "http://"); !ok {
-			return false
-		}
-	}
-	return validHostPortOpt(rest, false)
-}
-
-// validRedirect accepts http(s)://host[:port][/path].
-func validRedirect(s string) bool {
-	if len(s) > maxURLLen {
-		return false
-	}
-	rest, ok := strings.CutPrefix(s, "https://")
-	if !ok {
-		if rest, ok = strings.CutPrefix(s, "http://"); !ok {
-			return false
-		}
-	}
-	authority, path := rest, ""
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		authority, path = rest[:i], rest[i:]
-	}
-	return validHostPortOpt(authority, false) && (path == "" || validPath(path))
-}
-
-// validHostPort accepts host:port.
-func validHostPort(s string) bool { return validHostPortOpt(s, true) }
-
-// validHostPortOpt accepts host[:port], the port required when needPort. The host is a
-// lower-case DNS name, an IPv4 address or a bracketed IPv6 address without zone.
-func validHostPortOpt(s string, needPort bool) bool {
-	host, port := s, ""
-	if strings.HasPrefix(s, "[") {
-		end := strings.IndexByte(s, ']')
-		if end < 0 {
-			return false
-		}
-		host, port = s[:end+1], s[end+1:]
-		if port != "" && port[0] != ':' {
-			return false
-		}
-		port = strings.TrimPrefix(port, ":")
-		a, err := netip.ParseAddr(host[1 : len(host)-1])
-		if err != nil || !a.Is6() || a.Zone() != "" || !allBytes(host[1:len(host)-1], func(c byte) bool { return isAlnum(c) || c == ':' || c == '.' }) {
-			return false
-		}
-	} else {
-		if i := strings.LastIndexByte(s, ':'); i >= 0 {
-			host, port = s[:i], s[i+1:]
-			if port == "" {
-				return false
-			}
-		}
-		if !validHost(host) {
-			return false
-		}
-	}
-	if port == "" {
-		return !needPort && !strings.HasSuffix(s, ":")
-	}
-	n, ok := smallInt(port)
-	return ok && n >= 1 && n <= 65535 && port[0] != '0'
-}
-
-// validHost accepts a lower-case DNS name or an IPv4 address.
-func validHost(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Is4()
-	}
-	labels := strings.Split(s, ".")
-	for _, l := range labels {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' ||
-			!allBytes(l, func(c byte) bool { return c >= 'a' && c <= 'z' || isDigit(c) || c == '-' }) {
-			return false
-		}
-	}
-	// A numeric last label would be a malformed IPv4 address, not a name.
-	return !allBytes(labels[len(labels)-1], isDigit)
 }

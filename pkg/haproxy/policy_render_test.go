@@ -11,9 +11,6 @@ import (
 	"fmt"
 	"math/big"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,7 +19,9 @@ import (
 	"time"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/haproxytest"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 // policyConfig is validConfig with a slot step of one, so that its backend has two server slots
@@ -77,27 +76,11 @@ func compareLines(t *testing.T, what string, got, want []string) {
 	}
 }
 
-// haproxyCheck writes files to a temporary directory and runs the real haproxy -c on them.
+// haproxyCheck runs the real haproxy -c on files (see haproxytest.Check, which the tests of other
+// packages share).
 func haproxyCheck(t *testing.T, files haproxy.Files) {
 	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatalf("haproxy is not on PATH (%v): run e2e/tools/install-deps.sh", err)
-	}
-	dir := t.TempDir()
-	for name, b := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out, err := exec.Command(bin, "-c", "-q", "-C", dir, "-f", haproxy.ConfigFile).CombinedOutput()
-	if err != nil {
-		t.Errorf("haproxy -c: %v\n%s\nhaproxy.cfg:\n%s", err, out, files[haproxy.ConfigFile])
-	}
+	haproxytest.Check(t, files)
 }
 
 // testCert is a self-signed certificate, so that TLS settings meet an SSL bind in haproxy -c.
@@ -793,6 +776,44 @@ func TestRenderRejectsInvalidPolicyAndGlobalValues(t *testing.T) {
 		{"a raw log format", glob(func(g *model.Global) { g.LogTarget, g.LogFormat = "stdout", "%ci %[env(HOME)]" })},
 		{"TLS 1.1", glob(func(g *model.Global) { g.SSLMinVer = "TLSv1.1" })},
 		{"ciphers of 2049 bytes", glob(func(g *model.Global) { g.SSLCiphers = strings.Repeat("A", 2049) })},
+		{"an unknown TLS 1.3 cipher suite", glob(func(g *model.Global) { g.SSLCipherSuites = "TLS_AES_128_GCM_SHA256:TLS_FOO" })},
+		{"more threads than HAProxy runs", glob(func(g *model.Global) { g.NbThread = limits.MaxThreads + 1 })},
+		{"a maxconn over the limit", glob(func(g *model.Global) { g.MaxConn = limits.MaxConnections + 1 })},
+		{"a rate limit over the limit", rpol(func(p *model.RoutePolicy) {
+			p.RateLimit = &model.RateLimit{Requests: limits.MaxRateLimitRequests + 1, Period: time.Second, Status: 429}
+		})},
+		{"a rate limit period below a millisecond", rpol(func(p *model.RoutePolicy) {
+			p.RateLimit = &model.RateLimit{Requests: 1, Period: 1500 * time.Microsecond, Status: 429}
+		})},
+		{"an Apache MD5 hash, which crypt(3) cannot check", rpol(func(p *model.RoutePolicy) {
+			p.BasicAuth = &model.BasicAuth{Users: []model.User{{Name: "alice", Hash: "$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/"}}}
+		})},
+		{"more CORS origins than one acl line holds", rpol(func(p *model.RoutePolicy) {
+			var origins []string
+			for i := range limits.MaxOrigins + 1 {
+				origins = append(origins, fmt.Sprintf("https://a%d.example.com", i))
+			}
+			p.CORS = &model.CORS{Origins: model.List{Items: origins}}
+		})},
+		{"a CORS origin with a space", rpol(func(p *model.RoutePolicy) {
+			p.CORS = &model.CORS{Origins: model.List{Items: []string{"https://a.example.com https://b.example.com"}}}
+		})},
+		{"CORS headers longer than a header value", rpol(func(p *model.RoutePolicy) {
+			var names []string
+			for range 40 {
+				names = append(names, strings.Repeat("h", 30))
+			}
+			p.CORS = &model.CORS{Origins: model.List{Any: true}, Headers: model.List{Items: names}}
+		})},
+		{"a CORS max age below a millisecond", rpol(func(p *model.RoutePolicy) {
+			p.CORS = &model.CORS{Origins: model.List{Any: true}, MaxAge: time.Microsecond}
+		})},
+		{"more request headers than allowed", rpol(func(p *model.RoutePolicy) {
+			for i := range limits.MaxHeaders + 1 {
+				p.RequestHeaders = append(p.RequestHeaders, model.Header{Name: fmt.Sprintf("X-%d", i), Value: "1"})
+			}
+		})},
+		{"an HSTS max-age below a millisecond", rpol(func(p *model.RoutePolicy) { p.HSTS = time.Microsecond })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

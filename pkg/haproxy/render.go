@@ -25,6 +25,7 @@ import (
 
 	"github.com/portcullis-ingress/portcullis/pkg/diag"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 // File names inside the configuration directory. Map paths are relative: haproxy runs with the
@@ -784,7 +785,7 @@ func check(cfg model.Config, sections []Section, httpRoutes, tcpRoutes []string,
 }
 
 // maxSectionName bounds the name of a backend section: a backend name and a suffix.
-const maxSectionName = 220
+const maxSectionName = limits.MaxBackendNameLen + len("_") + 8
 
 // checkListeners checks the listeners, which come from the operator's flags.
 func checkListeners(cfg model.Config) []error {
@@ -801,7 +802,7 @@ func checkListeners(cfg model.Config) []error {
 	}
 	seen := map[string]bool{}
 	for _, l := range cfg.Listeners {
-		if !model.ValidBackendName(l.Name) || len(l.Name) > maxNameLen || seen[l.Name] {
+		if !model.ValidBackendName(l.Name) || len(l.Name) > limits.MaxNameLen || seen[l.Name] {
 			errs = append(errs, fmt.Errorf("invalid or duplicate listener name %q", l.Name))
 		}
 		seen[l.Name] = true
@@ -820,8 +821,8 @@ func checkListeners(cfg model.Config) []error {
 		default:
 			errs = append(errs, fmt.Errorf("listener %s: unknown protocol %q", l.Name, l.Protocol))
 		}
-		if len(l.AcceptProxy) > maxListItems {
-			errs = append(errs, fmt.Errorf("listener %s: more than %d PROXY protocol networks", l.Name, maxListItems))
+		if len(l.AcceptProxy) > limits.MaxNetworks {
+			errs = append(errs, fmt.Errorf("listener %s: more than %d PROXY protocol networks", l.Name, limits.MaxNetworks))
 		}
 		for _, p := range l.AcceptProxy {
 			if !p.IsValid() || p.Addr().Zone() != "" {
@@ -867,7 +868,7 @@ func checkRedirect(r model.HTTPSRedirect) error {
 	if r.Host == "" || !model.ValidMapHost(r.Host) {
 		return fmt.Errorf("HTTPS redirect: %q is not a host name", r.Host)
 	}
-	if r.Code != 0 && !slices.Contains(redirectCodes, r.Code) {
+	if r.Code != 0 && !limits.IsRedirectStatus(r.Code) {
 		return fmt.Errorf("HTTPS redirect of %s: code %d is not a redirect", r.Host, r.Code)
 	}
 	return nil

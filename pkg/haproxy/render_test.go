@@ -12,6 +12,7 @@ import (
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 var testEnv = haproxy.Env{RuntimeDir: "/run/portcullis"}
@@ -229,7 +230,7 @@ func TestRenderRejectsUnsafeValues(t *testing.T) {
 		{"a backend name with a quote", withBackendName(`ns"web`)},
 		{"a backend name with a sample fetch", withBackendName("%[env(HOME)]")},
 		{"a backend name with non-ASCII letters", withBackendName("w\u00e9b")},
-		{"a backend name of 201 characters", withBackendName(strings.Repeat("a", 201))},
+		{"a backend name one character too long", withBackendName(strings.Repeat("a", limits.MaxBackendNameLen+1))},
 		{"a backend named like the built-in default backend", withBackendName(haproxy.DefaultBackend)},
 		{"two backends of the same name", func(c *model.Config, _ *haproxy.Env) {
 			c.Backends = append(c.Backends, model.Backend{Name: c.Backends[0].Name})
@@ -308,7 +309,7 @@ func TestRenderAcceptsSafeValues(t *testing.T) {
 		{"a numeric label", withHost("123.example.com")},
 		{"a path with every allowed special character", withPath("/a-._~%20!$&'()*+,;=:@/Z9")},
 		{"a path of 2048 bytes", withPath("/" + strings.Repeat("a", 2047))},
-		{"a backend name of 200 characters", withBackendName(strings.Repeat("a", 200))},
+		{"the longest backend name", withBackendName(strings.Repeat("a", limits.MaxBackendNameLen))},
 		{"a backend name with hyphens and underscores", withBackendName("my-ns_my-svc_http-alt")},
 		{"an IPv6 server", withServer(netip.MustParseAddr("fd00::1"), 8080)},
 		{"an IPv6 bind", func(c *model.Config, _ *haproxy.Env) { c.Listeners[0].Address = netip.MustParseAddr("::") }},

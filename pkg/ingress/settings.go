@@ -16,6 +16,7 @@ import (
 
 	"github.com/portcullis-ingress/portcullis/pkg/annotations"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 	"github.com/portcullis-ingress/portcullis/pkg/resolve"
 )
 
@@ -345,9 +346,12 @@ func (s *settings) users(ing *networkingv1.Ingress, name string) []model.User {
 	}
 	var users []model.User
 	for _, e := range entries {
+		// The reasons never quote the user name or the hash.
+		invalid := errors.Join(limits.CheckToken(e.user), limits.CheckCryptHash(e.hash))
 		switch {
-		case !validUser(e.user) || !validHash(e.hash):
-			s.t.problem(ing, Error, "InvalidSecret", fmt.Sprintf("basic-auth secret %q: %s is not a user name with a crypt(3) hash; it is ignored", name, e.where))
+		case invalid != nil:
+			s.t.problem(ing, Error, "InvalidSecret", fmt.Sprintf("basic-auth secret %q: %s is not a user name with a crypt(3) hash (%s); it is ignored",
+				name, e.where, strings.ReplaceAll(invalid.Error(), "\n", "; ")))
 		case slices.ContainsFunc(users, func(u model.User) bool { return u.Name == e.user }):
 			s.t.problem(ing, Warning, "InvalidSecret", fmt.Sprintf("basic-auth secret %q: %s repeats user %q; the first one counts", name, e.where, e.user))
 		default:
@@ -358,33 +362,6 @@ func (s *settings) users(ing *networkingv1.Ingress, name string) []model.User {
 		s.t.problem(ing, Error, "InvalidSecret", fmt.Sprintf("basic-auth secret %q holds no usable user; every request is refused with 401", name))
 	}
 	return users
-}
-
-func validUser(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// validHash accepts crypt(3) hashes: "$id$salt$hash" (with "rounds=N") and DES, from
-// [A-Za-z0-9./$=], but not Apache's "$apr1$" MD5.
-func validHash(s string) bool {
-	// Apache's MD5 ("$apr1$", htpasswd -m) is not a crypt(3) scheme: it could never match.
-	if len(s) < 13 || len(s) > 256 || strings.HasPrefix(s, "$apr1$") {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '/' || c == '$' || c == '=') {
-			return false
-		}
-	}
-	return true
 }
 
 // policySuffix is "_" and 8 hex digits of a policy's hash. It tells apart the backends of one

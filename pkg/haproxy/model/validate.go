@@ -1,11 +1,15 @@
 package model
 
-import "strings"
+import (
+	"strings"
 
-// ValidBackendName reports whether s may be used as a backend name: 1 to 200 characters from
-// [a-z0-9_-].
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
+)
+
+// ValidBackendName reports whether s may be used as a backend name: 1 to limits.MaxBackendNameLen
+// characters from [a-z0-9_-].
 func ValidBackendName(s string) bool {
-	if s == "" || len(s) > 200 {
+	if s == "" || len(s) > limits.MaxBackendNameLen {
 		return false
 	}
 	for _, c := range []byte(s) {
@@ -22,11 +26,11 @@ func ValidMapHost(s string) bool {
 		return true
 	}
 	s = strings.TrimPrefix(s, "*.")
-	if len(s) > 253 {
+	if len(s) > limits.MaxHostLen {
 		return false
 	}
 	for _, label := range strings.Split(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+		if label == "" || len(label) > limits.MaxLabelLen || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
 		}
 		for _, c := range []byte(label) {
@@ -41,7 +45,7 @@ func ValidMapHost(s string) bool {
 // ValidMapPath reports whether s is an absolute URL path made only of RFC 3986 path characters,
 // so it can never split a map line or carry a comment.
 func ValidMapPath(s string) bool {
-	if !strings.HasPrefix(s, "/") || len(s) > 2048 {
+	if !strings.HasPrefix(s, "/") || len(s) > limits.MaxURLLen {
 		return false
 	}
 	for _, c := range []byte(s) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 // hostOfLength builds a valid host name of exactly n bytes from labels of at most 63.
@@ -32,9 +33,11 @@ func TestValidBackendName(t *testing.T) {
 		{"a single letter", "a", true},
 		{"digits only", "0123", true},
 		{"hyphens and underscores only", "-_-", true},
-		{"200 characters", strings.Repeat("a", 200), true},
+		{"the longest name", strings.Repeat("a", limits.MaxBackendNameLen), true},
+		{"the longest name translation composes", strings.Repeat("n", 63) + "_" + strings.Repeat("s", 63) + "_" +
+			strings.Repeat("p", 15) + "_canary_" + strings.Repeat("c", 63) + "_0123abcd", true},
 		{"empty", "", false},
-		{"201 characters", strings.Repeat("a", 201), false},
+		{"one character too many", strings.Repeat("a", limits.MaxBackendNameLen+1), false},
 		{"upper case", "Default_web_80", false},
 		{"a dot", "default.web", false},
 		{"a space", "default web", false},
