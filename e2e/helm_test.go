@@ -384,7 +384,7 @@ func TestHelmTemplateVariants(t *testing.T) {
 			wantService: map[string][2]int32{"http": {80, 0}, "https": {443, 0}, "healthz": {1042, 0}},
 		},
 		{
-			name: "TCP services with node ports, a longer shutdown delay and grace period, the health check moved",
+			name: "TCP services with node ports and a longer shutdown delay and grace period and the health check moved",
 			values: map[string]any{"controller": map[string]any{
 				"tcpServices": map[string]any{
 					"5432": "db/postgres:5432",
@@ -407,7 +407,7 @@ func TestHelmTemplateVariants(t *testing.T) {
 				"tcp-2222": {2222, 30022}, "tcp-5432": {5432, 30432}, "tcp-6379": {6379, 0}, "tcp-7000": {7000, 0}},
 		},
 		{
-			name: "a shutdown delay in seconds, the health check off the Service, a low TCP port the sysctl allows",
+			name: "a shutdown delay in seconds with the health check off the Service and a low TCP port the sysctl allows",
 			values: map[string]any{"controller": map[string]any{
 				"shutdownDelay":      30,
 				"tcpServices":        map[string]any{"22": "git/gitlab-shell:22"},

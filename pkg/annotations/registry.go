@@ -222,6 +222,17 @@ var (
 
 // Access control.
 var (
+	acceptProxy = define(spec{
+		name: "proxy-protocol", peer: true, scopes: scopeGlobal, example: "10.0.0.0/8",
+		group: "Access control",
+		doc: "Networks of the load balancers in front of HAProxy that send the PROXY protocol (v1 or v2): their " +
+			"connections to the HTTP, HTTPS and TCP-service ports must start with a PROXY header, whose client " +
+			"address then counts for allow and deny lists, rate limits, `source` balancing, logs and " +
+			"X-Forwarded-For. Connections from other networks are served as they are, without a header: so a " +
+			"client that reaches the ports directly is still served, but cannot pose as another with a header. " +
+			"Same format as `allow-list`.",
+	}, cidrList)
+
 	allowList = define(spec{
 		name: "allow-list", peer: true, aliases: []string{"whitelist"}, scopes: scopeRoute,
 		example: "10.0.0.0/8, 192.168.1.10",
@@ -403,6 +414,15 @@ var (
 		doc:   "Add `Strict-Transport-Security` to HTTPS responses, telling browsers to use HTTPS only for the host.",
 	}, boolean)
 
+	sslPassthrough = define(spec{
+		name: "ssl-passthrough", peer: true, scopes: scopeIngress, def: "false", example: "true",
+		group: "TLS and HTTPS",
+		doc: "Send the TLS connections of the Ingress's hosts, chosen by their SNI, to the backend of each host's " +
+			"first path without terminating them: the backend presents its own certificate. It shares the HTTPS " +
+			"port with terminated hosts. Paths, `spec.tls` and the settings of HTTP routes do not apply to these " +
+			"hosts, and their plain-HTTP requests are not served.",
+	}, boolean)
+
 	hstsMaxAge = define(spec{
 		name: "hsts-max-age", scopes: scopeGlobal, def: "365d", example: "730d",
 		group: "TLS and HTTPS",
@@ -470,9 +490,9 @@ var peerOnly = []string{
 	"cr-defaults", "cr-frontend-http", "cr-frontend-https", "cr-frontend-stats", "cr-global",
 	"dontlognull", "frontend-config-snippet", "generate-certificates-signer", "global-config-snippet",
 	"http-connection-mode", "http-keep-alive", "http-server-close", "ingress.class", "log-format-tcp",
-	"logasap", "pod-maxconn", "prometheus-endpoint-auth-secret", "proxy-protocol",
+	"logasap", "pod-maxconn", "prometheus-endpoint-auth-secret",
 	"quic-alt-svc-max-age", "rate-limit-size", "rate-limit-whitelist", "request-capture",
 	"request-capture-len", "route-acl",
-	"set-host", "src-ip-header", "ssl-certificate", "ssl-passthrough", "standalone-backend",
+	"set-host", "src-ip-header", "ssl-certificate", "standalone-backend",
 	"stats-config-snippet", "timeout-check", "timeout-client-fin", "timeout-server-fin", "tls-alpn",
 }

@@ -78,6 +78,7 @@ type RouteSettings struct {
 	// ResponseSetHeaders are set on responses before they reach the client.
 	ResponseSetHeaders Value[[]Header]
 	SSLRedirect        Value[bool]
+	SSLPassthrough     Value[bool]
 	SSLRedirectCode    Value[int]
 	SSLRedirectPort    Value[int]
 	// CanaryWeight is the percentage (0-100) of requests sent to CanaryService.
@@ -115,6 +116,8 @@ type GlobalSettings struct {
 	ServerSlots Value[int]
 	HSTS        Value[bool]
 	HSTSMaxAge  Value[time.Duration]
+	// ProxyProtocol lists the networks whose connections carry a PROXY protocol header.
+	ProxyProtocol Value[[]netip.Prefix]
 }
 
 // ResolveBackend resolves the settings of a backend from the layers of its Service, of the
@@ -169,6 +172,7 @@ func ResolveRoute(ing, cm Layer) RouteSettings {
 		RequestSetHeaders:    resolve(requestSetHeader, ls),
 		ResponseSetHeaders:   resolve(responseSetHeader, ls),
 		SSLRedirect:          resolve(sslRedirect, ls),
+		SSLPassthrough:       resolve(sslPassthrough, ls),
 		SSLRedirectCode:      resolve(sslRedirectCode, ls),
 		SSLRedirectPort:      resolve(sslRedirectPort, ls),
 		CanaryWeight:         resolve(canaryWeight, ls),
@@ -202,6 +206,7 @@ func ResolveGlobal(cm Layer) GlobalSettings {
 		ServerSlots:          resolve(serverSlots, ls),
 		HSTS:                 resolve(hsts, ls),
 		HSTSMaxAge:           resolve(hstsMaxAge, ls),
+		ProxyProtocol:        resolve(acceptProxy, ls),
 	}
 }
 

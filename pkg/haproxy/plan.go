@@ -205,11 +205,11 @@ func (p Plan) Reload() bool { return len(p.Reasons) > 0 }
 // removed or changed, a section out of slots, the listeners or the default backend) needs a
 // reload; a change of endpoints, weights or of routes between existing sections does not.
 func NewPlan(applied *Applied, desired model.Config) Plan {
-	curSections, curRoutes, _ := Sections(desired)
+	curSections, curRoutes, curTCP := Sections(desired)
 	if applied == nil {
 		return Plan{Reasons: []Reason{{Kind: ReasonInitial}}, Next: newApplied(desired, freshLayout(desired, curSections), curSections)}
 	}
-	oldSections, oldRoutes, _ := Sections(applied.Config)
+	oldSections, oldRoutes, oldTCP := Sections(applied.Config)
 	reasons := topologyChanges(applied.Config, desired, oldSections, curSections)
 	if !slices.Equal(conditionalRules(applied.Config.HTTPRoutes, oldRoutes), conditionalRules(desired.HTTPRoutes, curRoutes)) {
 		// Conditional routes are frontend rules, not map entries.
@@ -258,6 +258,13 @@ func NewPlan(applied *Applied, desired model.Config) Plan {
 	if newRedirects := redirectMap(desired.HTTPSRedirects); desired.HasHTTPS() && !bytes.Equal(redirectMap(applied.Config.HTTPSRedirects), newRedirects) {
 		changed = append(changed, RedirectMap)
 		content[RedirectMap] = newRedirects
+	}
+	oldSNI, curSNI := sniMaps(applied.Config, oldTCP), sniMaps(desired, curTCP)
+	for _, name := range slices.Sorted(maps.Keys(curSNI)) {
+		if !bytes.Equal(oldSNI[name], curSNI[name]) {
+			changed = append(changed, name)
+			content[name] = curSNI[name]
+		}
 	}
 	var certs []Command
 	for _, l := range desired.Listeners {
@@ -348,7 +355,9 @@ func topologyChanges(old, cur model.Config, oldSections, curSections []Section) 
 	if !slices.Equal(redirectKinds(old.HTTPSRedirects), redirectKinds(cur.HTTPSRedirects)) {
 		reasons = append(reasons, Reason{ReasonRedirects, "a new HTTPS redirect code or port"})
 	}
-	if !slices.EqualFunc(old.TCPRoutes, cur.TCPRoutes, func(a, b model.TCPRoute) bool { return a.Listener == b.Listener && a.Backend == b.Backend }) {
+	if !slices.Equal(tcpShape(old), tcpShape(cur)) {
+		// Routes without SNI are default backends; the first route by SNI of a listener adds
+		// its passthrough frontend. Routes by SNI are map entries after that.
 		reasons = append(reasons, Reason{ReasonListeners, "TCP routes changed"})
 	}
 	for _, l := range cur.Listeners {
@@ -388,6 +397,23 @@ func topologyChanges(old, cur model.Config, oldSections, curSections []Section) 
 		}
 	}
 	return reasons
+}
+
+// tcpShape is what of the TCP routes a reload must apply: the routes without SNI, and which
+// listeners pass connections through by SNI.
+func tcpShape(cfg model.Config) []string {
+	var out []string
+	for _, rt := range cfg.TCPRoutes {
+		if rt.SNI == "" {
+			out = append(out, rt.Listener+" "+rt.Backend)
+		}
+	}
+	for _, l := range cfg.Listeners {
+		if passthrough(cfg, l.Name) {
+			out = append(out, l.Name+" by SNI")
+		}
+	}
+	return out
 }
 
 // listenersEqual compares listeners without their certificates, which change at runtime.

@@ -484,7 +484,6 @@ func checkBalance(b model.Balance) error {
 	return nil
 }
 
-
 // checkCORSOrigins accepts "*" or 1 to limits.MaxOrigins origins.
 func checkCORSOrigins(l model.List) error {
 	if l.Any {

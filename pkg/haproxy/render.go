@@ -103,10 +103,11 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	r.global(env)
 	r.globalSettings(cfg.Global)
 	r.defaults(cfg.Global)
-	r.frontend(cfg, sections, httpRoutes)
-	for i, rt := range cfg.TCPRoutes {
-		l, _ := cfg.Listener(rt.Listener)
-		r.tcpFrontend(l, tcpRoutes[i], cfg.Global)
+	r.frontend(cfg, sections, httpRoutes, env)
+	for _, l := range cfg.Listeners {
+		if l.Protocol == model.TCP || passthrough(cfg, l.Name) {
+			r.tcpFrontend(cfg, l, tcpRoutes, env)
+		}
 	}
 	if cfg.Stats.Port != 0 {
 		r.statsFrontend(cfg.Stats)
@@ -133,6 +134,9 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	}
 	if cfg.HasHTTPS() {
 		files[RedirectMap] = redirectMap(cfg.HTTPSRedirects)
+	}
+	for name, content := range sniMaps(cfg, tcpRoutes) {
+		files[name] = content
 	}
 	for _, l := range cfg.Listeners {
 		if l.TLS == nil {
@@ -285,18 +289,27 @@ func (r *renderer) global(env Env) {
 // first for the request's host, then for its wildcard form ("*." + all but the first label), then
 // for rules without a host. Map keys are host+path; hostless keys start with "/", which no host
 // does.
-func (r *renderer) frontend(cfg model.Config, sections []Section, httpRoutes []string) {
+func (r *renderer) frontend(cfg model.Config, sections []Section, httpRoutes []string, env Env) {
 	const fe = httpFrontend
 	r.section(parser.Frontends, fe)
 	r.set(parser.Frontends, fe, "mode", &types.StringC{Value: "http"})
 	for _, l := range cfg.Listeners {
-		if l.Protocol == model.HTTP || l.Protocol == model.HTTPS {
+		switch {
+		case l.Protocol == model.HTTPS && passthrough(cfg, l.Name):
+			// The listener's port is its passthrough frontend's; what that frontend does not
+			// pass through comes here over a local socket, with the client's address.
+			r.insert(parser.Frontends, fe, "bind", tlsBind(l, types.Bind{
+				Path: "unix@" + env.terminateSocket(l.Name),
+				Params: []params.BindOption{&params.BindOptionValue{Name: "name", Value: l.Name},
+					&params.BindOptionWord{Name: "accept-proxy"}, &params.BindOptionValue{Name: "mode", Value: "600"}},
+			}))
+		case l.Protocol == model.HTTP || l.Protocol == model.HTTPS:
 			r.bind(fe, l)
 		}
 	}
 	for _, l := range cfg.Listeners {
-		if l.Protocol == model.HTTP || l.Protocol == model.HTTPS {
-			r.acceptProxy(fe, l)
+		if l.Protocol == model.HTTP || l.Protocol == model.HTTPS && !passthrough(cfg, l.Name) {
+			r.acceptProxy(fe, l, cfg.Global)
 		}
 	}
 	setVar := func(name, expr, cond string) {
@@ -361,10 +374,14 @@ func (r *renderer) frontend(cfg model.Config, sections []Section, httpRoutes []s
 
 // bind adds a listener's bind line to a frontend.
 func (r *renderer) bind(fe string, l model.Listener) {
-	b := types.Bind{
+	r.insert(parser.Frontends, fe, "bind", tlsBind(l, types.Bind{
 		Path:   netip.AddrPortFrom(l.Address, l.Port).String(),
 		Params: []params.BindOption{&params.BindOptionValue{Name: "name", Value: l.Name}},
-	}
+	}))
+}
+
+// tlsBind adds the certificates of an HTTPS listener to a bind line.
+func tlsBind(l model.Listener, b types.Bind) types.Bind {
 	if l.TLS != nil {
 		b.Params = append(b.Params,
 			&params.BindOptionWord{Name: "ssl"},
@@ -372,16 +389,18 @@ func (r *renderer) bind(fe string, l model.Listener) {
 			&params.BindOptionValue{Name: "crt-list", Value: CrtList(l.Name)},
 			&params.BindOptionValue{Name: "alpn", Value: alpn})
 	}
-	r.insert(parser.Frontends, fe, "bind", b)
+	return b
 }
 
 // acceptProxy makes connections from the listener's trusted networks start with a PROXY
 // protocol header; the address it carries becomes the client's address for everything after.
-func (r *renderer) acceptProxy(fe string, l model.Listener) {
-	if len(l.AcceptProxy) == 0 {
-		return
+func (r *renderer) acceptProxy(fe string, l model.Listener, g model.Global) {
+	var nets []string
+	for _, n := range prefixStrings(slices.Concat(l.AcceptProxy, g.AcceptProxy)) {
+		if !slices.Contains(nets, n) {
+			nets = append(nets, n)
+		}
 	}
-	nets := prefixStrings(l.AcceptProxy)
 	for chunk := range slices.Chunk(nets, aclChunk) {
 		r.insert(parser.Frontends, fe, "tcp-request", &tcptypes.Connection{Action: &tcpactions.ExpectProxy{
 			Cond: "if", CondTest: fmt.Sprintf("{ dst_port %d } { src %s }", l.Port, strings.Join(chunk, " ")),
@@ -389,15 +408,95 @@ func (r *renderer) acceptProxy(fe string, l model.Listener) {
 	}
 }
 
-// tcpFrontend renders a TCP listener sending its connections to a section.
-func (r *renderer) tcpFrontend(l model.Listener, section string, g model.Global) {
+// tcpFrontend renders a TCP listener, or the passthrough frontend of an HTTPS listener: the
+// connections whose TLS SNI has a route go to its section unterminated (exact name first, then its
+// wildcard form), the others to the listener's route without SNI, or for HTTPS to the HTTP
+// frontend's local socket, where they are terminated.
+func (r *renderer) tcpFrontend(cfg model.Config, l model.Listener, tcpRoutes []string, env Env) {
 	fe := tcpFrontendPrefix + l.Name
 	r.section(parser.Frontends, fe)
 	r.set(parser.Frontends, fe, "mode", &types.StringC{Value: "tcp"})
-	r.bind(fe, l)
-	r.acceptProxy(fe, l)
-	r.tcpLog(fe, g)
-	r.set(parser.Frontends, fe, "default_backend", &types.StringC{Value: section})
+	r.insert(parser.Frontends, fe, "bind", types.Bind{
+		Path:   netip.AddrPortFrom(l.Address, l.Port).String(),
+		Params: []params.BindOption{&params.BindOptionValue{Name: "name", Value: l.Name}},
+	})
+	r.acceptProxy(fe, l, cfg.Global)
+	r.tcpLog(fe, cfg.Global)
+	def := ""
+	for i, rt := range cfg.TCPRoutes {
+		if rt.Listener == l.Name && rt.SNI == "" {
+			def = tcpRoutes[i]
+		}
+	}
+	if passthrough(cfg, l.Name) {
+		content := func(a types.Action) {
+			r.insert(parser.Frontends, fe, "tcp-request", &tcptypes.Content{Action: a})
+		}
+		setVar := func(name, expr, cond string) {
+			a := &actions.SetVar{VarScope: "txn", VarName: name, Expr: common.Expression{Expr: strings.Fields(expr)}}
+			if cond != "" {
+				a.Cond, a.CondTest = "unless", cond
+			}
+			content(a)
+		}
+		// Wait at most 5 s for the TLS ClientHello, which carries the SNI.
+		r.insert(parser.Frontends, fe, "tcp-request", &tcptypes.InspectDelay{Timeout: "5s"})
+		content(&tcpactions.Accept{Cond: "if", CondTest: "{ req.ssl_hello_type 1 }"})
+		const found = "{ var(txn.sni_section) -m found }"
+		m := SNIMap(l.Name)
+		setVar("sni", "req.ssl_sni,lower", "")
+		setVar("sni_section", "var(txn.sni),map_str("+m+")", "")
+		setVar("sni_rest", "var(txn.sni),field(2,.,0)", found)
+		setVar("sni_wild", "str(*.),concat(,txn.sni_rest,)", found)
+		setVar("sni_section", "var(txn.sni_wild),map_str("+m+")", found)
+		r.insert(parser.Frontends, fe, "use_backend", types.UseBackend{Name: "%[var(txn.sni_section)]", Cond: "if", CondTest: found})
+		if l.Protocol == model.HTTPS {
+			def = terminateBackend(l.Name)
+			r.section(parser.Backends, def)
+			r.set(parser.Backends, def, "mode", &types.StringC{Value: "tcp"})
+			r.insert(parser.Backends, def, "server", types.Server{Name: "terminate", Address: "unix@" + env.terminateSocket(l.Name),
+				Params: []params.ServerOption{&params.ServerOptionWord{Name: "send-proxy-v2"}}})
+		}
+	}
+	if def != "" {
+		r.set(parser.Frontends, fe, "default_backend", &types.StringC{Value: def})
+	}
+}
+
+// passthrough reports an HTTPS or TCP listener with routes by SNI.
+func passthrough(cfg model.Config, listener string) bool {
+	return slices.ContainsFunc(cfg.TCPRoutes, func(rt model.TCPRoute) bool { return rt.Listener == listener && rt.SNI != "" })
+}
+
+// SNIMap is the map of a listener's routes by SNI: name to section.
+func SNIMap(listener string) string { return "maps/sni-" + listener + ".map" }
+
+// terminateBackend is the backend through which a passthrough frontend hands the connections it
+// does not pass through to the HTTP frontend.
+func terminateBackend(listener string) string { return "portcullis_terminate_" + listener }
+
+// terminateSocket is the local socket where the HTTP frontend terminates TLS for a listener with
+// passthrough routes.
+func (e Env) terminateSocket(listener string) string {
+	return filepath.Join(e.RuntimeDir, listener+".sock")
+}
+
+// sniMaps renders the SNI map of each listener with routes by SNI.
+func sniMaps(cfg model.Config, tcpRoutes []string) map[string][]byte {
+	out := map[string][]byte{}
+	for _, l := range cfg.Listeners {
+		if !passthrough(cfg, l.Name) {
+			continue
+		}
+		var b bytes.Buffer
+		for i, rt := range cfg.TCPRoutes {
+			if rt.Listener == l.Name && rt.SNI != "" {
+				fmt.Fprintf(&b, "%s %s\n", rt.SNI, tcpRoutes[i])
+			}
+		}
+		out[SNIMap(l.Name)] = b.Bytes()
+	}
+	return out
 }
 
 // statsFrontend serves HAProxy's built-in Prometheus exporter at /metrics.
@@ -731,6 +830,12 @@ func check(cfg model.Config, sections []Section, httpRoutes, tcpRoutes []string,
 		errs = append(errs, fmt.Errorf("runtime directory %q must be an absolute path without spaces or quotes", env.RuntimeDir))
 	}
 	errs = append(errs, checkListeners(cfg)...)
+	for _, l := range cfg.Listeners {
+		// sun_path holds 108 bytes.
+		if sock := env.terminateSocket(l.Name); passthrough(cfg, l.Name) && len(sock) > 100 {
+			errs = append(errs, fmt.Errorf("listener %s: socket path %s is too long for a Unix socket", l.Name, sock))
+		}
+	}
 	errs = append(errs, checkGlobal(cfg.Global)...)
 	names := map[string]bool{DefaultBackend: true}
 	for _, b := range cfg.Backends {
@@ -760,7 +865,7 @@ func check(cfg model.Config, sections []Section, httpRoutes, tcpRoutes []string,
 	}
 	sectionNames := map[string]bool{DefaultBackend: true}
 	for _, s := range sections {
-		if !model.ValidBackendName(s.Name) || len(s.Name) > maxSectionName || sectionNames[s.Name] {
+		if !validSectionName(s.Name) || len(s.Name) > maxSectionName || sectionNames[s.Name] {
 			errs = append(errs, fmt.Errorf("invalid or duplicate backend section name %q", s.Name))
 		}
 		sectionNames[s.Name] = true
@@ -786,6 +891,20 @@ func check(cfg model.Config, sections []Section, httpRoutes, tcpRoutes []string,
 
 // maxSectionName bounds the name of a backend section: a backend name and a suffix.
 const maxSectionName = limits.MaxBackendNameLen + len("_") + 8
+
+// validSectionName accepts what Sections names a section: a backend name, alone or followed by
+// "_" and 8 hex digits, which may be longer than any backend name.
+func validSectionName(s string) bool {
+	if model.ValidBackendName(s) {
+		return true
+	}
+	const suffix = len("_") + 8
+	if len(s) <= suffix {
+		return false
+	}
+	base, hash := s[:len(s)-suffix], s[len(s)-suffix:]
+	return hash[0] == '_' && strings.Trim(hash[1:], "0123456789abcdef") == "" && model.ValidBackendName(base)
+}
 
 // checkListeners checks the listeners, which come from the operator's flags.
 func checkListeners(cfg model.Config) []error {
@@ -923,8 +1042,17 @@ func checkRoute(rt model.HTTPRoute, names map[string]bool) []error {
 // checkTCPRoute checks a TCP route.
 func checkTCPRoute(cfg model.Config, rt model.TCPRoute, names map[string]bool) []error {
 	var errs []error
-	if l, ok := cfg.Listener(rt.Listener); !ok || l.Protocol != model.TCP {
-		errs = append(errs, fmt.Errorf("TCP route: %q is not a TCP listener", rt.Listener))
+	l, ok := cfg.Listener(rt.Listener)
+	switch {
+	case !ok:
+		errs = append(errs, fmt.Errorf("TCP route: listener %q does not exist", rt.Listener))
+	case l.Protocol == model.HTTPS && rt.SNI == "":
+		errs = append(errs, fmt.Errorf("TCP route of %s: an HTTPS listener passes connections through by SNI only", rt.Listener))
+	case l.Protocol != model.TCP && l.Protocol != model.HTTPS:
+		errs = append(errs, fmt.Errorf("TCP route: %q is not a TCP or HTTPS listener", rt.Listener))
+	}
+	if rt.SNI != "" && !model.ValidMapHost(rt.SNI) {
+		errs = append(errs, fmt.Errorf("TCP route of %s: SNI %q is not a host name", rt.Listener, rt.SNI))
 	}
 	if !names[rt.Backend] {
 		errs = append(errs, fmt.Errorf("TCP route of %s: backend %q is not defined", rt.Listener, rt.Backend))
@@ -935,8 +1063,8 @@ func checkTCPRoute(cfg model.Config, rt model.TCPRoute, names map[string]bool) [
 		errs = append(errs, fmt.Errorf("TCP route of %s: backend %q also serves HTTP routes", rt.Listener, rt.Backend))
 	}
 	for _, o := range cfg.TCPRoutes {
-		if o.Listener == rt.Listener && o != rt {
-			errs = append(errs, fmt.Errorf("TCP listener %s has more than one route", rt.Listener))
+		if o.Listener == rt.Listener && o.SNI == rt.SNI && o != rt {
+			errs = append(errs, fmt.Errorf("TCP listener %s has more than one route for SNI %q", rt.Listener, rt.SNI))
 			break
 		}
 	}

@@ -310,6 +310,9 @@ func TestRenderAcceptsSafeValues(t *testing.T) {
 		{"a path with every allowed special character", withPath("/a-._~%20!$&'()*+,;=:@/Z9")},
 		{"a path of 2048 bytes", withPath("/" + strings.Repeat("a", 2047))},
 		{"the longest backend name", withBackendName(strings.Repeat("a", limits.MaxBackendNameLen))},
+		// A section name is its first backend's name, "_" and 8 hex digits.
+		{"the longest backend name with a route policy", withLongSectionName},
+		{"the longest backend name with a canary", withLongCanary},
 		{"a backend name with hyphens and underscores", withBackendName("my-ns_my-svc_http-alt")},
 		{"an IPv6 server", withServer(netip.MustParseAddr("fd00::1"), 8080)},
 		{"an IPv6 bind", func(c *model.Config, _ *haproxy.Env) { c.Listeners[0].Address = netip.MustParseAddr("::") }},
@@ -325,6 +328,22 @@ func TestRenderAcceptsSafeValues(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withLongSectionName gives the backend the longest name and the first route a route policy, so
+// that its section name is longer than any backend name.
+func withLongSectionName(c *model.Config, e *haproxy.Env) {
+	withBackendName(strings.Repeat("a", limits.MaxBackendNameLen))(c, e)
+	c.HTTPRoutes[0].Policy.AppRoot = "/app"
+	c.HTTPRoutes[0].Policy.BasicAuth = &model.BasicAuth{Realm: "Staff"}
+}
+
+// withLongCanary shares the first route between two backends of the longest name.
+func withLongCanary(c *model.Config, e *haproxy.Env) {
+	withBackendName(strings.Repeat("a", limits.MaxBackendNameLen))(c, e)
+	canary := model.Backend{Name: strings.Repeat("b", limits.MaxBackendNameLen), Servers: c.Backends[0].Servers}
+	c.Backends = append(c.Backends, canary)
+	c.HTTPRoutes[0].Backends = append(c.HTTPRoutes[0].Backends, model.WeightedBackend{Name: canary.Name, Weight: 1})
 }
 
 // richConfig exercises every part of the model: every listener protocol, PROXY protocol,
@@ -438,6 +457,9 @@ func TestRenderIsDeterministic(t *testing.T) {
 		for i := range 50 {
 			c := cloneConfig(richConfig())
 			rng.Shuffle(len(c.Listeners), func(i, j int) { c.Listeners[i], c.Listeners[j] = c.Listeners[j], c.Listeners[i] })
+			for _, l := range c.Listeners {
+				rng.Shuffle(len(l.AcceptProxy), func(i, j int) { l.AcceptProxy[i], l.AcceptProxy[j] = l.AcceptProxy[j], l.AcceptProxy[i] })
+			}
 			rng.Shuffle(len(c.HTTPRoutes), func(i, j int) { c.HTTPRoutes[i], c.HTTPRoutes[j] = c.HTTPRoutes[j], c.HTTPRoutes[i] })
 			rng.Shuffle(len(c.HTTPSRedirects), func(i, j int) {
 				c.HTTPSRedirects[i], c.HTTPSRedirects[j] = c.HTTPSRedirects[j], c.HTTPSRedirects[i]
@@ -569,6 +591,12 @@ func TestRenderedConfigsPassHAProxyCheck(t *testing.T) {
 			return c
 		}()},
 		{"forty servers, some draining", many()},
+		{"the longest section names", func() model.Config {
+			c := validConfig()
+			withLongSectionName(&c, nil)
+			withLongCanary(&c, nil)
+			return c
+		}()},
 		{"a slot step of one", func() model.Config { c := many(); c.SlotStep = 1; return c }()},
 		{"a backend slot step overriding the default", func() model.Config { c := many(); c.Backends[0].SlotStep = 3; return c }()},
 	}

@@ -110,6 +110,7 @@ func (s *settings) global() (model.Global, annotations.GlobalSettings) {
 		SSLMinVer:            string(g.SSLMinVer.Value),
 		SSLCiphers:           string(g.SSLCiphers.Value),
 		SSLCipherSuites:      string(g.SSLCipherSuites.Value),
+		AcceptProxy:          g.ProxyProtocol.Value,
 	}, g
 }
 

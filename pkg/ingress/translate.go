@@ -177,6 +177,8 @@ type translator struct {
 	claims   []claim
 	claimed  map[model.RouteKey]claim
 	incumb   map[model.RouteKey]ObjectRef
+	// sni holds the hosts passed through, by the Ingress that has them.
+	sni map[string]ObjectRef
 	settings *settings
 	policies map[string]model.BackendPolicy // the first policy of each Service port's backend
 	res      Result
@@ -239,6 +241,10 @@ func owned(ing *networkingv1.Ingress, classes classSet, opts Options) bool {
 
 // rules collects the claims of an Ingress's paths; resolveClaims decides between them.
 func (t *translator) rules(ing *networkingv1.Ingress) {
+	if t.settings.route(ing).SSLPassthrough.Value {
+		t.passthrough(ing)
+		return
+	}
 	for ri, rule := range ing.Spec.Rules {
 		host, ok := normalizeHost(rule.Host)
 		if !ok {
@@ -306,6 +312,46 @@ func (t *translator) resolveClaims() {
 		rt.Backends, rt.Policy, rt.Source = backends, policy, refOf(c.ing)
 		t.res.Claims[key] = rt.Source
 		t.res.Config.HTTPRoutes = append(t.res.Config.HTTPRoutes, rt)
+	}
+}
+
+// passthrough sends the TLS connections of an Ingress's hosts, by SNI, to the backend of each
+// host's first path, unterminated. The oldest Ingress keeps a host that two pass through.
+func (t *translator) passthrough(ing *networkingv1.Ingress) {
+	if t.opts.TLS.HTTPS.Port == 0 {
+		t.problem(ing, Error, "PassthroughUnavailable", "ssl-passthrough: HTTPS is disabled on this controller; the Ingress is ignored")
+		return
+	}
+	for ri, rule := range ing.Spec.Rules {
+		where := fmt.Sprintf("spec.rules[%d]", ri)
+		host, ok := normalizeHost(rule.Host)
+		switch {
+		case !ok || host == "":
+			t.problem(ing, Error, "InvalidHost", fmt.Sprintf("%s: ssl-passthrough needs a host name to match the SNI of connections; rule ignored", where))
+			continue
+		case rule.HTTP == nil || len(rule.HTTP.Paths) == 0:
+			t.problem(ing, Error, "InvalidBackend", fmt.Sprintf("%s: ssl-passthrough takes the backend of the rule's first path, and it has none; rule ignored", where))
+			continue
+		}
+		if holder, taken := t.sni[host]; taken {
+			if holder != refOf(ing) {
+				t.problem(ing, Warning, "RouteConflict", fmt.Sprintf("%s: host %q is already passed through by the older Ingress %s/%s; rule ignored", where, rule.Host, holder.Namespace, holder.Name))
+			}
+			continue
+		}
+		b := rule.HTTP.Paths[0].Backend
+		if !t.claimable(ing, b, where+".http.paths[0].backend") {
+			continue
+		}
+		name, ok := t.serviceBackendAs(ing, b.Service.Name, b.Service.Port, where+".http.paths[0].backend", "", "tls_")
+		if !ok {
+			continue
+		}
+		if t.sni == nil {
+			t.sni = map[string]ObjectRef{}
+		}
+		t.sni[host] = refOf(ing)
+		t.res.Config.TCPRoutes = append(t.res.Config.TCPRoutes, model.TCPRoute{Listener: HTTPSListener, SNI: host, Backend: name, Source: refOf(ing)})
 	}
 }
 
@@ -404,8 +450,14 @@ func (t *translator) ingressBackend(ing *networkingv1.Ingress, b networkingv1.In
 // serviceBackend resolves a Service port to a backend, creating it; what names it in problems
 // ("" or "canary ").
 func (t *translator) serviceBackend(ing *networkingv1.Ingress, service string, port networkingv1.ServiceBackendPort, where, what string) (string, bool) {
+	return t.serviceBackendAs(ing, service, port, where, what, "")
+}
+
+// serviceBackendAs is serviceBackend for a backend whose name starts with prefix: "tls_" for the
+// TCP backends of passthrough hosts, which carry no HTTP settings.
+func (t *translator) serviceBackendAs(ing *networkingv1.Ingress, service string, port networkingv1.ServiceBackendPort, where, what, prefix string) (string, bool) {
 	pname := portName(port)
-	name := BackendName(ing.Namespace, service, pname)
+	name := prefix + BackendName(ing.Namespace, service, pname)
 	if !model.ValidBackendName(name) {
 		t.problem(ing, Error, "InvalidBackend", fmt.Sprintf("%s: %sservice %q port %q is not a valid name; path ignored", where, what, service, pname))
 		return "", false

@@ -10,7 +10,7 @@ import (
 // Compose merges the configurations that several sources (Ingress, Gateway API routes, TCP
 // services) produced into one, in the order given. The rules, where two parts want the same thing:
 //
-//   - a route (HTTP: same host, path and match; TCP: same listener) goes to the object that held it
+//   - a route (HTTP: same host, path, match and conditions; TCP: same listener and SNI) goes to the object that held it
 //     before (incumbents), else to the earlier part; the other gets a RouteConflict problem;
 //   - listeners are merged by name: a later part's listener of the same name must be the same
 //     listener (address, port, protocol, PROXY networks), and a certificate name served by an
@@ -83,12 +83,13 @@ func Compose(parts []Config, incumbents map[RouteKey]diag.Object) (Config, []dia
 				"host %q path %q (%s) is already served by %s; this route is ignored", rt.Match.Host, rt.Match.Path, rt.Match.Kind, winner.Source))
 		}
 		for _, rt := range p.TCPRoutes {
-			if i, seen := tcpAt[rt.Listener]; seen {
+			key := rt.Listener + " " + rt.SNI
+			if i, seen := tcpAt[key]; seen {
 				conflict([]diag.Object{rt.Source}, "RouteConflict", fmt.Sprintf(
-					"listener %s is already served by %s; this route is ignored", rt.Listener, out.TCPRoutes[i].Source))
+					"listener %s (SNI %q) is already served by %s; this route is ignored", rt.Listener, rt.SNI, out.TCPRoutes[i].Source))
 				continue
 			}
-			tcpAt[rt.Listener] = len(out.TCPRoutes)
+			tcpAt[key] = len(out.TCPRoutes)
 			out.TCPRoutes = append(out.TCPRoutes, rt)
 		}
 		for _, r := range p.HTTPSRedirects {

@@ -64,6 +64,9 @@ type Global struct {
 	SSLMinVer string
 	// SSLCiphers and SSLCipherSuites are OpenSSL lists; empty: HAProxy's defaults.
 	SSLCiphers, SSLCipherSuites string
+	// AcceptProxy lists the networks (load balancers) whose connections to every listener must
+	// start with a PROXY protocol header. Sorted.
+	AcceptProxy []netip.Prefix
 	// Sources are the objects the settings come from (the controller's ConfigMap).
 	Sources []diag.Object
 }
@@ -75,7 +78,7 @@ func (g Global) Equal(o Global) bool {
 		g.TimeoutHTTPRequest == o.TimeoutHTTPRequest && g.TimeoutHTTPKeepAlive == o.TimeoutHTTPKeepAlive &&
 		g.TimeoutQueue == o.TimeoutQueue && g.TimeoutTunnel == o.TimeoutTunnel && g.HardStopAfter == o.HardStopAfter &&
 		g.LogTarget == o.LogTarget && g.LogFormat == o.LogFormat && g.SSLMinVer == o.SSLMinVer &&
-		g.SSLCiphers == o.SSLCiphers && g.SSLCipherSuites == o.SSLCipherSuites
+		g.SSLCiphers == o.SSLCiphers && g.SSLCipherSuites == o.SSLCipherSuites && slices.Equal(g.AcceptProxy, o.AcceptProxy)
 }
 
 // Bind is an address and port HAProxy listens on.
@@ -231,12 +234,15 @@ type WeightedBackend struct {
 	Weight int
 }
 
-// TCPRoute sends the connections of a TCP listener to a backend.
+// TCPRoute sends connections to a backend unterminated: all the connections of a TCP listener, or
+// the TLS connections whose SNI is SNI (TLS passthrough) on a TCP or HTTPS listener. On an HTTPS
+// listener, connections whose SNI no route takes are terminated as usual.
 type TCPRoute struct {
-	// Listener names a TCP listener.
 	Listener string
-	Backend  string
-	Source   diag.Object
+	// SNI is a lower-case host name or "*." wildcard; empty: every connection (TCP listeners).
+	SNI     string
+	Backend string
+	Source  diag.Object
 }
 
 // Backend is a pool of servers for one Service port.
@@ -317,9 +323,15 @@ func (c *Config) Normalize() {
 		sortObjects(c.Backends[i].Sources)
 	}
 	slices.SortFunc(c.HTTPRoutes, CompareRoutes)
-	slices.SortFunc(c.TCPRoutes, func(a, b TCPRoute) int { return cmp.Compare(a.Listener, b.Listener) })
+	slices.SortFunc(c.TCPRoutes, func(a, b TCPRoute) int {
+		if c := cmp.Compare(a.Listener, b.Listener); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.SNI, b.SNI)
+	})
 	slices.SortFunc(c.HTTPSRedirects, func(a, b HTTPSRedirect) int { return cmp.Compare(a.Host, b.Host) })
 	sortObjects(c.Global.Sources)
+	slices.SortFunc(c.Global.AcceptProxy, comparePrefix)
 }
 
 func sortObjects(objs []diag.Object) {
