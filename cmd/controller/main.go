@@ -339,7 +339,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 				FallbackPEM:        fallbackPEM,
 			},
 		},
-		TCP:     tcpservices.Options{Address: c.bindAddress, Reserved: []uint16{c.httpPort, c.httpsPort, c.statsPort, c.monitorPort}},
+		TCP:     tcpservices.Options{Address: c.bindAddress, Reserved: []uint16{c.httpPort, c.httpsPort, c.statsPort, c.monitorPort, c.controllerPort}},
 		Monitor: model.Bind{Address: c.bindAddress, Port: c.monitorPort},
 		Env:     haproxy.Env{RuntimeDir: c.runtimeDir},
 		Log:     log.WithName("reconcile"),

@@ -226,7 +226,7 @@ var (
 		name: "proxy-protocol", peer: true, scopes: scopeGlobal, example: "10.0.0.0/8",
 		group: "Access control",
 		doc: "Networks of the load balancers in front of HAProxy that send the PROXY protocol (v1 or v2): their " +
-			"connections to the HTTP, HTTPS and TCP-service ports must start with a PROXY header, whose client " +
+			"connections to the HTTP, HTTPS, TCP-service and health-check ports must start with a PROXY header, whose client " +
 			"address then counts for allow and deny lists, rate limits, `source` balancing, logs and " +
 			"X-Forwarded-For. Connections from other networks are served as they are, without a header: so a " +
 			"client that reaches the ports directly is still served, but cannot pose as another with a header. " +

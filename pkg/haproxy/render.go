@@ -113,7 +113,7 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 		r.statsFrontend(cfg.Stats)
 	}
 	if cfg.Monitor.Port != 0 {
-		r.monitor(cfg.Monitor)
+		r.monitor(cfg.Monitor, cfg.Global)
 	}
 	r.defaultBackend()
 	for _, s := range sections {
@@ -432,24 +432,18 @@ func (r *renderer) tcpFrontend(cfg model.Config, l model.Listener, tcpRoutes []s
 		content := func(a types.Action) {
 			r.insert(parser.Frontends, fe, "tcp-request", &tcptypes.Content{Action: a})
 		}
-		setVar := func(name, expr, cond string) {
-			a := &actions.SetVar{VarScope: "txn", VarName: name, Expr: common.Expression{Expr: strings.Fields(expr)}}
-			if cond != "" {
-				a.Cond, a.CondTest = "unless", cond
-			}
-			content(a)
-		}
 		// Wait at most 5 s for the TLS ClientHello, which carries the SNI.
 		r.insert(parser.Frontends, fe, "tcp-request", &tcptypes.InspectDelay{Timeout: "5s"})
 		content(&tcpactions.Accept{Cond: "if", CondTest: "{ req.ssl_hello_type 1 }"})
-		const found = "{ var(txn.sni_section) -m found }"
-		m := SNIMap(l.Name)
-		setVar("sni", "req.ssl_sni,lower", "")
-		setVar("sni_section", "var(txn.sni),map_str("+m+")", "")
-		setVar("sni_rest", "var(txn.sni),field(2,.,0)", found)
-		setVar("sni_wild", "str(*.),concat(,txn.sni_rest,)", found)
-		setVar("sni_section", "var(txn.sni_wild),map_str("+m+")", found)
-		r.insert(parser.Frontends, fe, "use_backend", types.UseBackend{Name: "%[var(txn.sni_section)]", Cond: "if", CondTest: found})
+		// Backends are chosen once the content is accepted: by the exact name first, then by
+		// all but its first label in the map of wildcards ("*.example.com" is "example.com"
+		// there).
+		for _, lookup := range []string{
+			"req.ssl_sni,lower,map_str(" + SNIMap(l.Name) + ")",
+			"req.ssl_sni,lower,field(2,.,0),map_str(" + SNIWildcardMap(l.Name) + ")",
+		} {
+			r.insert(parser.Frontends, fe, "use_backend", types.UseBackend{Name: "%[" + lookup + "]", Cond: "if", CondTest: "{ " + lookup + " -m found }"})
+		}
 		if l.Protocol == model.HTTPS {
 			def = terminateBackend(l.Name)
 			r.section(parser.Backends, def)
@@ -468,8 +462,12 @@ func passthrough(cfg model.Config, listener string) bool {
 	return slices.ContainsFunc(cfg.TCPRoutes, func(rt model.TCPRoute) bool { return rt.Listener == listener && rt.SNI != "" })
 }
 
-// SNIMap is the map of a listener's routes by SNI: name to section.
+// SNIMap is the map of a listener's routes by exact SNI: name to section.
 func SNIMap(listener string) string { return "maps/sni-" + listener + ".map" }
+
+// SNIWildcardMap is the map of a listener's routes by wildcard SNI: the name without its "*."
+// to section.
+func SNIWildcardMap(listener string) string { return "maps/sni-wildcard-" + listener + ".map" }
 
 // terminateBackend is the backend through which a passthrough frontend hands the connections it
 // does not pass through to the HTTP frontend.
@@ -481,20 +479,25 @@ func (e Env) terminateSocket(listener string) string {
 	return filepath.Join(e.RuntimeDir, listener+".sock")
 }
 
-// sniMaps renders the SNI map of each listener with routes by SNI.
+// sniMaps renders the SNI maps of each listener with routes by SNI.
 func sniMaps(cfg model.Config, tcpRoutes []string) map[string][]byte {
 	out := map[string][]byte{}
 	for _, l := range cfg.Listeners {
 		if !passthrough(cfg, l.Name) {
 			continue
 		}
-		var b bytes.Buffer
+		var exact, wild bytes.Buffer
 		for i, rt := range cfg.TCPRoutes {
-			if rt.Listener == l.Name && rt.SNI != "" {
-				fmt.Fprintf(&b, "%s %s\n", rt.SNI, tcpRoutes[i])
+			if rt.Listener != l.Name || rt.SNI == "" {
+				continue
+			}
+			if rest, ok := strings.CutPrefix(rt.SNI, "*."); ok {
+				fmt.Fprintf(&wild, "%s %s\n", rest, tcpRoutes[i])
+			} else {
+				fmt.Fprintf(&exact, "%s %s\n", rt.SNI, tcpRoutes[i])
 			}
 		}
-		out[SNIMap(l.Name)] = b.Bytes()
+		out[SNIMap(l.Name)], out[SNIWildcardMap(l.Name)] = exact.Bytes(), wild.Bytes()
 	}
 	return out
 }
@@ -525,8 +528,9 @@ const (
 )
 
 // monitor renders the load balancer's health check: monitor-uri answers 200, or 503 when the
-// monitor backend has no usable server.
-func (r *renderer) monitor(m model.Monitor) {
+// monitor backend has no usable server. Connections from the proxy-protocol networks carry a
+// PROXY header, as on the other listeners.
+func (r *renderer) monitor(m model.Monitor, g model.Global) {
 	const fe = "monitor"
 	r.section(parser.Frontends, fe)
 	r.set(parser.Frontends, fe, "mode", &types.StringC{Value: "http"})
@@ -534,6 +538,8 @@ func (r *renderer) monitor(m model.Monitor) {
 		Path:   netip.AddrPortFrom(m.Address, m.Port).String(),
 		Params: []params.BindOption{&params.BindOptionValue{Name: "name", Value: "monitor"}},
 	})
+	// A load balancer that sends the PROXY protocol sends it on its health checks too.
+	r.acceptProxy(fe, model.Listener{Bind: m.Bind}, g)
 	r.set(parser.Frontends, fe, "monitor-uri", &types.MonitorURI{URI: monitorURI})
 	r.insert(parser.Frontends, fe, "monitor fail", &types.MonitorFail{Condition: "if", ACLList: []string{"{", "nbsrv(" + MonitorBackend + ")", "lt", "1", "}"}})
 	r.section(parser.Backends, MonitorBackend)

@@ -174,11 +174,11 @@ type translator struct {
 	backends map[string]*model.Backend
 	// claims are every owned Ingress path's claim, oldest Ingress first; claimed holds the
 	// first claim of each key.
-	claims   []claim
-	claimed  map[model.RouteKey]claim
-	incumb   map[model.RouteKey]ObjectRef
+	claims  []claim
+	claimed map[model.RouteKey]claim
+	incumb  map[model.RouteKey]ObjectRef
 	// sni holds the hosts passed through, by the Ingress that has them.
-	sni map[string]ObjectRef
+	sni      map[string]ObjectRef
 	settings *settings
 	policies map[string]model.BackendPolicy // the first policy of each Service port's backend
 	res      Result

@@ -260,7 +260,7 @@ func (m *Master) writeFiles(dir string, files haproxy.Files) error {
 // validate runs `haproxy -c` on a staged configuration. Only configurations rendered by this
 // program are validated: they never contain lua-load or other directives that run code.
 func (m *Master) validate(ctx context.Context, dir string) error {
-	cmd := exec.CommandContext(ctx, m.opts.Program, "-c", "-q", "-C", dir, "-f", haproxy.ConfigFile)
+	cmd := exec.CommandContext(ctx, m.opts.Program, "-c", "-C", dir, "-f", haproxy.ConfigFile)
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
