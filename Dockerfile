@@ -44,5 +44,5 @@ USER 1000:1000
 # The official haproxy image stops with SIGUSR1; the controller drains on SIGTERM.
 STOPSIGNAL SIGTERM
 # http, https, controller (/healthz, /readyz, /metrics)
-EXPOSE 8080 8443 6060
+EXPOSE 8080 8443 6060 1024 1042
 ENTRYPOINT ["/usr/local/bin/portcullis-entrypoint"]
