@@ -30,6 +30,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/portcullis-ingress/portcullis/pkg/diag"
 )
 
 // Prefix is the prefix of Portcullis annotation keys: the annotation of setting "load-balance"
@@ -119,19 +121,23 @@ func (s Source) scope() Scope {
 	return 0
 }
 
-// Severity of a Problem. The strings match those of the ingress package.
-type Severity string
+// Severity of a Problem: the code base's one (pkg/diag).
+type Severity = diag.Severity
 
 const (
 	// Warning: something was ignored that probably does not change what the operator wanted (an
 	// unsupported haproxytech annotation, an alias shadowed by the canonical key).
-	Warning Severity = "Warning"
+	Warning = diag.Warning
 	// Error: a setting the operator asked for is not applied (bad value, unknown key, wrong scope).
-	Error Severity = "Error"
+	Error = diag.Error
 )
 
-// Problem is a key or value that Parse could not honour. The caller knows which object it
-// parsed and attaches the problem to it (as a Kubernetes Event, a log line, a metric).
+// ReasonInvalid is the Event reason of every problem Parse finds.
+const ReasonInvalid = "InvalidAnnotation"
+
+// Problem is the detail of a key or value that Parse could not honour: Parse knows the key, not
+// the object. The caller, which knows the object, turns it into the code base's one problem type
+// with For.
 type Problem struct {
 	// Key is the key as written on the object, e.g. "haproxy.org/timeout-server" or
 	// "timeout-server" in the ConfigMap; quoted and shortened like Value if it is not a plain key.
@@ -143,6 +149,11 @@ type Problem struct {
 	// value is ignored and the next setting in precedence order applies".
 	Message  string
 	Severity Severity
+}
+
+// For is the problem as a diag.Problem about obj.
+func (p Problem) For(obj diag.Object) diag.Problem {
+	return diag.Problem{Object: obj, Severity: p.Severity, Reason: ReasonInvalid, Message: p.String()}
 }
 
 // String is the problem as one line, suitable for an Event message.

@@ -47,9 +47,7 @@ func newSettings(t *translator, cm *corev1.ConfigMap) *settings {
 
 func (s *settings) report(obj ObjectRef, probs []annotations.Problem) {
 	for _, p := range probs {
-		s.t.res.Problems = append(s.t.res.Problems, Problem{
-			Object: obj, Severity: Severity(p.Severity), Reason: "InvalidAnnotation", Message: p.String(),
-		})
+		s.t.res.Problems = append(s.t.res.Problems, p.For(obj))
 	}
 }
 
