@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 )
 
 // The value types below are what the parsers produce. Each documents the characters it can
@@ -39,59 +41,9 @@ var durationUnits = []timeUnit{
 	{"ms", time.Millisecond}, {"us", time.Microsecond},
 }
 
-// Balance is a load-balancing algorithm with its options. String gives HAProxy's syntax.
-type Balance struct {
-	// Algorithm is one of roundrobin, static-rr, leastconn, first, source, random, uri,
-	// url_param, hdr.
-	Algorithm string
-	// Draws is the number of draws of random (0: HAProxy's default of 2).
-	Draws int
-	// URIWhole, URIPathOnly, URILen and URIDepth are the options of uri (0: not set).
-	URIWhole    bool
-	URIPathOnly bool
-	URILen      int
-	URIDepth    int
-	// Param is the query parameter of url_param ([A-Za-z0-9_.-], at most 64 bytes) or the header
-	// name of hdr (a HeaderName).
-	Param string
-	// UseDomainOnly is the use_domain_only option of hdr.
-	UseDomainOnly bool
-}
-
-// String renders the algorithm as the arguments of HAProxy's balance keyword, e.g.
-// "uri whole depth 2" or "hdr(X-User)".
-func (b Balance) String() string {
-	switch b.Algorithm {
-	case "random":
-		if b.Draws > 0 {
-			return "random(" + strconv.Itoa(b.Draws) + ")"
-		}
-	case "uri":
-		s := "uri"
-		if b.URIPathOnly {
-			s += " path-only"
-		}
-		if b.URIWhole {
-			s += " whole"
-		}
-		if b.URILen > 0 {
-			s += " len " + strconv.Itoa(b.URILen)
-		}
-		if b.URIDepth > 0 {
-			s += " depth " + strconv.Itoa(b.URIDepth)
-		}
-		return s
-	case "url_param":
-		return "url_param " + b.Param
-	case "hdr":
-		s := "hdr(" + b.Param + ")"
-		if b.UseDomainOnly {
-			s += " use_domain_only"
-		}
-		return s
-	}
-	return b.Algorithm
-}
+// Balance is a load-balancing algorithm with its options: the model's type, so that the value the
+// parser builds is the one the renderer writes. String gives HAProxy's syntax.
+type Balance = model.Balance
 
 // ProxyProtocol is the PROXY protocol variant sent to backend servers.
 type ProxyProtocol string

@@ -132,8 +132,7 @@ func (s *settings) backendPolicy(ing *networkingv1.Ingress, svc *corev1.Service)
 		p.CheckInterval, p.CheckPath = 0, ""
 	}
 	if bal := b.LoadBalance.Value; bal.Algorithm != "roundrobin" {
-		p.Balance = model.Balance{Algorithm: bal.Algorithm, Draws: bal.Draws, URIWhole: bal.URIWhole, URIPathOnly: bal.URIPathOnly,
-			URILen: bal.URILen, URIDepth: bal.URIDepth, Param: bal.Param, UseDomainOnly: bal.UseDomainOnly}
+		p.Balance = bal
 	}
 	if b.ServerSSL.Value {
 		p.ServerTLS = s.serverTLS(ing, b, &p)

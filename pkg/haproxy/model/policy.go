@@ -3,6 +3,7 @@ package model
 import (
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -61,6 +62,43 @@ type Balance struct {
 	Param string
 	// UseDomainOnly is the use_domain_only option of hdr.
 	UseDomainOnly bool
+}
+
+// String renders the algorithm as the arguments of HAProxy's balance keyword, e.g.
+// "uri whole depth 2" or "hdr(X-User)"; the zero value is "roundrobin".
+func (b Balance) String() string {
+	switch b.Algorithm {
+	case "":
+		return "roundrobin"
+	case "random":
+		if b.Draws > 0 {
+			return "random(" + strconv.Itoa(b.Draws) + ")"
+		}
+	case "uri":
+		s := "uri"
+		if b.URIPathOnly {
+			s += " path-only"
+		}
+		if b.URIWhole {
+			s += " whole"
+		}
+		if b.URILen > 0 {
+			s += " len " + strconv.Itoa(b.URILen)
+		}
+		if b.URIDepth > 0 {
+			s += " depth " + strconv.Itoa(b.URIDepth)
+		}
+		return s
+	case "url_param":
+		return "url_param " + b.Param
+	case "hdr":
+		s := "hdr(" + b.Param + ")"
+		if b.UseDomainOnly {
+			s += " use_domain_only"
+		}
+		return s
+	}
+	return b.Algorithm
 }
 
 // Hashed reports an algorithm that hashes a request property.
