@@ -190,11 +190,15 @@ func (l *Loop) Run(ctx context.Context) error {
 		if pending {
 			pending = false
 			now := time.Now()
+			// Only EndpointSlices changed, and no reload is pending: the endpoint pass, unless
+			// it cannot apply the change alone.
 			if ch := l.Source.TakeChanges(); !ch.Full && len(ch.Services) > 0 && hold.Since.IsZero() {
-				if ok, err := l.endpointPass(ctx, ch.Services, now); err != nil {
+				ok, err := l.endpointPass(ctx, ch.Services, now)
+				if err != nil {
 					l.Log.Error(err, "endpoint update failed; a full pass follows")
-				} else if ok {
-					goto wait
+				}
+				if ok {
+					continue
 				}
 			}
 			res, err := l.pass(ctx, func(p haproxy.Plan) bool {
@@ -220,7 +224,6 @@ func (l *Loop) Run(ctx context.Context) error {
 				}
 			}
 		}
-	wait:
 		select {
 		case <-ctx.Done():
 			return nil
