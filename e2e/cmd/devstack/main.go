@@ -77,6 +77,8 @@ func run(ctx context.Context, extra []string) error {
 		"--config-dir=" + filepath.Join(state, "config"),
 		"--runtime-dir=" + filepath.Join(state, "run"),
 		"--http-bind-port=" + httpPort, "--https-bind-port=8443", "--controller-port=" + controlPort,
+		// No load balancer in front of a development run: stop at once on Ctrl-C.
+		"--shutdown-delay=0s",
 	}
 
 	if kc := os.Getenv("KUBECONFIG"); kc != "" {
