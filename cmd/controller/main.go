@@ -352,6 +352,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	log.Info("controller started", "controller_name", c.controllerName, "ingress_class", c.ingressClass,
 		"namespaces", c.namespaces, "http_port", c.httpPort, "config_dir", c.configDir)
 
+	// A haproxy left running by a previous controller on these directories (one that was killed,
+	// or crashed) is adopted rather than doubled: the first pass reloads it with the current
+	// configuration. Done last, so that a start that fails earlier leaves it untouched.
+	if _, err := master.Adopt(ctx); err != nil {
+		return err
+	}
+
 	// The shutdown sequence: on SIGTERM (ctx ends) readiness and the load balancer's monitor
 	// fail at once, HAProxy keeps serving and the loop keeps applying what it knows for the
 	// shutdown delay, then the loop ends and HAProxy soft-stops (deferred master.Stop).
