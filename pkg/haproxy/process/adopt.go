@@ -83,12 +83,13 @@ func (m *Master) Adopt(ctx context.Context) (int, error) {
 }
 
 // answerTimeout bounds how long Adopt waits for a live master to answer on its socket. It covers
-// a master that is re-executing itself for a reload (its socket refuses connections for tens of
-// milliseconds), as when the previous controller died in the middle of one.
+// a master that is re-executing itself for a reload (its socket refuses or resets connections for
+// tens of milliseconds), as when the previous controller died in the middle of one.
 const answerTimeout = 5 * time.Second
 
-// askMaster reads `show proc` from the master socket. When no haproxy of ours runs, a socket
-// file left behind refuses connections: that is not waited on.
+// askMaster reads `show proc` from the master socket. While a haproxy of ours runs (alive), every
+// failure is retried until answerTimeout; otherwise a socket file left behind refuses
+// connections, and that is not waited on.
 func (m *Master) askMaster(ctx context.Context, alive bool) (procState, bool) {
 	if _, err := os.Stat(m.cli.path); err != nil {
 		return procState{}, false
@@ -97,10 +98,15 @@ func (m *Master) askMaster(ctx context.Context, alive bool) (procState, bool) {
 	defer cancel()
 	var out string
 	var err error
-	if alive {
-		out, err = m.cli.command(ctx, "show proc")
-	} else {
+	for {
 		out, err = m.cli.once(ctx, "show proc")
+		if err == nil || !alive || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 	if err != nil {
 		if alive {
@@ -252,17 +258,26 @@ func (m *Master) stopStale(stale, all []instance) {
 	for _, in := range all {
 		isPID[in.pid] = true
 	}
+	var roots []instance
 	for _, in := range stale {
 		if !isPID[in.ppid] {
 			m.log.Info("stopping a haproxy on this configuration that is not adopted", "pid", in.pid)
-			_ = in.signal(syscall.SIGUSR1)
+			roots = append(roots, in)
 		}
 	}
 	deadline := time.Now().Add(m.opts.StopTimeout)
-	for {
+	for next := time.Now(); ; {
 		left := slices.DeleteFunc(slices.Clone(stale), func(in instance) bool { return !in.alive() })
 		if len(left) == 0 {
 			return
+		}
+		// As in Stop: a master re-executing itself for a reload loses signals, so the soft stop
+		// is repeated.
+		if time.Now().After(next) {
+			for _, in := range roots {
+				_ = in.signal(syscall.SIGUSR1)
+			}
+			next = time.Now().Add(stopResendInterval)
 		}
 		if time.Now().After(deadline) {
 			for _, in := range left {

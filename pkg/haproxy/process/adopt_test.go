@@ -359,3 +359,30 @@ func TestAdoptWithNothingRunning(t *testing.T) {
 	}
 	m.Stop()
 }
+
+func TestAdoptDuringAReload(t *testing.T) {
+	// The previous controller may die right after asking for a reload: the master re-executes
+	// itself and refuses connections on its socket for a moment. It is still adopted.
+	e := newAdoptEnv(t)
+	old := e.start(t, "old")
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		_, err := masterCLI{path: filepath.Join(e.opts.RuntimeDir, "master.sock")}.command(ctx, "reload")
+		cancel()
+		if err != nil {
+			t.Fatalf("reload %d: %v", i, err)
+		}
+		m := New(e.opts, testr.New(t).WithName("adopter"))
+		pid, err := m.Adopt(t.Context())
+		if err != nil || pid != old {
+			t.Fatalf("Adopt right after reload %d = %d, %v; want %d", i, pid, err, old)
+		}
+		// Hand it back, as a controller killed now would.
+		m.mu.Lock()
+		m.cur = nil
+		m.mu.Unlock()
+	}
+	if got := e.masters(t); len(got) != 1 || got[0] != old {
+		t.Errorf("masters: %v, want only %d", got, old)
+	}
+}
