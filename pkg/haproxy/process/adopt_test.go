@@ -386,3 +386,23 @@ func TestAdoptDuringAReload(t *testing.T) {
 		t.Errorf("masters: %v, want only %d", got, old)
 	}
 }
+
+func TestAdoptedMasterThatHangsIsKilledOnStop(t *testing.T) {
+	e := newAdoptEnv(t)
+	old := e.start(t, "old")
+	m := New(e.opts, testr.New(t).WithName("adopter"))
+	if pid, err := m.Adopt(t.Context()); err != nil || pid != old {
+		t.Fatalf("Adopt = %d, %v; want %d", pid, err, old)
+	}
+	if err := syscall.Kill(old, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	m.Stop()
+	if took := time.Since(start); took < e.opts.StopTimeout {
+		t.Errorf("Stop returned after %s, before the stop timeout of %s", took, e.opts.StopTimeout)
+	}
+	if got := e.masters(t); len(got) != 0 {
+		t.Errorf("masters after Stop: %v, want none", got)
+	}
+}

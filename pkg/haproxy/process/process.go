@@ -449,6 +449,8 @@ func (m *Master) stop(p *proc, timeout time.Duration) {
 		case <-deadline.C:
 			m.log.Info("haproxy did not stop in time; killing it", "pid", p.pid)
 			_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+			// An adopted master might not lead its process group.
+			_ = p.signal(syscall.SIGKILL)
 			<-p.done
 			return
 		}
