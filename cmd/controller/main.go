@@ -101,7 +101,7 @@ func newFlagSet(raw *rawFlags) *pflag.FlagSet {
 	fs.Uint16Var(&raw.httpsPort, "https-bind-port", 8443, "Port HAProxy listens on for HTTPS.")
 	fs.StringVar(&raw.program, "program", "haproxy", "The haproxy binary: a path, or a name looked up in $PATH.")
 	fs.StringVar(&raw.configDir, "config-dir", "/etc/portcullis", "Directory for the generated haproxy.cfg and map files.")
-	fs.StringVar(&raw.runtimeDir, "runtime-dir", "/run/portcullis", "Directory for HAProxy's sockets and pid file.")
+	fs.StringVar(&raw.runtimeDir, "runtime-dir", "/run/portcullis", "Directory for HAProxy's sockets and pid file. A HAProxy that a previous controller left running on these directories is adopted, not doubled.")
 	fs.StringVar(&raw.defaultBackend, "default-backend-service", "", "Service (namespace/name) that answers requests no rule matches. Empty: a built-in backend answering 404.")
 	fs.StringVar(&raw.log, "log", "info", "Log level: error, warning, info, debug or trace.")
 	fs.StringVar(&raw.logFormat, "log-format", "text", "Log format: text or json.")
@@ -109,7 +109,7 @@ func newFlagSet(raw *rawFlags) *pflag.FlagSet {
 	fs.Uint16Var(&raw.controllerPort, "controller-port", 6060, "Port of the controller's /healthz, /readyz and /metrics endpoints.")
 	fs.Uint16Var(&raw.monitorPort, "healthz-bind-port", 1042, "Port of HAProxy's own health check for an external load balancer (GET /healthz: 200, or 503 from the moment the controller is asked to stop). 0 disables it.")
 	fs.DurationVar(&raw.shutdownDelay, "shutdown-delay", 10*time.Second, "On SIGTERM, how long HAProxy keeps serving after readiness and the load balancer's health check fail, so that kube-proxy and the load balancer stop sending first.")
-	fs.DurationVar(&raw.stopTimeout, "stop-timeout", 30*time.Second, "After the shutdown delay, how long HAProxy's soft stop may take (finishing requests in flight) before it is killed.")
+	fs.DurationVar(&raw.stopTimeout, "stop-timeout", 30*time.Second, "After the shutdown delay, how long HAProxy's soft stop may take (finishing requests in flight) before it is killed. At start, the same bound applies to stopping a HAProxy found running on these directories that cannot be adopted.")
 	fs.StringVar(&raw.defaultCert, "default-ssl-certificate", "", "kubernetes.io/tls Secret (namespace/name) served to unknown SNI names and to TLS hosts whose own Secret is unusable. Empty: a self-signed certificate generated at start.")
 	fs.StringVar(&raw.publishService, "publish-service", "", "Service (namespace/name) whose addresses are written to the status of the Ingresses served: a LoadBalancer's ingress addresses, a NodePort's node addresses.")
 	fs.StringSliceVar(&raw.publishAddresses, "publish-status-address", nil, "Fixed addresses (IPs or host names) written to Ingress status instead of --publish-service's.")
@@ -351,6 +351,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	defer srv.Close()
 	log.Info("controller started", "controller_name", c.controllerName, "ingress_class", c.ingressClass,
 		"namespaces", c.namespaces, "http_port", c.httpPort, "config_dir", c.configDir)
+
+	// A haproxy left running by a previous controller on these directories (one that was killed,
+	// or crashed) is adopted rather than doubled: the first pass reloads it with the current
+	// configuration. Done last, so that a start that fails earlier leaves it untouched.
+	if _, err := master.Adopt(ctx); err != nil {
+		return err
+	}
 
 	// The shutdown sequence: on SIGTERM (ctx ends) readiness and the load balancer's monitor
 	// fail at once, HAProxy keeps serving and the loop keeps applying what it knows for the

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,7 +40,20 @@ type Controller struct {
 	RuntimeDir     string // --runtime-dir: haproxy.pid, master.sock
 	LogPath        string // the controller's stdout and stderr
 	proc           *process
-	terminated     bool // the test sent SIGTERM: an exit is expected
+	args           []string
+	terminated     bool // the test sent SIGTERM or SIGKILL: an exit is expected
+	succeeded      bool // a successor runs on the same directories: its haproxy is not ours to kill
+}
+
+// Kill sends SIGKILL to the controller, as the kernel's OOM killer or a node agent would, and
+// waits until it is gone. Its haproxy keeps running: it is in a process group of its own.
+func (c *Controller) Kill(t testing.TB) {
+	t.Helper()
+	c.terminated = true
+	if err := c.proc.cmd.Process.Kill(); err != nil {
+		t.Fatalf("sending SIGKILL to the controller: %v", err)
+	}
+	<-c.proc.done
 }
 
 // Terminate sends SIGTERM to the controller, as the kubelet does when a pod stops, and returns
@@ -112,7 +127,7 @@ func StartController(t testing.TB, opts ControllerOptions) *Controller {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.proc = proc
+	c.proc, c.args = proc, args
 	t.Cleanup(func() { c.stop(t) })
 	t.Logf("controller: %s %s", bin, strings.Join(args, " "))
 
@@ -127,6 +142,84 @@ func StartController(t testing.TB, opts ControllerOptions) *Controller {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return c
+}
+
+// StartControllerLike starts a new controller process with the same flags as old: the same ports,
+// configuration and runtime directories, as a restarted container would. old must have exited
+// (Kill, or Terminate then WaitExit). It waits until the new controller is ready (/readyz
+// answers 200: it has applied a configuration), and from then on old's cleanup leaves haproxy
+// to the new one.
+func StartControllerLike(t testing.TB, old *Controller) *Controller {
+	t.Helper()
+	if !old.proc.exited() {
+		t.Fatal("StartControllerLike: the old controller still runs")
+	}
+	c := *old
+	c.proc, c.terminated, c.succeeded = nil, false, false
+	c.LogPath = filepath.Join(t.TempDir(), "controller.log")
+	proc, err := startProcess("controller", ControllerBin(), c.args, nil, c.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.proc = proc
+	old.succeeded = true
+	t.Cleanup(func() { c.stop(t) })
+	t.Logf("controller restarted on the same ports and directories (log %s)", c.LogPath)
+
+	deadline := time.Now().Add(controllerStartTimeout)
+	for {
+		if r, err := TryGetURL(c.ControllerURL+"/readyz", ""); err == nil && r.Status == http.StatusOK {
+			return &c
+		}
+		if proc.exited() {
+			t.Fatalf("restarting the controller: %v", proc.exitError())
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("restarting the controller: not ready after %s", controllerStartTimeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// HAProxyMasters returns the pids of the live haproxy processes running on the controller's
+// configuration directory whose parent is not one of them: masters, and workers that outlived
+// their master. However many controllers have run on the directory, there must be one.
+func (c *Controller) HAProxyMasters(t testing.TB) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatalf("listing processes: %v", err)
+	}
+	ours := map[int]procStat{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, err := readProcStat(pid)
+		if err != nil || st.comm != "haproxy" || st.state == "Z" {
+			continue
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmdline), "\x00")
+		for i := 0; i+1 < len(args); i++ {
+			if args[i] == "-C" && args[i+1] == c.ConfigDir {
+				ours[pid] = st
+				break
+			}
+		}
+	}
+	var masters []int
+	for pid, st := range ours {
+		if _, child := ours[st.ppid]; !child {
+			masters = append(masters, pid)
+		}
+	}
+	slices.Sort(masters)
+	return masters
 }
 
 // listening reports whether something accepts connections on the HTTP port.
@@ -146,7 +239,7 @@ func (c *Controller) stop(t testing.TB) {
 	} else if killed := c.proc.stop(10 * time.Second); killed {
 		t.Errorf("the controller did not exit within 10s of SIGTERM; killed it")
 	}
-	if pid, err := c.ReadMasterPID(); err == nil && isHAProxy(pid) {
+	if pid, err := c.ReadMasterPID(); err == nil && isHAProxy(pid) && !c.succeeded {
 		t.Logf("haproxy master %d outlived the controller; killing it", pid)
 		killHAProxy(pid)
 	}

@@ -43,8 +43,7 @@ type Master struct {
 	runtime runtimeapi.Client
 
 	mu     sync.Mutex
-	cmd    *exec.Cmd
-	done   chan struct{} // closed when cmd exits
+	cur    *proc         // the master supervised now; nil when none
 	exited chan struct{} // receives a value when haproxy exits without being asked to
 
 	applied haproxy.Files
@@ -272,17 +271,45 @@ func (m *Master) validate(ctx context.Context, dir string) error {
 	return nil
 }
 
+// proc is a haproxy master under supervision: a child of this process, or one adopted from a
+// previous controller (see Adopt).
+type proc struct {
+	pid  int
+	done chan struct{} // closed once the master has exited
+	// signal sends a signal to the master itself (not its process group).
+	signal func(syscall.Signal) error
+}
+
 func (m *Master) running() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.cmd == nil {
+	if m.cur == nil {
 		return false
 	}
 	select {
-	case <-m.done:
+	case <-m.cur.done:
 		return false
 	default:
 		return true
+	}
+}
+
+// lost handles the exit of a master that nobody asked to stop: its orphaned workers are told to
+// stop and the caller is told through Exited. A master that Stop was stopping, or that start gave
+// up on, is no longer current and is not reported.
+func (m *Master) lost(p *proc, err error) {
+	m.mu.Lock()
+	asked := m.cur != p
+	m.mu.Unlock()
+	if asked {
+		return
+	}
+	m.log.Error(err, "haproxy exited unexpectedly; it will be restarted", "pid", p.pid)
+	// Workers orphaned by a dead master would keep serving an old configuration.
+	_ = syscall.Kill(-p.pid, syscall.SIGTERM)
+	select {
+	case m.exited <- struct{}{}:
+	default:
 	}
 }
 
@@ -305,11 +332,16 @@ func (m *Master) start(ctx context.Context) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", m.opts.Program, err)
 	}
-	done := make(chan struct{})
+	p := &proc{pid: cmd.Process.Pid, done: make(chan struct{}), signal: func(s syscall.Signal) error { return cmd.Process.Signal(s) }}
+	done := p.done
 	m.mu.Lock()
-	m.cmd, m.done = cmd, done
+	m.cur = p
 	m.mu.Unlock()
-	go m.wait(cmd, done)
+	go func() {
+		err := cmd.Wait()
+		close(p.done)
+		m.lost(p, err)
+	}()
 	m.log.Info("haproxy started", "pid", cmd.Process.Pid)
 
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -325,29 +357,12 @@ func (m *Master) start(ctx context.Context) error {
 		case <-wctx.Done():
 			// Kill what did not come up, so that the next attempt starts afresh.
 			m.mu.Lock()
-			m.cmd = nil
+			m.cur = nil
 			m.mu.Unlock()
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-done
 			return fmt.Errorf("waiting for haproxy's first worker: %w (last error: %v)", wctx.Err(), err)
 		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-func (m *Master) wait(cmd *exec.Cmd, done chan struct{}) {
-	err := cmd.Wait()
-	close(done)
-	m.mu.Lock()
-	asked := m.cmd != cmd
-	m.mu.Unlock()
-	if !asked {
-		m.log.Error(err, "haproxy exited unexpectedly; it will be restarted", "pid", cmd.Process.Pid)
-		// Workers orphaned by a dead master would keep serving an old configuration.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case m.exited <- struct{}{}:
-		default:
 		}
 	}
 }
@@ -359,8 +374,12 @@ func (m *Master) reload(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	m.mu.Lock()
-	done := m.done
+	cur := m.cur
 	m.mu.Unlock()
+	if cur == nil {
+		return fmt.Errorf("haproxy is not running")
+	}
+	done := cur.done
 	// Stop waiting as soon as haproxy dies: the next pass restarts it.
 	go func() {
 		select {
@@ -400,34 +419,42 @@ func (m *Master) reload(ctx context.Context) error {
 // killed after the stop timeout.
 func (m *Master) Stop() {
 	m.mu.Lock()
-	cmd, done := m.cmd, m.done
-	m.cmd = nil
+	p := m.cur
+	m.cur = nil
 	m.mu.Unlock()
-	if cmd == nil {
+	if p == nil {
 		return
 	}
+	m.stop(p, m.opts.StopTimeout)
+	m.log.Info("haproxy stopped")
+}
+
+// stop soft-stops a master and waits until it has exited, killing its process group after
+// timeout.
+func (m *Master) stop(p *proc, timeout time.Duration) {
 	// HAProxy 2.6 loses a signal that reaches the master while it re-executes itself for a
 	// reload, as happens when the controller stops during a reload: repeat the soft stop until
 	// the master is gone. A repeated SIGUSR1 does nothing more to workers already stopping.
-	_ = cmd.Process.Signal(syscall.SIGUSR1)
+	_ = p.signal(syscall.SIGUSR1)
 	resend := time.NewTicker(stopResendInterval)
 	defer resend.Stop()
-	timeout := time.NewTimer(m.opts.StopTimeout)
-	defer timeout.Stop()
-	for stopped := false; !stopped; {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
 		select {
-		case <-done:
-			stopped = true
+		case <-p.done:
+			return
 		case <-resend.C:
-			_ = cmd.Process.Signal(syscall.SIGUSR1)
-		case <-timeout.C:
-			m.log.Info("haproxy did not stop in time; killing it", "pid", cmd.Process.Pid)
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-			stopped = true
+			_ = p.signal(syscall.SIGUSR1)
+		case <-deadline.C:
+			m.log.Info("haproxy did not stop in time; killing it", "pid", p.pid)
+			_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+			// An adopted master might not lead its process group.
+			_ = p.signal(syscall.SIGKILL)
+			<-p.done
+			return
 		}
 	}
-	m.log.Info("haproxy stopped")
 }
 
 // stopResendInterval is how often Stop repeats the soft-stop signal; a master re-executing for
