@@ -202,6 +202,20 @@ func TestClientCertBypassesAreRefused(t *testing.T) {
 		t.Logf("a session of open resumed under secure's name: refused with %d", r.status)
 	}
 
+	// A new host with a certificate of its own is applied at runtime: its certificate is loaded
+	// and the client-certificate map replaced, without a reload, and the checks still hold.
+	c.WaitIdle(t)
+	reloads := c.ReloadCount(t)
+	extra := framework.SelfSigned(t, "extra.cc.example")
+	framework.CreateSecret(t, framework.TLSSecret(ns, "extra-tls", extra.CertPEM, extra.KeyPEM))
+	framework.CreateIngress(t, withTLS(framework.Ingress(ns, "extra", ns, framework.Rule("extra.cc.example", framework.Prefix("/", "open"))), "extra-tls", "extra.cc.example"))
+	expectServed(t, c, "extra.cc.example", "extra.cc.example", nil, "open")
+	expectServed(t, c, "secure.cc.example", "secure.cc.example", &clients, "secure")
+	expectStatus(t, c, "Host secure over the new host's SNI", "extra.cc.example", "secure.cc.example", &clients, http.StatusMisdirectedRequest)
+	if got := c.ReloadCount(t); got != reloads {
+		t.Errorf("a new TLS host reloaded haproxy (%d reloads, then %d)", reloads, got)
+	}
+
 	// Plain HTTP is redirected to HTTPS, where all of the above holds.
 	for _, host := range []string{"secure.cc.example", "portal.cc.example"} {
 		if r, err := framework.TryGet(c, host, "/"); err != nil || r.Status != http.StatusFound || r.Echo != "" {
