@@ -94,14 +94,20 @@ var (
 		group: "TLS and HTTPS",
 		doc: "Require TLS clients of the Ingress's `spec.tls` hosts to present a certificate signed by a CA of " +
 			"this Secret's `ca.crt` (in the Ingress's namespace). Clients without one fail the handshake, unless " +
-			"`client-crt-optional` is set. A missing or invalid Secret refuses every client of those hosts.",
+			"`client-crt-optional` is set. The setting applies to this Ingress's hosts only, even when another " +
+			"Ingress uses the same certificate. Every path of the Ingress also checks each request: its " +
+			"connection's SNI name must be the request's host (else 421; no SNI, or plain HTTP, is refused too), " +
+			"that name's TLS settings must be this Ingress's (else 403, with a `ClientAuthConflict` Event), and the " +
+			"certificate must have verified (else 403). A missing or invalid Secret makes the paths answer 503. " +
+			"See [routing.md](routing.md#client-certificates-client-ca-client-crt-optional).",
 	}, secretName)
 
 	clientCrtOptional = define(spec{
 		name: "client-crt-optional", peer: true, scopes: scopeIngress, def: "false", example: "true",
 		group: "TLS and HTTPS",
 		doc: "With `client-ca`, let clients without a certificate through; a certificate that is presented must " +
-			"still be valid.",
+			"still be valid, in the handshake and on every request. It applies to this Ingress's hosts only: " +
+			"another Ingress using the same certificate keeps its own setting.",
 	}, boolean)
 
 	serverSSL = define(spec{

@@ -259,6 +259,14 @@ func NewPlan(applied *Applied, desired model.Config) Plan {
 		changed = append(changed, RedirectMap)
 		content[RedirectMap] = newRedirects
 	}
+	// The sections that read the client-certificate map are the same on both sides (else a
+	// reload was planned above), so HAProxy has it loaded when the desired ones read it.
+	if checksClientAuth(curSections) {
+		if newAuth := clientAuthMap(desired.Listeners); !bytes.Equal(clientAuthMap(applied.Config.Listeners), newAuth) {
+			changed = append(changed, ClientAuthMap)
+			content[ClientAuthMap] = newAuth
+		}
+	}
 	oldSNI, curSNI := sniMaps(applied.Config, oldTCP), sniMaps(desired, curTCP)
 	for _, name := range slices.Sorted(maps.Keys(curSNI)) {
 		if !bytes.Equal(oldSNI[name], curSNI[name]) {
@@ -291,44 +299,71 @@ func clientAuth(certs []model.Certificate) string {
 	return b.String()
 }
 
-// certCommands moves the running certificates of a crt-list from old to cur: new certificates are
-// loaded and listed first, then changed SNI lists are re-listed, then certificates no longer used
-// are removed, so that a rotated host always has a certificate.
+// certFile is a certificate file of a crt-list with its lines, in crt-list order.
+type certFile struct {
+	path  string
+	pem   []byte
+	lines []string
+}
+
+// certFiles groups the crt-list lines of certs by certificate file, in crt-list order: a file has
+// several lines when it is listed with several client-certificate settings, or for more than
+// sniPerLine names.
+func certFiles(certs []model.Certificate) []certFile {
+	var out []certFile
+	at := map[string]int{}
+	for _, c := range certs {
+		path := certPath(c)
+		i, seen := at[path]
+		if !seen {
+			i = len(out)
+			at[path] = i
+			out = append(out, certFile{path: path, pem: c.PEM})
+		}
+		out[i].lines = append(out[i].lines, crtListLines(c)...)
+	}
+	return out
+}
+
+// certCommands moves the running certificates of a crt-list from old to cur: new certificate
+// files are loaded and listed first, then files whose line changed are listed again, then files
+// no longer used are removed, so that a rotated host always has a certificate. The runtime API
+// deletes a file's line by the file's name, which is ambiguous once a file has several lines:
+// a change of those is left to a reload (see certLinesChanged), and never reaches this.
 func certCommands(crtList string, old, cur []model.Certificate) []Command {
-	before := map[string]model.Certificate{}
-	for _, c := range old {
-		before[c.Name] = c
+	before := map[string]certFile{}
+	for _, f := range certFiles(old) {
+		before[f.path] = f
 	}
 	after := map[string]bool{}
 	var adds, relists, removes []Command
-	list := func(c model.Certificate) []Command {
+	list := func(f certFile) []Command {
 		var cmds []Command
-		for _, line := range crtListLines(c) {
+		for _, line := range f.lines {
 			cmds = append(cmds, Command{Line: "add ssl crt-list " + crtList, Payload: line + "\n"})
 		}
 		return cmds
 	}
-	for _, c := range cur {
-		after[c.Name] = true
-		path := certPath(c)
-		o, had := before[c.Name]
+	for _, f := range certFiles(cur) {
+		after[f.path] = true
+		o, had := before[f.path]
 		switch {
 		case !had:
 			adds = append(adds,
-				Command{Line: "new ssl cert " + path},
-				Command{Line: "set ssl cert " + path, Payload: string(c.PEM)},
-				Command{Line: "commit ssl cert " + path})
-			adds = append(adds, list(c)...)
-		case !slices.Equal(o.SNI, c.SNI):
-			relists = append(relists, Command{Line: "del ssl crt-list " + crtList + " " + path})
-			relists = append(relists, list(c)...)
+				Command{Line: "new ssl cert " + f.path},
+				Command{Line: "set ssl cert " + f.path, Payload: string(f.pem)},
+				Command{Line: "commit ssl cert " + f.path})
+			adds = append(adds, list(f)...)
+		case !slices.Equal(o.lines, f.lines):
+			relists = append(relists, Command{Line: "del ssl crt-list " + crtList + " " + f.path})
+			relists = append(relists, list(f)...)
 		}
 	}
-	for _, c := range old {
-		if !after[c.Name] {
+	for _, f := range certFiles(old) {
+		if !after[f.path] {
 			removes = append(removes,
-				Command{Line: "del ssl crt-list " + crtList + " " + certPath(c)},
-				Command{Line: "del ssl cert " + certPath(c)})
+				Command{Line: "del ssl crt-list " + crtList + " " + f.path},
+				Command{Line: "del ssl cert " + f.path})
 		}
 	}
 	return slices.Concat(adds, relists, removes)
@@ -372,8 +407,8 @@ func topologyChanges(old, cur model.Config, oldSections, curSections []Section) 
 			// A CA file must be loaded before a crt-list line can name it: reload.
 			reasons = append(reasons, Reason{ReasonClientAuth, l.Name})
 		}
-		if multiLine(o.TLS.Certificates, l.TLS.Certificates) {
-			// The runtime API deletes one crt-list line of a certificate at a time.
+		if certLinesChanged(o.TLS.Certificates, l.TLS.Certificates) {
+			// The runtime API deletes a certificate's crt-list line by the file's name.
 			reasons = append(reasons, Reason{ReasonCertLines, l.Name})
 		}
 	}
@@ -424,16 +459,18 @@ func listenersEqual(a, b []model.Listener) bool {
 	})
 }
 
-// multiLine reports a certificate whose SNI names change while it takes, or took, more than one
-// crt-list line.
-func multiLine(old, cur []model.Certificate) bool {
-	before := map[string][]string{}
-	for _, c := range old {
-		before[c.Name] = c.SNI
+// certLinesChanged reports a certificate file whose crt-list lines change, or that goes away,
+// while it has, or had, more than one line: "del ssl crt-list" refuses the name of a file listed
+// on several lines without a line number, which the plan does not track. A file listed for the
+// first time is loaded at runtime, however many lines it takes.
+func certLinesChanged(old, cur []model.Certificate) bool {
+	after := map[string][]string{}
+	for _, f := range certFiles(cur) {
+		after[f.path] = f.lines
 	}
-	for _, c := range cur {
-		o, had := before[c.Name]
-		if had && !slices.Equal(o, c.SNI) && (len(o) > sniPerLine || len(c.SNI) > sniPerLine) {
+	for _, f := range certFiles(old) {
+		c := after[f.path]
+		if !slices.Equal(f.lines, c) && (len(f.lines) > 1 || len(c) > 1) {
 			return true
 		}
 	}

@@ -62,6 +62,11 @@ const (
 	// aclChunk is the number of patterns per acl line: HAProxy refuses lines of more than 64
 	// words (MAX_LINE_ARGS), so long lists are split over several lines of the same ACL.
 	aclChunk = limits.PatternsPerLine
+	// sniVar holds the TLS server name of the request's connection, lower-cased, and
+	// clientAuthVar the client-certificate settings of the listener line that name selected
+	// (see ClientAuthMap), for the client-certificate check of a route.
+	sniVar        = "sni"
+	clientAuthVar = "client_auth"
 	// rateLimitTableSize is the number of client addresses a rate-limit table remembers.
 	rateLimitTableSize = "100k"
 	// logFacility is the syslog facility of traffic logs.
@@ -223,9 +228,9 @@ func unavailable() types.Action {
 	return &httpactions.Return{Status: ptr(int64(503)), ContentType: "text/plain", ContentFormat: "string", Content: `"503 backend unavailable, see the Ingress events"`}
 }
 
-// routePolicy renders the request side of a route policy. Request rules run in this order: access
-// lists, rate limit, CORS preflight (browsers send no credentials with it), authentication,
-// redirects, path rewrite, request headers.
+// routePolicy renders the request side of a route policy. Request rules run in this order:
+// client certificate, access lists, rate limit, CORS preflight (browsers send no credentials with
+// it), authentication, redirects, path rewrite, request headers.
 func (r *renderer) routePolicy(name string, p model.RoutePolicy) {
 	be := func(attr string, data common.ParserData) { r.set(parser.Backends, name, attr, data) }
 	req := func(a types.Action) { r.insert(parser.Backends, name, "http-request", a) }
@@ -237,6 +242,9 @@ func (r *renderer) routePolicy(name string, p model.RoutePolicy) {
 	if p.Unavailable {
 		// Fail closed: a setting the route needs could not be honoured.
 		req(unavailable())
+	}
+	if ca := p.ClientAuth; ca != nil {
+		clientAuthRules(ca, req)
 	}
 	if len(p.AllowList) > 0 {
 		acl(aclAllowList, "src", prefixStrings(p.AllowList))
@@ -277,6 +285,58 @@ func (r *renderer) routePolicy(name string, p model.RoutePolicy) {
 	for _, h := range p.RequestHeaders {
 		req(&httpactions.SetHeader{Name: h.Name, Fmt: quote(h.Value)})
 	}
+}
+
+// clientAuthRules admit a request to a route with a client-certificate check only when it holds
+// on the request's own connection:
+//
+//  1. the connection's TLS server name (SNI) is the request's host, the very value routing used:
+//     otherwise 421 Misdirected Request (also without TLS or SNI), which tells a client that
+//     reused a connection made for another host (HTTP/2 coalescing) to open one for this host;
+//  2. the listener line that this SNI name selected, looked up as HAProxy looks it up (exact
+//     name, then wildcard) in ClientAuthMap, has the route's CA and verify mode: otherwise 403
+//     (the name is served by another Ingress's line, or by none);
+//  3. the connection carries a client certificate that verified; optional: or none at all.
+//
+// The handshake of that line has already checked the certificate against the CA; these rules
+// make sure that no other host, connection or SNI name reaches the route without it.
+func clientAuthRules(ca *model.ClientAuth, req func(types.Action)) {
+	refuse := func(status int64, msg, cond, test string) {
+		req(&httpactions.Return{Status: ptr(status), ContentType: "text/plain", ContentFormat: "string", Content: quote(msg), Cond: cond, CondTest: test})
+	}
+	const certRequired = "403 a valid client certificate for this host is required"
+	req(&actions.SetVar{VarScope: "txn", VarName: sniVar, Expr: exprOf("ssl_fc_sni,lower")})
+	// strcmp fails, and the rule refuses, when either variable is missing.
+	refuse(421, "421 misdirected request: connect with this host as TLS server name (SNI)",
+		"unless", "{ var(txn.host),strcmp(txn."+sniVar+") eq 0 }")
+	lookup := func(hostVar, cond string) {
+		a := &actions.SetVar{VarScope: "txn", VarName: clientAuthVar,
+			Expr: exprOf("so_name,concat(/,txn." + hostVar + ",),map_str(" + ClientAuthMap + ")")}
+		if cond != "" {
+			a.Cond, a.CondTest = "unless", cond
+		}
+		req(a)
+	}
+	lookup("host", "")
+	lookup("wildhost", "{ var(txn."+clientAuthVar+") -m found }")
+	refuse(403, certRequired, "unless", "{ var(txn."+clientAuthVar+") -m str "+clientAuthProfile(ca)+" }")
+	if ca.Optional {
+		refuse(403, certRequired, "if", "{ ssl_c_used } !{ ssl_c_verify 0 }")
+	} else {
+		refuse(403, certRequired, "unless", "{ ssl_c_used } { ssl_c_verify 0 }")
+	}
+}
+
+// clientAuthProfile is how ClientAuthMap writes client-certificate settings: "<CA file>:required",
+// "<CA file>:optional", or "none".
+func clientAuthProfile(ca *model.ClientAuth) string {
+	switch {
+	case ca == nil:
+		return "none"
+	case ca.Optional:
+		return ca.CA + ":optional"
+	}
+	return ca.CA + ":required"
 }
 
 // responsePolicy renders the response side of a route policy.
@@ -719,6 +779,9 @@ func checkRoutePolicy(where string, p model.RoutePolicy) []error {
 	}
 	if err := limits.CheckDuration(p.HSTS); err != nil {
 		bad("HSTS max-age %s: %v", p.HSTS, err)
+	}
+	if ca := p.ClientAuth; ca != nil && !model.ValidCertName(ca.CA) {
+		bad("client CA %q is not a certificate file name", ca.CA)
 	}
 	return errs
 }

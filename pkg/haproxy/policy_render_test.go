@@ -197,6 +197,14 @@ func prefixes(ss ...string) []netip.Prefix {
 	return out
 }
 
+// The request rules of a client-certificate check that do not depend on its settings.
+const (
+	clientAuth421 = `http-request return status 421 content-type text/plain string "421 misdirected request: connect with this host as TLS server name (SNI)" ` +
+		`unless { var(txn.host),strcmp(txn.sni) eq 0 }`
+	clientAuthLookup     = "http-request set-var(txn.client_auth) so_name,concat(/,txn.host,),map_str(maps/client-auth.map)"
+	clientAuthWildLookup = "http-request set-var(txn.client_auth) so_name,concat(/,txn.wildhost,),map_str(maps/client-auth.map) unless { var(txn.client_auth) -m found }"
+)
+
 // with returns zeroBackend with lines inserted after "mode http" and serverOpts appended to both
 // server lines, SLOT standing for the slot's name. http-response rules go after the servers,
 // where config-parser writes them.
@@ -237,6 +245,12 @@ func TestRenderPolicy(t *testing.T) {
 		"option forwardfor",
 		"option httpchk GET /ready",
 		"timeout server 60s",
+		"http-request set-var(txn.sni) ssl_fc_sni,lower",
+		clientAuth421,
+		clientAuthLookup,
+		clientAuthWildLookup,
+		`http-request return status 403 content-type text/plain string "403 a valid client certificate for this host is required" unless { var(txn.client_auth) -m str ` + testCert().Name + `:required }`,
+		`http-request return status 403 content-type text/plain string "403 a valid client certificate for this host is required" unless { ssl_c_used } { ssl_c_verify 0 }`,
 		"http-request deny deny_status 403 unless allow_list",
 		"http-request deny deny_status 403 if deny_list",
 		"http-request track-sc0 src",
@@ -383,6 +397,26 @@ func TestRenderPolicy(t *testing.T) {
 		{name: "HSTS on HTTPS responses, in whole seconds", route: model.RoutePolicy{HSTS: 365 * 24 * time.Hour},
 			want: with([]string{"balance roundrobin",
 				`http-response set-header Strict-Transport-Security "max-age=31536000" if { ssl_fc }`}, "")},
+		{name: "a required client certificate: the connection's SNI is the host, its crt-list line has the CA, a certificate verified",
+			route: model.RoutePolicy{ClientAuth: &model.ClientAuth{CA: testCert().Name}},
+			want: with([]string{"balance roundrobin",
+				"http-request set-var(txn.sni) ssl_fc_sni,lower",
+				clientAuth421,
+				clientAuthLookup,
+				clientAuthWildLookup,
+				`http-request return status 403 content-type text/plain string "403 a valid client certificate for this host is required" unless { var(txn.client_auth) -m str ` + testCert().Name + `:required }`,
+				`http-request return status 403 content-type text/plain string "403 a valid client certificate for this host is required" unless { ssl_c_used } { ssl_c_verify 0 }`,
+			}, "")},
+		{name: "an optional client certificate: the same, but a connection without one passes",
+			route: model.RoutePolicy{ClientAuth: &model.ClientAuth{CA: testCert().Name, Optional: true}},
+			want: with([]string{"balance roundrobin",
+				"http-request set-var(txn.sni) ssl_fc_sni,lower",
+				clientAuth421,
+				clientAuthLookup,
+				clientAuthWildLookup,
+				`http-request return status 403 content-type text/plain string "403 a valid client certificate for this host is required" unless { var(txn.client_auth) -m str ` + testCert().Name + `:optional }`,
+				`http-request return status 403 content-type text/plain string "403 a valid client certificate for this host is required" if { ssl_c_used } !{ ssl_c_verify 0 }`,
+			}, "")},
 		{name: "everything together, request rules in their order",
 			backend: model.BackendPolicy{
 				Balance: model.Balance{Algorithm: "leastconn"}, TimeoutServer: time.Minute, Check: true, CheckInterval: 3 * time.Second, CheckPath: "/ready",
@@ -397,7 +431,8 @@ func TestRenderPolicy(t *testing.T) {
 				BasicAuth:      &model.BasicAuth{Realm: "Staff", Users: users[:1]},
 				CORS:           &model.CORS{Origins: anyOrigin, Methods: list("GET"), Headers: list("X-A"), MaxAge: time.Second},
 				RequestHeaders: []model.Header{{Name: "X-In", Value: "1"}}, ResponseHeaders: []model.Header{{Name: "X-Out", Value: "2"}},
-				HSTS: time.Hour,
+				HSTS:       time.Hour,
+				ClientAuth: &model.ClientAuth{CA: testCert().Name},
 			},
 			want:     everything,
 			userlist: []string{"user alice password " + users[0].Hash}},
@@ -717,6 +752,9 @@ func TestRenderRejectsInvalidPolicyAndGlobalValues(t *testing.T) {
 		{"a redirect to an upper-case host", rpol(func(p *model.RoutePolicy) { p.Redirect = &model.Redirect{Location: "https://Example.com", Code: 302} })},
 		{"a redirect with code 200", rpol(func(p *model.RoutePolicy) { p.Redirect = &model.Redirect{Location: "https://example.com", Code: 200} })},
 		{"an app root with a query", rpol(func(p *model.RoutePolicy) { p.AppRoot = "/app?x" })},
+		{"a client CA that is not a certificate file name", rpol(func(p *model.RoutePolicy) {
+			p.ClientAuth = &model.ClientAuth{CA: "ca.pem:required } or { always_true"}
+		})},
 		{"an invalid network", rpol(func(p *model.RoutePolicy) { p.AllowList = []netip.Prefix{{}} })},
 		{"a rate limit of zero requests", rpol(func(p *model.RoutePolicy) {
 			p.RateLimit = &model.RateLimit{Requests: 0, Period: time.Second, Status: 429}

@@ -32,10 +32,15 @@ import (
 // configuration directory as its working directory (-C), which keeps rendered files free of
 // machine-specific paths.
 const (
-	ConfigFile     = "haproxy.cfg"
-	ExactMapFile   = "maps/path-exact.map"
-	PrefixMapFile  = "maps/path-prefix.map"
-	RedirectMap    = "maps/https-redirect.map"
+	ConfigFile    = "haproxy.cfg"
+	ExactMapFile  = "maps/path-exact.map"
+	PrefixMapFile = "maps/path-prefix.map"
+	RedirectMap   = "maps/https-redirect.map"
+	// ClientAuthMap maps "<listener>/<SNI name>", for every SNI name of every HTTPS
+	// listener's crt-list, to the client-certificate settings of its line (see
+	// clientAuthProfile). Routes with a client-certificate check look the connection's name up
+	// in it; it exists when one does.
+	ClientAuthMap  = "maps/client-auth.map"
 	CertDir        = "certs"
 	DefaultBackend = "portcullis_default"
 	httpFrontend   = "http"
@@ -102,6 +107,10 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	r := renderer{p: p}
 	r.global(env)
 	r.globalSettings(cfg.Global)
+	if slices.ContainsFunc(cfg.Listeners, func(l model.Listener) bool { return !resumable(l) }) {
+		// The session cache serves every bind; see resumable.
+		r.set(parser.Global, parser.GlobalSectionName, "tune.ssl.cachesize", &types.Int64C{Value: 0})
+	}
 	r.defaults(cfg.Global)
 	r.frontend(cfg, sections, httpRoutes, env)
 	for _, l := range cfg.Listeners {
@@ -134,6 +143,9 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	}
 	if cfg.HasHTTPS() {
 		files[RedirectMap] = redirectMap(cfg.HTTPSRedirects)
+	}
+	if checksClientAuth(sections) {
+		files[ClientAuthMap] = clientAuthMap(cfg.Listeners)
 	}
 	for name, content := range sniMaps(cfg, tcpRoutes) {
 		files[name] = content
@@ -185,6 +197,52 @@ func crtListLines(c model.Certificate) []string {
 		lines = append(lines, fmt.Sprintf("%s [%s] %s", certPath(c), opts, strings.Join(chunk, " ")))
 	}
 	return lines
+}
+
+// clientAuthMap renders ClientAuthMap: "<listener>/<SNI name> <settings>", sorted.
+func clientAuthMap(ls []model.Listener) []byte {
+	var lines []string
+	for _, l := range ls {
+		if l.TLS == nil {
+			continue
+		}
+		for _, c := range l.TLS.Certificates {
+			p := clientAuthProfile(c.ClientAuth())
+			for _, h := range c.SNI {
+				lines = append(lines, l.Name+"/"+h+" "+p+"\n")
+			}
+		}
+	}
+	slices.Sort(lines)
+	return []byte(strings.Join(lines, ""))
+}
+
+// checksClientAuth reports a section with a client-certificate check, which reads ClientAuthMap.
+func checksClientAuth(sections []Section) bool {
+	return slices.ContainsFunc(sections, func(s Section) bool { return s.Route.ClientAuth != nil })
+}
+
+// resumable reports whether a listener may let clients resume TLS sessions. HAProxy resumes a
+// TLS 1.3 session under whichever crt-list line the new SNI name selects, and the resumed
+// connection keeps the client certificate of the first one: a certificate verified by one CA
+// would then pass for another's. Resuming is harmless while every line with a client-certificate
+// check has the same CA; with two CAs or more, the listener turns session tickets off and the
+// process its session cache, so that every connection is a full handshake on its own line.
+func resumable(l model.Listener) bool {
+	if l.TLS == nil {
+		return true
+	}
+	ca := ""
+	for _, c := range l.TLS.Certificates {
+		if c.ClientCA == nil {
+			continue
+		}
+		if ca != "" && ca != c.ClientCA.Name {
+			return false
+		}
+		ca = c.ClientCA.Name
+	}
+	return true
 }
 
 // redirectMap maps each redirected host to its redirect's code and port, "<code>-<port>".
@@ -388,6 +446,9 @@ func tlsBind(l model.Listener, b types.Bind) types.Bind {
 			&params.BindOptionValue{Name: "crt", Value: certPath(l.TLS.Default)},
 			&params.BindOptionValue{Name: "crt-list", Value: CrtList(l.Name)},
 			&params.BindOptionValue{Name: "alpn", Value: alpn})
+		if !resumable(l) {
+			b.Params = append(b.Params, &params.BindOptionWord{Name: "no-tls-tickets"})
+		}
 	}
 	return b
 }
@@ -745,10 +806,14 @@ func Prune(cfg model.Config) (model.Config, []Rejection) {
 		}
 		tls := *l.TLS
 		tls.Certificates = nil
+		served := map[string]bool{}
 		for _, c := range l.TLS.Certificates {
-			if errs := checkCertificate(c); len(errs) > 0 {
+			if errs := append(checkCertificate(c), checkSNIServed(l.Name, c, served)...); len(errs) > 0 {
 				reject(c.Sources, errs)
 				continue
+			}
+			for _, h := range c.SNI {
+				served[h] = true
 			}
 			tls.Certificates = append(tls.Certificates, c)
 		}
@@ -859,8 +924,13 @@ func check(cfg model.Config, sections []Section, httpRoutes, tcpRoutes []string,
 	}
 	for _, l := range cfg.Listeners {
 		if l.TLS != nil {
+			served := map[string]bool{}
 			for _, c := range l.TLS.Certificates {
 				errs = append(errs, checkCertificate(c)...)
+				errs = append(errs, checkSNIServed(l.Name, c, served)...)
+				for _, h := range c.SNI {
+					served[h] = true
+				}
 			}
 		}
 	}
@@ -985,6 +1055,21 @@ func checkCertificate(c model.Certificate) []error {
 		if h == "" || !model.ValidMapHost(h) {
 			errs = append(errs, fmt.Errorf("certificate %s: SNI %q is not a host name", c.Name, h))
 		}
+	}
+	return errs
+}
+
+// checkSNIServed refuses a certificate for a name that another line of the listener serves
+// (served): which line HAProxy would pick is not defined, and the client-certificate check of
+// routes relies on knowing it.
+func checkSNIServed(listener string, c model.Certificate, served map[string]bool) []error {
+	var errs []error
+	own := map[string]bool{}
+	for _, h := range c.SNI {
+		if served[h] || own[h] {
+			errs = append(errs, fmt.Errorf("listener %s: certificate %s: SNI %q is served by another certificate line", listener, c.Name, h))
+		}
+		own[h] = true
 	}
 	return errs
 }

@@ -177,14 +177,20 @@ func (s *settings) routePolicy(ing *networkingv1.Ingress) model.RoutePolicy {
 		p.ResponseHeaders = append(p.ResponseHeaders, model.Header{Name: string(h.Name), Value: string(h.Value)})
 	}
 	if name := r.ClientCA.Value; name != "" {
-		if _, err := s.clientCA(ing, name); err != nil {
+		ca, err := s.clientCA(ing, name)
+		switch why := s.unusableTLS(ing); {
+		case err != nil:
 			// Client certificates were asked for and cannot be checked: refuse rather than open.
 			p.Unavailable = true
-		} else if why := s.unusableTLS(ing); why != "" {
+		case why != "":
 			// Without its own certificate the host falls back to the default one, which
 			// checks no client certificate: refuse rather than open.
 			p.Unavailable = true
 			s.reportOnce(ing, "InvalidSecret", fmt.Sprintf("client-ca is set but %s; the Ingress's paths answer 503 rather than accept clients without a certificate", why))
+		default:
+			// The handshake checks the certificate on the Ingress's own crt-list line; the
+			// route checks that the request came over such a handshake for its host.
+			p.ClientAuth = &model.ClientAuth{CA: ca.Name, Optional: r.ClientCrtOptional.Value}
 		}
 	}
 	if g := s.globals; g.HSTS.Value {

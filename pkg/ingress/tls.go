@@ -37,8 +37,26 @@ func ParseFallbackPEM(p []byte) error {
 	return err
 }
 
+// lineKey identifies a crt-list line: a certificate with client-certificate settings. The same
+// certificate (by content) used by Ingresses with different settings is listed once for each,
+// with the hosts of those Ingresses only.
+type lineKey struct {
+	cert       string
+	clientAuth model.ClientAuth
+	checked    bool
+}
+
+// sniLine is the line that serves an SNI name, and the Ingress that put it there.
+type sniLine struct {
+	key   lineKey
+	owner types.NamespacedName
+}
+
 // tlsConfig builds the HTTPS part of the configuration: certificates from the spec.tls of the
-// Ingresses we own (oldest first), the default certificate and the hosts to redirect.
+// Ingresses we own (oldest first), the default certificate and the hosts to redirect. An
+// Ingress's client-certificate settings apply to its own hosts only: its certificate is listed
+// with those settings for the hosts it serves, and another Ingress using the same certificate
+// gets a line of its own.
 func (t *translator) tlsConfig(ings []*networkingv1.Ingress, hostsOf func(*networkingv1.Ingress) []string) {
 	o := t.opts.TLS
 	if o.HTTPS.Port == 0 {
@@ -48,8 +66,8 @@ func (t *translator) tlsConfig(ings []*networkingv1.Ingress, hostsOf func(*netwo
 	tls := &model.ListenerTLS{Default: t.defaultCertificate()}
 	cfg.Listeners = append(cfg.Listeners, model.Listener{Name: HTTPSListener, Bind: o.HTTPS, Protocol: model.HTTPS, TLS: tls})
 
-	byName := map[string]*model.Certificate{}
-	sniOwner := map[string]types.NamespacedName{}
+	lines := map[lineKey]*model.Certificate{}
+	sniOwner := map[string]sniLine{}
 	redirect := map[string]model.HTTPSRedirect{}
 	for _, ing := range ings {
 		for i, entry := range ing.Spec.TLS {
@@ -96,31 +114,32 @@ func (t *translator) tlsConfig(ings []*networkingv1.Ingress, hostsOf func(*netwo
 				t.problem(ing, Warning, "CertificateExpired", fmt.Sprintf(
 					"spec.tls[%d]: secret %q holds a certificate that expired at %s; it is served anyway", i, entry.SecretName, c.NotAfter.UTC().Format(time.RFC3339)))
 			}
-			name := model.CertName(c.PEM)
-			cert, ok := byName[name]
-			if !ok {
-				cert = &model.Certificate{Name: name, PEM: c.PEM}
-				byName[name] = cert
+			lk := lineKey{cert: model.CertName(c.PEM)}
+			ca, optional := t.settings.clientAuth(ing)
+			if ca != nil {
+				lk.clientAuth, lk.checked = model.ClientAuth{CA: ca.Name, Optional: optional}, true
 			}
-			cert.Sources = append(cert.Sources, refOf(ing), ObjectRef{Kind: "Secret", Namespace: key.Namespace, Name: key.Name})
-			if ca, optional := t.settings.clientAuth(ing); ca != nil {
-				cert.ClientCA, cert.ClientOptional = ca, optional
+			cert, ok := lines[lk]
+			if !ok {
+				cert = &model.Certificate{Name: lk.cert, PEM: c.PEM, ClientCA: ca, ClientOptional: ca != nil && optional}
+				lines[lk] = cert
 			}
 			self := types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name}
 			for _, h := range valid {
 				if owner, taken := sniOwner[h]; taken {
-					if owner != self {
+					if owner.owner != self {
 						t.problem(ing, Warning, "TLSConflict", fmt.Sprintf(
-							"spec.tls[%d]: host %q already has a certificate from the older Ingress %s; this one is ignored for it", i, h, owner))
+							"spec.tls[%d]: host %q already has a certificate from the older Ingress %s; this one is ignored for it", i, h, owner.owner))
 					}
 					continue
 				}
-				sniOwner[h] = self
+				sniOwner[h] = sniLine{key: lk, owner: self}
 				cert.SNI = append(cert.SNI, h)
+				cert.Sources = append(cert.Sources, refOf(ing), ObjectRef{Kind: "Secret", Namespace: key.Namespace, Name: key.Name})
 			}
 		}
 	}
-	for _, c := range byName {
+	for _, c := range lines {
 		if len(c.SNI) > 0 {
 			slices.SortFunc(c.Sources, diag.Compare)
 			c.Sources = slices.Compact(c.Sources)
@@ -129,6 +148,42 @@ func (t *translator) tlsConfig(ings []*networkingv1.Ingress, hostsOf func(*netwo
 	}
 	for _, r := range redirect {
 		cfg.HTTPSRedirects = append(cfg.HTTPSRedirects, r)
+	}
+	t.clientAuthConflicts(ings, sniOwner)
+}
+
+// clientAuthConflicts reports the hosts of Ingresses with client-ca whose TLS connections are
+// served by a line with other client-certificate settings (another Ingress's, or the default
+// certificate's): the routes' check refuses their requests (403), and the Ingress should know.
+func (t *translator) clientAuthConflicts(ings []*networkingv1.Ingress, sniOwner map[string]sniLine) {
+	for _, ing := range ings {
+		ca, optional := t.settings.clientAuth(ing)
+		if ca == nil || t.settings.unusableTLS(ing) != "" {
+			continue // no check, or every path answers 503 (reported)
+		}
+		want := model.ClientAuth{CA: ca.Name, Optional: optional}
+		for _, h := range ruleHosts(ing) {
+			host, ok := normalizeHost(h)
+			if !ok || host == "" {
+				continue
+			}
+			line, found := sniOwner[host]
+			if rest, wild := strings.CutPrefix(host, "*."); !found && !wild {
+				if _, after, dot := strings.Cut(rest, "."); dot {
+					line, found = sniOwner["*."+after]
+				}
+			}
+			switch {
+			case !found:
+				t.problem(ing, Warning, "ClientAuthConflict", fmt.Sprintf(
+					"host %q is served with the default certificate, which checks no client certificate (it is in no spec.tls of an Ingress); "+
+						"this Ingress's paths on it refuse every request (403)", host))
+			case !line.key.checked || line.key.clientAuth != want:
+				t.problem(ing, Warning, "ClientAuthConflict", fmt.Sprintf(
+					"host %q is served with the certificate and client-certificate settings of the Ingress %s; "+
+						"this Ingress's paths on it refuse every request (403)", host, line.owner))
+			}
+		}
 	}
 }
 

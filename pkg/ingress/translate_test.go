@@ -1341,3 +1341,55 @@ func mustSelfSigned() ([]byte, []byte) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd})
 }
+
+// An Ingress's client-certificate settings apply to its own hosts only: a certificate that
+// another Ingress also uses is listed again for that Ingress's hosts without them. Its routes
+// check client certificates; those on a host whose TLS connections another line serves are
+// reported.
+func TestClientAuthAppliesToOwnHosts(t *testing.T) {
+	state := tlsState(t,
+		newIngress("ns", "wild", className(testClass), createdAt(1),
+			tlsFor("*.example.com"), rule("*.example.com", pathTo(prefix, "/", "web", 80))),
+		newIngress("ns", "mtls", className(testClass), createdAt(2), annotation("portcullis.io/client-ca", "ca"),
+			tlsFor("secure.example.com"),
+			rule("secure.example.com", pathTo(prefix, "/", "web", 80)),
+			rule("other.example.com", pathTo(prefix, "/mtls", "web", 80)),
+			rule("elsewhere.test", pathTo(prefix, "/", "web", 80))),
+	)
+	crt := state.Secrets[0].Data[corev1.TLSCertKey]
+	state.Secrets = append(state.Secrets, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "ca"}, Type: corev1.SecretTypeOpaque,
+		Data: map[string][]byte{"ca.crt": crt},
+	})
+	res := ingress.Translate(state, tlsOptions())
+
+	https, _ := res.Config.Listener(ingress.HTTPSListener)
+	var got []string
+	for _, c := range https.TLS.Certificates {
+		auth := "none"
+		if ca := c.ClientAuth(); ca != nil {
+			auth = fmt.Sprintf("%s optional=%t", ca.CA, ca.Optional)
+		}
+		got = append(got, fmt.Sprintf("%s %s %v", c.Name, auth, c.SNI))
+	}
+	name, ca := https.TLS.Certificates[0].Name, model.CertName(crt)
+	want := []string{name + " none [*.example.com]", name + " " + ca + " optional=false [secure.example.com]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("crt-list lines\n got %q\nwant %q", got, want)
+	}
+	for _, rt := range res.Config.HTTPRoutes {
+		want := &model.ClientAuth{CA: ca}
+		if rt.Match.Host == "*.example.com" {
+			want = nil
+		}
+		if model.CompareClientAuth(rt.Policy.ClientAuth, want) != 0 {
+			t.Errorf("route %s%s checks %v, want %v", rt.Match.Host, rt.Match.Path, rt.Policy.ClientAuth, want)
+		}
+	}
+	checkProblems(t, res.Problems, []ingress.Problem{
+		{Object: ingressRef("ns", "mtls"), Severity: ingress.Warning, Reason: "ClientAuthConflict", Message: `host "other.example.com" is served with the certificate and ` +
+			`client-certificate settings of the Ingress ns/wild; this Ingress's paths on it refuse every request (403)`},
+		{Object: ingressRef("ns", "mtls"), Severity: ingress.Warning, Reason: "ClientAuthConflict", Message: `host "elsewhere.test" is served with the default ` +
+			`certificate, which checks no client certificate (it is in no spec.tls of an Ingress); this Ingress's paths on it refuse every request (403)`},
+	})
+}

@@ -13,8 +13,9 @@ import (
 //   - a route (HTTP: same host, path, match and conditions; TCP: same listener and SNI) goes to the object that held it
 //     before (incumbents), else to the earlier part; the other gets a RouteConflict problem;
 //   - listeners are merged by name: a later part's listener of the same name must be the same
-//     listener (address, port, protocol, PROXY networks), and a certificate name served by an
-//     earlier part is not taken over (its SNI names stay the earlier part's); a listener whose port
+//     listener (address, port, protocol, PROXY networks), and a certificate (name and
+//     client-certificate settings) served by an earlier part is not taken over (its SNI names
+//     stay the earlier part's); a listener whose port
 //     an earlier listener holds is left out with a ListenerConflict problem;
 //   - backends are merged by name: the earlier part's backend stands, and a later part's backend
 //     of that name with other settings gets a BackendConflict problem (its routes use the earlier
@@ -112,7 +113,7 @@ func mergeListener(ls []Listener, l Listener, probs []diag.Problem) ([]Listener,
 				tls := *o.TLS
 				tls.Certificates = slices.Clone(tls.Certificates)
 				for _, c := range l.TLS.Certificates {
-					if !slices.ContainsFunc(tls.Certificates, func(x Certificate) bool { return x.Name == c.Name }) {
+					if !slices.ContainsFunc(tls.Certificates, func(x Certificate) bool { return CompareCertificates(x, c) == 0 }) {
 						tls.Certificates = append(tls.Certificates, c)
 					}
 				}

@@ -80,3 +80,24 @@ func TestCompose(t *testing.T) {
 		}
 	})
 }
+
+// A certificate is merged by its name and client-certificate settings: the same certificate
+// with other settings is another line, and an earlier part's line is not taken over.
+func TestComposeCertificateLines(t *testing.T) {
+	addr := netip.MustParseAddr("0.0.0.0")
+	ca := &Certificate{Name: "ca.pem"}
+	https := func(certs ...Certificate) Config {
+		return Config{Listeners: []Listener{{Name: "https", Bind: Bind{Address: addr, Port: 443}, Protocol: HTTPS, TLS: &ListenerTLS{Certificates: certs}}}}
+	}
+	plain := Certificate{Name: "site.pem", SNI: []string{"a.example"}}
+	checked := Certificate{Name: "site.pem", SNI: []string{"b.example"}, ClientCA: ca}
+	again := Certificate{Name: "site.pem", SNI: []string{"c.example"}}
+	cfg, probs := Compose([]Config{https(plain), https(checked, again)}, nil)
+	var got []string
+	for _, c := range cfg.Listeners[0].TLS.Certificates {
+		got = append(got, c.Name+" "+c.SNI[0])
+	}
+	if want := []string{"site.pem a.example", "site.pem b.example"}; !slices.Equal(got, want) || len(probs) != 0 {
+		t.Errorf("certificates %q, problems %v; want %q", got, probs, want)
+	}
+}

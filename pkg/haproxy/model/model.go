@@ -126,7 +126,10 @@ type Listener struct {
 type ListenerTLS struct {
 	// Default is served to clients whose SNI matches no certificate.
 	Default Certificate
-	// Certificates are sorted by Name; each is served for its SNI names.
+	// Certificates are each served for their SNI names, with their client-certificate
+	// settings. One certificate (one Name) may be listed several times with different
+	// client-certificate settings, each time for other names: an SNI name appears once in a
+	// listener. Sorted by Name, then client-certificate settings (see CompareCertificates).
 	Certificates []Certificate
 }
 
@@ -155,6 +158,47 @@ type Certificate struct {
 	ClientOptional bool
 	// Sources are the objects the certificate and its names come from.
 	Sources []diag.Object
+}
+
+// ClientAuth is c's client-certificate check, nil when it has none.
+func (c Certificate) ClientAuth() *ClientAuth {
+	if c.ClientCA == nil {
+		return nil
+	}
+	return &ClientAuth{CA: c.ClientCA.Name, Optional: c.ClientOptional}
+}
+
+// CompareCertificates orders the certificates of a listener: by Name, then client-certificate
+// settings (none first, then by CA and required before optional).
+func CompareCertificates(a, b Certificate) int {
+	if c := cmp.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	return CompareClientAuth(a.ClientAuth(), b.ClientAuth())
+}
+
+// ClientAuth is a client-certificate check: of the TLS connections of some SNI names (see
+// Certificate), and of the requests of a route (see RoutePolicy).
+type ClientAuth struct {
+	// CA is the name of the CA bundle's file (see CertName) that client certificates must
+	// chain to.
+	CA string
+	// Optional lets clients without a certificate through; a certificate that is presented
+	// must still be valid.
+	Optional bool
+}
+
+// CompareClientAuth orders client-certificate checks: none first, then by CA, required before
+// optional.
+func CompareClientAuth(a, b *ClientAuth) int {
+	switch {
+	case a == nil || b == nil:
+		return cmpBool(a != nil, b != nil)
+	}
+	if c := cmp.Compare(a.CA, b.CA); c != 0 {
+		return c
+	}
+	return cmpBool(a.Optional, b.Optional)
 }
 
 // PathMatch says how a route's path is compared with the request path.
@@ -310,7 +354,7 @@ func (c *Config) Normalize() {
 		l := &c.Listeners[i]
 		slices.SortFunc(l.AcceptProxy, comparePrefix)
 		if l.TLS != nil {
-			slices.SortFunc(l.TLS.Certificates, func(a, b Certificate) int { return cmp.Compare(a.Name, b.Name) })
+			slices.SortFunc(l.TLS.Certificates, CompareCertificates)
 			for j := range l.TLS.Certificates {
 				slices.Sort(l.TLS.Certificates[j].SNI)
 				sortObjects(l.TLS.Certificates[j].Sources)

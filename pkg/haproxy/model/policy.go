@@ -131,6 +131,14 @@ type RoutePolicy struct {
 	RequestHeaders, ResponseHeaders []Header
 	// HSTS adds Strict-Transport-Security with this max-age to HTTPS responses; zero: none.
 	HSTS time.Duration
+	// ClientAuth, when set, admits only requests whose TLS connection was made for the
+	// request's host (SNI equal to Host) on a listener line with these same
+	// client-certificate settings, and carries a client certificate that verified (or,
+	// optional, none at all). The certificate itself is checked in the TLS handshake, by the
+	// listener's line for that SNI name; this check ties the request to that handshake, so
+	// that no other host, connection or route reaches the route unchecked. (Section names hash
+	// the policy's JSON: left out when nil, it keeps the names of other sections as they were.)
+	ClientAuth *ClientAuth `json:",omitempty"`
 	// Unavailable answers every request with 503: a setting the route needs could not be
 	// honoured safely (for example its client CA is missing), so it fails closed.
 	Unavailable bool
@@ -145,7 +153,7 @@ func (p RoutePolicy) Equal(o RoutePolicy) bool {
 		slices.Equal(p.AllowList, o.AllowList) && slices.Equal(p.DenyList, o.DenyList) &&
 		ptrEqual(p.RateLimit, o.RateLimit) && p.BasicAuth.Equal(o.BasicAuth) && p.CORS.Equal(o.CORS) &&
 		slices.Equal(p.RequestHeaders, o.RequestHeaders) && slices.Equal(p.ResponseHeaders, o.ResponseHeaders) &&
-		p.HSTS == o.HSTS && p.Unavailable == o.Unavailable
+		p.HSTS == o.HSTS && ptrEqual(p.ClientAuth, o.ClientAuth) && p.Unavailable == o.Unavailable
 }
 
 func ptrEqual[T comparable](a, b *T) bool {
