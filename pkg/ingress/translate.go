@@ -61,6 +61,9 @@ type Options struct {
 	TLS TLSOptions
 	// Stats is where HAProxy's Prometheus exporter listens; a zero port disables it.
 	Stats model.Bind
+	// HostOwnership gives each host to one namespace: the first that claims it (see
+	// ownership.go). Other namespaces' rules and TLS entries for it are refused.
+	HostOwnership bool
 	// SlotBudget bounds the server slots of the configuration (see slots.go); 0:
 	// limits.DefaultSlotBudget.
 	SlotBudget int
@@ -130,10 +133,13 @@ func Translate(state State, opts Options) Result {
 			ownedIngs = append(ownedIngs, t.bound(ing))
 		}
 	}
+	if opts.HostOwnership {
+		ownedIngs = t.ownHosts(ownedIngs)
+	}
 	var defaultFrom *networkingv1.Ingress
 	for _, ing := range ownedIngs {
 		t.res.Owned = append(t.res.Owned, types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name})
-		if ing.Spec.DefaultBackend != nil {
+		if ing.Spec.DefaultBackend != nil && !t.refusedHost(ing, "") {
 			if defaultFrom != nil {
 				t.problem(ing, Warning, "DefaultBackendConflict", fmt.Sprintf(
 					"spec.defaultBackend is ignored: Ingress %s/%s is older and also sets one", defaultFrom.Namespace, defaultFrom.Name))
@@ -145,7 +151,7 @@ func Translate(state State, opts Options) Result {
 		t.rules(ing)
 	}
 	t.resolveClaims()
-	t.tlsConfig(ownedIngs, ruleHosts)
+	t.tlsConfig(ownedIngs, t.ownedRuleHosts)
 	if t.res.Config.DefaultBackend == "" && opts.DefaultBackendService.Name != "" {
 		t.res.Config.DefaultBackend = t.defaultService(opts.DefaultBackendService)
 	}
@@ -184,6 +190,9 @@ type translator struct {
 	order []string
 	// slotFrom is the object that asked for each backend's server-slot step, if any.
 	slotFrom map[string]ObjectRef
+	// owners gives each host (and "" for rules without a host) to a namespace, with
+	// Options.HostOwnership.
+	owners map[string]owner
 	// claims are every owned Ingress path's claim, oldest Ingress first; claimed holds the
 	// first claim of each key.
 	claims  []claim
@@ -263,7 +272,7 @@ func (t *translator) rules(ing *networkingv1.Ingress) {
 			t.problem(ing, Error, "InvalidHost", fmt.Sprintf("spec.rules[%d].host %q is not a valid host name; rule ignored", ri, rule.Host))
 			continue
 		}
-		if rule.HTTP == nil {
+		if rule.HTTP == nil || t.refusedHost(ing, host) {
 			continue
 		}
 		for pi, p := range rule.HTTP.Paths {
@@ -340,6 +349,8 @@ func (t *translator) passthrough(ing *networkingv1.Ingress) {
 		switch {
 		case !ok || host == "":
 			t.problem(ing, Error, "InvalidHost", fmt.Sprintf("%s: ssl-passthrough needs a host name to match the SNI of connections; rule ignored", where))
+			continue
+		case t.refusedHost(ing, host):
 			continue
 		case rule.HTTP == nil || len(rule.HTTP.Paths) == 0:
 			t.problem(ing, Error, "InvalidBackend", fmt.Sprintf("%s: ssl-passthrough takes the backend of the rule's first path, and it has none; rule ignored", where))
