@@ -22,11 +22,6 @@ import (
 
 const sha512Hash = "$6$Zx8Q2pLr4tVw9sKe$WTdDeqQlyxzxG0OzyyAH3IYnB6ZdVV6i00vh9gwcqfAeH9VUDn3CGbGoIKRrKZpPEQmud/FIC0UQJkeoEsPoU/"
 
-// problemsWith keeps the problems with the given reason.
-func problemsWith(ps []ingress.Problem, reason string) []ingress.Problem {
-	return slices.DeleteFunc(slices.Clone(ps), func(p ingress.Problem) bool { return p.Reason != reason })
-}
-
 // A basic-auth Secret of 20,000 lines, of which 19,990 are unusable, used by the 20 paths of two
 // Ingresses, is decoded once in the pass (every route holds the same users) and gives one
 // summary problem, on the Secret, rather than one per line and path.
