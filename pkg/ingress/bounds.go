@@ -16,6 +16,9 @@ import (
 // indices in every other problem still name the same fields. Its cost is linear in the size of
 // the Ingress, and an Ingress within the limits is not copied.
 func (t *translator) bound(ing *networkingv1.Ingress) *networkingv1.Ingress {
+	if withinLimits(ing) {
+		return ing
+	}
 	hosts := map[string]bool{}
 	newHost := func(h string) (fits bool) {
 		h = strings.ToLower(strings.TrimSuffix(h, "."))
@@ -36,7 +39,7 @@ rules:
 	for ri, r := range ing.Spec.Rules {
 		if !newHost(r.Host) {
 			rules = ing.Spec.Rules[:ri]
-			ruleCut = fmt.Sprintf("it names more than %d hosts: spec.rules from [%d] (host %q) on are ignored", limits.MaxHostsPerIngress, ri, r.Host)
+			ruleCut = fmt.Sprintf("the Ingress names more than %d hosts: spec.rules from [%d] (host %q) on are ignored", limits.MaxHostsPerIngress, ri, r.Host)
 			break
 		}
 		if r.HTTP == nil {
@@ -50,7 +53,7 @@ rules:
 					kept.HTTP = &networkingv1.HTTPIngressRuleValue{Paths: r.HTTP.Paths[:pi]}
 					rules = append(rules[:ri:ri], kept)
 				}
-				ruleCut = fmt.Sprintf("it has more than %d paths: spec.rules[%d].http.paths from [%d] on, and the rules after, are ignored",
+				ruleCut = fmt.Sprintf("the Ingress has more than %d paths: spec.rules[%d].http.paths from [%d] on, and the rules after, are ignored",
 					limits.MaxPathsPerIngress, ri, pi)
 				break rules
 			}
@@ -64,7 +67,7 @@ entries:
 	for ei, e := range ing.Spec.TLS {
 		if ei == limits.MaxHostsPerIngress {
 			tls = ing.Spec.TLS[:ei]
-			tlsCut = fmt.Sprintf("it has more than %d spec.tls entries: spec.tls from [%d] on is ignored", limits.MaxHostsPerIngress, ei)
+			tlsCut = fmt.Sprintf("the Ingress has more than %d spec.tls entries: spec.tls from [%d] on is ignored", limits.MaxHostsPerIngress, ei)
 			break
 		}
 		for hi, h := range e.Hosts {
@@ -78,7 +81,7 @@ entries:
 				kept.Hosts = e.Hosts[:hi]
 				tls = append(tls[:ei:ei], kept)
 			}
-			tlsCut = fmt.Sprintf("it names more than %d hosts: spec.tls[%d].hosts from [%d] (%q) on, and the entries after, are ignored",
+			tlsCut = fmt.Sprintf("the Ingress names more than %d hosts: spec.tls[%d].hosts from [%d] (%q) on, and the entries after, are ignored",
 				limits.MaxHostsPerIngress, ei, hi, h)
 			break entries
 		}
@@ -95,4 +98,19 @@ entries:
 	c := *ing
 	c.Spec.Rules, c.Spec.TLS = rules, tls
 	return &c
+}
+
+// withinLimits reports, without allocating, an Ingress whose hosts and paths cannot exceed the
+// limits however many of them repeat: the common case.
+func withinLimits(ing *networkingv1.Ingress) bool {
+	hosts, paths := len(ing.Spec.Rules), 0
+	for _, r := range ing.Spec.Rules {
+		if r.HTTP != nil {
+			paths += len(r.HTTP.Paths)
+		}
+	}
+	for _, e := range ing.Spec.TLS {
+		hosts += len(e.Hosts)
+	}
+	return hosts <= limits.MaxHostsPerIngress && paths <= limits.MaxPathsPerIngress && len(ing.Spec.TLS) <= limits.MaxHostsPerIngress
 }

@@ -208,7 +208,7 @@ func TestPerIngressLimits(t *testing.T) {
 		res := ingress.Translate(ingress.State{IngressClasses: classes, Ingresses: []*networkingv1.Ingress{ing},
 			Services: []*corev1.Service{service("ns", "web", servicePort("http", 80))}}, testOptions())
 		checkProblems(t, res.Problems, []ingress.Problem{{Object: ingressRef("ns", "hosts"), Severity: ingress.Error, Reason: "LimitExceeded",
-			Message: `it names more than 1000 hosts: spec.rules from [1000] (host "h1000.example.com") on are ignored`}})
+			Message: `the Ingress names more than 1000 hosts: spec.rules from [1000] (host "h1000.example.com") on are ignored`}})
 		if got := len(res.Config.HTTPRoutes); got != limits.MaxHostsPerIngress {
 			t.Errorf("got %d routes, want %d", got, limits.MaxHostsPerIngress)
 		}
@@ -225,7 +225,7 @@ func TestPerIngressLimits(t *testing.T) {
 		res := ingress.Translate(ingress.State{IngressClasses: classes, Ingresses: []*networkingv1.Ingress{ing},
 			Services: []*corev1.Service{service("ns", "web", servicePort("http", 80))}}, testOptions())
 		checkProblems(t, res.Problems, []ingress.Problem{{Object: ingressRef("ns", "paths"), Severity: ingress.Error, Reason: "LimitExceeded",
-			Message: "it has more than 1000 paths: spec.rules[1].http.paths from [1] on, and the rules after, are ignored"}})
+			Message: "the Ingress has more than 1000 paths: spec.rules[1].http.paths from [1] on, and the rules after, are ignored"}})
 		if got := len(res.Config.HTTPRoutes); got != limits.MaxPathsPerIngress {
 			t.Errorf("got %d routes, want %d", got, limits.MaxPathsPerIngress)
 		}
@@ -243,7 +243,7 @@ func TestPerIngressLimits(t *testing.T) {
 		state := tlsState(t, ing)
 		res := ingress.Translate(state, tlsOptions())
 		checkProblems(t, res.Problems, []ingress.Problem{{Object: ingressRef("ns", "tls"), Severity: ingress.Error, Reason: "LimitExceeded",
-			Message: `it names more than 1000 hosts: spec.tls[1].hosts from [997] ("t999.example.com") on, and the entries after, are ignored`}})
+			Message: `the Ingress names more than 1000 hosts: spec.tls[1].hosts from [997] ("t999.example.com") on, and the entries after, are ignored`}})
 		l, _ := res.Config.Listener(ingress.HTTPSListener)
 		if got := len(l.TLS.Certificates[0].SNI); got != limits.MaxHostsPerIngress-1 {
 			t.Errorf("the certificate has %d names, want %d", got, limits.MaxHostsPerIngress-1)

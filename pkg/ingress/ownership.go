@@ -157,8 +157,10 @@ func (t *translator) withoutRefusedTLS(ing *networkingv1.Ingress) *networkingv1.
 // Invalid hosts claim nothing; they are reported where they are used.
 func claimedHosts(ing *networkingv1.Ingress) []string {
 	var out []string
+	seen := map[string]bool{}
 	add := func(h string) {
-		if nh, ok := normalizeHost(h); ok && !slices.Contains(out, nh) {
+		if nh, ok := normalizeHost(h); ok && !seen[nh] {
+			seen[nh] = true
 			out = append(out, nh)
 		}
 	}
