@@ -281,3 +281,37 @@ func TestEndpointAddressesRefused(t *testing.T) {
 		t.Errorf("Cluster problems: %v", got)
 	}
 }
+
+// BenchmarkCheckServerSlots measures `haproxy -c` on the configuration of one Ingress with 100
+// paths, each to its own Service: at the step an Ingress may ask for (64, 6,400 slots), and at
+// the step of 1000 that it could ask for before the cap (100,000 slots; the ConfigMap may still
+// set it, within the slot budget). `go test -run '^$' -bench CheckServerSlots ./pkg/ingress`.
+func BenchmarkCheckServerSlots(b *testing.B) {
+	svcs, eps := oneEndpointServices("ns", 100)
+	var paths []networkingv1.HTTPIngressPath
+	for i := range 100 {
+		paths = append(paths, pathTo(prefix, fmt.Sprintf("/p%d", i), fmt.Sprintf("s%d", i), 80))
+	}
+	for _, step := range []int{limits.MaxServerSlotsAnnotation, limits.MaxServerSlots} {
+		b.Run(fmt.Sprintf("step=%d", step), func(b *testing.B) {
+			state := ingress.State{
+				IngressClasses: []*networkingv1.IngressClass{ingressClass(testClass, testController, false)},
+				Ingresses:      []*networkingv1.Ingress{newIngress("ns", "big", className(testClass), rule("big.example.com", paths...))},
+				Services:       svcs, EndpointSlices: eps,
+				ConfigMap: &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ctl", Name: "cm"},
+					Data: map[string]string{"server-slots": fmt.Sprint(step)}},
+			}
+			opts := testOptions()
+			opts.SlotBudget = 1 << 30
+			res := ingress.Translate(state, opts)
+			files, err := haproxy.Render(res.Config, haproxy.Env{RuntimeDir: "/run/portcullis"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				haproxytest.Check(b, files)
+			}
+			b.ReportMetric(float64(100*step), "slots")
+		})
+	}
+}
