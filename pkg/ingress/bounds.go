@@ -14,7 +14,7 @@ import (
 // spec.tls entries), and limits.MaxPathsPerIngress paths. What is cut is reported once, and the
 // rest of the Ingress is served. A cut keeps a prefix of spec.rules and of spec.tls, so that the
 // indices in every other problem still name the same fields. Its cost is linear in the size of
-// the Ingress, and an Ingress within the limits is not copied.
+// the Ingress, and an Ingress within the limits is not copied. What is cut is one problem.
 func (t *translator) bound(ing *networkingv1.Ingress) *networkingv1.Ingress {
 	if withinLimits(ing) {
 		return ing
@@ -90,11 +90,13 @@ entries:
 	if ruleCut == "" && tlsCut == "" {
 		return ing
 	}
-	for _, why := range []string{ruleCut, tlsCut} {
-		if why != "" {
-			t.problem(ing, Error, "LimitExceeded", why)
+	var why []string
+	for _, w := range []string{ruleCut, tlsCut} {
+		if w != "" {
+			why = append(why, w)
 		}
 	}
+	t.problem(ing, Error, "LimitExceeded", strings.Join(why, "; "))
 	c := *ing
 	c.Spec.Rules, c.Spec.TLS = rules, tls
 	return &c

@@ -55,9 +55,9 @@ func TestBasicAuthSecretCostsOneParseAndOneProblem(t *testing.T) {
 
 	want := []ingress.Problem{{
 		Object: ingress.ObjectRef{Kind: "Secret", Namespace: "ns", Name: "users"}, Severity: ingress.Warning, Reason: "InvalidSecret",
-		Message: "basic-auth: 19990 entries are ignored: 19990 not a user name with a crypt(3) hash (line 2 of key auth, line 3 of key auth, " +
-			"line 4 of key auth, line 5 of key auth, line 6 of key auth, ...; the first: want a crypt(3) hash: 13 to 256 bytes of " +
-			"A-Z a-z 0-9 . / $ =); 10 users are usable",
+		Message: "basic-auth: 19990 entries are ignored: 19990 not a user name with a crypt(3) hash: line 2 of key auth, line 3 of key auth, " +
+			"line 4 of key auth, line 5 of key auth, line 6 of key auth, ... (want a crypt(3) hash: 13 to 256 bytes of A-Z a-z 0-9 . / $ =); " +
+			"10 users are usable",
 	}}
 	checkProblems(t, res.Problems, want)
 	if len(res.Config.HTTPRoutes) != 20 {
@@ -209,6 +209,19 @@ func TestPerIngressLimits(t *testing.T) {
 			Services: []*corev1.Service{service("ns", "web", servicePort("http", 80))}}, testOptions())
 		checkProblems(t, res.Problems, []ingress.Problem{{Object: ingressRef("ns", "hosts"), Severity: ingress.Error, Reason: "LimitExceeded",
 			Message: `the Ingress names more than 1000 hosts: spec.rules from [1000] (host "h1000.example.com") on are ignored`}})
+		if got := len(res.Config.HTTPRoutes); got != limits.MaxHostsPerIngress {
+			t.Errorf("got %d routes, want %d", got, limits.MaxHostsPerIngress)
+		}
+		// With the same hosts in spec.tls too: still one problem, for both cuts.
+		var hosts []string
+		for _, r := range ing.Spec.Rules {
+			hosts = append(hosts, r.Host)
+		}
+		ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: hosts, SecretName: "tls"}}
+		res = ingress.Translate(tlsState(t, ing), tlsOptions())
+		checkProblems(t, res.Problems, []ingress.Problem{{Object: ingressRef("ns", "hosts"), Severity: ingress.Error, Reason: "LimitExceeded",
+			Message: `the Ingress names more than 1000 hosts: spec.rules from [1000] (host "h1000.example.com") on are ignored; ` +
+				`the Ingress names more than 1000 hosts: spec.tls[0].hosts from [1000] ("h1000.example.com") on, and the entries after, are ignored`}})
 		if got := len(res.Config.HTTPRoutes); got != limits.MaxHostsPerIngress {
 			t.Errorf("got %d routes, want %d", got, limits.MaxHostsPerIngress)
 		}

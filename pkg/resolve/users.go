@@ -18,31 +18,34 @@ type BasicAuth struct {
 	// key "auth", then the other keys by name), at most limits.MaxUsersPerSecret. It is shared
 	// by every route that uses the Secret: treat it as read-only.
 	Users []model.User
-	// Invalid, Repeated and OverLimit count the entries left out: not a user name with a
-	// crypt(3) hash, a user name seen before, a usable user beyond limits.MaxUsersPerSecret.
-	Invalid, Repeated, OverLimit ignored
+	// Invalid are the entries that are not a user name with a crypt(3) hash, by reason, in the
+	// order the reasons first appear; Repeated repeat an earlier user name; OverLimit are
+	// usable users beyond limits.MaxUsersPerSecret.
+	Invalid             []ignored
+	Repeated, OverLimit ignored
 }
 
-// ignored counts one kind of entry left out of a basic-auth Secret and says where the first few
-// are.
+// ignored counts entries left out of a basic-auth Secret for one reason and says where the
+// first few are.
 type ignored struct {
 	Count int
 	// Where are the positions of the first maxListed entries ("line 3 of key auth", "key bob").
 	Where []string
-	// Reason is why the first one is left out (Invalid only); it never quotes the entry.
+	// Reason is why they are left out (Invalid only); it never quotes an entry.
 	Reason string
 }
 
-// maxListed is how many positions of ignored entries a summary names.
+// maxListed is how many positions of ignored entries a summary names, per reason.
 const maxListed = 5
 
-func (ig *ignored) add(where, reason string) {
+// maxReasons is how many reasons of invalid entries a summary tells apart; the entries of
+// further reasons count with the last.
+const maxReasons = 4
+
+func (ig *ignored) add(where string) {
 	ig.Count++
 	if len(ig.Where) < maxListed {
 		ig.Where = append(ig.Where, where)
-	}
-	if ig.Reason == "" {
-		ig.Reason = reason
 	}
 }
 
@@ -54,12 +57,39 @@ func (ig ignored) String() string {
 	return s
 }
 
+// invalid records an invalid entry under its reason.
+func (b *BasicAuth) invalid(where, reason string) {
+	i := slices.IndexFunc(b.Invalid, func(ig ignored) bool { return ig.Reason == reason })
+	if i < 0 {
+		if len(b.Invalid) == maxReasons {
+			i = maxReasons - 1
+		} else {
+			b.Invalid = append(b.Invalid, ignored{Reason: reason})
+			i = len(b.Invalid) - 1
+		}
+	}
+	b.Invalid[i].add(where)
+}
+
+// InvalidCount is the number of entries that are not a user name with a crypt(3) hash.
+func (b BasicAuth) InvalidCount() int {
+	n := 0
+	for _, ig := range b.Invalid {
+		n += ig.Count
+	}
+	return n
+}
+
 // Summary says in one sentence what was left out of the Secret, or "" when nothing was. It never
-// quotes a user name or a hash: only positions in the Secret.
+// quotes a user name or a hash: only positions in the Secret, and why.
 func (b BasicAuth) Summary() string {
 	var parts []string
-	if n := b.Invalid.Count; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d not a user name with a crypt(3) hash (%s; the first: %s)", n, b.Invalid, b.Invalid.Reason))
+	if n := b.InvalidCount(); n > 0 {
+		var groups []string
+		for _, ig := range b.Invalid {
+			groups = append(groups, fmt.Sprintf("%s (%s)", ig, ig.Reason))
+		}
+		parts = append(parts, fmt.Sprintf("%d not a user name with a crypt(3) hash: %s", n, strings.Join(groups, "; ")))
 	}
 	if n := b.Repeated.Count; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d repeating an earlier user, where the first one counts (%s)", n, b.Repeated))
@@ -70,7 +100,7 @@ func (b BasicAuth) Summary() string {
 	if len(parts) == 0 {
 		return ""
 	}
-	total := b.Invalid.Count + b.Repeated.Count + b.OverLimit.Count
+	total := b.InvalidCount() + b.Repeated.Count + b.OverLimit.Count
 	return fmt.Sprintf("%d entries are ignored: %s; %d users are usable", total, strings.Join(parts, "; "), len(b.Users))
 }
 
@@ -105,11 +135,11 @@ func ParseBasicAuth(data map[string][]byte) BasicAuth {
 		// The reasons never quote the user name or the hash.
 		switch invalid := errors.Join(limits.CheckToken(user), limits.CheckCryptHash(hash)); {
 		case invalid != nil:
-			b.Invalid.add(where, strings.ReplaceAll(invalid.Error(), "\n", "; "))
+			b.invalid(where, strings.ReplaceAll(invalid.Error(), "\n", "; "))
 		case seen[user]:
-			b.Repeated.add(where, "")
+			b.Repeated.add(where)
 		case len(b.Users) >= limits.MaxUsersPerSecret:
-			b.OverLimit.add(where, "")
+			b.OverLimit.add(where)
 		default:
 			seen[user] = true
 			b.Users = append(b.Users, model.User{Name: user, Hash: hash})

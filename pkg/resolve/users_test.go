@@ -17,8 +17,8 @@ import (
 
 const sha512 = "$6$Zx8Q2pLr4tVw9sKe$WTdDeqQlyxzxG0OzyyAH3IYnB6ZdVV6i00vh9gwcqfAeH9VUDn3CGbGoIKRrKZpPEQmud/FIC0UQJkeoEsPoU/"
 
-// Both forms of basic-auth Secret are read; what is left out is counted, with the positions of
-// the first few and the first reason, and never a user name or a hash.
+// Both forms of basic-auth Secret are read; what is left out is counted, by reason, with the
+// positions of the first few, and never a user name or a hash.
 func TestParseBasicAuth(t *testing.T) {
 	data := map[string][]byte{
 		"auth":  []byte("# staff\nalice:" + sha512 + "\n\nbob:not-a-hash\nalice:" + sha512 + "\nbad user:" + sha512 + "\n"),
@@ -31,8 +31,9 @@ func TestParseBasicAuth(t *testing.T) {
 		t.Errorf("users = %v, want %v", b.Users, want)
 	}
 	sum := b.Summary()
-	wantSum := "4 entries are ignored: 3 not a user name with a crypt(3) hash (line 4 of key auth, line 6 of key auth, key dave; the first: " +
-		"want a crypt(3) hash: 13 to 256 bytes of A-Z a-z 0-9 . / $ =); 1 repeating an earlier user, where the first one counts (line 5 of key auth); 2 users are usable"
+	wantSum := "4 entries are ignored: 3 not a user name with a crypt(3) hash: line 4 of key auth (want a crypt(3) hash: 13 to 256 bytes of A-Z a-z 0-9 . / $ =); " +
+		"line 6 of key auth (want 1 to 64 bytes of A-Z a-z 0-9 _ . -); key dave (an Apache MD5 hash ($apr1$) is not a crypt(3) hash); " +
+		"1 repeating an earlier user, where the first one counts (line 5 of key auth); 2 users are usable"
 	if sum != wantSum {
 		t.Errorf("summary:\ngot  %s\nwant %s", sum, wantSum)
 	}
@@ -59,8 +60,8 @@ func TestParseBasicAuthBounded(t *testing.T) {
 	if len(ba.Users) != limits.MaxUsersPerSecret {
 		t.Errorf("got %d users, want the limit %d", len(ba.Users), limits.MaxUsersPerSecret)
 	}
-	if ba.OverLimit.Count != n-limits.MaxUsersPerSecret || ba.Repeated.Count != 1 || ba.Invalid.Count != 0 {
-		t.Errorf("counts: over the limit %d, repeated %d, invalid %d", ba.OverLimit.Count, ba.Repeated.Count, ba.Invalid.Count)
+	if ba.OverLimit.Count != n-limits.MaxUsersPerSecret || ba.Repeated.Count != 1 || ba.InvalidCount() != 0 {
+		t.Errorf("counts: over the limit %d, repeated %d, invalid %d", ba.OverLimit.Count, ba.Repeated.Count, ba.InvalidCount())
 	}
 	if len(ba.OverLimit.Where) != maxListed {
 		t.Errorf("positions named: %v, want the first %d", ba.OverLimit.Where, maxListed)
