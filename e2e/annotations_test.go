@@ -334,7 +334,8 @@ func TestAnnotationRateLimit(t *testing.T) {
 // "user:crypt-hash" lines (or whose keys are user names and values hashes). Without credentials or with wrong ones the answer is 401 with the
 // realm; with the right ones 200. A missing Secret fails closed (401 for everyone, SecretNotFound)
 // until it is created; a changed Secret changes the passwords; unusable lines of a Secret are
-// reported (InvalidSecret), left out, and reach no configuration file.
+// reported (one InvalidSecret Event on the Secret, by reason), left out, and reach no
+// configuration file.
 func TestAnnotationBasicAuth(t *testing.T) {
 	t.Parallel()
 	ns, c := startAnnotated(t)
@@ -342,7 +343,7 @@ func TestAnnotationBasicAuth(t *testing.T) {
 	framework.CreateSecret(t, framework.OpaqueSecret(ns, "users", map[string][]byte{
 		"auth": []byte("alice:" + hashSecret + "\nbob:" + hashHunter2 + "\n"),
 	}))
-	framework.CreateSecret(t, framework.OpaqueSecret(ns, "mixed", map[string][]byte{
+	mixedSecret := framework.CreateSecret(t, framework.OpaqueSecret(ns, "mixed", map[string][]byte{
 		"auth": []byte(strings.Join([]string{
 			"# a comment line is skipped",
 			"carol:" + hashSecret,
@@ -419,9 +420,16 @@ func TestAnnotationBasicAuth(t *testing.T) {
 	t.Run("unusable Secret lines are reported and left out", func(t *testing.T) {
 		mr := req("mixed.auth.example", "/")
 		awaitStatus(t, c, withHeader(mr, "Authorization", basicAuth("carol", "secret")), http.StatusOK)
-		expectIngressEvent(t, mixed, "InvalidSecret", "mixed")
 		// The Apache MD5 line (line 9) must be reported: it can never authenticate anyone.
-		framework.WaitForEventMessage(t, ns, "Ingress", "mixed", "InvalidSecret", "line 9 ")
+		ev := framework.WaitForEventMessage(t, ns, "Secret", "mixed", "InvalidSecret", "7 not a user name with a crypt(3) hash",
+			"line 9 of key auth (an Apache MD5 hash ($apr1$) is not a crypt(3) hash)")
+		if ev.InvolvedObject.UID != mixedSecret.UID {
+			t.Errorf("InvalidSecret Event names UID %q, want the Secret's %q", ev.InvolvedObject.UID, mixedSecret.UID)
+		}
+		// The Ingress still has a usable user: nothing to report on it.
+		if got := framework.EventsFor(t, ns, "Ingress", mixed.Name, "InvalidSecret"); len(got) != 0 {
+			t.Errorf("the Ingress got %s", framework.DescribeEvents(got))
+		}
 		for _, user := range []string{"mallory", "eve", "trudy", "oscar", "apache"} {
 			if resp := framework.MustSend(t, c, withHeader(mr, "Authorization", basicAuth(user, "secret"))); resp.Status != unauthorized {
 				t.Errorf("user %s of an unusable line: status %d, want 401", user, resp.Status)

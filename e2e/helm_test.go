@@ -18,6 +18,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/portcullis-ingress/portcullis/e2e/framework"
 )
@@ -237,14 +239,15 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 	if crb.RoleRef.Name != release || len(crb.Subjects) != 1 || crb.Subjects[0].Name != release || crb.Subjects[0].Namespace != ns {
 		t.Errorf("ClusterRoleBinding: got roleRef %+v, subjects %+v; want %s bound to %s/%s", crb.RoleRef, crb.Subjects, release, ns, release)
 	}
-	role, err := kube.RbacV1().Roles(ns).Get(ctx, release, metav1.GetOptions{})
+	role, err := kube.RbacV1().Roles(ns).Get(ctx, release+"-controller", metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("reading the Role: %v", err)
 	}
 	checkLeastPrivilege(t, "Role", role.Rules, "leases")
-	if _, err := kube.RbacV1().RoleBindings(ns).Get(ctx, release, metav1.GetOptions{}); err != nil {
+	if _, err := kube.RbacV1().RoleBindings(ns).Get(ctx, release+"-controller", metav1.GetOptions{}); err != nil {
 		t.Errorf("reading the RoleBinding: %v", err)
 	}
+	checkNoUnusedGrants(t, "ClusterRole", cr.Rules)
 	pdb, err := kube.PolicyV1().PodDisruptionBudgets(ns).Get(ctx, release, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("reading the PodDisruptionBudget: %v", err)
@@ -340,6 +343,152 @@ func checkLeastPrivilege(t *testing.T, what string, rules []rbacv1.PolicyRule, w
 	}
 }
 
+// checkNoUnusedGrants fails the test if a rule grants what the controller never uses: the
+// namespaces resource, events.k8s.io Events (it writes core Events), get on what it only lists
+// and watches, patch on Ingress status (it updates it).
+func checkNoUnusedGrants(t *testing.T, what string, rules []rbacv1.PolicyRule) {
+	t.Helper()
+	for _, r := range rules {
+		if slices.Contains(r.Resources, "namespaces") || slices.Contains(r.APIGroups, "events.k8s.io") {
+			t.Errorf("%s rule %+v grants what the controller never reads or writes", what, r)
+		}
+		if slices.Contains(r.Verbs, "get") && !slices.Contains(r.Resources, "ingresses") && !slices.Contains(r.Resources, "leases") {
+			t.Errorf("%s rule %+v grants get, which the controller's informers never use", what, r)
+		}
+		if slices.Contains(r.Resources, "ingresses/status") && slices.Contains(r.Verbs, "patch") {
+			t.Errorf("%s rule %+v grants patch on Ingress status, which the controller updates", what, r)
+		}
+	}
+}
+
+// TestHelmNamespacedInstall installs the chart watching one namespace other than its own
+// (controller.scope.namespaces): a Role there and one in the release namespace, a ClusterRole
+// left with IngressClasses and Nodes. The controller, started as the chart's ServiceAccount with
+// the arguments the chart rendered, serves an Ingress of the watched namespace, and that account
+// reads no Secret, Service or ConfigMap anywhere else.
+func TestHelmNamespacedInstall(t *testing.T) {
+	t.Parallel()
+	helm := framework.NewHelm(t)
+	ns := framework.NewNamespace(t)
+	apps := framework.NewNamespace(t)
+	release := "portcullis-scoped-" + ns[len(ns)-5:] // the full name of the objects
+	class := ns
+	controllerValue := "portcullis.io/ingress-controller/" + ns
+	helm.Install(t, release, ns, framework.ChartDir(t, "portcullis"), map[string]any{
+		"controller": map[string]any{
+			"replicaCount":         1,
+			"ingressClass":         class,
+			"ingressClassResource": map[string]any{"controllerValue": controllerValue},
+			"scope":                map[string]any{"namespaces": []string{apps}},
+		},
+	})
+	kube := framework.Kube()
+	ctx := t.Context()
+
+	dep, err := kube.AppsV1().Deployments(ns).Get(ctx, release, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading the Deployment: %v", err)
+	}
+	ctr := dep.Spec.Template.Spec.Containers[0]
+	if !slices.Contains(ctr.Args, "--namespace-whitelist="+apps) {
+		t.Errorf("controller args %q lack --namespace-whitelist=%s", ctr.Args, apps)
+	}
+	var podIP bool
+	for _, e := range ctr.Env {
+		podIP = podIP || e.Name == "POD_IP" && e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "status.podIPs"
+	}
+	if !podIP {
+		t.Errorf("container env %+v: no POD_IP from status.podIPs", ctr.Env)
+	}
+
+	// The ClusterRole keeps only what is cluster-scoped.
+	cr, err := kube.RbacV1().ClusterRoles().Get(ctx, release, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading the ClusterRole: %v", err)
+	}
+	for _, r := range cr.Rules {
+		for _, res := range r.Resources {
+			if res != "ingressclasses" && res != "nodes" {
+				t.Errorf("the ClusterRole of a namespaced install grants %v on %s", r.Verbs, res)
+			}
+		}
+	}
+	checkLeastPrivilege(t, "ClusterRole", cr.Rules)
+	watched, err := kube.RbacV1().Roles(apps).Get(ctx, release, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading the Role of the watched namespace: %v", err)
+	}
+	checkLeastPrivilege(t, "Role "+apps, watched.Rules, "ingresses/status", "events")
+	checkNoUnusedGrants(t, "Role "+apps, watched.Rules)
+	own, err := kube.RbacV1().Roles(ns).Get(ctx, release+"-controller", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading the Role of the release namespace: %v", err)
+	}
+	checkLeastPrivilege(t, "Role "+ns, own.Rules, "leases", "events")
+	checkNoUnusedGrants(t, "Role "+ns, own.Rules)
+	if _, err := kube.RbacV1().Roles(ns).Get(ctx, release, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("a watch Role in the release namespace, which is not watched: %v", err)
+	}
+
+	// What the chart's ServiceAccount may read, asked of the API server.
+	saConfig, err := clientcmd.BuildConfigFromFlags("", framework.ServiceAccountKubeconfig(t, ns, release))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, err := kubernetes.NewForConfig(saConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := metav1.ListOptions{FieldSelector: "metadata.name=" + release}
+	for _, tc := range []struct {
+		what    string
+		list    func() error
+		allowed bool
+	}{
+		{"Secrets of the watched namespace", func() error { _, err := sa.CoreV1().Secrets(apps).List(ctx, metav1.ListOptions{}); return err }, true},
+		{"Secrets of the release namespace", func() error { _, err := sa.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{}); return err }, false},
+		{"Secrets of every namespace", func() error { _, err := sa.CoreV1().Secrets("").List(ctx, metav1.ListOptions{}); return err }, false},
+		{"Services of every namespace", func() error { _, err := sa.CoreV1().Services("").List(ctx, metav1.ListOptions{}); return err }, false},
+		{"the controller's ConfigMap, by name", func() error { _, err := sa.CoreV1().ConfigMaps(ns).List(ctx, byName); return err }, true},
+		{"every ConfigMap of the release namespace", func() error { _, err := sa.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{}); return err }, false},
+		{"the published Service, by name", func() error { _, err := sa.CoreV1().Services(ns).List(ctx, byName); return err }, true},
+		{"Namespaces", func() error { _, err := sa.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); return err }, false},
+	} {
+		err := tc.list()
+		switch {
+		case tc.allowed && err != nil:
+			t.Errorf("listing %s as the chart's ServiceAccount: %v", tc.what, err)
+		case !tc.allowed && !apierrors.IsForbidden(err):
+			t.Errorf("listing %s as the chart's ServiceAccount: got %v, want Forbidden", tc.what, err)
+		}
+	}
+
+	// The controller serves the watched namespace as that ServiceAccount.
+	echo := framework.StartEcho(t, "web")
+	framework.EchoService(t, apps, "web", echo)
+	framework.CreateIngress(t, framework.Ingress(apps, "web", class,
+		framework.Rule("scoped.example", framework.Prefix("/", "web"))))
+	args := append(chartArgsForTest(ctr.Args),
+		"--kubeconfig="+framework.ServiceAccountKubeconfig(t, ns, release),
+		"--election-namespace="+ns)
+	c := framework.StartController(t, framework.ControllerOptions{Namespace: apps, ExtraArgs: args})
+	framework.ExpectRoute(t, c, "scoped.example", "/", http.StatusOK, "web")
+	framework.Eventually(t, framework.RouteTimeout, func() error {
+		lease, err := kube.CoordinationV1().Leases(ns).Get(ctx, release+"-leader", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+			return fmt.Errorf("lease %s-leader has no holder", release)
+		}
+		return nil
+	})
+	// A problem becomes an Event in the watched namespace, which the Role lets it write.
+	framework.CreateIngress(t, framework.Ingress(apps, "broken", class,
+		framework.Rule("broken.example", framework.Prefix("/", "nowhere"))))
+	framework.WaitForEvent(t, apps, "Ingress", "broken", "ServiceNotFound")
+}
+
 // TestHelmLint runs `helm lint --strict` on the chart: no warning, no error.
 func TestHelmLint(t *testing.T) {
 	t.Parallel()
@@ -374,12 +523,12 @@ func TestHelmTemplateVariants(t *testing.T) {
 		{
 			name:    "the defaults",
 			values:  map[string]any{},
-			want:    []string{"Deployment/rel-portcullis", "Service/rel-portcullis", "ConfigMap/rel-portcullis", "IngressClass/haproxy", "ServiceAccount/rel-portcullis", "ClusterRole/rel-portcullis", "ClusterRoleBinding/rel-portcullis", "Role/rel-portcullis", "RoleBinding/rel-portcullis", "PodDisruptionBudget/rel-portcullis"},
+			want:    []string{"Deployment/rel-portcullis", "Service/rel-portcullis", "ConfigMap/rel-portcullis", "IngressClass/haproxy", "ServiceAccount/rel-portcullis", "ClusterRole/rel-portcullis", "ClusterRoleBinding/rel-portcullis", "Role/rel-portcullis-controller", "RoleBinding/rel-portcullis-controller", "PodDisruptionBudget/rel-portcullis"},
 			notWant: []string{"DaemonSet", "HorizontalPodAutoscaler", "ServiceMonitor"},
 			wantArgs: []string{"--ingress.class=haproxy", "--controller-name=portcullis.io/ingress-controller",
 				"--configmap=ns1/rel-portcullis", "--publish-service=ns1/rel-portcullis", "--election-id=rel-portcullis-leader",
 				"--healthz-bind-port=1042", "--shutdown-delay=10s", "--stop-timeout=45s"},
-			noArgs:      []string{"--default-ssl-certificate", "--default-backend-service", "--publish-status-address", "--tcp-services-configmap"},
+			noArgs:      []string{"--default-ssl-certificate", "--default-backend-service", "--publish-status-address", "--tcp-services-configmap", "--namespace-whitelist", "--host-ownership"},
 			wantPorts:   map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 1042},
 			wantService: map[string][2]int32{"http": {80, 0}, "https": {443, 0}, "healthz": {1042, 0}},
 		},
@@ -445,6 +594,18 @@ func TestHelmTemplateVariants(t *testing.T) {
 			wantArgs:   []string{"--publish-status-address=lb.example.com,192.0.2.10", "--default-backend-service=web/fallback"},
 			noArgs:     []string{"--publish-service"},
 			autoscaled: true,
+		},
+		{
+			name: "namespaced with host ownership publishing a Service of another namespace",
+			values: map[string]any{"controller": map[string]any{
+				"scope":                 map[string]any{"namespaces": []string{"apps", "web", "apps"}},
+				"hostOwnership":         true,
+				"publishService":        map[string]any{"pathOverride": "edge/lb"},
+				"defaultBackendService": "web/fallback",
+			}},
+			want: []string{"ClusterRole/rel-portcullis", "Role/rel-portcullis", "RoleBinding/rel-portcullis", "Role/rel-portcullis-controller",
+				"Role/rel-portcullis-publish", "RoleBinding/rel-portcullis-publish"},
+			wantArgs: []string{"--namespace-whitelist=apps,web", "--host-ownership", "--publish-service=edge/lb"},
 		},
 		{
 			name: "status publishing off",
@@ -571,6 +732,11 @@ func TestHelmRejectsBadValues(t *testing.T) {
 		{"a TCP service without a namespace", map[string]any{"tcpServices": map[string]any{"5432": "postgres:5432"}}, "tcpServices"},
 		{"a TCP service with haproxytech's :ssl", map[string]any{"tcpServices": map[string]any{"5432": "db/postgres:5432:ssl"}}, "tcpServices"},
 		{"a TCP node port without its service", map[string]any{"tcpServicesNodePorts": map[string]any{"5432": 30432}}, "tcpServicesNodePorts"},
+		{"a watched namespace that is no namespace name", map[string]any{"scope": map[string]any{"namespaces": []string{"Apps"}}}, "namespaces"},
+		{"a default backend outside the watched namespaces", map[string]any{"scope": map[string]any{"namespaces": []string{"apps"}},
+			"defaultBackendService": "web/fallback"}, "scope.namespaces"},
+		{"a default certificate outside the watched namespaces", map[string]any{"scope": map[string]any{"namespaces": []string{"apps"}},
+			"defaultTLSSecret": map[string]any{"enabled": true, "secret": "wildcard"}}, "scope.namespaces"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := helm.TryTemplate(t, "rel", "ns1", chart, map[string]any{"controller": tc.controller})

@@ -38,7 +38,9 @@ import (
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/process"
 	"github.com/portcullis-ingress/portcullis/pkg/ingress"
 	"github.com/portcullis-ingress/portcullis/pkg/k8s"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 	"github.com/portcullis-ingress/portcullis/pkg/reconcile"
+	"github.com/portcullis-ingress/portcullis/pkg/resolve"
 	"github.com/portcullis-ingress/portcullis/pkg/tcpservices"
 )
 
@@ -80,6 +82,9 @@ type config struct {
 	status            k8s.StatusOptions
 	defaultCert       types.NamespacedName
 	election          types.NamespacedName
+	hostOwnership     bool
+	slotBudget        int
+	podIPs            []netip.Addr
 }
 
 // newFlagSet declares every flag. Where haproxytech/kubernetes-ingress has the same concept, the
@@ -116,6 +121,9 @@ func newFlagSet(raw *rawFlags) *pflag.FlagSet {
 	fs.StringVar(&raw.statusAddressType, "status-address-type", "InternalIP", "Node address published for a NodePort --publish-service: InternalIP or ExternalIP.")
 	fs.StringVar(&raw.electionID, "election-id", "portcullis-leader", "Name of the Lease that elects the replica writing Ingress status.")
 	fs.StringVar(&raw.electionNamespace, "election-namespace", "", "Namespace of the election Lease. Empty: $POD_NAMESPACE, else default.")
+	fs.BoolVar(&raw.hostOwnership, "host-ownership", false, "Give each host to one namespace: the first to claim it (the namespace holding it since the previous pass, else that of the oldest Ingress naming it). Other namespaces' rules and TLS hosts for it are refused with a HostOwnedByOtherNamespace Event. A wildcard host also claims the names it covers that no other namespace claimed first. Off: any namespace may add paths under any host, as with ingress-nginx.")
+	fs.IntVar(&raw.slotBudget, "server-slot-budget", limits.DefaultSlotBudget, "Most server slots (pre-declared server lines) of the whole configuration. Every backend gets room for its endpoints in steps of 8 whatever this says; larger steps (server-slots) are granted oldest object first while the total stays within it, and clamped to 8 beyond, with a ServerSlotsClamped Event on the object that asked.")
+	fs.StringSliceVar(&raw.podIPs, "pod-ip", nil, "The controller pod's own IP addresses (repeat or separate with commas): endpoints at these addresses are refused, as are loopback, link-local, multicast and unspecified ones. Empty: $POD_IP (the chart sets it from status.podIPs).")
 	return fs
 }
 
@@ -124,8 +132,9 @@ type rawFlags struct {
 	program, configDir, runtimeDir, defaultBackend, log, logFormat   string
 	publishService, statusAddressType, electionID, electionNamespace string
 	defaultCert, tcpServices, tcpServicesNGINX, udpServices          string
-	emptyIngressClass                                                bool
-	namespaces, publishAddresses                                     []string
+	emptyIngressClass, hostOwnership                                 bool
+	slotBudget                                                       int
+	namespaces, publishAddresses, podIPs                             []string
 	httpPort, httpsPort, controllerPort, statsPort, monitorPort      uint16
 	shutdownDelay, stopTimeout                                       time.Duration
 }
@@ -146,6 +155,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		emptyIngressClass: raw.emptyIngressClass, namespaces: raw.namespaces,
 		httpPort: raw.httpPort, httpsPort: raw.httpsPort, logFormat: raw.logFormat, controllerPort: raw.controllerPort, statsPort: raw.statsPort,
 		monitorPort: raw.monitorPort, shutdownDelay: raw.shutdownDelay, stopTimeout: raw.stopTimeout,
+		hostOwnership: raw.hostOwnership, slotBudget: raw.slotBudget,
 	}
 	var errs []error
 	var err error
@@ -212,6 +222,21 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	c.election = types.NamespacedName{Namespace: raw.electionNamespace, Name: raw.electionID}
 	if c.election.Namespace == "" {
 		c.election.Namespace = cmp.Or(os.Getenv("POD_NAMESPACE"), "default")
+	}
+	if c.slotBudget <= 0 {
+		errs = append(errs, fmt.Errorf("--server-slot-budget must be positive"))
+	}
+	ips := raw.podIPs
+	if len(ips) == 0 && os.Getenv("POD_IP") != "" {
+		ips = strings.Split(os.Getenv("POD_IP"), ",")
+	}
+	for _, ip := range ips {
+		a, err := netip.ParseAddr(strings.TrimSpace(ip))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--pod-ip (or $POD_IP) %q is not an IP address", ip))
+			continue
+		}
+		c.podIPs = append(c.podIPs, a.Unmap())
 	}
 	levels := map[string]slog.Level{"error": slog.LevelError, "warning": slog.LevelWarn, "info": slog.LevelInfo, "debug": slog.LevelDebug, "trace": slog.LevelDebug - 4}
 	var ok bool
@@ -333,16 +358,19 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			DefaultBackendService: c.defaultBackend,
 			HTTP:                  model.Bind{Address: c.bindAddress, Port: c.httpPort},
 			Stats:                 model.Bind{Address: c.bindAddress, Port: c.statsPort},
+			HostOwnership:         c.hostOwnership,
+			SlotBudget:            c.slotBudget,
 			TLS: ingress.TLSOptions{
 				HTTPS:              model.Bind{Address: c.bindAddress, Port: c.httpsPort},
 				DefaultCertificate: c.defaultCert,
 				FallbackPEM:        fallbackPEM,
 			},
 		},
-		TCP:     tcpservices.Options{Address: c.bindAddress, Reserved: []uint16{c.httpPort, c.httpsPort, c.statsPort, c.monitorPort, c.controllerPort}},
-		Monitor: model.Bind{Address: c.bindAddress, Port: c.monitorPort},
-		Env:     haproxy.Env{RuntimeDir: c.runtimeDir},
-		Log:     log.WithName("reconcile"),
+		TCP:       tcpservices.Options{Address: c.bindAddress, Reserved: []uint16{c.httpPort, c.httpsPort, c.statsPort, c.monitorPort, c.controllerPort}},
+		Addresses: resolve.AddressPolicy{Own: c.podIPs},
+		Monitor:   model.Bind{Address: c.bindAddress, Port: c.monitorPort},
+		Env:       haproxy.Env{RuntimeDir: c.runtimeDir},
+		Log:       log.WithName("reconcile"),
 	}
 	srv, err := serveHealth(ctx, c.controllerPort, loop, reg, log)
 	if err != nil {
@@ -350,7 +378,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer srv.Close()
 	log.Info("controller started", "controller_name", c.controllerName, "ingress_class", c.ingressClass,
-		"namespaces", c.namespaces, "http_port", c.httpPort, "config_dir", c.configDir)
+		"namespaces", c.namespaces, "http_port", c.httpPort, "config_dir", c.configDir,
+		"host_ownership", c.hostOwnership, "server_slot_budget", c.slotBudget)
 
 	// A haproxy left running by a previous controller on these directories (one that was killed,
 	// or crashed) is adopted rather than doubled: the first pass reloads it with the current

@@ -32,6 +32,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/portcullis-ingress/portcullis/pkg/diag"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 // Prefix is the prefix of Portcullis annotation keys: the annotation of setting "load-balance"
@@ -237,7 +238,7 @@ func (l Layer) Source() Source { return l.source }
 
 // maxValueLen bounds any value before a parser sees it; each parser has a smaller bound of its
 // own. It keeps megabyte-sized annotations from costing more than a length check.
-const maxValueLen = 64 << 10
+const maxValueLen = limits.MaxAnnotationValueLen
 
 // Parse validates the annotations of one object (src SourceIngress or SourceService) or the data
 // of the ConfigMap (SourceConfigMap) and returns the valid settings. Annotations outside Prefix and

@@ -1,6 +1,7 @@
 package annotations
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -78,10 +79,14 @@ var (
 		name: "server-slots", peer: true, aliases: []string{"scale-server-slots", "servers-increment"},
 		scopes: scopeAll, example: "16",
 		group: "Load balancing and health checks",
-		doc: "Step in which server slots are provisioned for a backend: the backend has room for the next " +
-			"multiple of this number of endpoints, so pods can come and go through the runtime API without a " +
-			"reload. Unset: the controller's built-in step. In the ConfigMap it is the default of every backend.",
-	}, intIn(1, 1000))
+		doc: fmt.Sprintf("Step in which server slots are provisioned for a backend: the backend has room for the next "+
+			"multiple of this number of endpoints, so pods can come and go through the runtime API without a "+
+			"reload. Unset: the controller's built-in step (%[1]d). In the ConfigMap it is the default of every "+
+			"backend, up to %[2]d. An Ingress or a Service may ask for at most %[3]d: a larger value is clamped to "+
+			"%[3]d, with a Warning Event `ServerSlotsClamped`. Steps above %[1]d also count against the controller's "+
+			"slot budget (`--server-slot-budget`): once it is spent, the backends of newer objects get step %[1]d, "+
+			"with the same Event on the object that asked.", limits.DefaultSlotStep, limits.MaxServerSlots, limits.MaxServerSlotsAnnotation),
+	}, intIn(1, limits.MaxServerSlots))
 
 	forwardedFor = define(spec{
 		name: "forwarded-for", peer: true, scopes: scopeAll, def: "true", example: "false",

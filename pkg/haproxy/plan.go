@@ -9,13 +9,14 @@ import (
 	"strings"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 // ErrInvalid is what an applier wraps when haproxy itself refuses a rendered configuration.
 var ErrInvalid = errors.New("haproxy refused the configuration")
 
 // DefaultSlotStep is the server-slot step of a backend that sets none.
-const DefaultSlotStep = 8
+const DefaultSlotStep = limits.DefaultSlotStep
 
 // Slot is one pre-declared server line of a backend. Endpoints move in and out of slots through
 // the runtime API, without a reload.
@@ -28,15 +29,10 @@ type Slot struct {
 // "s<i+1>". It is the part of the applied state that the runtime API changes.
 type Layout map[string][]Slot
 
-// Capacity is the number of slots for n servers with the given step: whole steps, with at least
-// half a step free, so that a scale-up by a few endpoints never needs a reload. It shrinks back
-// at the next reload when endpoints go away, so slots do not leak.
-func Capacity(n, step int) int {
-	if step <= 0 {
-		step = DefaultSlotStep
-	}
-	return step * ((n+step/2)/step + 1)
-}
+// Capacity is the number of slots for n servers with the given step (model.SlotCapacity): whole
+// steps, with at least half a step free, so that a scale-up by a few endpoints never needs a
+// reload. It shrinks back at the next reload when endpoints go away, so slots do not leak.
+func Capacity(n, step int) int { return model.SlotCapacity(n, step) }
 
 func slotStep(cfg model.Config, s Section) int {
 	switch {

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -25,21 +23,32 @@ import (
 type settings struct {
 	t        *translator
 	cm       annotations.Layer
+	cmRef    ObjectRef // the ConfigMap, or zero
 	ingress  map[types.NamespacedName]annotations.Layer
 	services map[types.NamespacedName]annotations.Layer
 	reported map[types.NamespacedName]bool // Ingresses whose client CA problem is reported
-	routes   map[types.NamespacedName]annotations.RouteSettings
-	globals  annotations.GlobalSettings
+	// once holds the problems that are reported once per pass and object, whatever the number
+	// of paths that meet them.
+	once    map[onceKey]bool
+	routes  map[types.NamespacedName]annotations.RouteSettings
+	globals annotations.GlobalSettings
+}
+
+// onceKey is a problem reported once per pass: the object, and what about it.
+type onceKey struct {
+	obj  ObjectRef
+	what string
 }
 
 func newSettings(t *translator, cm *corev1.ConfigMap) *settings {
 	s := &settings{t: t, ingress: map[types.NamespacedName]annotations.Layer{},
-		services: map[types.NamespacedName]annotations.Layer{},
+		services: map[types.NamespacedName]annotations.Layer{}, once: map[onceKey]bool{},
 		reported: map[types.NamespacedName]bool{}, routes: map[types.NamespacedName]annotations.RouteSettings{}}
 	if cm != nil {
 		var probs []annotations.Problem
 		s.cm, probs = annotations.Parse(annotations.SourceConfigMap, cm.Data)
-		s.report(ObjectRef{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name}, probs)
+		s.cmRef = ObjectRef{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name}
+		s.report(s.cmRef, probs)
 	}
 	s.globals = annotations.ResolveGlobal(s.cm)
 	return s
@@ -113,8 +122,8 @@ func (s *settings) global() (model.Global, annotations.GlobalSettings) {
 }
 
 // backendPolicy resolves the settings of the backend an Ingress path uses: Service > Ingress >
-// ConfigMap > default.
-func (s *settings) backendPolicy(ing *networkingv1.Ingress, svc *corev1.Service) (model.BackendPolicy, int) {
+// ConfigMap > default; and its server-slot step (see slotStep).
+func (s *settings) backendPolicy(ing *networkingv1.Ingress, svc *corev1.Service) (model.BackendPolicy, slotAsk) {
 	b := annotations.ResolveBackend(s.serviceLayer(svc), s.ingressLayer(ing), s.cm)
 	p := model.BackendPolicy{
 		TimeoutServer:  explicit(b.TimeoutServer),
@@ -138,7 +147,42 @@ func (s *settings) backendPolicy(ing *networkingv1.Ingress, svc *corev1.Service)
 		p.ServerTLS = s.serverTLS(ing, b, &p)
 	}
 	p.ServerH2 = b.ServerProto.Value == "h2"
-	return p, b.ServerSlots.Value
+	return p, s.slotStep(ing, svc, b.ServerSlots)
+}
+
+// slotAsk is the server-slot step of a backend (0: the configuration's default) and the object
+// that asked for it: the Ingress, the Service, the ConfigMap, or none for the built-in default.
+type slotAsk struct {
+	step int
+	from ObjectRef
+}
+
+// slotStep is the server-slot step asked for a backend. An Ingress or a Service may ask for at
+// most limits.MaxServerSlotsAnnotation; more is clamped, with a problem once per object.
+func (s *settings) slotStep(ing *networkingv1.Ingress, svc *corev1.Service, v annotations.Value[int]) slotAsk {
+	ask := slotAsk{step: v.Value}
+	switch v.Source {
+	case annotations.SourceConfigMap:
+		ask.from = s.cmRef
+		return ask
+	case annotations.SourceIngress:
+		ask.from = refOf(ing)
+	case annotations.SourceService:
+		ask.from = ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}
+	default:
+		return ask
+	}
+	if ask.step <= limits.MaxServerSlotsAnnotation {
+		return ask
+	}
+	if k := (onceKey{ask.from, "server-slots"}); !s.once[k] {
+		s.once[k] = true
+		s.t.res.Problems = append(s.t.res.Problems, Problem{Object: ask.from, Severity: Warning, Reason: "ServerSlotsClamped",
+			Message: fmt.Sprintf("%s: %d is more than an Ingress or a Service may ask for (%d); its backends get %d slots per step",
+				v.Key, ask.step, limits.MaxServerSlotsAnnotation, limits.MaxServerSlotsAnnotation)})
+	}
+	ask.step = limits.MaxServerSlotsAnnotation
+	return ask
 }
 
 // routePolicy resolves the route settings of an Ingress's paths: Ingress > ConfigMap > default.
@@ -318,54 +362,30 @@ func (s *settings) httpsRedirect(ing *networkingv1.Ingress, host string) model.H
 	return model.HTTPSRedirect{Host: host, Code: r.SSLRedirectCode.Value, Port: uint16(r.SSLRedirectPort.Value)}
 }
 
-// users reads the users of a basic-auth Secret, in either form: the key "auth" holding htpasswd
-// lines "user:crypt-hash" (as ingress-nginx), or one key per user whose value is its crypt hash
-// (as haproxytech). A missing or unusable Secret leaves no user, so that the route fails closed
-// with 401 rather than opening.
+// users returns the users of a basic-auth Secret (see resolve.ParseBasicAuth), decoded once per
+// pass however many paths use it. What the Secret holds that is left out is reported once per
+// pass, on the Secret; a Secret that is missing or holds no usable user is reported once per
+// Ingress that uses it, since all its paths then refuse every request with 401 (failing closed
+// rather than opening).
 func (s *settings) users(ing *networkingv1.Ingress, name string) []model.User {
-	sec, ok := s.t.cl.Secret(types.NamespacedName{Namespace: ing.Namespace, Name: name})
-	if !ok {
+	key := types.NamespacedName{Namespace: ing.Namespace, Name: name}
+	ba, err := s.t.cl.BasicAuth(key)
+	secret := ObjectRef{Kind: "Secret", Namespace: key.Namespace, Name: key.Name}
+	if sum := ba.Summary(); err == nil && sum != "" && !s.once[onceKey{secret, "users"}] {
+		s.once[onceKey{secret, "users"}] = true
+		s.t.res.Problems = append(s.t.res.Problems, Problem{Object: secret, Severity: Warning, Reason: "InvalidSecret",
+			Message: "basic-auth: " + sum})
+	}
+	if len(ba.Users) > 0 || s.once[onceKey{refOf(ing), "users/" + name}] {
+		return ba.Users
+	}
+	s.once[onceKey{refOf(ing), "users/" + name}] = true
+	if err != nil {
 		s.t.problem(ing, Error, "SecretNotFound", fmt.Sprintf("basic-auth secret %q not found; every request is refused with 401", name))
-		return nil
-	}
-	type entry struct{ where, user, hash string }
-	var entries []entry
-	for i, line := range strings.Split(string(sec.Data["auth"]), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		user, hash, _ := strings.Cut(line, ":")
-		entries = append(entries, entry{fmt.Sprintf("line %d of key auth", i+1), user, hash})
-	}
-	keys := make([]string, 0, len(sec.Data))
-	for k := range sec.Data {
-		if k != "auth" {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		entries = append(entries, entry{"key " + k, k, strings.TrimSpace(string(sec.Data[k]))})
-	}
-	var users []model.User
-	for _, e := range entries {
-		// The reasons never quote the user name or the hash.
-		invalid := errors.Join(limits.CheckToken(e.user), limits.CheckCryptHash(e.hash))
-		switch {
-		case invalid != nil:
-			s.t.problem(ing, Error, "InvalidSecret", fmt.Sprintf("basic-auth secret %q: %s is not a user name with a crypt(3) hash (%s); it is ignored",
-				name, e.where, strings.ReplaceAll(invalid.Error(), "\n", "; ")))
-		case slices.ContainsFunc(users, func(u model.User) bool { return u.Name == e.user }):
-			s.t.problem(ing, Warning, "InvalidSecret", fmt.Sprintf("basic-auth secret %q: %s repeats user %q; the first one counts", name, e.where, e.user))
-		default:
-			users = append(users, model.User{Name: e.user, Hash: e.hash})
-		}
-	}
-	if len(users) == 0 {
+	} else {
 		s.t.problem(ing, Error, "InvalidSecret", fmt.Sprintf("basic-auth secret %q holds no usable user; every request is refused with 401", name))
 	}
-	return users
+	return nil
 }
 
 // policySuffix is "_" and 8 hex digits of a policy's hash. It tells apart the backends of one

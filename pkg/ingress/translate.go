@@ -61,6 +61,12 @@ type Options struct {
 	TLS TLSOptions
 	// Stats is where HAProxy's Prometheus exporter listens; a zero port disables it.
 	Stats model.Bind
+	// HostOwnership gives each host to one namespace: the first that claims it (see
+	// ownership.go). Other namespaces' rules and TLS entries for it are refused.
+	HostOwnership bool
+	// SlotBudget bounds the server slots of the configuration (see slots.go); 0:
+	// limits.DefaultSlotBudget.
+	SlotBudget int
 }
 
 // Problem, ObjectRef and Severity are the code base's one problem type (pkg/diag).
@@ -100,12 +106,14 @@ func Translate(state State, opts Options) Result {
 		opts:     opts,
 		cl:       state.Cluster,
 		backends: map[string]*model.Backend{},
+		slotFrom: map[string]ObjectRef{},
 		claimed:  map[model.RouteKey]claim{},
 		policies: map[string]model.BackendPolicy{},
 		incumb:   state.Incumbents,
 	}
-	if t.cl == nil {
-		t.cl = resolve.New(state.Services, state.EndpointSlices, state.Secrets)
+	ownCluster := t.cl == nil
+	if ownCluster {
+		t.cl = resolve.New(state.Services, state.EndpointSlices, state.Secrets, resolve.AddressPolicy{})
 	}
 	classes := ourClasses(state.IngressClasses, opts.ControllerName)
 	t.settings = newSettings(&t, state.ConfigMap)
@@ -118,13 +126,20 @@ func Translate(state State, opts Options) Result {
 
 	ings := slices.Clone(state.Ingresses)
 	slices.SortFunc(ings, olderFirst)
-	var defaultFrom *networkingv1.Ingress
+	// The Ingresses we own, oldest first, each trimmed to the per-Ingress limits.
+	var ownedIngs []*networkingv1.Ingress
 	for _, ing := range ings {
-		if !owned(ing, classes, opts) {
-			continue
+		if owned(ing, classes, opts) {
+			ownedIngs = append(ownedIngs, t.bound(ing))
 		}
+	}
+	if opts.HostOwnership {
+		ownedIngs = t.ownHosts(ownedIngs)
+	}
+	var defaultFrom *networkingv1.Ingress
+	for _, ing := range ownedIngs {
 		t.res.Owned = append(t.res.Owned, types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name})
-		if ing.Spec.DefaultBackend != nil {
+		if ing.Spec.DefaultBackend != nil && !t.refusedHost(ing, "") {
 			if defaultFrom != nil {
 				t.problem(ing, Warning, "DefaultBackendConflict", fmt.Sprintf(
 					"spec.defaultBackend is ignored: Ingress %s/%s is older and also sets one", defaultFrom.Namespace, defaultFrom.Name))
@@ -136,16 +151,11 @@ func Translate(state State, opts Options) Result {
 		t.rules(ing)
 	}
 	t.resolveClaims()
-	var ownedIngs []*networkingv1.Ingress
-	for _, ing := range ings {
-		if slices.Contains(t.res.Owned, types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name}) {
-			ownedIngs = append(ownedIngs, ing)
-		}
-	}
-	t.tlsConfig(ownedIngs, ruleHosts)
+	t.tlsConfig(ownedIngs, t.ownedRuleHosts)
 	if t.res.Config.DefaultBackend == "" && opts.DefaultBackendService.Name != "" {
 		t.res.Config.DefaultBackend = t.defaultService(opts.DefaultBackendService)
 	}
+	t.slotBudget()
 	for _, b := range t.backends {
 		slices.SortFunc(b.Sources, diag.Compare)
 		b.Sources = slices.Compact(b.Sources)
@@ -154,6 +164,9 @@ func Translate(state State, opts Options) Result {
 	t.res.Config.Listeners = append([]model.Listener{{Name: HTTPListener, Bind: opts.HTTP, Protocol: model.HTTP}}, t.res.Config.Listeners...)
 	t.res.Config.Stats = opts.Stats
 	t.res.Config.Normalize()
+	if ownCluster {
+		t.res.Problems = append(t.res.Problems, t.cl.Problems()...)
+	}
 	return t.res
 }
 
@@ -172,6 +185,14 @@ type translator struct {
 	opts     Options
 	cl       *resolve.Cluster
 	backends map[string]*model.Backend
+	// order lists the backends in the order they were made: the oldest Ingress's first. The
+	// slot budget is granted in this order.
+	order []string
+	// slotFrom is the object that asked for each backend's server-slot step, if any.
+	slotFrom map[string]ObjectRef
+	// owners gives each host (and "" for rules without a host) to a namespace, with
+	// Options.HostOwnership.
+	owners map[string]owner
 	// claims are every owned Ingress path's claim, oldest Ingress first; claimed holds the
 	// first claim of each key.
 	claims  []claim
@@ -251,7 +272,7 @@ func (t *translator) rules(ing *networkingv1.Ingress) {
 			t.problem(ing, Error, "InvalidHost", fmt.Sprintf("spec.rules[%d].host %q is not a valid host name; rule ignored", ri, rule.Host))
 			continue
 		}
-		if rule.HTTP == nil {
+		if rule.HTTP == nil || t.refusedHost(ing, host) {
 			continue
 		}
 		for pi, p := range rule.HTTP.Paths {
@@ -328,6 +349,8 @@ func (t *translator) passthrough(ing *networkingv1.Ingress) {
 		switch {
 		case !ok || host == "":
 			t.problem(ing, Error, "InvalidHost", fmt.Sprintf("%s: ssl-passthrough needs a host name to match the SNI of connections; rule ignored", where))
+			continue
+		case t.refusedHost(ing, host):
 			continue
 		case rule.HTTP == nil || len(rule.HTTP.Paths) == 0:
 			t.problem(ing, Error, "InvalidBackend", fmt.Sprintf("%s: ssl-passthrough takes the backend of the rule's first path, and it has none; rule ignored", where))
@@ -464,7 +487,7 @@ func (t *translator) serviceBackendAs(ing *networkingv1.Ingress, service string,
 	}
 	key := types.NamespacedName{Namespace: ing.Namespace, Name: service}
 	svc, ok := t.cl.Service(key)
-	policy, step := t.settings.backendPolicy(ing, svc)
+	policy, slots := t.settings.backendPolicy(ing, svc)
 	if first, seen := t.policies[name]; !seen {
 		t.policies[name] = policy
 	} else if !first.Equal(policy) {
@@ -478,8 +501,10 @@ func (t *translator) serviceBackendAs(ing *networkingv1.Ingress, service string,
 		be.Sources = append(be.Sources, sources...)
 		return name, true
 	}
-	be := &model.Backend{Name: name, Policy: policy, SlotStep: step, Sources: sources}
+	be := &model.Backend{Name: name, Policy: policy, SlotStep: slots.step, Sources: sources}
 	t.backends[name] = be
+	t.order = append(t.order, name)
+	t.slotFrom[name] = slots.from
 	switch sp, found := resolve.FindServicePort(svc, port.Name, port.Number); {
 	case !ok:
 		t.problem(ing, Warning, "ServiceNotFound", fmt.Sprintf("%s: %sservice %q not found; requests get 503", where, what, service))
@@ -518,6 +543,7 @@ func (t *translator) defaultService(key types.NamespacedName) string {
 		b.Servers = t.servers(key, svc.Spec.Ports[0], name)
 	}
 	t.backends[name] = b
+	t.order = append(t.order, name)
 	return name
 }
 

@@ -392,14 +392,42 @@ func trim(obj any) (any, error) {
 	return obj, nil
 }
 
-// UID returns the UID of a watched Ingress, for attaching Events to it.
+// UID returns the UID of a watched Ingress, Service, Secret or ConfigMap, for attaching Events to
+// it: kubectl describe lists the Events whose involvedObject carries the object's UID.
 func (w *Watcher) UID(ref diag.Object) (types.UID, bool) {
-	if ref.Kind != "Ingress" {
-		return "", false
-	}
-	for _, l := range w.scoped {
-		if ing, err := l.ingresses.Ingresses(ref.Namespace).Get(ref.Name); err == nil {
-			return ing.UID, true
+	var obj metav1.Object
+	switch ref.Kind {
+	case "Ingress", "Service", "Secret":
+		for _, l := range w.scoped {
+			var err error
+			switch ref.Kind {
+			case "Ingress":
+				obj, err = l.ingresses.Ingresses(ref.Namespace).Get(ref.Name)
+			case "Service":
+				obj, err = l.services.Services(ref.Namespace).Get(ref.Name)
+			default:
+				obj, err = l.secrets.Secrets(ref.Namespace).Get(ref.Name)
+			}
+			if err == nil {
+				return obj.GetUID(), true
+			}
+		}
+	case "ConfigMap":
+		name := types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}
+		lister := w.configMap
+		if name != w.cmName {
+			lister = nil
+			for _, n := range w.services {
+				if n.name == name {
+					lister = n.lister
+				}
+			}
+		}
+		if lister == nil {
+			return "", false
+		}
+		if cm, err := lister.ConfigMaps(ref.Namespace).Get(ref.Name); err == nil {
+			return cm.UID, true
 		}
 	}
 	return "", false

@@ -123,3 +123,49 @@ const (
 	// a browser sends.
 	MaxURIHashLen = 4096
 )
+
+// What one object may make the controller and HAProxy spend. A tenant that can write Ingresses,
+// Services or Secrets in one namespace must not be able to make translation, the configuration or
+// HAProxy's memory grow without bound; what exceeds these limits is refused with a problem on the
+// object, and the rest of the object is served.
+const (
+	// MaxAnnotationValueLen bounds any annotation or ConfigMap value before a parser sees it;
+	// each parser has a smaller bound of its own. The largest legitimate values are allow and
+	// deny lists of MaxNetworks networks (about 45 kB for IPv6); a larger value costs no more
+	// than this length check. (Kubernetes bounds all the annotations of an object together to
+	// 256 kB.)
+	MaxAnnotationValueLen = 64 << 10
+	// MaxHostsPerIngress bounds the distinct hosts of one Ingress, in its rules and spec.tls
+	// together: each is map entries and SNI names. Hosts beyond it are refused, the first ones
+	// served.
+	MaxHostsPerIngress = 1000
+	// MaxPathsPerIngress bounds the paths of one Ingress, over all its rules: each is a route,
+	// and may be a backend section of its own. Paths beyond it are refused, the first ones
+	// served.
+	MaxPathsPerIngress = 1000
+	// MaxUsersPerSecret bounds the users of one basic-auth Secret. They are written into
+	// haproxy.cfg once per section that uses them; ten thousand is beyond any list managed by
+	// hand (larger user bases belong in an external authentication service). Users beyond it
+	// are ignored, with one problem for the Secret.
+	MaxUsersPerSecret = 10_000
+	// MaxServerSlots bounds the server-slot step (server-slots) in the controller's ConfigMap,
+	// the operator's default for every backend. Each slot is a server line that HAProxy
+	// allocates in every worker, about 4 kB each (see DefaultSlotBudget).
+	MaxServerSlots = 1000
+	// MaxServerSlotsAnnotation bounds the server-slot step that an Ingress or a Service may ask
+	// for its backends: larger values are clamped to it, with a problem on the object. 64 slots
+	// absorb a scale-up of 32 pods without a reload; one object with MaxPathsPerIngress paths
+	// asks for at most 64,000 slots, which DefaultSlotBudget bounds further.
+	MaxServerSlotsAnnotation = 64
+	// DefaultSlotBudget is the default of the controller's total budget of server slots
+	// (--server-slot-budget) beyond what the endpoints need. Each backend section has room for
+	// its endpoints in steps of at most DefaultSlotStep at any rate; a larger step (server-slots)
+	// is granted oldest object first while the configuration's slots stay within the budget, and
+	// clamped to DefaultSlotStep after that, with a problem on the object that asked. HAProxy
+	// 2.6 checks a configuration of 50,000 server lines in about 0.25 s and 220 MB (100,000:
+	// 0.5 s and 425 MB; 6,400: 0.04 s and 41 MB), and each worker holds them.
+	DefaultSlotBudget = 50_000
+	// DefaultSlotStep is the server-slot step of a backend that sets none, and the step every
+	// backend gets when the slot budget is spent.
+	DefaultSlotStep = 8
+)

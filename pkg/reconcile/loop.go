@@ -88,6 +88,8 @@ type Loop struct {
 	Translate ingress.Options
 	// TCP shapes the TCP listeners of the tcp-services ConfigMaps.
 	TCP tcpservices.Options
+	// Addresses refuses the endpoint addresses HAProxy must never connect to (the pod's own).
+	Addresses resolve.AddressPolicy
 	// Monitor is where an external load balancer checks this HAProxy's health; a zero port
 	// disables it.
 	Monitor model.Bind
@@ -289,7 +291,7 @@ func (l *Loop) pass(ctx context.Context, reloadNow func(haproxy.Plan) bool) (pas
 	}
 	opts := l.Translate
 	opts.TLS.Now = time.Now()
-	cl := resolve.New(snap.Services, snap.EndpointSlices, snap.Secrets)
+	cl := resolve.New(snap.Services, snap.EndpointSlices, snap.Secrets, l.Addresses)
 	res := ingress.Translate(ingress.State{
 		Ingresses: snap.Ingresses, IngressClasses: snap.IngressClasses, Services: snap.Services,
 		EndpointSlices: snap.EndpointSlices, Secrets: snap.Secrets, ConfigMap: snap.ConfigMap,
@@ -305,7 +307,7 @@ func (l *Loop) pass(ctx context.Context, reloadNow func(haproxy.Plan) bool) (pas
 	composed, conflicts := model.Compose([]model.Config{res.Config, tcp.Config}, l.claims)
 	composed.Monitor = model.Monitor{Bind: l.Monitor, Down: l.draining.Load()}
 	res.Config = composed
-	res.Problems = slices.Concat(res.Problems, tcp.Problems, conflicts)
+	res.Problems = slices.Concat(res.Problems, tcp.Problems, conflicts, cl.Problems())
 	for svc, feeds := range tcp.Endpoints {
 		if res.Endpoints == nil {
 			res.Endpoints = map[types.NamespacedName][]resolve.Feed{}
@@ -429,7 +431,7 @@ func (l *Loop) endpointPass(ctx context.Context, services []types.NamespacedName
 			if !ok {
 				continue // left out of the configuration
 			}
-			desired.Backends[i].Servers = resolve.Servers(eps, f.Port)
+			desired.Backends[i].Servers = resolve.Servers(eps, f.Port, l.Addresses)
 			changed = append(changed, f.Backend)
 		}
 	}

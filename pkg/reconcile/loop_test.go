@@ -26,6 +26,7 @@ import (
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 	"github.com/portcullis-ingress/portcullis/pkg/ingress"
 	"github.com/portcullis-ingress/portcullis/pkg/k8s"
+	"github.com/portcullis-ingress/portcullis/pkg/resolve"
 )
 
 // fakeSource serves a state that the test changes, raising Dirty on each change.
@@ -408,7 +409,8 @@ func TestRefusedObjectIsLeftOutAndTheRestApplies(t *testing.T) {
 }
 
 // The endpoint-only pass must decide exactly what a full pass decides: same runtime commands and
-// the same slots, step after step, canary weights included.
+// the same slots, step after step, canary weights included, and the same endpoint addresses
+// refused (loopback, the pod's own).
 func TestEndpointPassEqualsFullPass(t *testing.T) {
 	st := startState()
 	for i := range 6 {
@@ -425,6 +427,8 @@ func TestEndpointPassEqualsFullPass(t *testing.T) {
 	fullSrc := &fakeSource{state: st, dirty: make(chan struct{}, 1)}
 	fastProxy, fullProxy := &fakeProxy{exited: make(chan struct{})}, &fakeProxy{exited: make(chan struct{})}
 	fast, full := newLoop(fastSrc, fastProxy), newLoop(fullSrc, fullProxy)
+	own := netip.MustParseAddr("198.18.9.9")
+	fast.Addresses, full.Addresses = resolve.AddressPolicy{Own: []netip.Addr{own}}, resolve.AddressPolicy{Own: []netip.Addr{own}}
 	always := func(haproxy.Plan) bool { return true }
 	for _, l := range []*Loop{fast, full} {
 		if _, err := l.pass(t.Context(), always); err != nil {
@@ -444,6 +448,10 @@ func TestEndpointPassEqualsFullPass(t *testing.T) {
 				cond = discoveryv1.EndpointConditions{Ready: &notReady, Serving: &serving, Terminating: &terminating}
 			}
 			eps = append(eps, discoveryv1.Endpoint{Addresses: []string{fmt.Sprintf("198.18.%d.%d", svc, 1+(step+j)%5)}, Conditions: cond})
+		}
+		if step%3 == 1 {
+			eps = append(eps, discoveryv1.Endpoint{Addresses: []string{"127.0.0.1"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}},
+				discoveryv1.Endpoint{Addresses: []string{own.String()}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}})
 		}
 		key := types.NamespacedName{Namespace: "ns", Name: fmt.Sprintf("svc-%d", svc)}
 		edit := func(s *ingress.State) {
@@ -474,6 +482,13 @@ func TestEndpointPassEqualsFullPass(t *testing.T) {
 		}
 		if !maps.EqualFunc(fast.applied.Layout, full.applied.Layout, slices.Equal[[]haproxy.Slot]) {
 			t.Fatalf("step %d: layouts differ:\nfast %v\nfull %v", step, fast.applied.Layout, full.applied.Layout)
+		}
+		for name, slots := range fast.applied.Layout {
+			for _, sl := range slots {
+				if sl.Used && (sl.Server.Address.IsLoopback() || sl.Server.Address == own) {
+					t.Fatalf("step %d: backend %s holds the refused address %s", step, name, sl.Server.Address)
+				}
+			}
 		}
 	}
 	if r, u := fastProxy.counts(); r != 1 || u < 30 {

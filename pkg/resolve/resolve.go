@@ -1,6 +1,7 @@
 // Package resolve is what every source of routes needs from the cluster, done once per pass and in
-// one place: Services and their EndpointSlices to servers, Secrets decoded to certificates and CA
-// bundles. It is pure: it reads the objects of a snapshot and never talks to the API.
+// one place: Services and their EndpointSlices to servers (refusing addresses HAProxy must never
+// connect to), Secrets decoded to certificates, CA bundles and basic-auth users. It is pure: it
+// reads the objects of a snapshot and never talks to the API.
 package resolve
 
 import (
@@ -30,6 +31,10 @@ type Cluster struct {
 	secrets  map[types.NamespacedName]*corev1.Secret
 	certs    map[types.NamespacedName]certResult
 	cas      map[types.NamespacedName]caResult
+	users    map[types.NamespacedName]basicAuthResult
+	policy   AddressPolicy
+	// refused are the endpoint addresses refused by policy, by Service (see Problems).
+	refused map[types.NamespacedName][]refusal
 }
 
 type certResult struct {
@@ -43,14 +48,16 @@ type caResult struct {
 }
 
 // New indexes services, their EndpointSlices (by the kubernetes.io/service-name label) and
-// secrets.
-func New(services []*corev1.Service, eps []*discoveryv1.EndpointSlice, secrets []*corev1.Secret) *Cluster {
+// secrets. Servers leave out the endpoint addresses that policy refuses.
+func New(services []*corev1.Service, eps []*discoveryv1.EndpointSlice, secrets []*corev1.Secret, policy AddressPolicy) *Cluster {
 	c := &Cluster{
 		services: make(map[types.NamespacedName]*corev1.Service, len(services)),
 		slices:   make(map[types.NamespacedName][]*discoveryv1.EndpointSlice, len(eps)),
 		secrets:  make(map[types.NamespacedName]*corev1.Secret, len(secrets)),
 		certs:    map[types.NamespacedName]certResult{},
 		cas:      map[types.NamespacedName]caResult{},
+		users:    map[types.NamespacedName]basicAuthResult{},
+		policy:   policy,
 	}
 	for _, s := range services {
 		c.services[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
@@ -81,9 +88,12 @@ func (c *Cluster) Secret(key types.NamespacedName) (*corev1.Secret, bool) {
 	return s, ok
 }
 
-// Servers lists the ready endpoints of a Service port (see Servers).
+// Servers lists the ready endpoints of a Service port (see Servers). The addresses refused are
+// reported once per pass by Problems.
 func (c *Cluster) Servers(svc types.NamespacedName, sp corev1.ServicePort) []model.Server {
-	return Servers(c.slices[svc], sp)
+	servers, refused := servers(c.slices[svc], sp, c.policy)
+	c.noteRefused(svc, refused)
+	return servers
 }
 
 // Feed is a backend fed by the endpoints of a Service port: a change of the Service's
@@ -109,10 +119,16 @@ func FindServicePort(svc *corev1.Service, name string, number int32) (corev1.Ser
 // Servers lists the ready endpoints of a Service port in the Service's EndpointSlices.
 // EndpointSlices name their ports after the Service's ports and carry the resolved target port
 // number, which is how named target ports are resolved. Terminating endpoints that still serve
-// are listed as draining. The order is canonical.
-func Servers(eps []*discoveryv1.EndpointSlice, sp corev1.ServicePort) []model.Server {
+// are listed as draining. Addresses that policy refuses are left out. The order is canonical.
+func Servers(eps []*discoveryv1.EndpointSlice, sp corev1.ServicePort, policy AddressPolicy) []model.Server {
+	out, _ := servers(eps, sp, policy)
+	return out
+}
+
+func servers(eps []*discoveryv1.EndpointSlice, sp corev1.ServicePort, policy AddressPolicy) ([]model.Server, []refusal) {
 	seen := map[model.Server]int{} // index into out
 	var out []model.Server
+	var refused []refusal
 	for _, es := range eps {
 		if es.AddressType != discoveryv1.AddressTypeIPv4 && es.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue
@@ -136,7 +152,12 @@ func Servers(eps []*discoveryv1.EndpointSlice, sp corev1.ServicePort) []model.Se
 				if err != nil || addr.Zone() != "" {
 					continue
 				}
-				s := model.Server{Address: addr.Unmap(), Port: port}
+				addr = addr.Unmap()
+				if why := policy.Refuses(addr); why != "" {
+					refused = append(refused, refusal{addr, why})
+					continue
+				}
+				s := model.Server{Address: addr, Port: port}
 				if i, dup := seen[s]; dup {
 					// Ready anywhere means ready, whatever the order of the slices.
 					out[i].Draining = out[i].Draining && draining
@@ -149,7 +170,7 @@ func Servers(eps []*discoveryv1.EndpointSlice, sp corev1.ServicePort) []model.Se
 		}
 	}
 	slices.SortFunc(out, model.CompareServers)
-	return out
+	return out, refused
 }
 
 // endpointState says whether an endpoint takes traffic: ready endpoints do (a missing ready

@@ -29,7 +29,7 @@ func cluster() *resolve.Cluster {
 		Ports:       []discoveryv1.EndpointPort{{Name: &name, Port: &port}},
 		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.7"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}},
 	}
-	return resolve.New([]*corev1.Service{svc, udp}, []*discoveryv1.EndpointSlice{es}, nil)
+	return resolve.New([]*corev1.Service{svc, udp}, []*discoveryv1.EndpointSlice{es}, nil, resolve.AddressPolicy{})
 }
 
 func cm(name string, data map[string]string) *corev1.ConfigMap {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/portcullis-ingress/portcullis/pkg/diag"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 // Config is the complete desired state of one HAProxy instance.
@@ -300,6 +301,17 @@ type Backend struct {
 	Policy BackendPolicy
 	// Sources are the objects the backend's settings come from.
 	Sources []diag.Object
+}
+
+// SlotCapacity is the number of server slots a backend section has for n servers with the given
+// server-slot step (0: limits.DefaultSlotStep): whole steps, with at least half a step free, so
+// that a scale-up by a few endpoints never needs a reload. The renderer sizes sections with it;
+// translation counts slots against the slot budget with it.
+func SlotCapacity(n, step int) int {
+	if step <= 0 {
+		step = limits.DefaultSlotStep
+	}
+	return step * ((n+step/2)/step + 1)
 }
 
 // Server is one endpoint of a backend.

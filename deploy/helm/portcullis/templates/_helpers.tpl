@@ -123,10 +123,67 @@ controller.tcpServicesNodePorts keys that name no entry. */}}
 {{- end -}}
 {{- end -}}
 
+{{/* The namespaces watched (controller.scope.namespaces, once each), as a JSON list; empty:
+every namespace. */}}
+{{- define "portcullis.watchedNamespaces" -}}
+{{- ((.Values.controller.scope | default dict).namespaces | default list) | uniq | toJson -}}
+{{- end -}}
+
+{{/* namespace/name of the --publish-service, or empty when no Service's addresses are
+published. */}}
+{{- define "portcullis.publishService" -}}
+{{- $p := .Values.controller.publishService -}}
+{{- if and $p.enabled (not $p.addresses) -}}
+{{- default (printf "%s/%s" .Release.Namespace (include "portcullis.fullname" .)) $p.pathOverride -}}
+{{- end -}}
+{{- end -}}
+
+{{/* What the controller reads and writes in a watched namespace: the objects it serves from,
+Ingress status, and the Events about its problems. */}}
+{{- define "portcullis.watchRules" -}}
+- apiGroups: [""]
+  resources: [services, secrets]
+  verbs: [list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [list, watch]
+# get: the status writer re-reads an Ingress whose status update conflicts.
+- apiGroups: [networking.k8s.io]
+  resources: [ingresses]
+  verbs: [get, list, watch]
+- apiGroups: [networking.k8s.io]
+  resources: [ingresses/status]
+  verbs: [update]
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create, patch]
+{{- end -}}
+
+{{/* Fails when a namespaced install (controller.scope.namespaces) names a Service or Secret in
+a namespace it does not watch: the controller only sees objects of watched namespaces. */}}
+{{- define "portcullis.checkScope" -}}
+{{- $c := .Values.controller -}}
+{{- $namespaces := include "portcullis.watchedNamespaces" . | fromJsonArray -}}
+{{- if $namespaces -}}
+{{- with $c.defaultBackendService -}}
+{{- if not (has (index (splitList "/" .) 0) $namespaces) -}}
+{{- fail (printf "controller.defaultBackendService %q is in a namespace that controller.scope.namespaces does not list: the controller would not see it" .) -}}
+{{- end -}}
+{{- end -}}
+{{- if $c.defaultTLSSecret.enabled -}}
+{{- $ns := default $.Release.Namespace $c.defaultTLSSecret.secretNamespace -}}
+{{- if not (has $ns $namespaces) -}}
+{{- fail (printf "controller.defaultTLSSecret is in namespace %q, which controller.scope.namespaces does not list: the controller would not see it" $ns) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* The controller's command line. */}}
 {{- define "portcullis.args" -}}
 {{- $c := .Values.controller -}}
 {{- include "portcullis.checkTCPServices" . -}}
+{{- include "portcullis.checkScope" . -}}
 - {{ printf "--ingress.class=%s" $c.ingressClass | quote }}
 - {{ printf "--controller-name=%s" $c.ingressClassResource.controllerValue | quote }}
 - {{ printf "--configmap=%s/%s" .Release.Namespace (include "portcullis.fullname" .) | quote }}
@@ -154,12 +211,18 @@ controller.tcpServicesNodePorts keys that name no entry. */}}
 {{- if $c.publishService.addresses }}
 - {{ printf "--publish-status-address=%s" (join "," $c.publishService.addresses) | quote }}
 {{- else }}
-- {{ printf "--publish-service=%s" (default (printf "%s/%s" .Release.Namespace (include "portcullis.fullname" .)) $c.publishService.pathOverride) | quote }}
+- {{ printf "--publish-service=%s" (include "portcullis.publishService" .) | quote }}
 {{- end }}
 - {{ printf "--election-id=%s" (include "portcullis.electionID" .) | quote }}
 {{- end }}
 {{- if $c.tcpServices }}
 - {{ printf "--tcp-services-configmap=%s/%s" .Release.Namespace (include "portcullis.tcpServicesName" .) | quote }}
+{{- end }}
+{{- with include "portcullis.watchedNamespaces" . | fromJsonArray }}
+- {{ printf "--namespace-whitelist=%s" (join "," .) | quote }}
+{{- end }}
+{{- if $c.hostOwnership }}
+- "--host-ownership"
 {{- end }}
 {{- range $c.extraArgs }}
 - {{ . | quote }}

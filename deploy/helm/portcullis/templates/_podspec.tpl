@@ -75,6 +75,11 @@ spec:
           valueFrom:
             fieldRef:
               fieldPath: metadata.namespace
+        # The pod's own addresses (--pod-ip): endpoints there are refused.
+        - name: POD_IP
+          valueFrom:
+            fieldRef:
+              fieldPath: status.podIPs
         {{- with $c.extraEnvs }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
