@@ -49,9 +49,13 @@ run: deps ## Run the controller: against KUBECONFIG if set, else on a local cont
 	$(GO) run ./e2e/cmd/devstack $(ARGS)
 
 .PHONY: bench
-bench: deps ## Benchmarks against the real stack (writes bench-results.json, prints a table), then the controller's own cost of an endpoint change.
-	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 15m ./e2e/bench/
+bench: deps ## Benchmarks against the real stack, with 1,000 and 5,000 Ingresses and the data plane's own cost (writes bench-results.json, prints a table), then the controller's own cost of an endpoint change.
+	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkPortcullis$$' -benchtime 1x -timeout 20m ./e2e/bench/
 	$(GO) test -count=1 -run '^$$' -bench EndpointChangeCost -benchmem ./pkg/reconcile
+
+.PHONY: bench-scale
+bench-scale: deps ## Only the scale runs of `make bench`, 1,000 and 5,000 Ingresses (writes bench-scale-results.json, prints a table).
+	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 45m ./e2e/bench/
 
 .PHONY: docs
 docs: ## Regenerate the reference pages: flags.md from the flag set, annotations.md and configmap.md from the registry.

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/portcullis-ingress/portcullis/e2e/framework"
 )
 
@@ -82,37 +80,7 @@ func endpointSwapAt(b *testing.B, n int) *EndpointBackendsResult {
 	reloads1 := settle(b, c)
 	res.SetupReloads = reloads1 - reloads0
 
-	slice, err := kube.DiscoveryV1().EndpointSlices(ns).Get(b.Context(), name(swapped), metav1.GetOptions{})
-	if err != nil {
-		b.Fatalf("getting endpointslice %s/%s: %v", ns, name(swapped), err)
-	}
-	client = newKeepAliveClient(c) // opened after the last reload: no connection to an old worker
-	defer client.close()
-	host := name(swapped) + ".example"
-	var conv, api []time.Duration
-	cur := 0
-	for range backendSwaps {
-		next := (cur + 1) % len(pool)
-		d, a, cv, err := changeEndpoints(b.Context(), &slice, pool[next:next+1], func(time.Time) (time.Time, convergence, error) {
-			cv, err := pollOnly(client, host, names(pool[next]), streak, pollEvery, changeTimeout)
-			return cv.at, cv, err
-		})
-		res.Changes++
-		api = append(api, a)
-		res.Stale += cv.stale
-		res.ClientErrors += cv.errors
-		if err != nil {
-			res.Timeouts++
-			b.Errorf("%d apps, change %d: %v", n, res.Changes, err)
-		} else {
-			conv = append(conv, d)
-		}
-		cur = next
-		time.Sleep(20 * time.Millisecond)
-	}
-	res.Converged, res.APIUpdate = summarize(conv, true), summarize(api, false)
-	time.Sleep(300 * time.Millisecond) // a reload, if one was wrongly planned, is due by now
-	res.Reloads = reloadCount(b, c) - reloads1
+	res.EndpointResult = swapEndpoints(b, c, ns, name(swapped), pool, backendSwaps)
 	if m, err := controllerMetrics(c); err == nil {
 		res.RuntimeFailures = m["portcullis_runtime_update_failures_total"]
 	}
@@ -144,18 +112,5 @@ func routabilitySample(n int) []int {
 // at most a second after its cause) and returns it.
 func settle(b *testing.B, c *framework.Controller) int {
 	b.Helper()
-	deadline := time.Now().Add(settleWithin)
-	reloads := reloadCount(b, c)
-	for {
-		time.Sleep(settleQuiet)
-		now := reloadCount(b, c)
-		if now == reloads {
-			return now
-		}
-		if time.Now().After(deadline) {
-			b.Logf("haproxy still reloading after %s (%d reloads); measuring anyway", settleWithin, now)
-			return now
-		}
-		reloads = now
-	}
+	return settleFor(b, c, settleWithin)
 }

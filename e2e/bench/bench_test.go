@@ -4,7 +4,11 @@
 //
 // Run it with `make bench`, that is
 //
-//	go test -count=1 -run '^$' -bench . -benchtime 1x ./e2e/bench/
+//	go test -count=1 -run '^$' -bench '^BenchmarkPortcullis$' -benchtime 1x ./e2e/bench/
+//
+// The scale runs (1,000 and 5,000 Ingresses) are part of it; `make bench-scale` runs them alone
+// (-bench '^BenchmarkScale$', results in bench-scale-results.json). BENCH_DATAPLANE_ABLATE=1 adds
+// to the data-plane measurement the generated configuration with parts removed by hand.
 //
 // Every sub-benchmark performs a fixed number of operations, so one iteration is the whole
 // measurement. The figures go to $BENCH_OUT (default <repo>/.cache/bench-results.json) and a
@@ -50,7 +54,8 @@ const (
 	changeTimeout = 10 * time.Second
 )
 
-// BenchmarkPortcullis runs every measurement, then writes bench-results.json and the table.
+// BenchmarkPortcullis runs every measurement of `make bench`, then writes bench-results.json
+// ($BENCH_OUT) and the table. BenchmarkScale, the scale runs alone, is `make bench-scale`.
 func BenchmarkPortcullis(b *testing.B) {
 	results.Started = time.Now().UTC()
 	results.Environment = environment(framework.HAProxyBin())
@@ -60,22 +65,30 @@ func BenchmarkPortcullis(b *testing.B) {
 	b.Run("new-ingress", benchNewIngress)
 	b.Run("churn", benchChurn)
 	b.Run("scale-400", benchScale)
-	results.Finished = time.Now().UTC()
-	results.Environment.LoadAverageEnd = loadAverage()
-	results.evaluate()
+	b.Run("scale", benchScaleRuns)
+	b.Run("data-plane", benchDataPlane)
+	finish(b, results, "BENCH_OUT", "bench-results.json")
+}
 
-	path, err := outputPath()
+// finish evaluates r against the targets, writes it to $<envOut> or <repo>/.cache/<name>, and
+// prints the table.
+func finish(b *testing.B, r *Results, envOut, name string) {
+	r.Finished = time.Now().UTC()
+	r.Environment.LoadAverageEnd = loadAverage()
+	r.evaluate()
+
+	path, err := outputPath(envOut, name)
 	if err == nil {
-		err = results.write(path)
+		err = r.write(path)
 	}
 	if err != nil {
 		b.Errorf("writing the results: %v", err)
 	}
 	fmt.Println()
-	if err := results.table(os.Stdout); err != nil {
+	if err := r.table(os.Stdout); err != nil {
 		b.Errorf("printing the results: %v", err)
 	}
-	fmt.Printf("\nresults written to %s\n", path)
+	fmt.Printf("results written to %s\n", path)
 	b.ReportMetric(0, "ns/op")
 }
 

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -36,6 +35,11 @@ type Results struct {
 	NewIngress       *NewIngressResult         `json:"new_ingress,omitempty"`
 	Churn            *ChurnResult              `json:"churn,omitempty"`
 	Scale            *ScaleResult              `json:"scale,omitempty"`
+	// ScaleRuns are the scale measurements at 1,000 and 5,000 Ingresses (benchScaleSizes in
+	// `make bench`, scaleSizes in `make bench-scale`).
+	ScaleRuns []*ScaleRunResult `json:"scale_runs,omitempty"`
+	// DataPlane is the generated configuration's throughput against a hand-written one.
+	DataPlane *DataPlaneResult `json:"data_plane,omitempty"`
 }
 
 // Environment describes where the figures come from; compare ratios within one run.
@@ -241,6 +245,8 @@ func (r *Results) evaluate() {
 		add("failed requests under churn", "0", fmt.Sprint(s.Failed), s.Failed == 0)
 		add("reloads under churn", fmt.Sprintf("<= %d", s.TopologyChanges), fmt.Sprint(s.Reloads), s.Reloads <= s.TopologyChanges)
 	}
+	r.scaleTargets(add)
+	r.dataPlaneTargets(add)
 }
 
 // write stores r as indented JSON at path, creating its directory.
@@ -258,8 +264,37 @@ func (r *Results) write(path string) error {
 // table prints the figures next to the competitor's.
 func (r *Results) table(w io.Writer) error {
 	// Everything goes through the tabwriter, whose Flush reports a failed write. A line without a
-	// tab ends a block of aligned columns, so the two tables are aligned separately.
+	// tab ends a block of aligned columns, so the tables are aligned separately; each ends with a
+	// blank line.
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if r.comparison() {
+		r.comparisonTable(tw)
+	}
+	r.scaleTable(tw)
+	r.dataPlaneTable(tw)
+	// The load at the end includes the benchmark's own; only the one at the start tells of others.
+	if e := r.Environment; e.CPUs > 0 && e.LoadAverageStart > float64(e.CPUs) {
+		fmt.Fprintf(tw, "WARNING: load average %.1f at the start on %d CPUs: other work competed for the CPUs; the latencies are not comparable.\n\n",
+			e.LoadAverageStart, e.CPUs)
+	}
+	if len(r.Targets) > 0 {
+		fmt.Fprintln(tw, "target\twanted\tmeasured\tmet")
+		for _, t := range r.Targets {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Target, t.Value, map[bool]string{true: "yes", false: "NO"}[t.Met])
+		}
+	}
+	return tw.Flush()
+}
+
+// comparison reports whether r holds a section of the comparison with the competitor: the
+// results of `make bench-scale` hold none.
+func (r *Results) comparison() bool {
+	return r.EndpointSwap != nil || r.EndpointScale != nil || r.SwapWhileReloadDue != nil || len(r.EndpointBackends) > 0 ||
+		r.NewIngress != nil || r.Churn != nil || r.Scale != nil || len(r.ScaleRuns) == 0 && r.DataPlane == nil
+}
+
+// comparisonTable prints the figures next to the competitor's, each block followed by a blank line.
+func (r *Results) comparisonTable(tw *tabwriter.Writer) {
 	fmt.Fprintln(tw, "measurement\tportcullis\thaproxytech sync 5s\thaproxytech sync 1s\ttarget")
 	fmt.Fprintln(tw, "-----------\t----------\t-------------------\t-------------------\t------")
 	row := func(name, value, anchorKey, target string) {
@@ -326,19 +361,7 @@ func (r *Results) table(w io.Writer) error {
 	} else {
 		row("(d) 400 Ingresses at once", notRun, "all400", "")
 	}
-	// The load at the end includes the benchmark's own; only the one at the start tells of others.
-	if e := r.Environment; e.CPUs > 0 && e.LoadAverageStart > float64(e.CPUs) {
-		fmt.Fprintf(tw, "\nWARNING: load average %.1f at the start on %d CPUs: other work competed for the CPUs; the latencies are not comparable.\n",
-			e.LoadAverageStart, e.CPUs)
-	}
-	if len(r.Targets) > 0 {
-		fmt.Fprintln(tw)
-		fmt.Fprintln(tw, "target\twanted\tmeasured\tmet")
-		for _, t := range r.Targets {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Target, t.Value, map[bool]string{true: "yes", false: "NO"}[t.Met])
-		}
-	}
-	return tw.Flush()
+	fmt.Fprintln(tw)
 }
 
 // backends is "1 backend" or "n backends".
@@ -378,9 +401,9 @@ func environment(haproxyBin string) Environment {
 	return env
 }
 
-// outputPath is $BENCH_OUT, or <repo>/.cache/bench-results.json.
-func outputPath() (string, error) {
-	if p := os.Getenv("BENCH_OUT"); p != "" {
+// outputPath is $<env>, or <repo>/.cache/<name>.
+func outputPath(env, name string) (string, error) {
+	if p := os.Getenv(env); p != "" {
 		return filepath.Abs(p)
 	}
 	dir, err := os.Getwd()
@@ -389,11 +412,11 @@ func outputPath() (string, error) {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, ".cache", "bench-results.json"), nil
+			return filepath.Join(dir, ".cache", name), nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("no go.mod above the working directory; set BENCH_OUT")
+			return "", fmt.Errorf("no go.mod above the working directory; set %s", env)
 		}
 		dir = parent
 	}
