@@ -173,6 +173,10 @@ func (l *Loop) Run(ctx context.Context) error {
 		wake    *time.Timer
 		wakeC   <-chan time.Time
 		pending = true
+		// full says that the next pass must translate everything: at start, after haproxy
+		// exited, on a kick, and when a timer (a held reload, a retry) wakes the loop. A dirty
+		// signal alone leaves it to what the source recorded.
+		full    = true
 		exited  = l.Proxy.Exited()
 		kick    = l.kicks()
 		dirty   = l.Source.Dirty()
@@ -194,7 +198,13 @@ func (l *Loop) Run(ctx context.Context) error {
 			now := time.Now()
 			// Only EndpointSlices changed, and no reload is pending: the endpoint pass, unless
 			// it cannot apply the change alone.
-			if ch := l.Source.TakeChanges(); !ch.Full && len(ch.Services) > 0 && hold.Since.IsZero() {
+			ch := l.Source.TakeChanges()
+			if !full && !ch.Full && len(ch.Services) == 0 {
+				// A signal for changes an earlier pass already took (an update raises one
+				// for the old and one for the new object).
+				continue
+			}
+			if !full && !ch.Full && hold.Since.IsZero() {
 				ok, err := l.endpointPass(ctx, ch.Services, now)
 				if err != nil {
 					l.Log.Error(err, "endpoint update failed; a full pass follows")
@@ -203,6 +213,7 @@ func (l *Loop) Run(ctx context.Context) error {
 					continue
 				}
 			}
+			full = false
 			res, err := l.pass(ctx, func(p haproxy.Plan) bool {
 				next, reload, wait := hold.Decide(now, fmt.Sprint(p.Reasons), l.Proxy.Running(), timing)
 				hold = next
@@ -232,13 +243,13 @@ func (l *Loop) Run(ctx context.Context) error {
 		case <-dirty:
 			pending = true
 		case <-kick:
-			pending = true
+			pending, full = true, true
 		case <-exited:
 			l.applied, l.desired = nil, nil
-			pending = true
+			pending, full = true, true
 		case <-wakeC:
 			wakeC = nil
-			pending = true
+			pending, full = true, true
 		}
 	}
 }

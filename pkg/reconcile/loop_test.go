@@ -35,6 +35,8 @@ type fakeSource struct {
 	state   ingress.State
 	dirty   chan struct{}
 	changes *k8s.Changes // nil: everything changed
+	// snapshots counts full passes.
+	snapshots int
 }
 
 func (s *fakeSource) TakeChanges() k8s.Changes {
@@ -82,6 +84,7 @@ func (s *fakeSource) Dirty() <-chan struct{} { return s.dirty }
 func (s *fakeSource) Snapshot() (k8s.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.snapshots++
 	st := s.state
 	return k8s.Snapshot{Ingresses: st.Ingresses, IngressClasses: st.IngressClasses, Services: st.Services,
 		EndpointSlices: st.EndpointSlices, Secrets: st.Secrets, ConfigMap: st.ConfigMap}, nil
@@ -528,4 +531,41 @@ func TestHoldoffDecide(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An EndpointSlice update raises the dirty signal twice (old and new object): the second finds
+// the changes taken by the first pass and must not cost a full pass.
+func TestSpareDirtySignalCostsNoPass(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		st := startState()
+		svc, es := service("web")
+		st.Services, st.EndpointSlices = []*corev1.Service{svc}, []*discoveryv1.EndpointSlice{es}
+		st.Ingresses = []*networkingv1.Ingress{ingressFor("web", "web.example", "web")}
+		src := &fakeSource{state: st, dirty: make(chan struct{}, 1)}
+		proxy := &fakeProxy{exited: make(chan struct{})}
+		loop := newLoop(src, proxy)
+		go func() { _ = loop.Run(ctx) }()
+		synctest.Wait()
+		key := types.NamespacedName{Namespace: "ns", Name: "web"}
+		src.changeSlices(key, func(s *ingress.State) {
+			s.EndpointSlices = slices.Clone(s.EndpointSlices)
+			e := s.EndpointSlices[0].DeepCopy()
+			e.Endpoints[0].Addresses = []string{"198.18.0.2"}
+			s.EndpointSlices[0] = e
+		})
+		synctest.Wait()
+		src.dirty <- struct{}{} // the second signal of the same update
+		synctest.Wait()
+		src.mu.Lock()
+		n := src.snapshots
+		src.mu.Unlock()
+		if n != 1 {
+			t.Errorf("%d full passes, want 1 (the start): the endpoint change and its second signal cost none", n)
+		}
+		if _, u := proxy.counts(); u != 1 {
+			t.Errorf("%d runtime updates, want 1", u)
+		}
+	})
 }
