@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/haproxytest"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 	"github.com/portcullis-ingress/portcullis/pkg/resolve"
 )
@@ -118,5 +119,5 @@ func TestRenders(t *testing.T) {
 			t.Errorf("haproxy.cfg lacks %q:\n%s", want, conf)
 		}
 	}
-	haproxyCheck(t, files)
+	haproxytest.Check(t, files)
 }
