@@ -72,8 +72,10 @@ build_haproxy3() {
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
-  log "building haproxy $HAPROXY3_VERSION from Debian trixie's source (first time: a few minutes)"
+  log "building haproxy $HAPROXY3_VERSION from Debian's source package ($HAPROXY3_SUITES; first time: a few minutes)"
   local work; work=$(mktemp -d)
+  haproxy3_work=$work
+  trap 'rm -rf "${haproxy3_work:-}"' EXIT
   # A private apt configuration: deb-src lines for trixie, its own index and cache directories.
   local suites suite dir dist comp
   IFS='|' read -ra suites <<<"$HAPROXY3_SUITES"
@@ -112,11 +114,11 @@ build_haproxy3() {
   # PCRE2 with JIT, Lua 5.4, the Prometheus exporter. No QUIC (it needs a QUIC-capable TLS library).
   make -C "$work/src" -j"$(nproc)" TARGET=linux-glibc USE_OPENSSL=1 USE_PCRE2=1 USE_PCRE2_JIT=1 \
     USE_LUA=1 LUA_INC=/usr/include/lua5.4 LUA_LIB_NAME=lua5.4 USE_PROMEX=1 >"$work/make.log" 2>&1 ||
-    { tail -40 "$work/make.log" >&2; log "building haproxy $HAPROXY3_VERSION failed (log: $work/make.log)"; exit 1; }
+    { tail -40 "$work/make.log" >&2; log "building haproxy $HAPROXY3_VERSION failed"; exit 1; }
   "$work/src/haproxy" -v | head -1 | grep -qE "^HAProxy version ${HAPROXY3_VERSION//./\\.}[- ]" ||
     { log "the built haproxy reports $("$work/src/haproxy" -v | head -1), not $HAPROXY3_VERSION"; exit 1; }
   mkdir -p "$(dirname "$out")"
-  mv "$work/src/haproxy" "$out.new"; mv "$out.new" "$out"; rm -rf "$work"
+  mv "$work/src/haproxy" "$out.new"; mv "$out.new" "$out"
 }
 
 build_etcd() {
