@@ -25,7 +25,7 @@ E2E_SMOKE := ^(TestSmoke|TestRoutesHostsAndPaths|TestEndpointChangesNeedNoReload
 
 .PHONY: help
 help: ## Show this help.
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: deps
 deps: ## Install haproxy 2.6 (Debian), build haproxy 3.0, etcd, kube-apiserver, helm and golangci-lint (idempotent, cached in .cache/).
@@ -46,11 +46,11 @@ lint: ## Run golangci-lint (version pinned in install-deps.sh, linters in .golan
 	$(GOLANGCI_LINT) run $(PKGS)
 
 .PHONY: unit
-unit: ## Unit and golden tests (needs haproxy for `haproxy -c`).
+unit: ## Unit and golden tests (on $PORTCULLIS_HAPROXY, else the haproxy on PATH, for `haproxy -c`).
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 
 .PHONY: e2e
-e2e: deps ## End-to-end tests: real kube-apiserver, etcd, controller binary and haproxy in a private network namespace.
+e2e: deps ## End-to-end tests: real kube-apiserver, etcd, controller binary and haproxy ($PORTCULLIS_HAPROXY, else on PATH) in a private network namespace.
 	$(GO) test -race -count=1 -timeout 20m ./e2e/...
 
 .PHONY: test
