@@ -34,6 +34,14 @@ mkdir -p "$bin"
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 
+# output runs a command and prints its standard output, or nothing if it fails. Version checks
+# read it rather than a pipe into `grep -q` or `head`: those exit at the first match, the command
+# then dies of SIGPIPE, and pipefail turns a match into a failure (a rebuild, or an abort).
+output() { "$@" 2>/dev/null || true; }
+
+# first_line prints the first line of its argument.
+first_line() { printf '%s\n' "${1%%$'\n'*}"; }
+
 # apt_install installs Debian packages from the machine's own apt sources.
 apt_install() {
   log "installing $* from Debian"
@@ -64,12 +72,12 @@ haproxy3_bin() { printf '%s/haproxy-%s/haproxy' "$bin" "$HAPROXY3_VERSION"; }
 build_haproxy3() {
   local out; out=$(haproxy3_bin)
   # `-v` prints "HAProxy version 3.0.11-<commit> <date> - https://haproxy.org/".
-  if [ -x "$out" ] && "$out" -v 2>/dev/null | head -1 | grep -qE "^HAProxy version ${HAPROXY3_VERSION//./\\.}[- ]"; then
+  if [ -x "$out" ] && grep -qE "^HAProxy version ${HAPROXY3_VERSION//./\\.}[- ]" <<<"$(first_line "$(output "$out" -v)")"; then
     return 0
   fi
   local missing=() pkg
   for pkg in gcc make libc6-dev libssl-dev libpcre2-dev liblua5.4-dev; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+    [[ $(output dpkg-query -W -f='${Status}' "$pkg") == *"ok installed" ]] || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
   log "building haproxy $HAPROXY3_VERSION from Debian's source package ($HAPROXY3_SUITES; first time: a few minutes)"
@@ -115,14 +123,15 @@ build_haproxy3() {
   make -C "$work/src" -j"$(nproc)" TARGET=linux-glibc USE_OPENSSL=1 USE_PCRE2=1 USE_PCRE2_JIT=1 \
     USE_LUA=1 LUA_INC=/usr/include/lua5.4 LUA_LIB_NAME=lua5.4 USE_PROMEX=1 >"$work/make.log" 2>&1 ||
     { tail -40 "$work/make.log" >&2; log "building haproxy $HAPROXY3_VERSION failed"; exit 1; }
-  "$work/src/haproxy" -v | head -1 | grep -qE "^HAProxy version ${HAPROXY3_VERSION//./\\.}[- ]" ||
-    { log "the built haproxy reports $("$work/src/haproxy" -v | head -1), not $HAPROXY3_VERSION"; exit 1; }
+  local built; built=$(first_line "$(output "$work/src/haproxy" -v)")
+  grep -qE "^HAProxy version ${HAPROXY3_VERSION//./\\.}[- ]" <<<"$built" ||
+    { log "the built haproxy reports \"$built\", not $HAPROXY3_VERSION"; exit 1; }
   mkdir -p "$(dirname "$out")"
   mv "$work/src/haproxy" "$out.new"; mv "$out.new" "$out"
 }
 
 build_etcd() {
-  if [ -x "$bin/etcd" ] && "$bin/etcd" --version 2>/dev/null | grep -q "etcd Version: ${ETCD_VERSION#v}"; then return 0; fi
+  if [ -x "$bin/etcd" ] && grep -q "etcd Version: ${ETCD_VERSION#v}" <<<"$(output "$bin/etcd" --version)"; then return 0; fi
   log "building etcd $ETCD_VERSION (first time: a few minutes)"
   local work; work=$(mktemp -d)
   (cd "$work" && go mod init tmp/etcd >/dev/null 2>&1 &&
@@ -132,7 +141,7 @@ build_etcd() {
 }
 
 build_apiserver() {
-  if [ -x "$bin/kube-apiserver" ] && "$bin/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes $K8S_VERSION"; then return 0; fi
+  if [ -x "$bin/kube-apiserver" ] && grep -qx "Kubernetes $K8S_VERSION" <<<"$(output "$bin/kube-apiserver" --version)"; then return 0; fi
   log "building kube-apiserver $K8S_VERSION (first time: 10+ minutes on two cores)"
   local work; work=$(mktemp -d)
   local minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
@@ -161,7 +170,7 @@ build_apiserver() {
 build_golangci_lint() {
   # `--version` prints "golangci-lint has version 2.15.0 built with go1.26.8 from ...".
   if [ -x "$bin/golangci-lint" ] &&
-    "$bin/golangci-lint" --version 2>/dev/null | grep -q "has version ${GOLANGCI_LINT_VERSION#v} "; then
+    grep -q "has version ${GOLANGCI_LINT_VERSION#v} " <<<"$(output "$bin/golangci-lint" --version)"; then
     return 0
   fi
   log "building golangci-lint $GOLANGCI_LINT_VERSION"
@@ -198,8 +207,8 @@ done
 ready=()
 for dep in "$@"; do
   case $dep in
-    haproxy) ensure_apt; ready+=("haproxy $(haproxy -v | head -1 | awk '{print $3}')") ;;
-    haproxy3) build_haproxy3; ready+=("$(haproxy3_bin) $("$(haproxy3_bin)" -v | head -1 | awk '{print $3}')") ;;
+    haproxy) ensure_apt; ready+=("haproxy $(first_line "$(output haproxy -v)" | awk '{print $3}')") ;;
+    haproxy3) build_haproxy3; ready+=("$(haproxy3_bin) $(first_line "$(output "$(haproxy3_bin)" -v)" | awk '{print $3}')") ;;
     etcd) build_etcd; ready+=("etcd $ETCD_VERSION") ;;
     kube-apiserver) build_apiserver; ready+=("kube-apiserver $K8S_VERSION") ;;
     helm) build_helm; ready+=("helm $HELM_VERSION") ;;
