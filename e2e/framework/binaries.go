@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -35,8 +36,8 @@ func repoRoot() (string, error) {
 	}
 }
 
-// findTools locates etcd and kube-apiserver in $PORTCULLIS_BIN (default <root>/.cache/bin) and
-// haproxy on PATH. It reports every missing binary at once.
+// findTools locates etcd and kube-apiserver in $PORTCULLIS_BIN (default <root>/.cache/bin), and
+// haproxy at $PORTCULLIS_HAPROXY or else on PATH. It reports every missing binary at once.
 func findTools(root string) (tools, error) {
 	binDir := os.Getenv(envBin)
 	if binDir == "" {
@@ -55,12 +56,34 @@ func findTools(root string) (tools, error) {
 		}
 		*b.path = path
 	}
-	haproxy, err := lookPathSbin("haproxy")
+	haproxy, err := haproxyBinary()
 	if err != nil {
 		errs = append(errs, err)
 	}
 	t.haproxy = haproxy
 	return t, errors.Join(errs...)
+}
+
+// haproxyBinary returns $PORTCULLIS_HAPROXY if set (the same variable the unit tests read, so
+// that one run tests one HAProxy version), otherwise haproxy on PATH or in an sbin directory.
+func haproxyBinary() (string, error) {
+	if bin := os.Getenv(envHAProxy); bin != "" {
+		if err := checkExecutable(bin); err != nil {
+			return "", fmt.Errorf("checking %s: %w", envHAProxy, err)
+		}
+		return bin, nil
+	}
+	return lookPathSbin("haproxy")
+}
+
+// haproxyVersion returns the first line of `haproxy -v`, for the run's log.
+func haproxyVersion(bin string) string {
+	out, err := exec.Command(bin, "-v").Output()
+	if err != nil {
+		return fmt.Sprintf("(haproxy -v: %v)", err)
+	}
+	first, _, _ := strings.Cut(string(out), "\n")
+	return first
 }
 
 // checkExecutable returns an error unless path is an executable regular file.

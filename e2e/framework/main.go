@@ -17,6 +17,7 @@
 // Environment:
 //
 //	PORTCULLIS_BIN             directory holding etcd and kube-apiserver (default <repo>/.cache/bin)
+//	PORTCULLIS_HAPROXY         the haproxy binary to test (default: haproxy on PATH)
 //	PORTCULLIS_CONTROLLER_BIN  a prebuilt controller binary, instead of building ./cmd/controller
 //	PORTCULLIS_E2E_KEEP=1      keep the control plane's temporary directory (logs, data) afterwards
 package framework
@@ -42,6 +43,7 @@ const (
 	envNetns         = "PORTCULLIS_E2E_NETNS" // "1" inside the private network namespace
 	envBin           = "PORTCULLIS_BIN"
 	envControllerBin = "PORTCULLIS_CONTROLLER_BIN"
+	envHAProxy       = "PORTCULLIS_HAPROXY"
 	envKeep          = "PORTCULLIS_E2E_KEEP"
 )
 
@@ -79,10 +81,12 @@ func runOutside(m *testing.M) int {
 		fatalf("%v", err)
 		return 1
 	}
-	if _, err := findTools(root); err != nil {
+	tools, err := findTools(root)
+	if err != nil {
 		fatalf("%v\nrun e2e/tools/install-deps.sh", err)
 		return 1
 	}
+	fmt.Fprintf(os.Stderr, "e2e framework: %s: %s\n", tools.haproxy, haproxyVersion(tools.haproxy))
 	controllerBin, cleanup, err := controllerBinary(root)
 	if err != nil {
 		fatalf("%v", err)

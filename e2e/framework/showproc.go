@@ -67,7 +67,8 @@ func (c *Controller) WaitReloads(t testing.TB, want int, timeout time.Duration) 
 	return got
 }
 
-// parseProcState parses haproxy 2.6 "show proc" output:
+// parseProcState parses haproxy "show proc" output, the same up to 3.2 but for the "# programs"
+// line, which 3.1 and later leave out when there are none:
 //
 //	#<PID>          <type>          <reloads>       <uptime>        <version>
 //	9573            master          1 [failed: 0]   0d00h10m20s     2.6.12-1+deb12u4
@@ -76,6 +77,9 @@ func (c *Controller) WaitReloads(t testing.TB, want int, timeout time.Duration) 
 //	# old workers
 //	9575            worker          1               0d00h10m20s     2.6.12-1+deb12u4
 //	# programs
+//
+// From 3.1 on, a worker still loading its configuration is listed under "# workers", and after a
+// failed reload the worker that keeps serving is listed under "# old workers".
 func parseProcState(out string) (ProcState, error) {
 	var st ProcState
 	section, sawMaster := "", false

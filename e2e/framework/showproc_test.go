@@ -32,6 +32,16 @@ func TestParseProcState(t *testing.T) {
 				"# programs\n\n",
 			want: ProcState{MasterPID: 9573, Reloads: 2, Failed: 1, Workers: []int{19852}, OldWorkers: []int{9575}},
 		},
+		{
+			name: "haproxy 3.2, without a programs section, after a reload",
+			showProc: "#<PID>          <type>          <reloads>       <uptime>        <version>      \n" +
+				"16411           master          1 [failed: 0]   0d00h00m02s     3.2.0-e134140d2\n" +
+				"# workers\n" +
+				"16515           worker          0               0d00h00m01s     3.2.0-e134140d2\n" +
+				"# old workers\n" +
+				"16413           worker          1               0d00h00m02s     3.2.0-e134140d2\n\n",
+			want: ProcState{MasterPID: 16411, Reloads: 1, Workers: []int{16515}, OldWorkers: []int{16413}},
+		},
 		{name: "no master line", showProc: "Unknown command.\n", wantErr: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/haproxytest"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 	"github.com/portcullis-ingress/portcullis/pkg/ingress"
 )
@@ -50,10 +51,8 @@ var goldenEnv = haproxy.Env{RuntimeDir: "/run/portcullis"}
 // with the expected files; `go test ./pkg/ingress -run TestGolden -update` rewrites them. Every
 // expected haproxy.cfg, with its maps, is also checked by the real `haproxy -c`.
 func TestGolden(t *testing.T) {
-	haproxyBin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatalf("haproxy is not on PATH (%v): the golden tests check every expected haproxy.cfg with the real haproxy; run e2e/tools/install-deps.sh", err)
-	}
+	// Every expected haproxy.cfg is checked with the real haproxy.
+	haproxyBin := haproxytest.Binary(t)
 	entries, err := os.ReadDir(goldenDir)
 	if err != nil {
 		t.Fatalf("reading golden cases: %v", err)

@@ -1,5 +1,6 @@
 // Package haproxytest checks rendered configurations with the real haproxy, for the tests of
-// the renderer and of the packages whose values it renders.
+// the renderer and of the packages whose values it renders, and tells every test which haproxy
+// binary to run.
 package haproxytest
 
 import (
@@ -11,14 +12,32 @@ import (
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
 )
 
+// EnvBinary names the haproxy binary the tests run, so that one test run covers one HAProxy
+// version: `make test` sets it to Debian's 2.6 and to the HAProxy 3.0 that
+// e2e/tools/install-deps.sh builds. Unset, tests run the haproxy on PATH.
+const EnvBinary = "PORTCULLIS_HAPROXY"
+
+// Binary returns the haproxy binary to test against: $PORTCULLIS_HAPROXY if set, otherwise
+// haproxy on PATH. A missing or unusable binary fails the test rather than skipping it.
+func Binary(t testing.TB) string {
+	t.Helper()
+	name := "haproxy"
+	if bin := os.Getenv(EnvBinary); bin != "" {
+		name = bin
+	}
+	// A path is checked for being an executable file; a bare name is looked up on PATH.
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("no haproxy to test (%v): run e2e/tools/install-deps.sh, or set %s", err, EnvBinary)
+	}
+	return bin
+}
+
 // Check writes files to a temporary directory and runs the real `haproxy -c` on them. A missing
 // haproxy fails the test rather than skipping it: run e2e/tools/install-deps.sh.
 func Check(t testing.TB, files haproxy.Files) {
 	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatalf("haproxy is not on PATH (%v): run e2e/tools/install-deps.sh", err)
-	}
+	bin := Binary(t)
 	dir := t.TempDir()
 	for name, b := range files {
 		path := filepath.Join(dir, filepath.FromSlash(name))

@@ -92,6 +92,11 @@ func (m masterCLI) showProc(ctx context.Context) (procState, error) {
 //	1240            worker          0               0d00h00m01s     2.6.12
 //	# old workers
 //	1237            worker          1               0d00h00m03s     2.6.12
+//	# programs
+//
+// The columns are the same up to 3.2. 3.1 and later leave out "# programs" when there are none,
+// list a new worker as current while it still loads its configuration, and after a failed reload
+// list the worker that keeps serving under "# old workers" (testdata/showproc/*-3.2.txt).
 func parseShowProc(out string) (procState, error) {
 	var st procState
 	section := "master"
@@ -135,4 +140,99 @@ func parseShowProc(out string) (procState, error) {
 		return st, fmt.Errorf("unexpected show proc reply: %q", out)
 	}
 	return st, nil
+}
+
+// reloadOutcome is what the master says about a reload it was asked for.
+type reloadOutcome int
+
+const (
+	// reloadUnreported: HAProxy 2.6 answers `reload` with nothing; the outcome shows in the
+	// counters of `show proc`.
+	reloadUnreported reloadOutcome = iota
+	// reloadSucceeded: "Success=1" (2.7 and later, once the new worker is up).
+	reloadSucceeded
+	// reloadFailed: "Success=0": the new configuration was not loaded and the previous workers
+	// keep serving.
+	reloadFailed
+	// reloadBusy: 3.1 and later refuse a reload while a worker is still loading its
+	// configuration (just after a start or another reload); nothing was done.
+	reloadBusy
+)
+
+// reloadReply is the master's answer to `reload`.
+type reloadReply struct {
+	outcome reloadOutcome
+	// log is the start-up log that 2.7 and later send with the status.
+	log string
+}
+
+// reload asks the master to reload and returns its answer. On 2.7 and later the answer comes once
+// the new worker has loaded its configuration or failed to.
+func (m masterCLI) reload(ctx context.Context) (reloadReply, error) {
+	out, err := m.command(ctx, "reload")
+	if err != nil {
+		return reloadReply{}, err
+	}
+	return parseReloadReply(out)
+}
+
+// busyMessage is what 3.1 and later answer to a reload while a worker is still loading.
+const busyMessage = "Another reload is still in progress."
+
+// parseReloadReply understands the answers to `reload`: nothing on 2.6; on 2.7 and later a status
+// line, then "--" and the master's start-up log when there is one:
+//
+//	Success=1
+//	--
+//	[NOTICE]   (16323) : New worker (16352) forked
+//	[NOTICE]   (16323) : Loading success.
+//
+// "Success=0" reports a configuration that was not loaded, with the alerts in the log, or, on 3.1
+// and later, a reload refused because another is still in progress (testdata/reload/).
+func parseReloadReply(out string) (reloadReply, error) {
+	out = strings.ReplaceAll(out, "\r\n", "\n")
+	trimmed := strings.TrimSpace(out)
+	if trimmed == "" {
+		return reloadReply{outcome: reloadUnreported}, nil
+	}
+	status, log, _ := strings.Cut(trimmed, "\n")
+	log = strings.TrimSpace(log)
+	if log == "--" {
+		log = ""
+	} else if rest, ok := strings.CutPrefix(log, "--\n"); ok {
+		log = strings.TrimSpace(rest)
+	}
+	switch strings.TrimSpace(status) {
+	case "Success=1":
+		return reloadReply{outcome: reloadSucceeded, log: log}, nil
+	case "Success=0":
+		if strings.HasPrefix(log, busyMessage) {
+			return reloadReply{outcome: reloadBusy, log: log}, nil
+		}
+		return reloadReply{outcome: reloadFailed, log: log}, nil
+	}
+	return reloadReply{}, fmt.Errorf("unexpected reply to reload: %q", out)
+}
+
+// reason sums up a failed reload from its log: haproxy's alerts (the lines that say what it
+// refused), else the log's last line.
+func (r reloadReply) reason() string {
+	var alerts []string
+	lines := strings.Split(r.log, "\n")
+	for _, line := range lines {
+		if _, msg, ok := strings.Cut(line, "[ALERT]"); ok {
+			// "[ALERT]    (16523) : config : parsing [...] : unknown keyword ..."
+			if _, after, ok := strings.Cut(msg, ") : "); ok {
+				msg = after
+			}
+			alerts = append(alerts, strings.TrimSpace(msg))
+		}
+	}
+	if len(alerts) > 0 {
+		return strings.Join(alerts, "; ")
+	}
+	if last := strings.TrimSpace(lines[len(lines)-1]); last != "" {
+		return last
+	}
+	return "no reason given"
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/haproxytest"
 )
 
 func (s procState) String() string {
@@ -23,10 +25,10 @@ func equalProcState(a, b procState) bool {
 }
 
 func TestParseShowProc(t *testing.T) {
-	// The files under testdata/showproc are verbatim replies of HAProxy 2.6.12 to `show proc`
-	// on its master CLI: just started, after reloads that left old workers behind (kept alive
-	// by open connections), after a reload with a broken configuration, and after the next
-	// good reload.
+	// The files under testdata/showproc are verbatim replies to `show proc` on the master CLI of
+	// HAProxy 2.6.12 (no suffix), 3.0.11 (-3.0) and 3.2.0 (-3.2): just started, after reloads
+	// that left old workers behind (kept alive by open connections), after a reload with a
+	// broken configuration, and after the next good reload.
 	tests := []struct {
 		name  string
 		file  string // under testdata/showproc, or "" for in
@@ -58,6 +60,46 @@ func TestParseShowProc(t *testing.T) {
 			name: "the next good reload clears the failure count",
 			file: "recovered-after-failed-reload.txt",
 			want: procState{masterPID: 19667, reloads: 4, failed: 0, workers: []int{29716}},
+		},
+		{
+			name: "3.0: just started",
+			file: "fresh-3.0.txt",
+			want: procState{masterPID: 16323, workers: []int{16325}},
+		},
+		{
+			name: "3.0: after a reload, with an old worker",
+			file: "one-old-worker-3.0.txt",
+			want: procState{masterPID: 16323, reloads: 1, workers: []int{16352}},
+		},
+		{
+			name: "3.0: a failed reload leaves the previous worker current, as 2.6 does",
+			file: "failed-reload-3.0.txt",
+			want: procState{masterPID: 16323, reloads: 2, failed: 1, workers: []int{16352}},
+		},
+		{
+			name: "3.0: the next good reload clears the failure count",
+			file: "recovered-after-failed-reload-3.0.txt",
+			want: procState{masterPID: 16323, reloads: 3, workers: []int{16358}},
+		},
+		{
+			name: "3.2: just started, without a programs section",
+			file: "fresh-3.2.txt",
+			want: procState{masterPID: 16411, workers: []int{16413}},
+		},
+		{
+			name: "3.2: after a reload, with an old worker",
+			file: "one-old-worker-3.2.txt",
+			want: procState{masterPID: 16411, reloads: 1, workers: []int{16515}},
+		},
+		{
+			name: "3.2: after a failed reload the worker that keeps serving is listed as old, and none as current",
+			file: "failed-reload-3.2.txt",
+			want: procState{masterPID: 16411, reloads: 2, failed: 1},
+		},
+		{
+			name: "3.2: the next good reload clears the failure count",
+			file: "recovered-after-failed-reload-3.2.txt",
+			want: procState{masterPID: 16411, reloads: 3, workers: []int{16529}},
 		},
 		{
 			name: "a master without workers yet",
@@ -151,10 +193,7 @@ func TestParseShowProc(t *testing.T) {
 // must come back promptly (the master keeps a connection open unless told to quit), `show proc`
 // must parse, and reloads, good and bad, must show in the counters.
 func TestMasterCLIAgainstRealHAProxy(t *testing.T) {
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatalf("haproxy is not on PATH (%v): run e2e/tools/install-deps.sh", err)
-	}
+	bin := haproxytest.Binary(t)
 	// Unix socket paths are limited to about 100 bytes: keep the directory short.
 	dir, err := os.MkdirTemp("", "pc-mcli-")
 	if err != nil {
@@ -248,20 +287,43 @@ backend none
 		t.Fatalf("after start: %v, want master %d, no reloads, no failures, one worker", started, cmd.Process.Pid)
 	}
 
-	reload := func() {
+	// reload asks for a reload and returns the answer. 3.1 and later refuse a reload while a
+	// worker still loads its configuration, as the first one may just after start: ask again.
+	reload := func() reloadReply {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		start := time.Now()
-		if _, err := cli.command(ctx, "reload"); err != nil {
-			t.Fatalf("reload: %v", err)
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			start := time.Now()
+			reply, err := cli.reload(ctx)
+			cancel()
+			if err != nil {
+				t.Fatalf("reload: %v", err)
+			}
+			if elapsed := time.Since(start); elapsed > 2*time.Second {
+				t.Fatalf("reload took %s: the connection is not closed after the reply", elapsed)
+			}
+			if reply.outcome != reloadBusy {
+				return reply
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("reload: still refused after 10 s: %q", reply.log)
+			}
+			time.Sleep(reloadBusyRetry)
 		}
-		if elapsed := time.Since(start); elapsed > 2*time.Second {
-			t.Fatalf("reload took %s: the connection is not closed after the reply", elapsed)
+	}
+	// 2.6 answers nothing; 2.7 and later say how the reload went.
+	reports := reportsReloads(t, bin)
+	wantOutcome := func(what string, got reloadReply, want reloadOutcome) {
+		t.Helper()
+		if !reports {
+			want = reloadUnreported
+		}
+		if got.outcome != want {
+			t.Fatalf("%s: reload answered %+v, want outcome %d", what, got, want)
 		}
 	}
 
-	reload()
+	wantOutcome("a good reload", reload(), reloadSucceeded)
 	reloaded := waitFor("the first reload", func(s procState) bool { return s.reloads == 1 && len(s.workers) > 0 })
 	if reloaded.failed != 0 || len(reloaded.workers) != 1 || reloaded.workers[0] == started.workers[0] {
 		t.Fatalf("after a good reload: %v, want no failures and one new worker (the old one was %d)", reloaded, started.workers[0])
@@ -270,19 +332,109 @@ backend none
 	if err := os.WriteFile(cfgPath, []byte(good+"  no-such-directive\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	reload()
+	bad := reload()
+	wantOutcome("a bad reload", bad, reloadFailed)
+	if reports && !strings.Contains(bad.reason(), "no-such-directive") {
+		t.Errorf("the failed reload's reason %q does not name the bad keyword", bad.reason())
+	}
 	failed := waitFor("the failed reload", func(s procState) bool { return s.reloads == 2 })
-	if failed.failed != 1 || !slices.Equal(failed.workers, reloaded.workers) {
-		t.Fatalf("after a bad reload: %v, want one failure and the previous worker %v still current", failed, reloaded.workers)
+	// The previous worker keeps serving: still current up to 3.0; listed as an old worker from
+	// 3.1 on, with no current worker.
+	if failed.failed != 1 || !(slices.Equal(failed.workers, reloaded.workers) || len(failed.workers) == 0) {
+		t.Fatalf("after a bad reload: %v, want one failure and the previous worker %v still serving", failed, reloaded.workers)
+	}
+	if err := syscall.Kill(reloaded.workers[0], 0); err != nil {
+		t.Fatalf("after a bad reload the previous worker %d is gone: %v", reloaded.workers[0], err)
 	}
 
 	if err := os.WriteFile(cfgPath, []byte(good), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	reload()
-	recovered := waitFor("the recovering reload", func(s procState) bool { return s.reloads == 3 })
+	wantOutcome("a good reload after a bad one", reload(), reloadSucceeded)
+	recovered := waitFor("the recovering reload", func(s procState) bool { return s.reloads == 3 && len(s.workers) > 0 })
 	if recovered.failed != 0 || len(recovered.workers) != 1 || recovered.workers[0] == reloaded.workers[0] {
 		t.Fatalf("after a good reload following a bad one: %v, want no failures and a new worker", recovered)
+	}
+}
+
+// reportsReloads reports whether the haproxy binary answers `reload` on the master CLI with the
+// outcome, which HAProxy does from 2.7 on.
+func reportsReloads(t *testing.T, bin string) bool {
+	t.Helper()
+	out, err := exec.Command(bin, "-v").Output()
+	if err != nil {
+		t.Fatalf("%s -v: %v", bin, err)
+	}
+	// "HAProxy version 3.0.11-9e587df 2025/06/02 - https://haproxy.org/" (2.6: "HAProxy version 2.6.12-1+deb12u4 ...")
+	var major, minor int
+	if _, err := fmt.Sscanf(string(out), "HAProxy version %d.%d", &major, &minor); err != nil {
+		t.Fatalf("parsing the version in %q: %v", out, err)
+	}
+	return major > 2 || major == 2 && minor >= 7
+}
+
+func TestParseReloadReply(t *testing.T) {
+	// The files under testdata/reload are verbatim answers to `reload` of HAProxy 3.0.11 and
+	// 3.2.0 (paths aside); HAProxy 2.6 answers nothing.
+	tests := []struct {
+		name       string
+		file       string // under testdata/reload, or "" for in
+		in         string
+		want       reloadOutcome
+		wantReason string // for failures
+		isErr      bool
+	}{
+		{name: "2.6 answers nothing", in: "", want: reloadUnreported},
+		{name: "2.6 answers nothing, or a blank line", in: "\n\n", want: reloadUnreported},
+		{name: "3.0: a good reload", file: "success-3.0.txt", want: reloadSucceeded},
+		{name: "3.0: a good reload with the previous worker's exit in the log", file: "success-with-log-3.0.txt", want: reloadSucceeded},
+		{
+			name: "3.0: a bad configuration is reported with haproxy's alerts", file: "failed-3.0.txt", want: reloadFailed,
+			wantReason: "config : parsing [/etc/portcullis/haproxy.cfg:18] : unknown keyword 'no-such-directive' in 'backend' section; " +
+				"config : Error(s) found in configuration file : /etc/portcullis/haproxy.cfg; config : Fatal errors found in configuration.",
+		},
+		{name: "3.2: a good reload", file: "success-3.2.txt", want: reloadSucceeded},
+		{name: "3.2: a good reload with the previous worker's exit in the log", file: "success-with-log-3.2.txt", want: reloadSucceeded},
+		{
+			name: "3.2: a bad configuration is reported with the new worker's alerts", file: "failed-3.2.txt", want: reloadFailed,
+			wantReason: "config : parsing [/etc/portcullis/haproxy.cfg:18] : unknown keyword 'no-such-directive' in 'backend' section; " +
+				"config : Error(s) found in configuration file : /etc/portcullis/haproxy.cfg; config : Fatal errors found in configuration.",
+		},
+		{name: "3.2: a reload refused while a worker is still loading", file: "busy-3.2.txt", want: reloadBusy},
+		{name: "a failure without a log", in: "Success=0\n", want: reloadFailed, wantReason: "no reason given"},
+		{name: "a failure without alerts gives the log's last line", in: "Success=0\n--\n[WARNING]  (1) : Loading failure!\n", want: reloadFailed, wantReason: "[WARNING]  (1) : Loading failure!"},
+		{name: "carriage returns are tolerated", in: "Success=1\r\n--\r\n[NOTICE]   (1) : Loading success.\r\n\r\n", want: reloadSucceeded},
+		{name: "a permission error is an error", in: "Permission denied\n\n", isErr: true},
+		{name: "an unknown-command reply is an error", in: "Unknown command, but maybe one of the following ones is a better match:\n  reload\n", isErr: true},
+		{name: "a status other than 0 or 1 is an error", in: "Success=2\n", isErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := tt.in
+			if tt.file != "" {
+				b, err := os.ReadFile(filepath.Join("testdata", "reload", tt.file))
+				if err != nil {
+					t.Fatal(err)
+				}
+				in = string(b)
+			}
+			got, err := parseReloadReply(in)
+			if tt.isErr {
+				if err == nil {
+					t.Errorf("parseReloadReply(%q) = %+v, want an error", in, got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parseReloadReply: %v", err)
+			}
+			if got.outcome != tt.want {
+				t.Errorf("parseReloadReply(%q): outcome %d, want %d", in, got.outcome, tt.want)
+			}
+			if tt.wantReason != "" && got.reason() != tt.wantReason {
+				t.Errorf("reason = %q, want %q", got.reason(), tt.wantReason)
+			}
+		})
 	}
 }
 

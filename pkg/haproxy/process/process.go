@@ -313,7 +313,8 @@ func (m *Master) lost(p *proc, err error) {
 	}
 }
 
-// start launches the haproxy master and waits until its first worker is up.
+// start launches the haproxy master and waits until its first worker is up and answers on the
+// stats socket (Env.StatsSocket), which every rendered configuration declares.
 func (m *Master) start(ctx context.Context) error {
 	if err := os.MkdirAll(m.opts.RuntimeDir, dirMode); err != nil {
 		return fmt.Errorf("creating runtime directory: %w", err)
@@ -349,7 +350,11 @@ func (m *Master) start(ctx context.Context) error {
 	for {
 		st, err := m.cli.showProc(wctx)
 		if err == nil && len(st.workers) > 0 {
-			return nil
+			// HAProxy 3.1 and later list a worker as soon as it is forked, before it has loaded
+			// the configuration: it is up once it answers on its stats socket.
+			if _, err = m.runtime.Query(wctx, "show info"); err == nil {
+				return nil
+			}
 		}
 		select {
 		case <-done:
@@ -367,9 +372,10 @@ func (m *Master) start(ctx context.Context) error {
 	}
 }
 
-// reload asks the master to reload and waits until it reports the outcome. HAProxy 2.6 answers
-// `reload` with nothing, so success is read from `show proc`: the reload counter goes up and the
-// failure counter stays at zero.
+// reload asks the master to reload and waits for the outcome. HAProxy 2.7 and later answer
+// `reload` with it once the new worker is up or has failed; 3.1 and later refuse a reload while a
+// worker is still loading, so the request is repeated. HAProxy 2.6 answers nothing: success is
+// read from `show proc`, where the reload counter goes up and the failure counter stays at zero.
 func (m *Master) reload(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -392,8 +398,15 @@ func (m *Master) reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading reload counter: %w", err)
 	}
-	if _, err := m.cli.command(ctx, "reload"); err != nil {
-		return fmt.Errorf("requesting reload: %w", err)
+	reply, err := m.requestReload(ctx, done)
+	if err != nil {
+		return err
+	}
+	switch reply.outcome {
+	case reloadSucceeded:
+		return nil
+	case reloadFailed:
+		return fmt.Errorf("haproxy rejected the new configuration, the previous one keeps serving: %s", reply.reason())
 	}
 	for {
 		st, err := m.cli.showProc(ctx)
@@ -414,6 +427,30 @@ func (m *Master) reload(ctx context.Context) error {
 		}
 	}
 }
+
+// requestReload sends `reload` until the master takes it: HAProxy 3.1 and later refuse it while
+// a worker is still loading its configuration.
+func (m *Master) requestReload(ctx context.Context, done <-chan struct{}) (reloadReply, error) {
+	for {
+		reply, err := m.cli.reload(ctx)
+		if err != nil {
+			return reloadReply{}, fmt.Errorf("requesting reload: %w", err)
+		}
+		if reply.outcome != reloadBusy {
+			return reply, nil
+		}
+		select {
+		case <-done:
+			return reloadReply{}, fmt.Errorf("haproxy exited during the reload")
+		case <-ctx.Done():
+			return reloadReply{}, fmt.Errorf("requesting reload: %w (haproxy kept answering %q)", ctx.Err(), busyMessage)
+		case <-time.After(reloadBusyRetry):
+		}
+	}
+}
+
+// reloadBusyRetry is how long requestReload waits before asking again after a busy answer.
+const reloadBusyRetry = 50 * time.Millisecond
 
 // Stop shuts haproxy down: a soft stop (SIGUSR1) lets workers finish their requests, then it is
 // killed after the stop timeout.

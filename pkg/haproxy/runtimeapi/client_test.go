@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/haproxytest"
 )
 
 // startHAProxy runs a real haproxy with a stats socket and one backend of two disabled slots.
@@ -19,10 +21,7 @@ func startHAProxy(t *testing.T) Client {
 // startHAProxyIn is startHAProxy, also returning the directory holding its files (m.map).
 func startHAProxyIn(t *testing.T) (Client, string) {
 	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatal("haproxy is not installed: run e2e/tools/install-deps.sh")
-	}
+	bin := haproxytest.Binary(t)
 	dir, err := os.MkdirTemp("", "rtapi-")
 	if err != nil {
 		t.Fatal(err)
