@@ -378,7 +378,7 @@ func clipKey(k string) string {
 	if len(k) <= 253+63 && k != "" {
 		plain := true
 		for _, c := range []byte(k) {
-			if !(isAlnum(c) || c == '-' || c == '_' || c == '.' || c == '/') {
+			if !(limits.IsAlnum(c) || c == '-' || c == '_' || c == '.' || c == '/') {
 				plain = false
 				break
 			}

@@ -45,7 +45,7 @@ func timerIn(lo, hi time.Duration) parser[time.Duration] {
 // m, h, d). A bare number, which HAProxy would read as milliseconds, is refused as ambiguous.
 func parseDuration(s string, lo, hi time.Duration) (time.Duration, error) {
 	i := 0
-	for i < len(s) && isDigit(s[i]) {
+	for i < len(s) && limits.IsDigit(s[i]) {
 		i++
 	}
 	if i == 0 || i == len(s) || i > 12 {
@@ -121,7 +121,7 @@ func statusIn(codes ...int) parser[int] {
 var boolean = parser[bool]{
 	kind: "boolean: true or false",
 	parse: func(s string) (bool, error) {
-		switch asciiLower(s) {
+		switch limits.ASCIILower(s) {
 		case "true", "enabled":
 			return true, nil
 		case "false", "disabled":
@@ -272,7 +272,7 @@ func parseCIDRList(s string) ([]netip.Prefix, error) {
 	}
 	out := make([]netip.Prefix, 0, len(items))
 	for i, it := range items {
-		if !allBytes(it, func(c byte) bool { return isHexDigit(c) || c == '.' || c == ':' || c == '/' }) {
+		if !limits.AllBytes(it, func(c byte) bool { return limits.IsHexDigit(c) || c == '.' || c == ':' || c == '/' }) {
 			return nil, fmt.Errorf("entry %d: want an IP address or CIDR prefix", i+1)
 		}
 		var p netip.Prefix
@@ -451,7 +451,7 @@ func wildcardOf[T fmt.Stringer](what string, max, maxLen int, item func(string) 
 				if err != nil {
 					return Wildcard[T]{}, fmt.Errorf("entry %d: %w", i+1, err)
 				}
-				if k := asciiLower(v.String()); !seen[k] {
+				if k := limits.ASCIILower(v.String()); !seen[k] {
 					seen[k] = true
 					w.Items = append(w.Items, v)
 				}
@@ -506,11 +506,11 @@ func parseHostPort(s string, dflt uint16) (string, uint16, error) {
 // address, or a DNS name in any case. It returns the canonical form: the DNS name lower-cased,
 // the IPv6 address as netip writes it.
 func parseHost(s string) (string, error) {
-	h := asciiLower(s)
+	h := limits.ASCIILower(s)
 	if inner, ok := strings.CutPrefix(h, "["); ok {
 		inner, ok = strings.CutSuffix(inner, "]")
 		// ParseAddr also reads a zone ("%eth0"): the character set keeps it out.
-		if ok && allBytes(inner, func(c byte) bool { return isHexDigit(c) || c == ':' || c == '.' }) {
+		if ok && limits.AllBytes(inner, func(c byte) bool { return limits.IsHexDigit(c) || c == ':' || c == '.' }) {
 			if a, err := netip.ParseAddr(inner); err == nil && a.Is6() {
 				h = "[" + a.String() + "]"
 			}
@@ -524,7 +524,7 @@ func parseHost(s string) (string, error) {
 
 func validLabel(l string, max int) bool {
 	return l != "" && len(l) <= max && l[0] != '-' && l[len(l)-1] != '-' &&
-		allBytes(l, func(c byte) bool { return isLower(c) || isDigit(c) || c == '-' })
+		limits.AllBytes(l, func(c byte) bool { return limits.IsLower(c) || limits.IsDigit(c) || c == '-' })
 }
 
 // secretName accepts a Kubernetes object name (DNS-1123 subdomain).
@@ -568,13 +568,13 @@ var serviceRef = parser[ServiceRef]{
 
 func parseServiceRef(s string) (ServiceRef, error) {
 	name, port, hasPort := strings.Cut(s, ":")
-	if !validLabel(name, 63) || !isLower(name[0]) {
+	if !validLabel(name, 63) || !limits.IsLower(name[0]) {
 		return ServiceRef{}, errors.New("want a Service name (DNS-1035 label: a-z, 0-9 and -, starting with a letter)")
 	}
 	r := ServiceRef{Name: name}
 	switch {
 	case !hasPort:
-	case port != "" && allBytes(port, isDigit):
+	case port != "" && limits.AllBytes(port, limits.IsDigit):
 		n, err := parseUint(port)
 		if err != nil || n < 1 || n > 65535 {
 			return ServiceRef{}, errors.New("port number must be 1 to 65535")
@@ -688,7 +688,7 @@ func parseHeaders(s string) ([]Header, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", i+1, err)
 		}
-		lower := asciiLower(n)
+		lower := limits.ASCIILower(n)
 		if limits.IsFramingHeader(n) {
 			return nil, fmt.Errorf("line %d: header %s is managed by the proxy", i+1, n)
 		}
@@ -718,33 +718,4 @@ func formatHeaders(hs []Header) string {
 		lines[i] = string(h.Name) + " " + string(h.Value)
 	}
 	return strings.Join(lines, "\n")
-}
-
-// Character classes, ASCII only.
-
-func isDigit(c byte) bool    { return c >= '0' && c <= '9' }
-func isLower(c byte) bool    { return c >= 'a' && c <= 'z' }
-func isUpper(c byte) bool    { return c >= 'A' && c <= 'Z' }
-func isAlnum(c byte) bool    { return isDigit(c) || isLower(c) || isUpper(c) }
-func isHexDigit(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
-
-func allBytes(s string, ok func(byte) bool) bool {
-	for i := 0; i < len(s); i++ {
-		if !ok(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// asciiLower lower-cases ASCII letters only (strings.ToLower and EqualFold also fold some
-// non-ASCII letters onto ASCII ones).
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if isUpper(c) {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }

@@ -13,40 +13,43 @@ import (
 // Character classes. Each reports whether one byte may appear in a kind of value.
 
 // IsTokenChar: names written as a bare word (cookie, user and url_param names): [A-Za-z0-9_.-].
-func IsTokenChar(c byte) bool { return isAlnum(c) || c == '_' || c == '.' || c == '-' }
+func IsTokenChar(c byte) bool { return IsAlnum(c) || c == '_' || c == '.' || c == '-' }
 
 // IsHeaderNameChar: header names, [A-Za-z0-9_-], the RFC 9110 token characters without those
 // that HAProxy or a shell would read specially.
-func IsHeaderNameChar(c byte) bool { return isAlnum(c) || c == '_' || c == '-' }
+func IsHeaderNameChar(c byte) bool { return IsAlnum(c) || c == '_' || c == '-' }
 
 // IsMethodChar: HTTP method names, [A-Z-].
-func IsMethodChar(c byte) bool { return isUpper(c) || c == '-' }
+func IsMethodChar(c byte) bool { return IsUpper(c) || c == '-' }
 
 // IsPathChar: URL paths, the RFC 3986 path characters without percent-encoding, dollar and
 // single quote ([A-Za-z0-9-._~!&()*+,;=:@/]).
-func IsPathChar(c byte) bool { return isAlnum(c) || strings.IndexByte("-._~!&()*+,;=:@/", c) >= 0 }
+func IsPathChar(c byte) bool { return IsAlnum(c) || strings.IndexByte("-._~!&()*+,;=:@/", c) >= 0 }
 
 // IsQuotedChar: text written between double quotes, [A-Za-z0-9 !*+,-./:;<=>?@^_`|~()&]: a space,
 // but no double quote, backslash or dollar (special inside HAProxy's double quotes), no percent
 // sign (log-format expressions: header values are evaluated), no '#' and no single quote.
 func IsQuotedChar(c byte) bool {
-	return isAlnum(c) || strings.IndexByte(" !*+,-./:;<=>?@^_`|~()&", c) >= 0
+	return IsAlnum(c) || strings.IndexByte(" !*+,-./:;<=>?@^_`|~()&", c) >= 0
 }
 
 // IsCipherChar: OpenSSL cipher lists, [A-Za-z0-9:+!_.-].
-func IsCipherChar(c byte) bool { return isAlnum(c) || strings.IndexByte(":+!_.-", c) >= 0 }
+func IsCipherChar(c byte) bool { return IsAlnum(c) || strings.IndexByte(":+!_.-", c) >= 0 }
 
 // IsCryptChar: crypt(3) hashes, [A-Za-z0-9./$=]. A hash is written as a bare word, where HAProxy
 // reads '$' literally: it expands environment variables only between double quotes.
-func IsCryptChar(c byte) bool { return isAlnum(c) || strings.IndexByte("./$=", c) >= 0 }
+func IsCryptChar(c byte) bool { return IsAlnum(c) || strings.IndexByte("./$=", c) >= 0 }
 
-func isDigit(c byte) bool    { return c >= '0' && c <= '9' }
-func isLower(c byte) bool    { return c >= 'a' && c <= 'z' }
-func isUpper(c byte) bool    { return c >= 'A' && c <= 'Z' }
-func isAlnum(c byte) bool    { return isDigit(c) || isLower(c) || isUpper(c) }
-func isHexDigit(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+// ASCII classes, for the grammars here and the parsers of pkg/annotations.
 
-func allBytes(s string, ok func(byte) bool) bool {
+func IsDigit(c byte) bool    { return c >= '0' && c <= '9' }
+func IsLower(c byte) bool    { return c >= 'a' && c <= 'z' }
+func IsUpper(c byte) bool    { return c >= 'A' && c <= 'Z' }
+func IsAlnum(c byte) bool    { return IsDigit(c) || IsLower(c) || IsUpper(c) }
+func IsHexDigit(c byte) bool { return IsDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+// AllBytes reports whether every byte of s is ok.
+func AllBytes(s string, ok func(byte) bool) bool {
 	for i := 0; i < len(s); i++ {
 		if !ok(s[i]) {
 			return false
@@ -59,7 +62,7 @@ func allBytes(s string, ok func(byte) bool) bool {
 
 // CheckToken accepts a name written as a bare word: 1 to MaxNameLen bytes of IsTokenChar.
 func CheckToken(s string) error {
-	if s == "" || len(s) > MaxNameLen || !allBytes(s, IsTokenChar) {
+	if s == "" || len(s) > MaxNameLen || !AllBytes(s, IsTokenChar) {
 		return fmt.Errorf("want 1 to %d bytes of A-Z a-z 0-9 _ . -", MaxNameLen)
 	}
 	return nil
@@ -68,7 +71,7 @@ func CheckToken(s string) error {
 // CheckHeaderName accepts a header name: 1 to MaxNameLen bytes of IsHeaderNameChar, starting
 // with a letter or a digit.
 func CheckHeaderName(s string) error {
-	if s == "" || len(s) > MaxNameLen || !isAlnum(s[0]) || !allBytes(s, IsHeaderNameChar) {
+	if s == "" || len(s) > MaxNameLen || !IsAlnum(s[0]) || !AllBytes(s, IsHeaderNameChar) {
 		return fmt.Errorf("want a header name of A-Z a-z 0-9 - _ starting with a letter or digit, at most %d bytes", MaxNameLen)
 	}
 	return nil
@@ -82,13 +85,13 @@ var framingHeaders = []string{"connection", "content-length", "keep-alive", "pro
 // message (Content-Length, Transfer-Encoding, Connection, ...). Such headers are never set from
 // a setting.
 func IsFramingHeader(name string) bool {
-	return slices.Contains(framingHeaders, asciiLower(name))
+	return slices.Contains(framingHeaders, ASCIILower(name))
 }
 
 // CheckMethod accepts an HTTP method: an upper-case letter followed by IsMethodChar, at most
 // MaxMethodLen bytes.
 func CheckMethod(s string) error {
-	if s == "" || len(s) > MaxMethodLen || !isUpper(s[0]) || !allBytes(s, IsMethodChar) {
+	if s == "" || len(s) > MaxMethodLen || !IsUpper(s[0]) || !AllBytes(s, IsMethodChar) {
 		return fmt.Errorf("want an upper-case HTTP method name such as GET (A-Z and -), at most %d bytes", MaxMethodLen)
 	}
 	return nil
@@ -103,7 +106,7 @@ func CheckQuoted(s string) error {
 		return errors.New("empty value")
 	case len(s) > MaxHeaderValueLen:
 		return fmt.Errorf("longer than %d bytes", MaxHeaderValueLen)
-	case !allBytes(s, IsQuotedChar):
+	case !AllBytes(s, IsQuotedChar):
 		return errors.New("only A-Z a-z 0-9, space and ! * + , - . / : ; < = > ? @ ^ _ ` | ~ ( ) & are allowed")
 	case s[0] == ' ' || s[len(s)-1] == ' ':
 		return errors.New("leading or trailing space")
@@ -119,7 +122,7 @@ func CheckPath(s string) error {
 		return errors.New("want a path starting with /")
 	case len(s) > MaxPathLen:
 		return fmt.Errorf("longer than %d bytes", MaxPathLen)
-	case !allBytes(s, IsPathChar):
+	case !AllBytes(s, IsPathChar):
 		return errors.New("only A-Z a-z 0-9 and - . _ ~ ! & ( ) * + , ; = : @ / are allowed (no percent-encoding)")
 	case strings.Contains(s, "//"):
 		return errors.New("empty path segment (//)")
@@ -137,7 +140,7 @@ func CheckPath(s string) error {
 // HAProxy could never match a password against it.
 func CheckCryptHash(s string) error {
 	switch {
-	case len(s) < MinCryptHashLen || len(s) > MaxCryptHashLen || !allBytes(s, IsCryptChar):
+	case len(s) < MinCryptHashLen || len(s) > MaxCryptHashLen || !AllBytes(s, IsCryptChar):
 		return fmt.Errorf("want a crypt(3) hash: %d to %d bytes of A-Z a-z 0-9 . / $ =", MinCryptHashLen, MaxCryptHashLen)
 	case strings.HasPrefix(s, "$apr1$"):
 		return errors.New("an Apache MD5 hash ($apr1$) is not a crypt(3) hash")
@@ -205,14 +208,14 @@ func CheckHeaderNames(s string) error {
 func CheckHost(s string) error {
 	if strings.HasPrefix(s, "[") {
 		inner, ok := strings.CutSuffix(s[1:], "]")
-		if ok && allBytes(inner, func(c byte) bool { return isHexDigit(c) || c == ':' || c == '.' }) {
+		if ok && AllBytes(inner, func(c byte) bool { return IsHexDigit(c) || c == ':' || c == '.' }) {
 			if a, err := netip.ParseAddr(inner); err == nil && a.Is6() {
 				return nil
 			}
 		}
 		return errors.New("invalid IPv6 address")
 	}
-	if s != "" && allBytes(s, func(c byte) bool { return isDigit(c) || c == '.' }) {
+	if s != "" && AllBytes(s, func(c byte) bool { return IsDigit(c) || c == '.' }) {
 		if a, err := netip.ParseAddr(s); err != nil || !a.Is4() {
 			return errors.New("invalid IPv4 address")
 		}
@@ -235,11 +238,11 @@ func CheckDNSName(s string) error {
 	labels := strings.Split(s, ".")
 	for _, l := range labels {
 		if l == "" || len(l) > MaxLabelLen || l[0] == '-' || l[len(l)-1] == '-' ||
-			!allBytes(l, func(c byte) bool { return isLower(c) || isDigit(c) || c == '-' }) {
+			!AllBytes(l, func(c byte) bool { return IsLower(c) || IsDigit(c) || c == '-' }) {
 			return bad
 		}
 	}
-	if allBytes(labels[len(labels)-1], isDigit) {
+	if AllBytes(labels[len(labels)-1], IsDigit) {
 		return bad
 	}
 	return nil
@@ -247,7 +250,7 @@ func CheckDNSName(s string) error {
 
 // CheckPort accepts a port number, 1 to 65535, without leading zeros.
 func CheckPort(s string) error {
-	if s == "" || len(s) > 5 || s[0] == '0' || !allBytes(s, isDigit) {
+	if s == "" || len(s) > 5 || s[0] == '0' || !AllBytes(s, IsDigit) {
 		return errors.New("port must be 1 to 65535")
 	}
 	if n, _ := strconv.Atoi(s); n > 65535 {
@@ -337,7 +340,7 @@ func CheckCipherList(s string) error {
 	switch {
 	case s == "" || len(s) > MaxCipherListLen:
 		return fmt.Errorf("want 1 to %d bytes", MaxCipherListLen)
-	case !allBytes(s, IsCipherChar):
+	case !AllBytes(s, IsCipherChar):
 		return errors.New("only A-Z a-z 0-9 and : + ! _ . - are allowed")
 	}
 	return nil
@@ -408,12 +411,12 @@ func IsErrorPageStatus(code int) bool {
 	return slices.Contains([]int{400, 403, 404, 405, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504}, code)
 }
 
-// asciiLower lower-cases ASCII letters only (strings.ToLower also folds some non-ASCII letters
-// onto ASCII ones).
-func asciiLower(s string) string {
+// ASCIILower lower-cases ASCII letters only (strings.ToLower and EqualFold also fold some
+// non-ASCII letters onto ASCII ones).
+func ASCIILower(s string) string {
 	b := []byte(s)
 	for i, c := range b {
-		if isUpper(c) {
+		if IsUpper(c) {
 			b[i] = c + 'a' - 'A'
 		}
 	}
