@@ -2,19 +2,11 @@ package haproxy_test
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	crand "crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -83,27 +75,13 @@ func haproxyCheck(t *testing.T, files haproxy.Files) {
 	haproxytest.Check(t, files)
 }
 
-// testCert is a self-signed certificate, so that TLS settings meet an SSL bind in haproxy -c.
-var testCert = sync.OnceValue(func() model.Certificate {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
-	if err != nil {
-		panic(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "example.com"}, DNSNames: []string{"example.com"},
-		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(0, 0).Add(100 * 365 * 24 * time.Hour),
-	}
-	der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		panic(err)
-	}
-	kb, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		panic(err)
-	}
-	p := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb})...)
-	return model.Certificate{Name: model.CertName(p), PEM: p}
-})
+// testCert is a self-signed certificate, so that TLS settings meet an SSL bind in haproxy -c: the
+// one certFor makes for example.com, without SNI names of its own.
+func testCert() model.Certificate {
+	c := certFor("example.com")
+	c.SNI = nil
+	return c
+}
 
 func withHTTPS(c model.Config) model.Config {
 	c.Listeners = append(slices.Clone(c.Listeners), httpsListener())
