@@ -119,6 +119,10 @@ type Listener struct {
 	AcceptProxy []netip.Prefix
 	// TLS holds the certificates of an HTTPS listener; nil for other protocols.
 	TLS *ListenerTLS
+	// Table names the route table an HTTP or HTTPS listener serves: the HTTPRoutes whose
+	// Match.Table is the same. Empty is the default table: Ingress routes, and Gateways that
+	// share the controller's own address. Made of [a-z0-9_-], at most limits.MaxBackendNameLen.
+	Table string
 	// Sources are the objects that asked for the listener; none for the operator's own.
 	Sources []diag.Object
 }
@@ -227,6 +231,9 @@ func (m PathMatch) String() string {
 
 // HTTPMatch is the condition under which an HTTP route takes a request.
 type HTTPMatch struct {
+	// Table is the route table the route belongs to: it is served by the listeners whose Table
+	// is the same (see Listener.Table). Two routes in different tables never conflict.
+	Table string
 	// Host is a lower-case DNS name, a wildcard "*.example.com" matching exactly one label, or
 	// empty for every host.
 	Host string
@@ -273,6 +280,8 @@ type HTTPRoute struct {
 // WeightedBackend is a backend with its share of a route's requests, relative to the route's
 // other backends.
 type WeightedBackend struct {
+	// Name is the backend's. Empty stands for a reference that could not be resolved (Gateway
+	// API): the requests that would have gone to it are answered 500.
 	Name string
 	// Weight is relative to the route's other backends, 0 to 256; a backend of weight 0 gets
 	// no requests.
@@ -422,8 +431,11 @@ func cmpBool(a, b bool) int {
 	return -1
 }
 
-// CompareMatches orders matches by host, path, then match kind.
+// CompareMatches orders matches by table, host, path, then match kind.
 func CompareMatches(a, b HTTPMatch) int {
+	if c := cmp.Compare(a.Table, b.Table); c != 0 {
+		return c
+	}
 	if c := cmp.Compare(a.Host, b.Host); c != 0 {
 		return c
 	}

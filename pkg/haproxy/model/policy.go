@@ -129,6 +129,20 @@ type RoutePolicy struct {
 	CORS *CORS
 	// RequestHeaders and ResponseHeaders are set on the way in and out.
 	RequestHeaders, ResponseHeaders []Header
+	// AddRequestHeaders and AddResponseHeaders are added on the way in and out, after any
+	// value the header already has; RemoveRequestHeaders and RemoveResponseHeaders are header
+	// names deleted. Applied in the order remove, set, add. (Gateway API header modifiers.)
+	AddRequestHeaders, AddResponseHeaders       []Header `json:",omitempty"`
+	RemoveRequestHeaders, RemoveResponseHeaders []string `json:",omitempty"`
+	// RequestRedirect answers with a redirect built from the request's own URL (Gateway API
+	// RequestRedirect filter).
+	RequestRedirect *RequestRedirect `json:",omitempty"`
+	// URLRewrite changes the request's host and path before it reaches the backend (Gateway
+	// API URLRewrite filter).
+	URLRewrite *URLRewrite `json:",omitempty"`
+	// Timeout bounds the wait for the server's answer to a request of the route; zero: the
+	// backend's server timeout.
+	Timeout time.Duration `json:",omitempty"`
 	// HSTS adds Strict-Transport-Security with this max-age to HTTPS responses; zero: none.
 	HSTS time.Duration
 	// ClientAuth, when set, admits only requests whose TLS connection was made for the
@@ -153,6 +167,9 @@ func (p RoutePolicy) Equal(o RoutePolicy) bool {
 		slices.Equal(p.AllowList, o.AllowList) && slices.Equal(p.DenyList, o.DenyList) &&
 		ptrEqual(p.RateLimit, o.RateLimit) && p.BasicAuth.Equal(o.BasicAuth) && p.CORS.Equal(o.CORS) &&
 		slices.Equal(p.RequestHeaders, o.RequestHeaders) && slices.Equal(p.ResponseHeaders, o.ResponseHeaders) &&
+		slices.Equal(p.AddRequestHeaders, o.AddRequestHeaders) && slices.Equal(p.AddResponseHeaders, o.AddResponseHeaders) &&
+		slices.Equal(p.RemoveRequestHeaders, o.RemoveRequestHeaders) && slices.Equal(p.RemoveResponseHeaders, o.RemoveResponseHeaders) &&
+		p.RequestRedirect.Equal(o.RequestRedirect) && p.URLRewrite.Equal(o.URLRewrite) && p.Timeout == o.Timeout &&
 		p.HSTS == o.HSTS && ptrEqual(p.ClientAuth, o.ClientAuth) && p.Unavailable == o.Unavailable
 }
 
@@ -194,6 +211,52 @@ type Redirect struct {
 	// Location is scheme://host[:port][/path]; the request's path and query are appended.
 	Location string
 	Code     int
+}
+
+// RequestRedirect is a redirect whose Location is the request's URL with some parts replaced.
+type RequestRedirect struct {
+	// Scheme is "http" or "https"; empty: the request's.
+	Scheme string
+	// Hostname replaces the request's host; empty: the request's (without its port).
+	Hostname string
+	// Port is written into the Location; 0 leaves the port out. The producer derives it (the
+	// Gateway API rules: the scheme's well-known port is left out).
+	Port uint16
+	// Path replaces the request's path; nil keeps it. The query string is always kept.
+	Path *PathModifier
+	// Code is 301, 302, 303, 307 or 308.
+	Code int
+}
+
+// Equal reports whether r and o are the same redirect.
+func (r *RequestRedirect) Equal(o *RequestRedirect) bool {
+	if r == nil || o == nil {
+		return r == o
+	}
+	return r.Scheme == o.Scheme && r.Hostname == o.Hostname && r.Port == o.Port && ptrEqual(r.Path, o.Path) && r.Code == o.Code
+}
+
+// URLRewrite replaces the host and path of requests on their way to the backend.
+type URLRewrite struct {
+	// Hostname replaces the Host header; empty keeps it.
+	Hostname string
+	// Path replaces the path; nil keeps it. The query string is always kept.
+	Path *PathModifier
+}
+
+// Equal reports whether u and o are the same rewrite.
+func (u *URLRewrite) Equal(o *URLRewrite) bool {
+	if u == nil || o == nil {
+		return u == o
+	}
+	return u.Hostname == o.Hostname && ptrEqual(u.Path, o.Path)
+}
+
+// PathModifier replaces a request's path: the whole of it (Full), or the prefix the route
+// matched (its Match.Path, a MatchPrefix route), element-wise, with Value.
+type PathModifier struct {
+	Full  bool
+	Value string
 }
 
 // RateLimit is a request-rate limit per client address.
