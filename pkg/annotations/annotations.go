@@ -316,6 +316,9 @@ func Parse(src Source, values map[string]string) (Layer, []Problem) {
 		}
 		l.values[name] = found{key: win.key, value: v}
 	}
+	if src == SourceConfigMap {
+		applyProfile(l)
+	}
 	slices.SortStableFunc(probs, func(a, b Problem) int { return cmp.Compare(a.Key, b.Key) })
 	return l, probs
 }

@@ -31,6 +31,44 @@ const (
 	nxProxySendTimeout  = "proxy-send-timeout"
 )
 
+// ProfileIngressNginx is the defaults-profile of ingress-nginx's defaults.
+const ProfileIngressNginx = "ingress-nginx"
+
+// nginxProfile holds ingress-nginx's defaults of the settings whose Portcullis defaults differ:
+// proxy-read-timeout and proxy-send-timeout (60 s), proxy-body-size (1m), http-redirect-code
+// (308) and limit-req-status-code (503).
+var nginxProfile = []nginxSet{
+	set(timeoutServer, "60s"), set(bodySizeLimit, "1m"), set(sslRedirectCode, "308"), set(rateLimitStatusCode, "503"),
+}
+
+func profileDoc() string {
+	parts := make([]string, len(nginxProfile))
+	for i, s := range nginxProfile {
+		parts[i] = "`" + s.setting.definition().Name + "` " + s.value
+	}
+	return strings.Join(parts, ", ")
+}
+
+// applyProfile adds the defaults of the ConfigMap's defaults-profile to its layer, for the
+// settings it does not set itself. Their key is that of the profile.
+func applyProfile(l Layer) {
+	f, ok := l.values[defaultsProfile.def.Name]
+	if !ok || f.value.(string) != ProfileIngressNginx {
+		return
+	}
+	for _, s := range nginxProfile {
+		name := s.setting.definition().Name
+		if _, set := l.values[name]; set {
+			continue
+		}
+		v, err := s.setting.parseAny(s.value)
+		if err != nil {
+			panic("annotations: profile value of " + name + ": " + err.Error())
+		}
+		l.values[name] = found{key: f.key, value: v}
+	}
+}
+
 // nginxRank is the rank of ingress-nginx keys; impliedRank that of the defaults they imply.
 const (
 	nginxRank   = 10 * rankStride
@@ -88,6 +126,14 @@ func set(s entry, v string) nginxSet { return nginxSet{setting: s, value: v} }
 
 // nginxKeys is the table, in documentation order.
 var nginxKeys = []nginxKey{
+	// Rewriting.
+	{NginxAnnotation{"rewrite-target", CompatSupported, "`rewrite-target`",
+		"It makes the Ingress's paths case-insensitive regular expressions anchored at the start, as ingress-nginx does; " +
+			"the syntax is RE2, the common part of RE2 and PCRE, without spaces, quotes or `#`."},
+		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(rewriteTargetPath, v)}, nil }},
+	{NginxAnnotation{"use-regex", CompatSupported, "`path-regex`", "See `rewrite-target` for the syntax."},
+		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(pathRegex, v)}, nil }},
+
 	// Timeouts.
 	{NginxAnnotation{"proxy-connect-timeout", CompatSupported, "`timeout-connect`",
 		"Whole seconds, as ingress-nginx writes them (`\"10\"` is 10 s)."},
@@ -104,6 +150,11 @@ var nginxKeys = []nginxKey{
 		func(v string, o nginxObject) ([]nginxSet, error) { return serverTimeout(v, o, nxProxyReadTimeout) }},
 
 	// Access control.
+	{NginxAnnotation{"proxy-body-size", CompatPartial, "`body-size-limit`",
+		"Checked against the `Content-Length` header: a chunked body, which announces no length, is not counted. " +
+			"Unset, the limit is `body-size-limit` of the ConfigMap (none unless set; ingress-nginx's 1m with the " +
+			"`ingress-nginx` defaults profile)."},
+		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(bodySizeLimit, v)}, nil }},
 	{NginxAnnotation{"whitelist-source-range", CompatSupported, "`allow-list`", ""},
 		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(allowList, v)}, nil }},
 	{NginxAnnotation{"allowlist-source-range", CompatSupported, "`allow-list`", ""},
@@ -116,6 +167,10 @@ var nginxKeys = []nginxKey{
 		"The status is `ssl-redirect-code` (302 unless set; ingress-nginx sends 308: see the " +
 			"`ingress-nginx` defaults profile)."},
 		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(sslRedirect, v)}, nil }},
+	{NginxAnnotation{"force-ssl-redirect", CompatSupported, "`force-ssl-redirect`",
+		"Requests with `X-Forwarded-Proto: https` are not redirected, as ingress-nginx behind a load balancer that " +
+			"ends TLS (`use-forwarded-headers`). The status is `ssl-redirect-code` (see `ssl-redirect`)."},
+		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(forceSSLRedirect, v)}, nil }},
 	{NginxAnnotation{"ssl-passthrough", CompatSupported, "`ssl-passthrough`", ""},
 		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(sslPassthrough, v)}, nil }},
 	{NginxAnnotation{"backend-protocol", CompatPartial, "`server-ssl`, `server-proto`",

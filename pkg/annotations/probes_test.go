@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,6 +91,11 @@ func renderParts(t *testing.T, v any) []part {
 		return word(string(v))
 	case PathRewrite:
 		return word(string(v.From), string(v.To))
+	case RewriteTarget:
+		// The group references \1 to \9 are the renderer's own syntax; the rest is the value.
+		return word(regexp.MustCompile(`\$[1-9]`).ReplaceAllString(string(v), ""))
+	case ByteSize:
+		return word(strconv.FormatInt(int64(v), 10))
 	case RedirectTarget:
 		return word(v.String())
 	case ServiceRef:
