@@ -30,7 +30,7 @@ func TestNginxAnnotations(t *testing.T) {
 	framework.CreateIngress(t, annotated(ns, "auth", "auth.nginx", "web",
 		nx+"auth-type", "basic", nx+"auth-secret", "users", nx+"auth-realm", "Staff only"))
 	framework.CreateIngress(t, annotated(ns, "snippet", "snippet.nginx", "web",
-		nx+"configuration-snippet", "more_set_headers \"X: y\";", nx+"proxy-read-timeout", "120"))
+		nx+"configuration-snippet", "more_set_headers \"X: y\";"))
 
 	t.Run("rewrite-target with capture groups, paths case-insensitive from the start", func(t *testing.T) {
 		awaitStatus(t, c, req("rewrite.nginx", "/something/new"), http.StatusOK)

@@ -217,13 +217,20 @@ func nginxPage() string {
 		"On one Ingress, a `" + Prefix + "` or haproxytech key for the same setting wins over an ingress-nginx key " +
 		"(with a Warning Event when their values differ). Values the key's own syntax refuses (a timeout with a unit, " +
 		"say) are refused with an Event, as ingress-nginx refuses them.\n\n")
-	b.WriteString("| Annotation | Status | Equivalent | Difference |\n|---|---|---|---|\n")
+	b.WriteString("The *e2e* column says whether [e2e/nginx_test.go](../e2e/nginx_test.go) proves the key with real " +
+		"requests (or, for a refused key, its Event); the others are covered by unit tests only.\n\n")
+	b.WriteString("| Annotation | Status | Equivalent | Difference | e2e |\n|---|---|---|---|---|\n")
+	e2e, _ := os.ReadFile("../../e2e/nginx_test.go")
 	for _, a := range NginxAnnotations() {
+		tested := "untested"
+		if strings.Contains(string(e2e), `nx+"`+a.Name+`"`) {
+			tested = "tested"
+		}
 		eq := a.Equivalent
 		if eq == "" {
 			eq = "none"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", code(a.Key()), a.Status, eq, strings.ReplaceAll(a.Difference, "|", `\|`))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", code(a.Key()), a.Status, eq, strings.ReplaceAll(a.Difference, "|", `\|`), tested)
 	}
 	return b.String()
 }
