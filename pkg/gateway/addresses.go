@@ -261,6 +261,9 @@ func (t *translator) bindListener(g *gw, l *lis) {
 	default:
 		keys = append(keys, bindKey{addr: t.o.HTTP.Address, port: port})
 	}
+	if len(keys) == 0 {
+		return // the Gateway has no address (its Programmed condition says why)
+	}
 	if !keys[0].def && t.reservedPort(port) {
 		l.refuse(gatewayv1.ListenerReasonPortUnavailable, "port %d is used by the controller itself", port)
 		return
@@ -286,9 +289,10 @@ func (t *translator) bindListener(g *gw, l *lis) {
 	}
 }
 
-// reservedPort reports a port the controller's own listeners bind (inside the pod).
+// reservedPort reports a port the controller's own listeners bind on every address: the
+// Reserved ones, and in shared mode those of its HTTP and HTTPS listeners too.
 func (t *translator) reservedPort(p uint16) bool {
-	return slices.Contains(t.o.Reserved, p) || p == t.o.HTTP.Port || p == t.o.HTTPS.Port
+	return slices.Contains(t.o.Reserved, p) || !t.o.poolMode() && p != 0 && (p == t.o.HTTP.Port || p == t.o.HTTPS.Port)
 }
 
 func (t *translator) newBind(k bindKey, proto model.Protocol, g *gw) *bind {
