@@ -368,3 +368,5 @@ func certificate(names []string) ([]byte, []byte) {
 }
 
 func b64(p []byte) string { return base64.StdEncoding.EncodeToString(p) }
+
+func itoa(i int) string { return fmt.Sprint(i) }
