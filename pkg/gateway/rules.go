@@ -108,6 +108,9 @@ func (t *translator) translateRule(r *gatewayv1.HTTPRoute, i int, tr *translated
 	}
 	if rl.redirect == nil {
 		rl.backends = t.backendRefs(r, spec.BackendRefs, where, tr)
+	} else {
+		// Every route has a backend; a redirect answers before one is chosen.
+		rl.backends = []model.WeightedBackend{{Name: "", Weight: 1}}
 	}
 	return rl, nil
 }
