@@ -371,4 +371,6 @@ func b64(p []byte) string { return base64.StdEncoding.EncodeToString(p) }
 
 func itoa(i int) string { return fmt.Sprint(i) }
 
-func objRef(kind, ns, name string) diag.Object { return diag.Object{Kind: kind, Namespace: ns, Name: name} }
+func objRef(kind, ns, name string) diag.Object {
+	return diag.Object{Kind: kind, Namespace: ns, Name: name}
+}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -358,5 +357,3 @@ func (l *lis) where() string {
 	}
 	return strings.Join(out, ", ")
 }
-
-func portString(p int32) string { return strconv.Itoa(int(p)) }
