@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,13 +27,28 @@ import (
 
 // staticNodePorts returns n distinct ports from the static band of the default NodePort range
 // (30000-30085), which the apiserver never hands out on its own while ports above are free: a
-// fixed port only clashes with another test fixing the same one.
+// fixed port only clashes with another test fixing the same one, and the tests of this process
+// draw theirs from one shuffled pool, without putting any back.
 func staticNodePorts(n int) []int {
-	ports := rand.Perm(86)[:n]
+	nodePortPool.Lock()
+	defer nodePortPool.Unlock()
+	if nodePortPool.free == nil {
+		nodePortPool.free = rand.Perm(86)
+	}
+	if len(nodePortPool.free) < n {
+		panic("staticNodePorts: the static node port band is used up")
+	}
+	ports := slices.Clone(nodePortPool.free[:n])
+	nodePortPool.free = nodePortPool.free[n:]
 	for i := range ports {
 		ports[i] += 30000
 	}
 	return ports
+}
+
+var nodePortPool struct {
+	sync.Mutex
+	free []int
 }
 
 // frameworkFlags are set by framework.StartController itself; the chart's values for them are
