@@ -43,8 +43,8 @@ const haproxytechHeader = `
 ## haproxytech's names
 
 Values files written for haproxytech's kubernetes-ingress chart carry over: its keys are accepted
-under their own names where Portcullis has the concept, and become the value named here (the
-haproxytech key wins when both are set). A key whose value asks for what Portcullis does not do
+under their own names where Portcullis has the concept, and become what is said here (an alias
+set next to its Portcullis key wins, unless its row says otherwise). A key whose value asks for what Portcullis does not do
 (QUIC, KEDA, PodSecurityPolicies, a raw HAProxy configuration, haproxytech-only controller flags in
 ` + "`controller.extraArgs`" + `, ...) fails the install with one message naming every such key and what to
 use instead. See also [migrating.md](migrating.md#helm-values).
