@@ -749,6 +749,7 @@ func TestHelmRejectsBadValues(t *testing.T) {
 		{"an unknown nested key", map[string]any{"service": map[string]any{"nodeport": map[string]any{"http": 30080}}}, "'nodeport' not allowed"},
 		{"a flag the controller does not have", map[string]any{"extraArgs": []string{"--ingress-class=web"}}, "--ingress-class: the controller has no such flag"},
 		{"a flag of haproxytech's controller only", map[string]any{"extraArgs": []string{"--disable-http"}}, "--disable-http: a flag of haproxytech's controller only"},
+		{"a Service target port that names no container port", map[string]any{"service": map[string]any{"targetPorts": map[string]any{"http": "web"}}}, `targetPorts.http "web" names no container port`},
 		{"a tcpPorts entry nothing listens on", map[string]any{"service": map[string]any{"tcpPorts": []any{map[string]any{"name": "pg", "port": 5432, "targetPort": 15432}}}}, "tcpPorts[0] (pg): nothing listens on targetPort 15432"},
 		{"a tcpPorts target on a privileged port", map[string]any{"tcpServices": map[string]any{"22": "git/ssh:22"},
 			"service": map[string]any{"tcpPorts": []any{map[string]any{"name": "ssh", "port": 22, "targetPort": 22}}}}, "unprivileged"},

@@ -174,6 +174,18 @@ services, as a JSON list: the chart lets the controller read them. */}}
 {{- $p = append $p (printf "controller.extraArgs %s: the controller has no such flag (documentation/flags.md lists them)" $flag) -}}
 {{- end -}}
 {{- end -}}
+{{- $portNames := list "http" "https" "controller" "healthz" "stat" -}}
+{{- range $port, $_ := $c.tcpServices -}}
+{{- $portNames = append $portNames (printf "tcp-%s" $port) -}}
+{{- end -}}
+{{- range $c.service.tcpPorts -}}
+{{- $portNames = append $portNames (.name | trunc 15 | trimSuffix "-") -}}
+{{- end -}}
+{{- range $name, $target := ($c.service.targetPorts | default dict) -}}
+{{- if and (kindIs "string" $target) (ne $name "quic") (not (has $target $portNames)) -}}
+{{- $p = append $p (printf "controller.service.targetPorts.%s %q names no container port (%s)" $name $target (join ", " $portNames)) -}}
+{{- end -}}
+{{- end -}}
 {{- include "portcullis.tcpPortsProblems" (dict "root" . "problems" $p) -}}
 {{- end -}}
 
