@@ -341,6 +341,7 @@ func TestHelmHaproxytechTemplates(t *testing.T) {
 		"PodDisruptionBudget":  map[string]any{"enable": true, "maxUnavailable": "25%"},
 		"containerPort":        map[string]any{"admin": 7070},
 		"config":               map[string]any{"maxconn": 2000000, "weight": 0.5},
+		"podLabels":            map[string]any{"port": 8080, "big": 2000000},
 	}})
 	found := map[string]*unstructured.Unstructured{}
 	for _, o := range objs {
@@ -351,6 +352,9 @@ func TestHelmHaproxytechTemplates(t *testing.T) {
 		t.Fatal("no DaemonSet")
 	} else {
 		framework.FromUnstructured(t, o, &ds)
+	}
+	if l := ds.Spec.Template.Labels; l["port"] != "8080" || l["big"] != "2000000" {
+		t.Errorf("pod labels %v: want the numbers as strings, exactly", l)
 	}
 	pod := ds.Spec.Template.Spec
 	if !pod.HostNetwork || pod.DNSPolicy != corev1.DNSClusterFirstWithHostNet {

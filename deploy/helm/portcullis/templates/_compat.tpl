@@ -16,6 +16,16 @@ prints in exponent form from a million on (2e+06). */}}
 {{- end -}}
 {{- end -}}
 
+{{/* A map of labels or annotations, every value a quoted string, numbers exactly (8080, not
+8080 unquoted, which the API refuses as a label or annotation value; 2000000, not 2e+06). */}}
+{{- define "portcullis.stringMap" -}}
+{{- $lines := list -}}
+{{- range $key, $value := . -}}
+{{- $lines = append $lines (printf "%s: %s" ($key | quote) (include "portcullis.scalar" $value | quote)) -}}
+{{- end -}}
+{{- join "\n" $lines -}}
+{{- end -}}
+
 {{/* A value that is a list or map, or a string rendered as a template (haproxytech allows both
 for extraContainers, initContainers, extraVolumes, extraVolumeMounts, lifecycle and
 podAnnotations), as YAML. Called with (list $root $value). */}}

@@ -12,12 +12,16 @@ metadata:
   labels:
     {{- include "portcullis.selectorLabels" . | nindent 4 }}
     {{- with $c.podLabels }}
-    {{- toYaml . | nindent 4 }}
+    {{- include "portcullis.stringMap" . | nindent 4 }}
     {{- end }}
   annotations:
     checksum/config: {{ include (print $.Template.BasePath "/configmap.yaml") . | sha256sum }}
     {{- with $c.podAnnotations }}
+    {{- if kindIs "string" . }}
     {{- include "portcullis.tplYaml" (list $ .) | nindent 4 }}
+    {{- else }}
+    {{- include "portcullis.stringMap" . | nindent 4 }}
+    {{- end }}
     {{- end }}
 spec:
   serviceAccountName: {{ include "portcullis.serviceAccountName" . }}
