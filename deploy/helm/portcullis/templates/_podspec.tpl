@@ -2,7 +2,8 @@
 {{- define "portcullis.podTemplate" -}}
 {{- $c := .Values.controller -}}
 {{- $hostCfg := ternary ($c.daemonset | default dict) ($c.deployment | default dict) (eq $c.kind "DaemonSet") -}}
-{{- $hostPorts := $hostCfg.hostPorts | default dict -}}
+{{/* A Deployment's host ports (haproxytech's deployment.hostPorts) default to daemonset.hostPorts. */}}
+{{- $hostPorts := merge (deepCopy ($hostCfg.hostPorts | default dict)) ($c.daemonset.hostPorts | default dict) -}}
 {{- $useHostPort := $hostCfg.useHostPort -}}
 {{- $tcpPortsByTarget := dict -}}
 {{- range $c.service.tcpPorts -}}
