@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,13 +27,28 @@ import (
 
 // staticNodePorts returns n distinct ports from the static band of the default NodePort range
 // (30000-30085), which the apiserver never hands out on its own while ports above are free: a
-// fixed port only clashes with another test fixing the same one.
+// fixed port only clashes with another test fixing the same one, and the tests of this process
+// draw theirs from one shuffled pool, without putting any back.
 func staticNodePorts(n int) []int {
-	ports := rand.Perm(86)[:n]
+	nodePortPool.Lock()
+	defer nodePortPool.Unlock()
+	if nodePortPool.free == nil {
+		nodePortPool.free = rand.Perm(86)
+	}
+	if len(nodePortPool.free) < n {
+		panic("staticNodePorts: the static node port band is used up")
+	}
+	ports := slices.Clone(nodePortPool.free[:n])
+	nodePortPool.free = nodePortPool.free[n:]
 	for i := range ports {
 		ports[i] += 30000
 	}
 	return ports
+}
+
+var nodePortPool struct {
+	sync.Mutex
+	free []int
 }
 
 // frameworkFlags are set by framework.StartController itself; the chart's values for them are
@@ -131,7 +147,7 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 			t.Errorf("controller args %q carry %s although defaultTLSSecret is disabled", ctr.Args, a)
 		}
 	}
-	wantPorts := map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 1042, "tcp-" + tcpPort: int32(mustAtoi(t, tcpPort))}
+	wantPorts := map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 1042, "stat": 1024, "tcp-" + tcpPort: int32(mustAtoi(t, tcpPort))}
 	gotPorts := map[string]int32{}
 	for _, p := range ctr.Ports {
 		gotPorts[p.Name] = p.ContainerPort
@@ -529,7 +545,7 @@ func TestHelmTemplateVariants(t *testing.T) {
 				"--configmap=ns1/rel-portcullis", "--publish-service=ns1/rel-portcullis", "--election-id=rel-portcullis-leader",
 				"--healthz-bind-port=1042", "--shutdown-delay=10s", "--stop-timeout=45s"},
 			noArgs:      []string{"--default-ssl-certificate", "--default-backend-service", "--publish-status-address", "--tcp-services-configmap", "--namespace-whitelist", "--host-ownership"},
-			wantPorts:   map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 1042},
+			wantPorts:   map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 1042, "stat": 1024},
 			wantService: map[string][2]int32{"http": {80, 0}, "https": {443, 0}, "healthz": {1042, 0}},
 		},
 		{
@@ -550,7 +566,7 @@ func TestHelmTemplateVariants(t *testing.T) {
 			want: []string{"ConfigMap/rel-portcullis-tcp-services"},
 			wantArgs: []string{"--tcp-services-configmap=ns1/rel-portcullis-tcp-services", "--healthz-bind-port=10042",
 				"--shutdown-delay=90s", "--stop-timeout=25s"},
-			wantPorts: map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 10042,
+			wantPorts: map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 10042, "stat": 1024,
 				"tcp-2222": 2222, "tcp-5432": 5432, "tcp-6379": 6379, "tcp-7000": 7000},
 			wantService: map[string][2]int32{"http": {80, 0}, "https": {443, 0}, "healthz": {1042, 31042},
 				"tcp-2222": {2222, 30022}, "tcp-5432": {5432, 30432}, "tcp-6379": {6379, 0}, "tcp-7000": {7000, 0}},
@@ -577,8 +593,8 @@ func TestHelmTemplateVariants(t *testing.T) {
 				"defaultTLSSecret": map[string]any{"enabled": true, "secret": "wildcard-tls", "secretNamespace": "certs"},
 				"logging":          map[string]any{"level": "debug", "format": "json"},
 			}},
-			want:     []string{"DaemonSet/rel-portcullis", "ServiceMonitor/rel-portcullis", "Service/rel-portcullis-metrics"},
-			notWant:  []string{"Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget"},
+			want:     []string{"DaemonSet/rel-portcullis", "ServiceMonitor/rel-portcullis", "Service/rel-portcullis-metrics", "PodDisruptionBudget/rel-portcullis"},
+			notWant:  []string{"Deployment", "HorizontalPodAutoscaler"},
 			wantArgs: []string{"--default-ssl-certificate=certs/wildcard-tls", "--log=debug", "--log-format=json"},
 		},
 		{
@@ -606,6 +622,14 @@ func TestHelmTemplateVariants(t *testing.T) {
 			want: []string{"ClusterRole/rel-portcullis", "Role/rel-portcullis", "RoleBinding/rel-portcullis", "Role/rel-portcullis-controller",
 				"Role/rel-portcullis-publish", "RoleBinding/rel-portcullis-publish"},
 			wantArgs: []string{"--namespace-whitelist=apps,web", "--host-ownership", "--publish-service=edge/lb"},
+		},
+		{
+			name: "a default certificate enabled without a Secret: the controller's self-signed one",
+			values: map[string]any{"controller": map[string]any{
+				"defaultTLSSecret": map[string]any{"enabled": true},
+			}},
+			want:   []string{"Deployment/rel-portcullis"},
+			noArgs: []string{"--default-ssl-certificate"},
 		},
 		{
 			name: "status publishing off",
@@ -721,7 +745,14 @@ func TestHelmRejectsBadValues(t *testing.T) {
 		{"an unknown Service type", map[string]any{"service": map[string]any{"type": "ExternalName"}}, "type"},
 		{"an extra argument that is not a flag", map[string]any{"extraArgs": []string{"verbose"}}, "extraArgs"},
 		{"an unknown log level", map[string]any{"logging": map[string]any{"level": "loud"}}, "level"},
-		{"a default certificate without a Secret", map[string]any{"defaultTLSSecret": map[string]any{"enabled": true}}, "defaultTLSSecret.secret"},
+		{"an unknown key", map[string]any{"replicas": 2}, "'replicas' not allowed"},
+		{"an unknown nested key", map[string]any{"service": map[string]any{"nodeport": map[string]any{"http": 30080}}}, "'nodeport' not allowed"},
+		{"a flag the controller does not have", map[string]any{"extraArgs": []string{"--ingress-class=web"}}, "--ingress-class: the controller has no such flag"},
+		{"a flag of haproxytech's controller only", map[string]any{"extraArgs": []string{"--disable-http"}}, "--disable-http: a flag of haproxytech's controller only"},
+		{"a Service target port that names no container port", map[string]any{"service": map[string]any{"targetPorts": map[string]any{"http": "web"}}}, `targetPorts.http "web" names no container port`},
+		{"a tcpPorts entry nothing listens on", map[string]any{"service": map[string]any{"tcpPorts": []any{map[string]any{"name": "pg", "port": 5432, "targetPort": 15432}}}}, "tcpPorts[0] (pg): nothing listens on targetPort 15432"},
+		{"a tcpPorts target on a privileged port", map[string]any{"tcpServices": map[string]any{"22": "git/ssh:22"},
+			"service": map[string]any{"tcpPorts": []any{map[string]any{"name": "ssh", "port": 22, "targetPort": 22}}}}, "unprivileged"},
 		{"a node port out of range", map[string]any{"service": map[string]any{"nodePorts": map[string]any{"http": 70000}}}, "nodePorts"},
 		{"a shutdown delay that leaves no stop timeout", map[string]any{"terminationGracePeriodSeconds": 15, "shutdownDelay": "10s"}, "terminationGracePeriodSeconds"},
 		{"a shutdown delay that is not whole seconds", map[string]any{"shutdownDelay": "1.5s"}, "shutdownDelay"},
