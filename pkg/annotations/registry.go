@@ -504,7 +504,7 @@ var (
 	maxConn = define(spec{
 		name: "maxconn", peer: true, scopes: scopeGlobal, example: "50000",
 		group: "Process and logging",
-		doc:   "Most concurrent connections HAProxy accepts. Unset: HAProxy derives it from the file-descriptor limit.",
+		doc:   "Most concurrent connections HAProxy accepts. Unset: HAProxy derives it from the file-descriptor limit. A value that needs more file descriptors than the pod allows (two per connection plus 1,024, against the hard RLIMIT_NOFILE HAProxy inherits) is refused with a Warning on the ConfigMap and left to HAProxy, which would otherwise fail to start.",
 	}, intIn(1, limits.MaxConnections))
 
 	nbThread = define(spec{
