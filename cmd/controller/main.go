@@ -85,6 +85,8 @@ type config struct {
 	hostOwnership     bool
 	slotBudget        int
 	podIPs            []netip.Addr
+	gatewayController string
+	gatewayPool       netip.Prefix
 }
 
 // newFlagSet declares every flag. Where haproxytech/kubernetes-ingress has the same concept, the
@@ -123,6 +125,8 @@ func newFlagSet(raw *rawFlags) *pflag.FlagSet {
 	fs.StringVar(&raw.electionNamespace, "election-namespace", "", "Namespace of the election Lease. Empty: $POD_NAMESPACE, else default.")
 	fs.BoolVar(&raw.hostOwnership, "host-ownership", false, "Give each host to one namespace: the first to claim it (the namespace holding it since the previous pass, else that of the oldest Ingress naming it). Other namespaces' rules and TLS hosts for it are refused with a HostOwnedByOtherNamespace Event. A wildcard host also claims the names it covers that no other namespace claimed first. Off: any namespace may add paths under any host, as with ingress-nginx.")
 	fs.IntVar(&raw.slotBudget, "server-slot-budget", limits.DefaultSlotBudget, "Most server slots (pre-declared server lines) of the whole configuration. Every backend gets room for its endpoints in steps of 8 whatever this says; larger steps (server-slots) are granted oldest object first while the total stays within it, and clamped to 8 beyond, with a ServerSlotsClamped Event on the object that asked.")
+	fs.StringVar(&raw.gatewayController, "gateway-controller-name", "portcullis.io/gateway-controller", "The spec.controllerName of the GatewayClasses this controller serves (Gateway API). Empty: Gateway API objects are not watched. They are watched only when the API server serves gateway.networking.k8s.io/v1 at start; otherwise a log line says so and only Ingresses are served.")
+	fs.StringVar(&raw.gatewayPool, "gateway-address-pool", "", "CIDR from which each Gateway of our classes gets an address of its own, whose listeners bind <address>:<listener port>; the operator routes it to this HAProxy (a VIP, a BGP-announced range). Empty: Gateways share the controller's address: listener port 80 is --http-bind-port, 443 is --https-bind-port (their routes share the Ingresses' tables), other ports are binds of their own on every address, and Gateway status addresses are the published ones (--publish-service, --publish-status-address).")
 	fs.StringSliceVar(&raw.podIPs, "pod-ip", nil, "The controller pod's own IP addresses (repeat or separate with commas): endpoints at these addresses are refused, as are loopback, link-local, multicast and unspecified ones. Empty: $POD_IP (the chart sets it from status.podIPs).")
 	return fs
 }
@@ -132,6 +136,7 @@ type rawFlags struct {
 	program, configDir, runtimeDir, defaultBackend, log, logFormat   string
 	publishService, statusAddressType, electionID, electionNamespace string
 	defaultCert, tcpServices, tcpServicesNGINX, udpServices          string
+	gatewayController, gatewayPool                                   string
 	emptyIngressClass, hostOwnership                                 bool
 	slotBudget                                                       int
 	namespaces, publishAddresses, podIPs                             []string
@@ -155,7 +160,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		emptyIngressClass: raw.emptyIngressClass, namespaces: raw.namespaces,
 		httpPort: raw.httpPort, httpsPort: raw.httpsPort, logFormat: raw.logFormat, controllerPort: raw.controllerPort, statsPort: raw.statsPort,
 		monitorPort: raw.monitorPort, shutdownDelay: raw.shutdownDelay, stopTimeout: raw.stopTimeout,
-		hostOwnership: raw.hostOwnership, slotBudget: raw.slotBudget,
+		hostOwnership: raw.hostOwnership, slotBudget: raw.slotBudget, gatewayController: raw.gatewayController,
 	}
 	var errs []error
 	var err error
@@ -237,6 +242,14 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 			continue
 		}
 		c.podIPs = append(c.podIPs, a.Unmap())
+	}
+	if raw.gatewayPool != "" {
+		p, err := netip.ParsePrefix(raw.gatewayPool)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--gateway-address-pool %q is not a CIDR such as 192.0.2.0/28", raw.gatewayPool))
+		} else {
+			c.gatewayPool = p.Masked()
+		}
 	}
 	levels := map[string]slog.Level{"error": slog.LevelError, "warning": slog.LevelWarn, "info": slog.LevelInfo, "debug": slog.LevelDebug, "trace": slog.LevelDebug - 4}
 	var ok bool
