@@ -17,42 +17,59 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 	gatewayinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
 	gatewaylisters "sigs.k8s.io/gateway-api/pkg/client/listers/apis/v1"
+	gatewaylistersv1beta1 "sigs.k8s.io/gateway-api/pkg/client/listers/apis/v1beta1"
 )
 
-// GatewayGroupVersion is the Gateway API version the controller watches.
+// GatewayGroupVersion is the Gateway API version of the objects the controller watches (but
+// ReferenceGrants, see gatewayResources) and writes Events about.
 var GatewayGroupVersion = gatewayv1.GroupVersion
 
-// gatewayResources are the Gateway API resources the watcher lists, which the API server must serve
-// at GatewayGroupVersion.
-var gatewayResources = []string{"gatewayclasses", "gateways", "httproutes", "referencegrants"}
+// gatewayResources are the Gateway API resources the watcher lists, by the version they are read
+// at. ReferenceGrants are read at v1beta1, which every Gateway API release since v0.6 serves (v1
+// only since v1.5).
+var gatewayResources = []struct {
+	version  string
+	resource string
+}{
+	{gatewayv1.GroupVersion.String(), "gatewayclasses"},
+	{gatewayv1.GroupVersion.String(), "gateways"},
+	{gatewayv1.GroupVersion.String(), "httproutes"},
+	{gatewayv1beta1.GroupVersion.String(), "referencegrants"},
+}
 
 // GatewayAPIServed asks the API server's discovery whether it serves the Gateway API resources the
-// controller watches at gateway.networking.k8s.io/v1. When it does not, why says what is missing,
-// for the operator (install the CRDs); err is for failures to ask.
+// controller watches (GatewayClasses, Gateways and HTTPRoutes at gateway.networking.k8s.io/v1,
+// ReferenceGrants at v1beta1). When it does not, why says what is missing, for the operator
+// (install the CRDs); err is for failures to ask.
 func GatewayAPIServed(d discovery.DiscoveryInterface) (served bool, why string, err error) {
-	list, err := d.ServerResourcesForGroupVersion(GatewayGroupVersion.String())
-	if apierrors.IsNotFound(err) {
-		return false, GatewayGroupVersion.String() + " is not served (the Gateway API CRDs are not installed)", nil
-	}
-	if err != nil {
-		return false, "", fmt.Errorf("discovering %s: %w", GatewayGroupVersion, err)
-	}
-	have := map[string]bool{}
-	for _, r := range list.APIResources {
-		have[r.Name] = true
-	}
+	byVersion := map[string]map[string]bool{}
 	var missing []string
 	for _, r := range gatewayResources {
-		if !have[r] {
-			missing = append(missing, r)
+		have, ok := byVersion[r.version]
+		if !ok {
+			list, err := d.ServerResourcesForGroupVersion(r.version)
+			if err != nil && !apierrors.IsNotFound(err) {
+				return false, "", fmt.Errorf("discovering %s: %w", r.version, err)
+			}
+			have = map[string]bool{}
+			if list != nil {
+				for _, ar := range list.APIResources {
+					have[ar.Name] = true
+				}
+			}
+			byVersion[r.version] = have
+		}
+		if !have[r.resource] {
+			missing = append(missing, r.resource+"."+r.version)
 		}
 	}
 	if len(missing) > 0 {
-		return false, fmt.Sprintf("%s does not serve %s (install the standard-channel CRDs of Gateway API v1.6.3)",
-			GatewayGroupVersion, strings.Join(missing, ", ")), nil
+		return false, fmt.Sprintf("the API server does not serve %s (install the standard-channel CRDs of Gateway API v1.6.3)",
+			strings.Join(missing, ", ")), nil
 	}
 	return true, "", nil
 }
@@ -61,7 +78,7 @@ func GatewayAPIServed(d discovery.DiscoveryInterface) (served bool, why string, 
 type gatewayListers struct {
 	gateways gatewaylisters.GatewayLister
 	routes   gatewaylisters.HTTPRouteLister
-	grants   gatewaylisters.ReferenceGrantLister
+	grants   gatewaylistersv1beta1.ReferenceGrantLister
 }
 
 // gatewayWatch holds the Gateway API listers: GatewayClasses (cluster-scoped), the Namespaces
@@ -115,7 +132,7 @@ func (w *Watcher) watchGateway(client gatewayclient.Interface, core informers.Sh
 	for _, ns := range namespaces {
 		f := gatewayinformers.NewSharedInformerFactoryWithOptions(client, 0, gatewayinformers.WithNamespace(ns))
 		v1 := f.Gateway().V1()
-		gws, routes, grants := v1.Gateways(), v1.HTTPRoutes(), v1.ReferenceGrants()
+		gws, routes, grants := v1.Gateways(), v1.HTTPRoutes(), f.Gateway().V1beta1().ReferenceGrants()
 		for _, inf := range []cache.SharedIndexInformer{gws.Informer(), routes.Informer(), grants.Informer()} {
 			if err := addWith(inf, specHandler); err != nil {
 				return err

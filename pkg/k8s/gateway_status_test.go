@@ -34,7 +34,7 @@ func TestMergeConditions(t *testing.T) {
 		cond("Programmed", metav1.ConditionTrue, "Programmed", 1, t0),
 	}
 	want := []metav1.Condition{
-		cond("Accepted", metav1.ConditionTrue, "Accepted", 1, metav1.Time{}),              // unchanged: keeps t0
+		cond("Accepted", metav1.ConditionTrue, "Accepted", 1, metav1.Time{}),             // unchanged: keeps t0
 		cond("ResolvedRefs", metav1.ConditionFalse, "RefNotPermitted", 1, metav1.Time{}), // changed: now
 		cond("Programmed", metav1.ConditionTrue, "Programmed", 2, metav1.Time{}),         // new generation: now
 		cond("PartiallyInvalid", metav1.ConditionTrue, "x", 2, metav1.Time{}),            // new: now
@@ -112,8 +112,8 @@ func TestGatewayStatusWriterSync(t *testing.T) {
 	route := &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web", Generation: 1}}
 	route.Status.Parents = []gatewayv1.RouteParentStatus{{ParentRef: parentRef("theirs", ""), ControllerName: "example.com/other",
 		Conditions: []metav1.Condition{cond("Accepted", metav1.ConditionTrue, "Accepted", 1, t0)}}}
-	// Created through the typed client: the tracker files objects given to NewSimpleClientset under
-	// another version (v1beta1 aliases these types).
+	// Created through the typed v1 client, which the writer uses: objects handed to
+	// NewSimpleClientset are not found by it.
 	client := gatewayfake.NewSimpleClientset()
 	if _, err := client.GatewayV1().GatewayClasses().Create(ctx, class, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)

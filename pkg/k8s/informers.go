@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/portcullis-ingress/portcullis/pkg/diag"
@@ -337,7 +338,7 @@ type Snapshot struct {
 	GatewayClasses  []*gatewayv1.GatewayClass
 	Gateways        []*gatewayv1.Gateway
 	HTTPRoutes      []*gatewayv1.HTTPRoute
-	ReferenceGrants []*gatewayv1.ReferenceGrant
+	ReferenceGrants []*gatewayv1beta1.ReferenceGrant
 	Namespaces      []*corev1.Namespace
 }
 
