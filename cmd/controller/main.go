@@ -33,6 +33,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
+
+	"github.com/portcullis-ingress/portcullis/pkg/gateway"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/process"
@@ -262,6 +265,14 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	return c, errors.Join(errs...)
 }
 
+// gatewayPoolString is the --gateway-address-pool for logs: empty when unset.
+func gatewayPoolString(p netip.Prefix) string {
+	if !p.IsValid() {
+		return ""
+	}
+	return p.String()
+}
+
 func namespacedName(flag, v string) (types.NamespacedName, error) {
 	if v == "" {
 		return types.NamespacedName{}, nil
@@ -327,8 +338,24 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("creating Kubernetes client: %w", err)
 	}
 
+	// Gateway API objects are watched when a controller name is set and the API server serves
+	// them now; installing the CRDs later takes a restart.
+	var gwClient gatewayclient.Interface
+	if c.gatewayController != "" {
+		served, why, err := k8s.GatewayAPIServed(client.Discovery())
+		if err != nil {
+			return err
+		}
+		if served {
+			if gwClient, err = gatewayclient.NewForConfig(rc); err != nil {
+				return fmt.Errorf("creating Gateway API client: %w", err)
+			}
+		} else {
+			log.Info("Gateway API is off: serving Ingresses only; install the Gateway API CRDs and restart to serve Gateways", "why", why)
+		}
+	}
 	watcher, err := k8s.NewWatcher(client, k8s.WatchOptions{Namespaces: c.namespaces, ConfigMap: c.configMap, PublishService: c.status.PublishService,
-		TCPServices: c.tcpServices, TCPServicesNGINX: c.tcpServicesNGINX, UDPServices: c.udpServices})
+		TCPServices: c.tcpServices, TCPServicesNGINX: c.tcpServicesNGINX, UDPServices: c.udpServices, Gateway: gwClient})
 	if err != nil {
 		return fmt.Errorf("setting up informers: %w", err)
 	}
@@ -346,14 +373,32 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
+	// Status (Ingress status with published addresses, Gateway API status always) is written by
+	// the replica holding the Lease.
 	var status reconcile.StatusPublisher
-	if c.status.Enabled() {
+	var gwStatus reconcile.GatewayStatusPublisher
+	if c.status.Enabled() || gwClient != nil {
 		identity := cmp.Or(os.Getenv("POD_NAME"), hostname()+"_"+strconv.Itoa(os.Getpid()))
 		sw := k8s.NewStatusWriter(client, identity, c.status)
 		if err := sw.RunElection(ctx, c.election, watcher.Touch); err != nil {
 			return err
 		}
 		status = sw
+		if gwClient != nil {
+			gwStatus = k8s.NewGatewayStatusWriter(gwClient, c.gatewayController, identity, sw.Leader)
+		}
+	}
+	var gwOpts *gateway.Options
+	if gwClient != nil {
+		gwOpts = &gateway.Options{
+			ControllerName: c.gatewayController,
+			AddressPool:    c.gatewayPool,
+			HTTPListener:   ingress.HTTPListener,
+			HTTPSListener:  ingress.HTTPSListener,
+			HTTP:           model.Bind{Address: c.bindAddress, Port: c.httpPort},
+			HTTPS:          model.Bind{Address: c.bindAddress, Port: c.httpsPort},
+			Reserved:       []uint16{c.statsPort, c.monitorPort, c.controllerPort},
+		}
 	}
 
 	reg := prometheus.NewRegistry()
@@ -379,11 +424,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 				FallbackPEM:        fallbackPEM,
 			},
 		},
-		TCP:       tcpservices.Options{Address: c.bindAddress, Reserved: []uint16{c.httpPort, c.httpsPort, c.statsPort, c.monitorPort, c.controllerPort}},
-		Addresses: resolve.AddressPolicy{Own: c.podIPs},
-		Monitor:   model.Bind{Address: c.bindAddress, Port: c.monitorPort},
-		Env:       haproxy.Env{RuntimeDir: c.runtimeDir},
-		Log:       log.WithName("reconcile"),
+		Gateway:       gwOpts,
+		GatewayStatus: gwStatus,
+		Publish:       c.status,
+		TCP:           tcpservices.Options{Address: c.bindAddress, Reserved: []uint16{c.httpPort, c.httpsPort, c.statsPort, c.monitorPort, c.controllerPort}},
+		Addresses:     resolve.AddressPolicy{Own: c.podIPs},
+		Monitor:       model.Bind{Address: c.bindAddress, Port: c.monitorPort},
+		Env:           haproxy.Env{RuntimeDir: c.runtimeDir},
+		Log:           log.WithName("reconcile"),
 	}
 	srv, err := serveHealth(ctx, c.controllerPort, loop, reg, log)
 	if err != nil {
@@ -392,7 +440,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	defer srv.Close()
 	log.Info("controller started", "controller_name", c.controllerName, "ingress_class", c.ingressClass,
 		"namespaces", c.namespaces, "http_port", c.httpPort, "config_dir", c.configDir,
-		"host_ownership", c.hostOwnership, "server_slot_budget", c.slotBudget)
+		"host_ownership", c.hostOwnership, "server_slot_budget", c.slotBudget, "gateway_api", gwClient != nil,
+		"gateway_controller_name", c.gatewayController, "gateway_address_pool", gatewayPoolString(c.gatewayPool))
 
 	// A haproxy left running by a previous controller on these directories (one that was killed,
 	// or crashed) is adopted rather than doubled: the first pass reloads it with the current
