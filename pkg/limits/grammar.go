@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -421,4 +422,35 @@ func ASCIILower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// Regular expressions.
+
+// MaxRegexLen bounds a regular expression a route matches a path, a header or a query
+// parameter against; MaxRouteConditions bounds the header and query conditions of one route.
+// (The same bounds as the renderer's checks of conditional routes.)
+const (
+	MaxRegexLen        = 1024
+	MaxRouteConditions = 16
+)
+
+// CheckRegex accepts a regular expression that HAProxy's PCRE and Go's RE2 read alike: valid as
+// RE2, 1 to MaxRegexLen bytes of printable ASCII without space, quotes or '#' (a comment), and
+// not a word the configuration parser would take for an operator or a brace of its own.
+func CheckRegex(s string) error {
+	switch {
+	case s == "" || len(s) > MaxRegexLen:
+		return fmt.Errorf("want 1 to %d bytes", MaxRegexLen)
+	case s == "{" || s == "}" || s == "||" || strings.HasPrefix(s, "!"):
+		return errors.New(`"{", "}", "||" and a leading "!" are not allowed`)
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("\"'#", c) >= 0 {
+			return errors.New("only printable ASCII without space, quotes or '#' is allowed")
+		}
+	}
+	if _, err := regexp.Compile(s); err != nil {
+		return errors.New("not a valid RE2 regular expression")
+	}
+	return nil
 }
