@@ -346,7 +346,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		if served {
-			if gwClient, err = gatewayclient.NewForConfig(rc); err != nil {
+			// Status writes come one per changed object: a burst of route changes is many.
+			gwConfig := rest.CopyConfig(rc)
+			gwConfig.QPS, gwConfig.Burst = 50, 100
+			if gwClient, err = gatewayclient.NewForConfig(gwConfig); err != nil {
 				return fmt.Errorf("creating Gateway API client: %w", err)
 			}
 		} else {
@@ -384,7 +387,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		status = sw
 		if gwClient != nil {
-			gwStatus = k8s.NewGatewayStatusWriter(gwClient, c.gatewayController, identity, sw.Leader)
+			gw := k8s.NewGatewayStatusWriter(gwClient, c.gatewayController, identity, sw.Leader)
+			go gw.Run(ctx, log.WithName("gateway-status"))
+			gwStatus = gw
 		}
 	}
 	var gwOpts *gateway.Options
