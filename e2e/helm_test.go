@@ -406,14 +406,15 @@ func TestHelmNamespacedInstall(t *testing.T) {
 		t.Errorf("container env %+v: no POD_IP from status.podIPs", ctr.Env)
 	}
 
-	// The ClusterRole keeps only what is cluster-scoped.
+	// The ClusterRole keeps only what is cluster-scoped: IngressClasses, Nodes, and for the
+	// Gateway API the GatewayClasses and the Namespaces' labels.
 	cr, err := kube.RbacV1().ClusterRoles().Get(ctx, release, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("reading the ClusterRole: %v", err)
 	}
 	for _, r := range cr.Rules {
 		for _, res := range r.Resources {
-			if res != "ingressclasses" && res != "nodes" {
+			if !slices.Contains([]string{"ingressclasses", "nodes", "gatewayclasses", "gatewayclasses/status", "namespaces"}, res) {
 				t.Errorf("the ClusterRole of a namespaced install grants %v on %s", r.Verbs, res)
 			}
 		}
@@ -457,7 +458,7 @@ func TestHelmNamespacedInstall(t *testing.T) {
 		{"the controller's ConfigMap, by name", func() error { _, err := sa.CoreV1().ConfigMaps(ns).List(ctx, byName); return err }, true},
 		{"every ConfigMap of the release namespace", func() error { _, err := sa.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{}); return err }, false},
 		{"the published Service, by name", func() error { _, err := sa.CoreV1().Services(ns).List(ctx, byName); return err }, true},
-		{"Namespaces", func() error { _, err := sa.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); return err }, false},
+		{"Namespaces (their labels select Gateway API routes)", func() error { _, err := sa.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); return err }, true},
 	} {
 		err := tc.list()
 		switch {
@@ -617,8 +618,26 @@ func TestHelmTemplateVariants(t *testing.T) {
 			values: map[string]any{"controller": map[string]any{
 				"publishService": map[string]any{"enabled": false},
 			}},
-			want:   []string{"Deployment/rel-portcullis"},
-			noArgs: []string{"--publish-service", "--publish-status-address", "--election-id"},
+			want:     []string{"Deployment/rel-portcullis"},
+			wantArgs: []string{"--election-id=rel-portcullis-leader"}, // Gateway API status
+			noArgs:   []string{"--publish-service", "--publish-status-address"},
+		},
+		{
+			name: "status publishing and Gateway API off",
+			values: map[string]any{"controller": map[string]any{
+				"publishService": map[string]any{"enabled": false},
+			}, "gatewayAPI": map[string]any{"controllerName": ""}},
+			want:     []string{"Deployment/rel-portcullis"},
+			notWant:  []string{"CustomResourceDefinition/httproutes.gateway.networking.k8s.io"},
+			wantArgs: []string{"--gateway-controller-name="},
+			noArgs:   []string{"--publish-service", "--publish-status-address", "--election-id", "--gateway-address-pool"},
+		},
+		{
+			name:   "Gateway API with an address pool and the CRDs",
+			values: map[string]any{"gatewayAPI": map[string]any{"addressPool": "192.0.2.0/28", "installCRDs": true}},
+			want: []string{"CustomResourceDefinition/gatewayclasses.gateway.networking.k8s.io", "CustomResourceDefinition/gateways.gateway.networking.k8s.io",
+				"CustomResourceDefinition/httproutes.gateway.networking.k8s.io", "CustomResourceDefinition/referencegrants.gateway.networking.k8s.io"},
+			wantArgs: []string{"--gateway-controller-name=portcullis.io/gateway-controller", "--gateway-address-pool=192.0.2.0/28"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
