@@ -247,7 +247,7 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the ClusterRole: %v", err)
 	}
-	checkLeastPrivilege(t, "ClusterRole", cr.Rules, "ingresses/status", "events")
+	checkLeastPrivilege(t, "ClusterRole", cr.Rules, "ingresses/status", "events", "gatewayclasses/status", "gateways/status", "httproutes/status")
 	crb, err := kube.RbacV1().ClusterRoleBindings().Get(ctx, release, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("reading the ClusterRoleBinding: %v", err)
@@ -359,20 +359,25 @@ func checkLeastPrivilege(t *testing.T, what string, rules []rbacv1.PolicyRule, w
 	}
 }
 
-// checkNoUnusedGrants fails the test if a rule grants what the controller never uses: the
-// namespaces resource, events.k8s.io Events (it writes core Events), get on what it only lists
-// and watches, patch on Ingress status (it updates it).
+// checkNoUnusedGrants fails the test if a rule grants what the controller never uses: more than
+// list and watch on namespaces (the Gateway API reads their labels), events.k8s.io Events (it
+// writes core Events), get on what it only lists and watches (it gets Ingresses, Gateway API
+// objects whose status update conflicts, and its Lease), patch on a status (it updates them).
 func checkNoUnusedGrants(t *testing.T, what string, rules []rbacv1.PolicyRule) {
 	t.Helper()
+	gets := []string{"ingresses", "leases", "gatewayclasses", "gateways", "httproutes"}
 	for _, r := range rules {
-		if slices.Contains(r.Resources, "namespaces") || slices.Contains(r.APIGroups, "events.k8s.io") {
+		if slices.Contains(r.APIGroups, "events.k8s.io") {
 			t.Errorf("%s rule %+v grants what the controller never reads or writes", what, r)
 		}
-		if slices.Contains(r.Verbs, "get") && !slices.Contains(r.Resources, "ingresses") && !slices.Contains(r.Resources, "leases") {
+		if slices.Contains(r.Resources, "namespaces") && slices.ContainsFunc(r.Verbs, func(v string) bool { return v != "list" && v != "watch" }) {
+			t.Errorf("%s rule %+v grants more than list and watch on namespaces", what, r)
+		}
+		if slices.Contains(r.Verbs, "get") && slices.ContainsFunc(r.Resources, func(res string) bool { return !slices.Contains(gets, res) }) {
 			t.Errorf("%s rule %+v grants get, which the controller's informers never use", what, r)
 		}
-		if slices.Contains(r.Resources, "ingresses/status") && slices.Contains(r.Verbs, "patch") {
-			t.Errorf("%s rule %+v grants patch on Ingress status, which the controller updates", what, r)
+		if slices.ContainsFunc(r.Resources, func(res string) bool { return strings.HasSuffix(res, "/status") }) && slices.Contains(r.Verbs, "patch") {
+			t.Errorf("%s rule %+v grants patch on a status, which the controller updates", what, r)
 		}
 	}
 }
@@ -417,24 +422,25 @@ func TestHelmNamespacedInstall(t *testing.T) {
 		t.Errorf("container env %+v: no POD_IP from status.podIPs", ctr.Env)
 	}
 
-	// The ClusterRole keeps only what is cluster-scoped.
+	// The ClusterRole keeps only what is cluster-scoped: IngressClasses, Nodes, and for the
+	// Gateway API the GatewayClasses and the Namespaces' labels.
 	cr, err := kube.RbacV1().ClusterRoles().Get(ctx, release, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("reading the ClusterRole: %v", err)
 	}
 	for _, r := range cr.Rules {
 		for _, res := range r.Resources {
-			if res != "ingressclasses" && res != "nodes" {
+			if !slices.Contains([]string{"ingressclasses", "nodes", "gatewayclasses", "gatewayclasses/status", "namespaces"}, res) {
 				t.Errorf("the ClusterRole of a namespaced install grants %v on %s", r.Verbs, res)
 			}
 		}
 	}
-	checkLeastPrivilege(t, "ClusterRole", cr.Rules)
+	checkLeastPrivilege(t, "ClusterRole", cr.Rules, "gatewayclasses/status")
 	watched, err := kube.RbacV1().Roles(apps).Get(ctx, release, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("reading the Role of the watched namespace: %v", err)
 	}
-	checkLeastPrivilege(t, "Role "+apps, watched.Rules, "ingresses/status", "events")
+	checkLeastPrivilege(t, "Role "+apps, watched.Rules, "ingresses/status", "events", "gateways/status", "httproutes/status")
 	checkNoUnusedGrants(t, "Role "+apps, watched.Rules)
 	own, err := kube.RbacV1().Roles(ns).Get(ctx, release+"-controller", metav1.GetOptions{})
 	if err != nil {
@@ -468,7 +474,7 @@ func TestHelmNamespacedInstall(t *testing.T) {
 		{"the controller's ConfigMap, by name", func() error { _, err := sa.CoreV1().ConfigMaps(ns).List(ctx, byName); return err }, true},
 		{"every ConfigMap of the release namespace", func() error { _, err := sa.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{}); return err }, false},
 		{"the published Service, by name", func() error { _, err := sa.CoreV1().Services(ns).List(ctx, byName); return err }, true},
-		{"Namespaces", func() error { _, err := sa.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); return err }, false},
+		{"Namespaces (their labels select Gateway API routes)", func() error { _, err := sa.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); return err }, true},
 	} {
 		err := tc.list()
 		switch {
@@ -636,8 +642,26 @@ func TestHelmTemplateVariants(t *testing.T) {
 			values: map[string]any{"controller": map[string]any{
 				"publishService": map[string]any{"enabled": false},
 			}},
-			want:   []string{"Deployment/rel-portcullis"},
-			noArgs: []string{"--publish-service", "--publish-status-address", "--election-id"},
+			want:     []string{"Deployment/rel-portcullis"},
+			wantArgs: []string{"--election-id=rel-portcullis-leader"}, // Gateway API status
+			noArgs:   []string{"--publish-service", "--publish-status-address"},
+		},
+		{
+			name: "status publishing and Gateway API off",
+			values: map[string]any{"controller": map[string]any{
+				"publishService": map[string]any{"enabled": false},
+			}, "gatewayAPI": map[string]any{"controllerName": ""}},
+			want:     []string{"Deployment/rel-portcullis"},
+			notWant:  []string{"CustomResourceDefinition/httproutes.gateway.networking.k8s.io"},
+			wantArgs: []string{"--gateway-controller-name="},
+			noArgs:   []string{"--publish-service", "--publish-status-address", "--election-id", "--gateway-address-pool"},
+		},
+		{
+			name:   "Gateway API with an address pool and the CRDs",
+			values: map[string]any{"gatewayAPI": map[string]any{"addressPool": "192.0.2.0/28", "installCRDs": true}},
+			want: []string{"CustomResourceDefinition/gatewayclasses.gateway.networking.k8s.io", "CustomResourceDefinition/gateways.gateway.networking.k8s.io",
+				"CustomResourceDefinition/httproutes.gateway.networking.k8s.io", "CustomResourceDefinition/referencegrants.gateway.networking.k8s.io"},
+			wantArgs: []string{"--gateway-controller-name=portcullis.io/gateway-controller", "--gateway-address-pool=192.0.2.0/28"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
