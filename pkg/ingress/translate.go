@@ -67,6 +67,9 @@ type Options struct {
 	// SlotBudget bounds the server slots of the configuration (see slots.go); 0:
 	// limits.DefaultSlotBudget.
 	SlotBudget int
+	// SpareBackends is the number of spare backend sections that new Services take without a
+	// reload (model.Spares); 0: none.
+	SpareBackends int
 }
 
 // Problem, ObjectRef and Severity are the code base's one problem type (pkg/diag).
@@ -123,6 +126,7 @@ func Translate(state State, opts Options) Result {
 	}
 	t.res.Config.Global = global
 	t.res.Config.SlotStep = g.ServerSlots.Value
+	t.res.Config.Spares = t.settings.spares(opts.SpareBackends, g.ServerSlots.Value)
 
 	ings := slices.Clone(state.Ingresses)
 	slices.SortFunc(ings, olderFirst)

@@ -235,6 +235,11 @@ func (l *Loop) Run(ctx context.Context) error {
 				if res != held {
 					hold = Holdoff{}
 				}
+				if res == refill {
+					// Few spare sections are left: a full pass at the next quiet moment
+					// plans the reload that refills them.
+					setWake(timing.Quiet)
+				}
 			}
 		}
 		select {
@@ -289,8 +294,9 @@ func (h Holdoff) Decide(now time.Time, reasons string, running bool, t Timing) (
 type passResult int
 
 const (
-	done passResult = iota
-	held            // a reload is needed but was held off
+	done   passResult = iota
+	held              // a reload is needed but was held off
+	refill            // applied at runtime; the spare sections run low
 )
 
 // pass takes a snapshot, translates and plans it, and carries the plan out: runtime changes at
@@ -332,7 +338,7 @@ func (l *Loop) pass(ctx context.Context, reloadNow func(haproxy.Plan) bool) (pas
 	if err := l.Status.Sync(ctx, snap, res.Owned); err != nil {
 		return done, fmt.Errorf("publishing Ingress status: %w", err)
 	}
-	return done, nil
+	return r, nil
 }
 
 // apply leaves out what cannot be rendered, reports problems, plans, and carries the plan out.
@@ -364,7 +370,15 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 		l.Metrics.observeApply("runtime", start)
 		l.Log.V(1).Info("runtime update applied", "commands", len(plan.Commands), "maps", strings.Join(plan.MapFiles, ","), "cert_commands", len(plan.CertCommands),
 			"duration", time.Since(start).String())
+		for _, s := range plan.Spared {
+			l.Log.Info("new backend section took a spare section, without a reload", "backend", s, "spare", plan.Next.Spares.Taken[s],
+				"spares_free", len(plan.Next.Spares.Free))
+		}
+		l.Metrics.setSpares(plan.Next.Spares)
 		l.settle(res, desired, rejections)
+		if plan.Refill {
+			return refill, nil
+		}
 		return done, nil
 	}
 	if !reloadNow(plan) {
@@ -407,6 +421,7 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 		return done, fmt.Errorf("reloading haproxy: %w", err)
 	}
 	l.applied = &plan.Next
+	l.Metrics.setSpares(plan.Next.Spares)
 	l.Metrics.countReload(plan.Reasons, started)
 	l.Metrics.observeApply("reload", start)
 	l.Log.Info("configuration applied", "action", map[bool]string{true: "start", false: "reload"}[started],
