@@ -177,7 +177,7 @@ func TestEndpointChangesNeedNoReload(t *testing.T) {
 // EndpointSlice update, which needs exactly one reload, then back to 1, which needs none.
 func TestSlotExhaustionReloadsOnce(t *testing.T) {
 	t.Parallel()
-	ns, c := startRouting(t)
+	ns, c := startRoutingWithoutSpares(t) // a spare has 16 slots, a fresh section for one endpoint 8
 	echoes := make([]*framework.Echo, 9)
 	for i := range echoes {
 		echoes[i] = framework.StartEcho(t, "e"+strconv.Itoa(i))

@@ -2,6 +2,7 @@ package haproxy
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -119,6 +120,24 @@ func TestPlanNewBackendTakesASpare(t *testing.T) {
 		// And the pass after it has nothing to do.
 		if again := NewPlan(&r.Next, other); again.Reload() || len(again.Commands) > 0 || len(again.MapFiles) > 0 {
 			t.Errorf("after the reload: reasons %v, commands %q, maps %v", again.Reasons, again.Commands, again.MapFiles)
+		}
+	})
+
+	t.Run("outgrowing the spare's slots reloads", func(t *testing.T) {
+		var big []model.Server
+		for i := range 17 {
+			big = append(big, srv("198.18.2."+strconv.Itoa(i+1), 80))
+		}
+		grown := spareConfig(4, model.Backend{Name: "old", Servers: []model.Server{a}}, model.Backend{Name: "web", Servers: big})
+		if _, ok := PlanEndpoints(&p.Next, grown, []string{"web"}); ok {
+			t.Error("the endpoint pass fits 17 endpoints into 16 slots")
+		}
+		r := NewPlan(&p.Next, grown)
+		if !slices.ContainsFunc(r.Reasons, func(r Reason) bool { return r.Kind == ReasonSlotsExhausted }) {
+			t.Errorf("reasons = %v, want slots exhausted", r.Reasons)
+		}
+		if len(r.Next.Layout["web"]) != Capacity(17, DefaultSlotStep) {
+			t.Errorf("after the reload web has %d slots, want %d", len(r.Next.Layout["web"]), Capacity(17, DefaultSlotStep))
 		}
 	})
 
