@@ -189,6 +189,9 @@ func (l *Loop) Run(ctx context.Context) error {
 			wakeC = wake.C
 		}
 	)
+	// refillWake says that the pending wake-up is for a refill of the spare sections, and no
+	// change arrived since; wokeForRefill that the current pass is that wake-up.
+	var refillWake, wokeForRefill bool
 	if timing == (Timing{}) {
 		timing = DefaultTiming
 	}
@@ -215,6 +218,12 @@ func (l *Loop) Run(ctx context.Context) error {
 			}
 			full = false
 			res, err := l.pass(ctx, func(p haproxy.Plan) bool {
+				if refillOnly(p.Reasons) && wokeForRefill {
+					// The wake-up already waited for a quiet moment: no change arrived since
+					// the pass that found the spares low.
+					hold = Holdoff{}
+					return true
+				}
 				next, reload, wait := hold.Decide(now, fmt.Sprint(p.Reasons), l.Proxy.Running(), timing)
 				hold = next
 				if !reload {
@@ -222,6 +231,7 @@ func (l *Loop) Run(ctx context.Context) error {
 				}
 				return reload
 			})
+			wokeForRefill = false
 			switch {
 			case err != nil && ctx.Err() != nil:
 				return nil
@@ -239,6 +249,7 @@ func (l *Loop) Run(ctx context.Context) error {
 					// Few spare sections are left: a full pass at the next quiet moment
 					// plans the reload that refills them.
 					setWake(timing.Quiet)
+					refillWake = true
 				}
 			}
 		}
@@ -246,7 +257,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-dirty:
-			pending = true
+			pending, refillWake = true, false
 		case <-kick:
 			pending, full = true, true
 		case <-exited:
@@ -255,8 +266,14 @@ func (l *Loop) Run(ctx context.Context) error {
 		case <-wakeC:
 			wakeC = nil
 			pending, full = true, true
+			wokeForRefill, refillWake = refillWake, false
 		}
 	}
+}
+
+// refillOnly reports reload reasons that are only a refill of the spare sections.
+func refillOnly(reasons []haproxy.Reason) bool {
+	return len(reasons) > 0 && !slices.ContainsFunc(reasons, func(r haproxy.Reason) bool { return r.Kind != haproxy.ReasonSpares })
 }
 
 // Holdoff is the state of a pending reload: since when it is needed, and when its reasons last
