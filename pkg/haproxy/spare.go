@@ -81,8 +81,8 @@ func (p Pool) fits(cfg model.Config, s Section) bool {
 // low reports whether the pool should be refilled by a reload: fewer than a quarter of the
 // desired spares are free, or the pool is declared differently from what desired asks.
 func (p Pool) low(desired model.Spares) bool {
-	if desired.Count <= 0 {
-		return false
+	if desired.Count <= 0 || desired.Slots <= 0 {
+		return false // no pool, or one that Prune leaves out
 	}
 	return !p.Spares.Equal(desired) || len(p.Free) < max(1, desired.Count/4)
 }
