@@ -87,6 +87,7 @@ type config struct {
 	election          types.NamespacedName
 	hostOwnership     bool
 	slotBudget        int
+	spareBackends     int
 	podIPs            []netip.Addr
 	gatewayController string
 	gatewayPool       netip.Prefix
@@ -127,6 +128,7 @@ func newFlagSet(raw *rawFlags) *pflag.FlagSet {
 	fs.StringVar(&raw.electionID, "election-id", "portcullis-leader", "Name of the Lease that elects the replica writing Ingress status.")
 	fs.StringVar(&raw.electionNamespace, "election-namespace", "", "Namespace of the election Lease. Empty: $POD_NAMESPACE, else default.")
 	fs.BoolVar(&raw.hostOwnership, "host-ownership", false, "Give each host to one namespace: the first to claim it (the namespace holding it since the previous pass, else that of the oldest Ingress naming it). Other namespaces' rules and TLS hosts for it are refused with a HostOwnedByOtherNamespace Event. A wildcard host also claims the names it covers that no other namespace claimed first. Off: any namespace may add paths under any host, as with ingress-nginx.")
+	fs.IntVar(&raw.spareBackends, "spare-backends", limits.DefaultSpareBackends, "Spare backend sections kept in HAProxy's configuration, each with twice the server-slot step of slots (16 by default, counted against --server-slot-budget, of which the spares take at most a quarter). A new Service whose backend has the default settings takes one at runtime, without a reload; the pool is refilled by the next reload, or by one reload once fewer than a quarter are left. 0 turns this off.")
 	fs.IntVar(&raw.slotBudget, "server-slot-budget", limits.DefaultSlotBudget, "Most server slots (pre-declared server lines) of the whole configuration. Every backend gets room for its endpoints in steps of 8 whatever this says; larger steps (server-slots) are granted oldest object first while the total stays within it, and clamped to 8 beyond, with a ServerSlotsClamped Event on the object that asked.")
 	fs.StringVar(&raw.gatewayController, "gateway-controller-name", "portcullis.io/gateway-controller", "The spec.controllerName of the GatewayClasses this controller serves (Gateway API). Empty: Gateway API objects are not watched. They are watched only when the API server serves gateway.networking.k8s.io/v1 at start; otherwise a log line says so and only Ingresses are served.")
 	fs.StringVar(&raw.gatewayPool, "gateway-address-pool", "", "CIDR from which each Gateway of our classes gets an address of its own, whose listeners bind <address>:<listener port>; the operator routes it to this HAProxy (a VIP, a BGP-announced range). Empty: Gateways share the controller's address: listener port 80 is --http-bind-port, 443 is --https-bind-port (their routes share the Ingresses' tables), other ports are binds of their own on every address, and Gateway status addresses are the published ones (--publish-service, --publish-status-address).")
@@ -141,7 +143,7 @@ type rawFlags struct {
 	defaultCert, tcpServices, tcpServicesNGINX, udpServices          string
 	gatewayController, gatewayPool                                   string
 	emptyIngressClass, hostOwnership                                 bool
-	slotBudget                                                       int
+	slotBudget, spareBackends                                        int
 	namespaces, publishAddresses, podIPs                             []string
 	httpPort, httpsPort, controllerPort, statsPort, monitorPort      uint16
 	shutdownDelay, stopTimeout                                       time.Duration
@@ -163,7 +165,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		emptyIngressClass: raw.emptyIngressClass, namespaces: raw.namespaces,
 		httpPort: raw.httpPort, httpsPort: raw.httpsPort, logFormat: raw.logFormat, controllerPort: raw.controllerPort, statsPort: raw.statsPort,
 		monitorPort: raw.monitorPort, shutdownDelay: raw.shutdownDelay, stopTimeout: raw.stopTimeout,
-		hostOwnership: raw.hostOwnership, slotBudget: raw.slotBudget, gatewayController: raw.gatewayController,
+		hostOwnership: raw.hostOwnership, slotBudget: raw.slotBudget, spareBackends: raw.spareBackends, gatewayController: raw.gatewayController,
 	}
 	var errs []error
 	var err error
@@ -233,6 +235,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	}
 	if c.slotBudget <= 0 {
 		errs = append(errs, fmt.Errorf("--server-slot-budget must be positive"))
+	}
+	if c.spareBackends < 0 || c.spareBackends > limits.MaxSpareBackends {
+		errs = append(errs, fmt.Errorf("--spare-backends must be 0 to %d", limits.MaxSpareBackends))
 	}
 	ips := raw.podIPs
 	if len(ips) == 0 && os.Getenv("POD_IP") != "" {
@@ -424,6 +429,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			HostOwnership:         c.hostOwnership,
 			SlotBudget:            c.slotBudget,
 			FileLimit:             fileLimit(),
+			SpareBackends:         c.spareBackends,
 			TLS: ingress.TLSOptions{
 				HTTPS:              model.Bind{Address: c.bindAddress, Port: c.httpsPort},
 				DefaultCertificate: c.defaultCert,
@@ -446,7 +452,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	defer srv.Close()
 	log.Info("controller started", "controller_name", c.controllerName, "ingress_class", c.ingressClass,
 		"namespaces", c.namespaces, "http_port", c.httpPort, "config_dir", c.configDir,
-		"host_ownership", c.hostOwnership, "server_slot_budget", c.slotBudget, "gateway_api", gwClient != nil,
+		"host_ownership", c.hostOwnership, "server_slot_budget", c.slotBudget, "spare_backends", c.spareBackends, "gateway_api", gwClient != nil,
 		"gateway_controller_name", c.gatewayController, "gateway_address_pool", gatewayPoolString(c.gatewayPool))
 
 	// A haproxy left running by a previous controller on these directories (one that was killed,

@@ -312,12 +312,61 @@ func benchNewIngress(b *testing.B) {
 	if m, err := controllerMetrics(c); err == nil {
 		res.ReloadReasons = reloadReasons(m)
 	}
+	newIngressOneAtATime(b, c, ns, client, res)
 	results.NewIngress = res
 	b.ReportMetric(res.FromIngressCreate.P50, "p50-ms")
 	b.ReportMetric(res.FromIngressCreate.P99, "p99-ms")
 	b.ReportMetric(float64(res.Reloads), "reloads")
+	b.ReportMetric(res.OneAtATime.P50, "one-p50-ms")
+	b.ReportMetric(res.OneAtATime.P99, "one-p99-ms")
+	b.ReportMetric(float64(res.OneAtATimeReloads), "one-reloads")
 	b.ReportMetric(0, "ns/op")
 }
+
+// newIngressOneAtATime measures the usual case of a new Service: Ingresses with their own
+// Services created one at a time, a pause (oneAtATimeGap) after each first 200, as deploys come.
+// With spare backend sections, none should wait for a reload; the reasons of the reloads that
+// happen meanwhile (a refill of the spares, in the background) are recorded.
+func newIngressOneAtATime(b *testing.B, c *framework.Controller, ns string, client *keepAliveClient, res *NewIngressResult) {
+	const count = 20
+	time.Sleep(time.Second) // the reloads of the burst before are over
+	before, err := controllerMetrics(c)
+	if err != nil {
+		b.Fatalf("reading the controller's metrics: %v", err)
+	}
+	reloads0 := reloadCount(b, c)
+	var lat []time.Duration
+	for i := range count {
+		name := fmt.Sprintf("one-%02d", i)
+		host := name + ".example"
+		echo := framework.StartEcho(b, name)
+		framework.EchoService(b, ns, name, echo)
+		t0 := time.Now()
+		framework.CreateIngress(b, framework.Ingress(ns, name, ns, framework.Rule(host, framework.Prefix("/", name))))
+		at, err := pollFirst(client, host, name, 2*time.Millisecond, changeTimeout, res.PollErrors)
+		if err != nil {
+			res.Timeouts++
+			b.Errorf("ingress %s: %v", name, err)
+			continue
+		}
+		lat = append(lat, at.Sub(t0))
+		time.Sleep(oneAtATimeGap)
+	}
+	res.OneAtATime, res.OneAtATimeCount = summarize(lat, true), count
+	res.OneAtATimeReloads = reloadCount(b, c) - reloads0
+	if after, err := controllerMetrics(c); err == nil {
+		res.OneAtATimeReasons = map[string]float64{}
+		for k, v := range reloadReasons(after) {
+			if d := v - reloadReasons(before)[k]; d > 0 {
+				res.OneAtATimeReasons[k] = d
+			}
+		}
+	}
+}
+
+// oneAtATimeGap is the pause between two new Ingresses of newIngressOneAtATime: longer than the
+// reload holdoff (100 ms of quiet) and a reload.
+const oneAtATimeGap = 500 * time.Millisecond
 
 // benchChurn measures (c): a bounded keep-alive load on one host while its EndpointSlice changes
 // constantly and Ingresses with their own Services come and go.

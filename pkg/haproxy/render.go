@@ -131,6 +131,9 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	for _, s := range sections {
 		r.userlist(s)
 	}
+	for i := range cfg.Spares.Count {
+		r.backend(spareSection(i, cfg.Spares), make([]Slot, cfg.Spares.Slots))
+	}
 	if r.err != nil {
 		return nil, fmt.Errorf("rendering: %w", r.err)
 	}
@@ -145,6 +148,7 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	for _, s := range sections {
 		policyFiles(s.Policy, files)
 	}
+	policyFiles(cfg.Spares.Policy, files)
 	if cfg.HasHTTPS() {
 		files[RedirectMap] = redirectMap(cfg.HTTPSRedirects)
 	}
@@ -872,6 +876,10 @@ func Prune(cfg model.Config) (model.Config, []Rejection) {
 		reject(cfg.Global.Sources, errs)
 		out.Global = model.Global{Sources: cfg.Global.Sources}
 	}
+	if errs := checkSpares(cfg.Spares); len(errs) > 0 {
+		reject(nil, errs)
+		out.Spares = model.Spares{}
+	}
 	out.Backends = nil
 	names := map[string]bool{DefaultBackend: true}
 	for _, b := range cfg.Backends {
@@ -1010,6 +1018,7 @@ func check(cfg model.Config, sections []Section, httpRoutes, tcpRoutes []string,
 		}
 	}
 	errs = append(errs, checkGlobal(cfg.Global)...)
+	errs = append(errs, checkSpares(cfg.Spares)...)
 	names := map[string]bool{DefaultBackend: true}
 	for _, b := range cfg.Backends {
 		errs = append(errs, checkBackend(b, names)...)
@@ -1043,7 +1052,7 @@ func check(cfg model.Config, sections []Section, httpRoutes, tcpRoutes []string,
 	}
 	sectionNames := map[string]bool{DefaultBackend: true}
 	for _, s := range sections {
-		if !validSectionName(s.Name) || len(s.Name) > maxSectionName || sectionNames[s.Name] {
+		if !validSectionName(s.Name) || len(s.Name) > maxSectionName || sectionNames[s.Name] || IsSpare(s.Name) {
 			errs = append(errs, fmt.Errorf("invalid or duplicate backend section name %q", s.Name))
 		}
 		sectionNames[s.Name] = true
@@ -1207,8 +1216,8 @@ func checkRedirect(r model.HTTPSRedirect) error {
 // checkBackend checks a backend; names holds the names defined before it.
 func checkBackend(b model.Backend, names map[string]bool) []error {
 	var errs []error
-	if !model.ValidBackendName(b.Name) || names[b.Name] {
-		errs = append(errs, fmt.Errorf("invalid or duplicate backend name %q", b.Name))
+	if !model.ValidBackendName(b.Name) || names[b.Name] || IsSpare(b.Name) {
+		errs = append(errs, fmt.Errorf("invalid, duplicate or reserved backend name %q", b.Name))
 	}
 	errs = append(errs, checkBackendPolicy(b.Name, b.Policy)...)
 	if st := b.Policy.ServerTLS; st != nil {

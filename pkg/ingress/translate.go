@@ -72,6 +72,9 @@ type Options struct {
 	// inherits); 0: unknown. A ConfigMap maxconn that would need more is refused (see
 	// limits.FilesForConnections), so that HAProxy never fails to start on it.
 	FileLimit uint64
+	// SpareBackends is the number of spare backend sections that new Services take without a
+	// reload (model.Spares); 0: none.
+	SpareBackends int
 }
 
 // Problem, ObjectRef and Severity are the code base's one problem type (pkg/diag).
@@ -134,6 +137,7 @@ func Translate(state State, opts Options) Result {
 	}
 	t.res.Config.Global = global
 	t.res.Config.SlotStep = g.ServerSlots.Value
+	t.res.Config.Spares = t.settings.spares(opts.SpareBackends, g.ServerSlots.Value)
 
 	ings := slices.Clone(state.Ingresses)
 	slices.SortFunc(ings, olderFirst)

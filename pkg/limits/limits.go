@@ -171,6 +171,13 @@ const (
 	// DefaultSlotStep is the server-slot step of a backend that sets none, and the step every
 	// backend gets when the slot budget is spent.
 	DefaultSlotStep = 8
+	// DefaultSpareBackends is the default number of spare backend sections
+	// (--spare-backends): new Services take one at runtime instead of a reload, and a reload
+	// refills the pool once fewer than a quarter are left. Each spare has twice the slot step's
+	// server slots (16 by default), which count against the slot budget.
+	DefaultSpareBackends = 16
+	// MaxSpareBackends bounds --spare-backends.
+	MaxSpareBackends = 1000
 )
 
 // FilesForConnections is the number of file descriptors a maxconn of n needs: two per

@@ -209,6 +209,9 @@ func (l *Loop) Run(ctx context.Context) error {
 			wakeC = wake.C
 		}
 	)
+	// refillWake says that the pending wake-up is for a refill of the spare sections, and no
+	// change arrived since; wokeForRefill that the current pass is that wake-up.
+	var refillWake, wokeForRefill bool
 	if timing == (Timing{}) {
 		timing = DefaultTiming
 	}
@@ -235,6 +238,12 @@ func (l *Loop) Run(ctx context.Context) error {
 			}
 			full = false
 			res, err := l.pass(ctx, func(p haproxy.Plan) bool {
+				if refillOnly(p.Reasons) && wokeForRefill {
+					// The wake-up already waited for a quiet moment: no change arrived since
+					// the pass that found the spares low.
+					hold = Holdoff{}
+					return true
+				}
 				next, reload, wait := hold.Decide(now, fmt.Sprint(p.Reasons), l.Proxy.Running(), timing)
 				hold = next
 				if !reload {
@@ -242,6 +251,7 @@ func (l *Loop) Run(ctx context.Context) error {
 				}
 				return reload
 			})
+			wokeForRefill = false
 			switch {
 			case err != nil && ctx.Err() != nil:
 				return nil
@@ -255,13 +265,19 @@ func (l *Loop) Run(ctx context.Context) error {
 				if res != held {
 					hold = Holdoff{}
 				}
+				if res == refill {
+					// Few spare sections are left: a full pass at the next quiet moment
+					// plans the reload that refills them.
+					setWake(timing.Quiet)
+					refillWake = true
+				}
 			}
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-dirty:
-			pending = true
+			pending, refillWake = true, false
 		case <-kick:
 			pending, full = true, true
 		case <-exited:
@@ -270,8 +286,14 @@ func (l *Loop) Run(ctx context.Context) error {
 		case <-wakeC:
 			wakeC = nil
 			pending, full = true, true
+			wokeForRefill, refillWake = refillWake, false
 		}
 	}
+}
+
+// refillOnly reports reload reasons that are only a refill of the spare sections.
+func refillOnly(reasons []haproxy.Reason) bool {
+	return len(reasons) > 0 && !slices.ContainsFunc(reasons, func(r haproxy.Reason) bool { return r.Kind != haproxy.ReasonSpares })
 }
 
 // Holdoff is the state of a pending reload: since when it is needed, and when its reasons last
@@ -309,8 +331,9 @@ func (h Holdoff) Decide(now time.Time, reasons string, running bool, t Timing) (
 type passResult int
 
 const (
-	done passResult = iota
-	held            // a reload is needed but was held off
+	done   passResult = iota
+	held              // a reload is needed but was held off
+	refill            // applied at runtime; the spare sections run low
 )
 
 // pass takes a snapshot, translates and plans it, and carries the plan out: runtime changes at
@@ -364,7 +387,7 @@ func (l *Loop) pass(ctx context.Context, reloadNow func(haproxy.Plan) bool) (pas
 			errs = append(errs, fmt.Errorf("publishing Gateway API status: %w", err))
 		}
 	}
-	return done, errors.Join(errs...)
+	return r, errors.Join(errs...)
 }
 
 // mergeFeeds joins the Services' feeds of every source, each backend once per Service (a backend
@@ -415,7 +438,15 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 		l.Metrics.observeApply("runtime", start)
 		l.Log.V(1).Info("runtime update applied", "commands", len(plan.Commands), "maps", strings.Join(plan.MapFiles, ","), "cert_commands", len(plan.CertCommands),
 			"duration", time.Since(start).String())
+		for _, s := range plan.Spared {
+			l.Log.Info("new backend section took a spare section, without a reload", "backend", s, "spare", plan.Next.Spares.Taken[s],
+				"spares_free", len(plan.Next.Spares.Free))
+		}
+		l.Metrics.setSpares(plan.Next.Spares)
 		l.settle(res, desired, rejections)
+		if plan.Refill {
+			return refill, nil
+		}
 		return done, nil
 	}
 	if !reloadNow(plan) {
@@ -458,6 +489,7 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 		return done, fmt.Errorf("reloading haproxy: %w", err)
 	}
 	l.applied = &plan.Next
+	l.Metrics.setSpares(plan.Next.Spares)
 	l.Metrics.countReload(plan.Reasons, started)
 	l.Metrics.observeApply("reload", start)
 	l.Log.Info("configuration applied", "action", map[bool]string{true: "start", false: "reload"}[started],

@@ -21,7 +21,7 @@ import (
 //     of that name with other settings gets a BackendConflict problem (its routes use the earlier
 //     one's);
 //   - HTTPS redirects are merged by host, the earlier part's standing;
-//   - process-wide values (Global, Stats, Monitor, SlotStep, DefaultBackend) are the first part's
+//   - process-wide values (Global, Stats, Monitor, SlotStep, Spares, DefaultBackend) are the first part's
 //     that sets them.
 func Compose(parts []Config, incumbents map[RouteKey]diag.Object) (Config, []diag.Problem) {
 	var out Config
@@ -47,6 +47,9 @@ func Compose(parts []Config, incumbents map[RouteKey]diag.Object) (Config, []dia
 		}
 		if out.SlotStep == 0 {
 			out.SlotStep = p.SlotStep
+		}
+		if out.Spares.Count == 0 {
+			out.Spares = p.Spares
 		}
 		if out.DefaultBackend == "" {
 			out.DefaultBackend = p.DefaultBackend

@@ -45,8 +45,29 @@ type Config struct {
 	Backends []Backend
 	// SlotStep is the default server-slot step of backends (0: the renderer's default).
 	SlotStep int
+	// Spares is the pool of spare backend sections kept ready for new backends.
+	Spares Spares
 	// Global holds process-wide settings.
 	Global Global
+}
+
+// Spares shapes the pool of spare backend sections: empty sections with server slots, declared
+// in advance so that a new backend can take one through the runtime API instead of a reload.
+// Only a backend with Policy and no route policy can take a spare, and only one that fits: the
+// spare's slots are rendered with Policy's server options.
+type Spares struct {
+	// Count is the number of spare sections; 0: none.
+	Count int
+	// Slots is the number of server slots of each.
+	Slots int
+	// Policy is the backend policy the spares are rendered with: the policy a backend gets
+	// when nothing but the controller's defaults (the ConfigMap) sets it.
+	Policy BackendPolicy
+}
+
+// Equal reports whether s and o are the same pool.
+func (s Spares) Equal(o Spares) bool {
+	return s.Count == o.Count && s.Slots == o.Slots && s.Policy.Equal(o.Policy)
 }
 
 // Global is the process-wide tuning from the ConfigMap. Zero values keep HAProxy's or the
