@@ -424,11 +424,12 @@ func (r *renderer) global(env Env) {
 }
 
 // The routing pipeline of the HTTP frontend of a route table (see tables.go), which holds the
-// table's HTTP and HTTPS listeners. The section is found with at most six map lookups, whatever
-// the number of routes: exact then prefix, first for the request's host, then for its wildcard
-// form ("*." + all but the first label), then for rules without a host; a stage that no route of
-// the table needs is left out (see frontendShape). Map keys are host+path; hostless keys start with
-// "/", which no host does.
+// table's HTTP and HTTPS listeners. The section is found with a few map lookups, whatever the
+// number of routes: exact then prefix, first for the request's host, then for its one-label
+// wildcard form ("*." + all but the first label), then for each multi-label wildcard that matches
+// it, longest first (see wildcardSuffixes), then for rules without a host; a stage that no route
+// of the table needs is left out (see frontendShape). Map keys are host+path; hostless keys start
+// with "/", which no host does.
 func (r *renderer) frontend(cfg model.Config, shape frontendShape, sections []Section, env Env) {
 	fe := frontendName(shape.table)
 	r.section(parser.Frontends, fe)
@@ -488,32 +489,48 @@ func (r *renderer) frontend(cfg model.Config, shape frontendShape, sections []Se
 	if len(shape.redirects) > 0 {
 		r.httpsRedirects(fe, shape)
 	}
-	for stage, key := range []string{"txn.hostpath", "txn.wildpath", "txn.path"} {
-		switch {
-		case stage == 1 && !shape.wildcard, stage == 2 && !shape.hostless:
-			continue
-		case stage == 1:
-			if !shape.eagerWildcard() {
-				wildhost(unfound)
-			}
-			setVar("wildpath", "var(txn.wildhost),concat(,txn.path,)", unfound)
-		}
-		// The conditional routes of the hosts of this stage, in precedence order, then the
-		// maps for the other hosts.
+	// lookups writes a stage: the conditional routes of its hosts, in precedence order, then
+	// the maps for the other hosts, with key (host+path as the stage sees it).
+	lookups := func(stage int, hostVar, key string) {
 		for _, rl := range shape.rules {
 			if rl.stage == stage {
 				r.insert(parser.Frontends, fe, "http-request", &actions.SetVar{
 					VarScope: "txn", VarName: "backend", Expr: common.Expression{Expr: []string{"str(" + rl.section + ")"}},
-					Cond: "if", CondTest: rl.cond + " !" + unfound,
+					Cond: "if", CondTest: rl.condition(hostVar) + " !" + unfound,
 				})
 			}
 		}
 		cond := unfound
-		if stage == 0 && !slices.ContainsFunc(shape.rules, func(rl routeRule) bool { return rl.stage == 0 }) {
+		if stage == stageExact && !slices.ContainsFunc(shape.rules, func(rl routeRule) bool { return rl.stage == stageExact }) {
 			cond = ""
 		}
 		setVar("backend", fmt.Sprintf("var(%s),map_str(%s)", key, ExactMap(shape.table)), cond)
 		setVar("backend", fmt.Sprintf("var(%s),map_beg(%s)", key, PrefixMap(shape.table)), unfound)
+	}
+	lookups(stageExact, "txn.host", "txn.hostpath")
+	if shape.wildcard {
+		if !shape.eagerWildcard() {
+			wildhost(unfound)
+		}
+		setVar("wildpath", "var(txn.wildhost),concat(,txn.path,)", unfound)
+		lookups(stageWildcard, "txn.wildhost", "txn.wildpath")
+	}
+	// The multi-label wildcards that match the host, longest first (see wildcardSuffixes): the
+	// first from the host, each next one from the one before. A variable of each stage is its
+	// own, so that a chain that ends leaves the next stages nothing to look up.
+	for k := 1; k <= shape.multiLabel; k++ {
+		from, cond := fmt.Sprintf("var(txn.anyhost%d),field(2,.,0)", k-1), unfound
+		if k == 1 {
+			// An empty first label is no label.
+			from, cond = "var(txn.host)", unfound+" || { var(txn.host) -m beg . }"
+		}
+		host, path := fmt.Sprintf("anyhost%d", k), fmt.Sprintf("anypath%d", k)
+		setVar(host, from+",map_end("+WildcardMap(shape.table)+")", cond)
+		setVar(path, "var(txn."+host+"),concat(,txn.path,)", unfound)
+		lookups(stageMultiLabel, "txn."+host, "txn."+path)
+	}
+	if shape.hostless {
+		lookups(stageHostless, "", "txn.path")
 	}
 	r.insert(parser.Frontends, fe, "use_backend", types.UseBackend{
 		Name: "%[var(txn.backend)]", Cond: "if", CondTest: unfound,
@@ -827,11 +844,11 @@ func mapFiles(routes []model.HTTPRoute, sections []string, table string) (exact,
 	}
 	var pb bytes.Buffer
 	for i, rt := range routes {
-		if rt.Match.Table != table || conditional[rt.Match.Host] {
+		if rt.Match.Table != table || conditional[mapHost(rt.Match)] {
 			continue // another table's, or a rule of the frontend (see conditionalRules)
 		}
 		section := sections[i]
-		key := rt.Match.Host + rt.Match.Path
+		key := mapHost(rt.Match) + rt.Match.Path
 		if rt.Match.Kind == model.MatchExact {
 			addExact(key, section, true)
 			continue
@@ -1305,6 +1322,9 @@ func checkRoute(rt model.HTTPRoute, names map[string]bool) []error {
 	var errs []error
 	if !model.ValidMapHost(rt.Match.Host) || rt.Match.Kind != model.MatchRegex && !model.ValidMapPath(rt.Match.Path) {
 		errs = append(errs, fmt.Errorf("route %q %q: host or path is not safe for a map file", rt.Match.Host, rt.Match.Path))
+	}
+	if rt.Match.MultiLabel && !strings.HasPrefix(rt.Match.Host, "*.") {
+		errs = append(errs, fmt.Errorf("%s: only a \"*.\" host matches several labels", where))
 	}
 	if rt.Match.Table != "" && !model.ValidBackendName(rt.Match.Table) {
 		errs = append(errs, fmt.Errorf("%s: route table %q: want [a-z0-9_-], at most %d characters", where, rt.Match.Table, limits.MaxBackendNameLen))
