@@ -167,6 +167,10 @@ spec:
 					h = rt.Match.Table + "|" + h
 				}
 				got = append(got, h)
+				// A Gateway API wildcard matches one or more labels; the model says so.
+				if wild := strings.HasPrefix(rt.Match.Host, "*."); rt.Match.MultiLabel != wild {
+					t.Errorf("host %q: MultiLabel %t, want %t", rt.Match.Host, rt.Match.MultiLabel, wild)
+				}
 			}
 			if !slices.Equal(got, c.want) {
 				t.Errorf("hosts %q, want %q", got, c.want)

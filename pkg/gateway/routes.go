@@ -231,6 +231,8 @@ func (t *translator) emit(src diag.Object, rules *translatedRules, a attachment)
 				for _, m := range rule.matches {
 					rt := m
 					rt.Match.Table, rt.Match.Host = b.table, host
+					// A Gateway API wildcard matches one or more labels.
+					rt.Match.MultiLabel = strings.HasPrefix(host, "*.")
 					rt.Policy, rt.Backends, rt.Source = policy, rule.backends, src
 					key := rt.Key()
 					if holder, ok := t.claimed[key]; ok {

@@ -64,8 +64,9 @@ func freePort(t *testing.T) uint16 {
 }
 
 // runHAProxy renders cfg, starts the real haproxy on it and waits until every listener accepts
-// connections. It is stopped at cleanup.
-func runHAProxy(t *testing.T, cfg model.Config) {
+// connections, and returns its runtime directory (the stats socket is admin.sock there). It is
+// stopped at cleanup.
+func runHAProxy(t *testing.T, cfg model.Config) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "pc-live-") // the stats socket path must be short
 	if err != nil {
@@ -122,6 +123,7 @@ func runHAProxy(t *testing.T, cfg model.Config) {
 			}
 		}
 	}
+	return dir
 }
 
 // answer is a response as the client got it.

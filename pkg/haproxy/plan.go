@@ -173,7 +173,8 @@ const (
 	ReasonCertLines      ReasonKind = "certificate_lines_changed"
 	ReasonRouteRules     ReasonKind = "conditional_routes_changed"
 	// ReasonRouteStages: the first route with a wildcard host, or without a host, in a route
-	// table, or the last one gone (see frontendShape); or the first wildcard HTTPS redirect.
+	// table, or the last one gone (see frontendShape); a multi-label wildcard that makes the
+	// longest chain of nested ones longer or shorter; or the first wildcard HTTPS redirect.
 	ReasonRouteStages ReasonKind = "route_kinds_changed"
 	ReasonGlobal      ReasonKind = "global_settings_changed"
 	ReasonClientAuth  ReasonKind = "client_auth_changed"
@@ -422,7 +423,7 @@ func frontendChanges(old, cur []frontendShape) []Reason {
 			reasons = append(reasons, Reason{ReasonRouteRules, tableDetail(c.table)})
 		}
 		// Redirect kinds and client-certificate sections have reasons of their own.
-		if o.wildcard != c.wildcard || o.hostless != c.hostless || o.wildRedirect != c.wildRedirect {
+		if o.wildcard != c.wildcard || o.hostless != c.hostless || o.multiLabel != c.multiLabel || o.wildRedirect != c.wildRedirect {
 			reasons = append(reasons, Reason{ReasonRouteStages, tableDetail(c.table)})
 		}
 	}

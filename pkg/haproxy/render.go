@@ -428,11 +428,12 @@ func (r *renderer) global(env Env) {
 }
 
 // The routing pipeline of the HTTP frontend of a route table (see tables.go), which holds the
-// table's HTTP and HTTPS listeners. The section is found with at most six map lookups, whatever
-// the number of routes: exact then prefix, first for the request's host, then for its wildcard
-// form ("*." + all but the first label), then for rules without a host; a stage that no route of
-// the table needs is left out (see frontendShape). Map keys are host+path; hostless keys start with
-// "/", which no host does.
+// table's HTTP and HTTPS listeners. The section is found with a few map lookups, whatever the
+// number of routes: exact then prefix, first for the request's host, then for its one-label
+// wildcard form ("*." + all but the first label), then for each multi-label wildcard that matches
+// it, longest first (see wildcardSuffixes), then for rules without a host; a stage that no route
+// of the table needs is left out (see frontendShape). Map keys are host+path; hostless keys start
+// with "/", which no host does.
 func (r *renderer) frontend(cfg model.Config, shape frontendShape, sections []Section, env Env) {
 	fe := frontendName(shape.table)
 	r.section(parser.Frontends, fe)
@@ -492,32 +493,48 @@ func (r *renderer) frontend(cfg model.Config, shape frontendShape, sections []Se
 	if len(shape.redirects) > 0 {
 		r.httpsRedirects(fe, shape)
 	}
-	for stage, key := range []string{"txn.hostpath", "txn.wildpath", "txn.path"} {
-		switch {
-		case stage == 1 && !shape.wildcard, stage == 2 && !shape.hostless:
-			continue
-		case stage == 1:
-			if !shape.eagerWildcard() {
-				wildhost(unfound)
-			}
-			setVar("wildpath", "var(txn.wildhost),concat(,txn.path,)", unfound)
-		}
-		// The conditional routes of the hosts of this stage, in precedence order, then the
-		// maps for the other hosts.
+	// lookups writes a stage: the conditional routes of its hosts, in precedence order, then
+	// the maps for the other hosts, with key (host+path as the stage sees it).
+	lookups := func(stage int, hostVar, key string) {
 		for _, rl := range shape.rules {
 			if rl.stage == stage {
 				r.insert(parser.Frontends, fe, "http-request", &actions.SetVar{
 					VarScope: "txn", VarName: "backend", Expr: common.Expression{Expr: []string{"str(" + rl.section + ")"}},
-					Cond: "if", CondTest: rl.cond + " !" + unfound,
+					Cond: "if", CondTest: rl.condition(hostVar) + " !" + unfound,
 				})
 			}
 		}
 		cond := unfound
-		if stage == 0 && !slices.ContainsFunc(shape.rules, func(rl routeRule) bool { return rl.stage == 0 }) {
+		if stage == stageExact && !slices.ContainsFunc(shape.rules, func(rl routeRule) bool { return rl.stage == stageExact }) {
 			cond = ""
 		}
 		setVar("backend", fmt.Sprintf("var(%s),map_str(%s)", key, ExactMap(shape.table)), cond)
 		setVar("backend", fmt.Sprintf("var(%s),map_beg(%s)", key, PrefixMap(shape.table)), unfound)
+	}
+	lookups(stageExact, "txn.host", "txn.hostpath")
+	if shape.wildcard {
+		if !shape.eagerWildcard() {
+			wildhost(unfound)
+		}
+		setVar("wildpath", "var(txn.wildhost),concat(,txn.path,)", unfound)
+		lookups(stageWildcard, "txn.wildhost", "txn.wildpath")
+	}
+	// The multi-label wildcards that match the host, longest first (see wildcardSuffixes): the
+	// first from the host, each next one from the one before. A variable of each stage is its
+	// own, so that a chain that ends leaves the next stages nothing to look up.
+	for k := 1; k <= shape.multiLabel; k++ {
+		from, cond := fmt.Sprintf("var(txn.anyhost%d),field(2,.,0)", k-1), unfound
+		if k == 1 {
+			// An empty first label is no label.
+			from, cond = "var(txn.host)", unfound+" || { var(txn.host) -m beg . }"
+		}
+		host, path := fmt.Sprintf("anyhost%d", k), fmt.Sprintf("anypath%d", k)
+		setVar(host, from+",map_end("+WildcardMap(shape.table)+")", cond)
+		setVar(path, "var(txn."+host+"),concat(,txn.path,)", unfound)
+		lookups(stageMultiLabel, "txn."+host, "txn."+path)
+	}
+	if shape.hostless {
+		lookups(stageHostless, "", "txn.path")
 	}
 	r.insert(parser.Frontends, fe, "use_backend", types.UseBackend{
 		Name: "%[var(txn.backend)]", Cond: "if", CondTest: unfound,
@@ -831,11 +848,11 @@ func mapFiles(routes []model.HTTPRoute, sections []string, table string) (exact,
 	}
 	var pb bytes.Buffer
 	for i, rt := range routes {
-		if rt.Match.Table != table || conditional[rt.Match.Host] {
+		if rt.Match.Table != table || conditional[mapHost(rt.Match)] {
 			continue // another table's, or a rule of the frontend (see conditionalRules)
 		}
 		section := sections[i]
-		key := rt.Match.Host + rt.Match.Path
+		key := mapHost(rt.Match) + rt.Match.Path
 		if rt.Match.Kind == model.MatchExact {
 			addExact(key, section, true)
 			continue
@@ -862,10 +879,12 @@ type Rejection struct {
 	Err     error
 }
 
-// Prune returns cfg without the routes, backends, certificates and redirects that fail the
-// renderer's checks, and what it left out. Routes that use a backend left out go too; process-wide
-// settings that fail are reset to the defaults. The rest passes the checks of RenderLayout, unless
-// a listener or the environment is wrong, which come from the operator's flags, not from objects.
+// Prune returns cfg without the listeners from objects, routes, backends, certificates and
+// redirects that fail the renderer's checks, and what it left out. Routes that use a backend left
+// out go too, and so do the routes of a route table whose listeners are all left out (they are
+// not rendered) and the TCP routes of a listener left out; process-wide settings that fail are
+// reset to the defaults. The rest passes the checks of RenderLayout, unless an operator's listener
+// or the environment is wrong, which come from the operator's flags, not from objects.
 func Prune(cfg model.Config) (model.Config, []Rejection) {
 	var rej []Rejection
 	reject := func(objs []diag.Object, errs []error) {
@@ -901,15 +920,18 @@ func Prune(cfg model.Config) (model.Config, []Rejection) {
 		}
 		out.HTTPRoutes = append(out.HTTPRoutes, rt)
 	}
+	out.Listeners = pruneListeners(cfg, reject)
+	// The TCP routes of a listener left out go too.
+	withListeners := cfg
+	withListeners.Listeners = out.Listeners
 	out.TCPRoutes = nil
 	for _, rt := range cfg.TCPRoutes {
-		if errs := checkTCPRoute(cfg, rt, names); len(errs) > 0 {
+		if errs := checkTCPRoute(withListeners, rt, names); len(errs) > 0 {
 			reject([]diag.Object{rt.Source}, errs)
 			continue
 		}
 		out.TCPRoutes = append(out.TCPRoutes, rt)
 	}
-	out.Listeners = slices.Clone(cfg.Listeners)
 	for i, l := range out.Listeners {
 		if l.TLS == nil {
 			continue
@@ -940,8 +962,35 @@ func Prune(cfg model.Config) (model.Config, []Rejection) {
 	return out, rej
 }
 
+// pruneListeners returns the listeners of cfg less those from objects (Gateways) that fail the
+// renderer's checks, rejected with their sources. The operator's own listeners (no sources) and
+// the stats and monitor binds are checked first and always kept: a listener from an object that
+// would take their bind is the one left out. The routes of a route table that no listener serves
+// any more are not rendered (see routeTables).
+func pruneListeners(cfg model.Config, reject func([]diag.Object, []error)) []model.Listener {
+	lc := newListenerChecks()
+	for _, l := range cfg.Listeners {
+		if len(l.Sources) == 0 {
+			lc.add(l)
+		}
+	}
+	lc.operatorBinds(cfg)
+	var out []model.Listener
+	for _, l := range cfg.Listeners {
+		if len(l.Sources) > 0 {
+			if errs := lc.check(l); len(errs) > 0 {
+				reject(l.Sources, errs)
+				continue
+			}
+			lc.add(l)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
 // Without returns cfg without what the given objects contribute: their routes, and the
-// backends, certificates and redirects that no other object needs.
+// listeners, backends, certificates and redirects that no other object needs.
 func Without(cfg model.Config, objs []diag.Object) model.Config {
 	gone := map[diag.Object]bool{}
 	for _, o := range objs {
@@ -966,7 +1015,8 @@ func Without(cfg model.Config, objs []diag.Object) model.Config {
 	if onlyGone(cfg.Global.Sources) {
 		out.Global = model.Global{Sources: cfg.Global.Sources}
 	}
-	out.Listeners = slices.Clone(cfg.Listeners)
+	// A listener goes with all of its sources (a Gateway's); the operator's have none.
+	out.Listeners = slices.DeleteFunc(slices.Clone(cfg.Listeners), func(l model.Listener) bool { return onlyGone(l.Sources) })
 	for i, l := range out.Listeners {
 		if l.TLS == nil {
 			continue
@@ -992,6 +1042,7 @@ func Objects(cfg model.Config) []diag.Object {
 		objs = append(objs, b.Sources...)
 	}
 	for _, l := range cfg.Listeners {
+		objs = append(objs, l.Sources...)
 		if l.TLS != nil {
 			for _, c := range l.TLS.Certificates {
 				objs = append(objs, c.Sources...)
@@ -1093,72 +1144,109 @@ func validSectionName(s string) bool {
 	return hash[0] == '_' && strings.Trim(hash[1:], "0123456789abcdef") == "" && model.ValidBackendName(base)
 }
 
-// checkListeners checks the listeners, which come from the operator's flags.
+// checkListeners checks the listeners, which come from the operator's flags and from objects
+// (Gateways), and the stats and monitor binds.
 func checkListeners(cfg model.Config) []error {
 	var errs []error
-	type bound struct {
-		name string
-		model.Bind
-	}
-	var binds []bound
-	bind := func(name string, b model.Bind) {
-		if !b.Address.IsValid() || b.Address.Zone() != "" || b.Port == 0 {
-			errs = append(errs, fmt.Errorf("listener %s: invalid bind %s:%d", name, b.Address, b.Port))
-		}
-		for _, o := range binds {
-			if o.Conflicts(b) {
-				errs = append(errs, fmt.Errorf("listener %s: %s is also %s's", name, b, o.name))
-			}
-		}
-		binds = append(binds, bound{name, b})
-	}
-	seen := map[string]bool{}
-	// The PROXY protocol rules of a frontend tell its listeners apart by port (see acceptProxy).
-	tablePorts := map[string]string{}
+	lc := newListenerChecks()
 	for _, l := range cfg.Listeners {
-		if !model.ValidBackendName(l.Name) || len(l.Name) > limits.MaxNameLen || seen[l.Name] {
-			errs = append(errs, fmt.Errorf("invalid or duplicate listener name %q", l.Name))
-		}
-		seen[l.Name] = true
-		bind(l.Name, l.Bind)
-		if l.Table != "" && (!model.ValidBackendName(l.Table) || !servesHTTP(l)) {
-			errs = append(errs, fmt.Errorf("listener %s: route table %q: want [a-z0-9_-], at most %d characters, on an HTTP or HTTPS listener", l.Name, l.Table, limits.MaxBackendNameLen))
-		}
-		if servesHTTP(l) {
-			key := l.Table + " " + strconv.Itoa(int(l.Port))
-			if other, ok := tablePorts[key]; ok {
-				errs = append(errs, fmt.Errorf("listener %s: port %d is also listener %s's in the same route table", l.Name, l.Port, other))
-			}
-			tablePorts[key] = l.Name
-		}
-		switch l.Protocol {
-		case model.HTTP, model.TCP:
-			if l.TLS != nil {
-				errs = append(errs, fmt.Errorf("listener %s: %s takes no certificates", l.Name, l.Protocol))
-			}
-		case model.HTTPS:
-			if l.TLS == nil {
-				errs = append(errs, fmt.Errorf("listener %s: HTTPS needs a default certificate", l.Name))
-			} else if err := checkCertName(l.TLS.Default); err != nil {
-				errs = append(errs, fmt.Errorf("listener %s: %w", l.Name, err))
-			}
-		default:
-			errs = append(errs, fmt.Errorf("listener %s: unknown protocol %q", l.Name, l.Protocol))
-		}
-		if len(l.AcceptProxy) > limits.MaxNetworks {
-			errs = append(errs, fmt.Errorf("listener %s: more than %d PROXY protocol networks", l.Name, limits.MaxNetworks))
-		}
-		for _, p := range l.AcceptProxy {
-			if !p.IsValid() || p.Addr().Zone() != "" {
-				errs = append(errs, fmt.Errorf("listener %s: invalid PROXY protocol network %s", l.Name, p))
-			}
+		errs = append(errs, lc.check(l)...)
+		lc.add(l)
+	}
+	return append(errs, lc.operatorBinds(cfg)...)
+}
+
+// listenerChecks checks listeners one at a time against those accepted before: each is valid on
+// its own, and its bind, name and port within its route table are its own.
+type listenerChecks struct {
+	binds []boundListener
+	names map[string]bool
+	// tablePorts: the PROXY protocol rules of a frontend tell its listeners apart by port (see
+	// acceptProxy), so a port serves one listener of a route table.
+	tablePorts map[string]string
+}
+
+type boundListener struct {
+	name string
+	model.Bind
+}
+
+func newListenerChecks() *listenerChecks {
+	return &listenerChecks{names: map[string]bool{}, tablePorts: map[string]string{}}
+}
+
+func tablePort(l model.Listener) string { return l.Table + " " + strconv.Itoa(int(l.Port)) }
+
+// add records an accepted listener.
+func (lc *listenerChecks) add(l model.Listener) {
+	lc.names[l.Name] = true
+	lc.binds = append(lc.binds, boundListener{l.Name, l.Bind})
+	if servesHTTP(l) {
+		if _, ok := lc.tablePorts[tablePort(l)]; !ok {
+			lc.tablePorts[tablePort(l)] = l.Name
 		}
 	}
-	if cfg.Stats.Port != 0 {
-		bind("stats", cfg.Stats)
+}
+
+func (lc *listenerChecks) checkBind(name string, b model.Bind) []error {
+	var errs []error
+	if !b.Address.IsValid() || b.Address.Zone() != "" || b.Port == 0 {
+		errs = append(errs, fmt.Errorf("listener %s: invalid bind %s:%d", name, b.Address, b.Port))
 	}
-	if cfg.Monitor.Port != 0 {
-		bind("monitor", cfg.Monitor.Bind)
+	for _, o := range lc.binds {
+		if o.Conflicts(b) {
+			errs = append(errs, fmt.Errorf("listener %s: %s is also %s's", name, b, o.name))
+		}
+	}
+	return errs
+}
+
+// operatorBinds checks the stats and monitor binds after the listeners, and records them.
+func (lc *listenerChecks) operatorBinds(cfg model.Config) []error {
+	var errs []error
+	for _, b := range []boundListener{{"stats", cfg.Stats}, {"monitor", cfg.Monitor.Bind}} {
+		if b.Port != 0 {
+			errs = append(errs, lc.checkBind(b.name, b.Bind)...)
+			lc.binds = append(lc.binds, b)
+		}
+	}
+	return errs
+}
+
+// check checks one listener against those added before.
+func (lc *listenerChecks) check(l model.Listener) []error {
+	var errs []error
+	if !model.ValidBackendName(l.Name) || len(l.Name) > limits.MaxNameLen || lc.names[l.Name] {
+		errs = append(errs, fmt.Errorf("invalid or duplicate listener name %q", l.Name))
+	}
+	errs = append(errs, lc.checkBind(l.Name, l.Bind)...)
+	if l.Table != "" && (!model.ValidBackendName(l.Table) || !servesHTTP(l)) {
+		errs = append(errs, fmt.Errorf("listener %s: route table %q: want [a-z0-9_-], at most %d characters, on an HTTP or HTTPS listener", l.Name, l.Table, limits.MaxBackendNameLen))
+	}
+	if other, ok := lc.tablePorts[tablePort(l)]; ok && servesHTTP(l) {
+		errs = append(errs, fmt.Errorf("listener %s: port %d is also listener %s's in the same route table", l.Name, l.Port, other))
+	}
+	switch l.Protocol {
+	case model.HTTP, model.TCP:
+		if l.TLS != nil {
+			errs = append(errs, fmt.Errorf("listener %s: %s takes no certificates", l.Name, l.Protocol))
+		}
+	case model.HTTPS:
+		if l.TLS == nil {
+			errs = append(errs, fmt.Errorf("listener %s: HTTPS needs a default certificate", l.Name))
+		} else if err := checkCertName(l.TLS.Default); err != nil {
+			errs = append(errs, fmt.Errorf("listener %s: %w", l.Name, err))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("listener %s: unknown protocol %q", l.Name, l.Protocol))
+	}
+	if len(l.AcceptProxy) > limits.MaxNetworks {
+		errs = append(errs, fmt.Errorf("listener %s: more than %d PROXY protocol networks", l.Name, limits.MaxNetworks))
+	}
+	for _, p := range l.AcceptProxy {
+		if !p.IsValid() || p.Addr().Zone() != "" {
+			errs = append(errs, fmt.Errorf("listener %s: invalid PROXY protocol network %s", l.Name, p))
+		}
 	}
 	return errs
 }
@@ -1243,6 +1331,9 @@ func checkRoute(rt model.HTTPRoute, names map[string]bool) []error {
 	var errs []error
 	if !model.ValidMapHost(rt.Match.Host) || rt.Match.Kind != model.MatchRegex && !model.ValidMapPath(rt.Match.Path) {
 		errs = append(errs, fmt.Errorf("route %q %q: host or path is not safe for a map file", rt.Match.Host, rt.Match.Path))
+	}
+	if rt.Match.MultiLabel && !strings.HasPrefix(rt.Match.Host, "*.") {
+		errs = append(errs, fmt.Errorf("%s: only a \"*.\" host matches several labels", where))
 	}
 	if rt.Match.Table != "" && !model.ValidBackendName(rt.Match.Table) {
 		errs = append(errs, fmt.Errorf("%s: route table %q: want [a-z0-9_-], at most %d characters", where, rt.Match.Table, limits.MaxBackendNameLen))

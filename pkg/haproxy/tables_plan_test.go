@@ -175,3 +175,104 @@ func TestPlanUnresolvedShare(t *testing.T) {
 		t.Errorf("endpoint plan: ok %t, commands %v", ok, p.Commands)
 	}
 }
+
+func multiRoute(host, path string, kind model.PathMatch, backend string) model.HTTPRoute {
+	rt := route(host, path, kind, backend)
+	rt.Match.MultiLabel = true
+	return rt
+}
+
+// Multi-label wildcards: a new one is a runtime change of the wildcard map and the route maps,
+// unless it is the table's first or makes the longest chain of nested wildcards longer (a stage
+// of look-ups more) or shorter.
+func TestPlanMultiLabelWildcards(t *testing.T) {
+	base := tableConfig(route("a.test", "/", model.MatchPrefix, "be"), multiRoute("*.b.test", "/", model.MatchPrefix, "be"),
+		multiRoute("*.x.b.test", "/x", model.MatchPrefix, "be"))
+	const wild, prefix = "maps/host-wildcard-gw-p9090.map", "maps/path-prefix-gw-p9090.map"
+	for _, tc := range []struct {
+		name        string
+		desired     model.Config
+		wantReasons []ReasonKind
+		wantMaps    []string
+	}{
+		{
+			name: "a wildcard beside the others is a map change",
+			desired: tableConfig(route("a.test", "/", model.MatchPrefix, "be"), multiRoute("*.b.test", "/", model.MatchPrefix, "be"),
+				multiRoute("*.x.b.test", "/x", model.MatchPrefix, "be"), multiRoute("*.yy.b.test", "/", model.MatchPrefix, "be"), multiRoute("*.c.test", "/", model.MatchPrefix, "be")),
+			wantMaps: []string{wild, prefix},
+		},
+		{
+			name:     "a route of a wildcard already there changes the route maps only",
+			desired:  tableConfig(route("a.test", "/", model.MatchPrefix, "be"), multiRoute("*.b.test", "/", model.MatchPrefix, "be"), multiRoute("*.x.b.test", "/x", model.MatchPrefix, "be"), multiRoute("*.x.b.test", "/y", model.MatchExact, "be")),
+			wantMaps: []string{"maps/path-exact-gw-p9090.map"},
+		},
+		{
+			name: "a wildcard nested one level deeper adds a stage",
+			desired: tableConfig(route("a.test", "/", model.MatchPrefix, "be"), multiRoute("*.b.test", "/", model.MatchPrefix, "be"),
+				multiRoute("*.x.b.test", "/x", model.MatchPrefix, "be"), multiRoute("*.y.x.b.test", "/", model.MatchPrefix, "be")),
+			wantReasons: []ReasonKind{ReasonRouteStages},
+		},
+		{
+			name:        "the nested wildcard gone takes a stage away",
+			desired:     tableConfig(route("a.test", "/", model.MatchPrefix, "be"), multiRoute("*.b.test", "/", model.MatchPrefix, "be")),
+			wantReasons: []ReasonKind{ReasonRouteStages},
+		},
+		{
+			name:        "a one-label wildcard of the same name is a stage of its own",
+			desired:     tableConfig(route("a.test", "/", model.MatchPrefix, "be"), multiRoute("*.b.test", "/", model.MatchPrefix, "be"), multiRoute("*.x.b.test", "/x", model.MatchPrefix, "be"), route("*.b.test", "/", model.MatchPrefix, "be")),
+			wantReasons: []ReasonKind{ReasonRouteStages},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := NewPlan(applied(base), tc.desired)
+			if got := reasonKinds(p); !slices.Equal(got, tc.wantReasons) {
+				t.Errorf("reasons %v, want %v", p.Reasons, tc.wantReasons)
+			}
+			if !slices.Equal(p.MapFiles, tc.wantMaps) {
+				t.Errorf("map files %v, want %v", p.MapFiles, tc.wantMaps)
+			}
+			files, err := Render(tc.desired, Env{RuntimeDir: "/run/portcullis"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range p.MapFiles {
+				if string(files[name]) != string(p.Maps[name]) {
+					t.Errorf("%s: plan %q, rendered %q", name, p.Maps[name], files[name])
+				}
+			}
+		})
+	}
+	// Without multi-label wildcards there is no wildcard map.
+	files, err := Render(tableConfig(route("*.b.test", "/", model.MatchPrefix, "be")), Env{RuntimeDir: "/run/portcullis"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := files[wild]; ok {
+		t.Errorf("a table with one-label wildcards only has a wildcard map")
+	}
+}
+
+func TestWildcardDepth(t *testing.T) {
+	for _, tc := range []struct {
+		hosts []string
+		want  int
+	}{
+		{nil, 0},
+		{[]string{"*.a.com"}, 1},
+		{[]string{"*.a.com", "*.b.com", "*.ba.com"}, 1},
+		{[]string{"*.com", "*.a.com", "*.x.a.com", "*.y.com"}, 3},
+		// "*.xa.com" does not end in ".a.com".
+		{[]string{"*.a.com", "*.xa.com"}, 1},
+		{[]string{"*.a.com", "*.q.x.a.com"}, 2},
+	} {
+		var routes []model.HTTPRoute
+		var sections []string
+		for _, h := range tc.hosts {
+			routes = append(routes, multiRoute(h, "/", model.MatchPrefix, "be"))
+			sections = append(sections, "be")
+		}
+		if got := wildcardDepth(wildcardSuffixes(routes, sections, "")); got != tc.want {
+			t.Errorf("%q: depth %d, want %d", tc.hosts, got, tc.want)
+		}
+	}
+}

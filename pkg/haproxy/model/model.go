@@ -267,9 +267,14 @@ type HTTPMatch struct {
 	// Table is the route table the route belongs to: it is served by the listeners whose Table
 	// is the same (see Listener.Table). Two routes in different tables never conflict.
 	Table string
-	// Host is a lower-case DNS name, a wildcard "*.example.com" matching exactly one label, or
-	// empty for every host.
+	// Host is a lower-case DNS name, a wildcard "*.example.com" matching exactly one label
+	// (Ingress) or one or more (MultiLabel), or empty for every host.
 	Host string
+	// MultiLabel says that the wildcard Host matches one or more labels, as in the Gateway API:
+	// "*.example.com" matches foo.example.com and foo.bar.example.com, not example.com. Among
+	// the wildcards that match a request's host, the longest takes it first. Only with a "*."
+	// Host.
+	MultiLabel bool
 	// Path starts with "/". For MatchPrefix it carries no trailing slash except for "/" itself.
 	Path string
 	Kind PathMatch
@@ -464,12 +469,16 @@ func cmpBool(a, b bool) int {
 	return -1
 }
 
-// CompareMatches orders matches by table, host, path, then match kind.
+// CompareMatches orders matches by table, host (one-label wildcard before multi-label), path,
+// then match kind.
 func CompareMatches(a, b HTTPMatch) int {
 	if c := cmp.Compare(a.Table, b.Table); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Host, b.Host); c != 0 {
+		return c
+	}
+	if c := cmpBool(a.MultiLabel, b.MultiLabel); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Path, b.Path); c != 0 {
