@@ -26,6 +26,7 @@ package annotations
 import (
 	"cmp"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,6 +43,16 @@ const Prefix = "portcullis.io/"
 // PeerPrefix is the prefix of haproxytech/kubernetes-ingress annotations. Those of its keys that
 // mean the same as one of ours are accepted as aliases, so that its users can move over.
 const PeerPrefix = "haproxy.org/"
+
+// PeerPrefixes are the prefixes haproxytech/kubernetes-ingress reads alike: PeerPrefix, then
+// haproxy.com/ and ingress.kubernetes.io/. Portcullis reads the aliases under each of them.
+// When two of them set the same setting on one object, the earlier prefix wins (and the
+// canonical Prefix over all of them); a loser whose value differs is reported.
+var PeerPrefixes = []string{PeerPrefix, "haproxy.com/", "ingress.kubernetes.io/"}
+
+// rankStride separates the ranks of the keys of one setting under different prefixes: rank
+// 0 is the canonical key, p*rankStride+1+i alias i under PeerPrefixes[p].
+const rankStride = 1000
 
 // Scope is a set of places where a setting may be given.
 type Scope uint8
@@ -251,12 +262,13 @@ func Parse(src Source, values map[string]string) (Layer, []Problem) {
 	var probs []Problem
 
 	// Find the setting of every key; several keys may name the same setting.
-	type candidate struct {
-		key  string
-		rank int
-	}
 	bySetting := map[string][]candidate{}
+	nginx := map[string]string{}
 	for _, k := range sortedKeys(values) {
+		if name, ok := strings.CutPrefix(k, NginxPrefix); ok && src != SourceConfigMap {
+			nginx[name] = values[k]
+			continue
+		}
 		s, rank, p, ok := lookup(src, k)
 		if !ok {
 			if p != nil {
@@ -270,25 +282,42 @@ func Parse(src Source, values map[string]string) (Layer, []Problem) {
 				"not allowed %s; allowed in: %s", src.where(), d.Scopes)})
 			continue
 		}
-		bySetting[d.Name] = append(bySetting[d.Name], candidate{k, rank})
+		bySetting[d.Name] = append(bySetting[d.Name], candidate{key: k, rank: rank, raw: values[k]})
+	}
+	if len(nginx) > 0 {
+		cands, nprobs := nginxCandidates(src, nginx)
+		probs = append(probs, nprobs...)
+		for _, c := range cands {
+			bySetting[c.setting] = append(bySetting[c.setting], c)
+		}
 	}
 
 	for _, name := range sortedKeys(bySetting) {
 		cands := bySetting[name]
-		slices.SortFunc(cands, func(a, b candidate) int { return cmp.Compare(a.rank, b.rank) })
+		slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(a.rank, b.rank) })
+		win := cands[0]
+		v, err := byName[name].parseAny(win.raw)
 		for _, c := range cands[1:] {
+			if c.implied {
+				continue // a default implied by an ingress-nginx key yields silently
+			}
+			if err == nil {
+				if cv, cerr := byName[name].parseAny(c.raw); cerr == nil && reflect.DeepEqual(cv, v) {
+					continue // the same value: nothing to say
+				}
+			}
 			probs = append(probs, Problem{Key: c.key, Severity: Warning, Message: fmt.Sprintf(
-				"ignored: %s is also set and takes precedence", cands[0].key)})
+				"ignored: %s is also set and takes precedence", win.key)})
 		}
-		k := cands[0].key
-		raw := values[k]
-		v, err := byName[name].parseAny(raw)
 		if err != nil {
-			probs = append(probs, Problem{Key: k, Value: Clip(raw), Severity: Error, Message: err.Error() +
+			probs = append(probs, Problem{Key: win.key, Value: Clip(win.from()), Severity: Error, Message: err.Error() +
 				"; the value is ignored and the next setting in precedence order applies"})
 			continue
 		}
-		l.values[name] = found{key: k, value: v}
+		l.values[name] = found{key: win.key, value: v}
+	}
+	if src == SourceConfigMap {
+		applyProfile(l)
 	}
 	slices.SortStableFunc(probs, func(a, b Problem) int { return cmp.Compare(a.Key, b.Key) })
 	return l, probs
@@ -317,10 +346,11 @@ func lookup(src Source, k string) (s entry, rank int, p *Problem, ok bool) {
 			msg += "; did you mean " + Prefix + sug + "?"
 		}
 		return nil, 0, &Problem{Key: clipKey(k), Severity: Error, Message: msg}, false
-	case strings.HasPrefix(k, PeerPrefix):
-		name := k[len(PeerPrefix):]
+	case peerPrefixOf(k) >= 0:
+		pi := peerPrefixOf(k)
+		name := k[len(PeerPrefixes[pi]):]
 		if a, ok := byAlias[name]; ok {
-			return a.entry, a.rank, nil, true
+			return a.entry, pi*rankStride + a.rank, nil, true
 		}
 		msg := "not supported by Portcullis"
 		if _, ok := byName[name]; ok {
@@ -331,6 +361,32 @@ func lookup(src Source, k string) (s entry, rank int, p *Problem, ok bool) {
 		return nil, 0, &Problem{Key: clipKey(k), Severity: Warning, Message: msg}, false
 	}
 	return nil, 0, nil, false
+}
+
+// peerPrefixOf is the index in PeerPrefixes of k's prefix, or -1.
+func peerPrefixOf(k string) int {
+	return slices.IndexFunc(PeerPrefixes, func(p string) bool { return strings.HasPrefix(k, p) })
+}
+
+// candidate is a key naming a setting, with its rank (lower wins) and its value in the syntax of
+// the setting's parser.
+type candidate struct {
+	key     string
+	setting string
+	rank    int
+	raw     string
+	// orig is the value as written, when raw was converted from another syntax (ingress-nginx).
+	orig *string
+	// implied: a default that an ingress-nginx key brings along; it loses silently.
+	implied bool
+}
+
+// from is the value as the user wrote it.
+func (c candidate) from() string {
+	if c.orig != nil {
+		return *c.orig
+	}
+	return c.raw
 }
 
 func unknownConfigMapKey(k string) *Problem {

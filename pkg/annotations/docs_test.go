@@ -19,6 +19,7 @@ func TestDocsCurrent(t *testing.T) {
 	}{
 		{"../../documentation/annotations.md", annotationsPage()},
 		{"../../documentation/configmap.md", configMapPage()},
+		{"../../documentation/ingress-nginx.md", nginxPage()},
 	}
 	for _, p := range pages {
 		t.Run(p.path, func(t *testing.T) {
@@ -50,8 +51,12 @@ func annotationsPage() string {
 		"- **Precedence:** Service annotation > Ingress annotation > ConfigMap > built-in default. Settings of " +
 		"backends (a Service port) may be set on both; settings of routes apply to all paths of the Ingress.\n" +
 		"- **haproxytech aliases:** where haproxytech/kubernetes-ingress has the same setting, its annotation " +
-		"under `" + PeerPrefix + "` is accepted too. The `" + Prefix + "` key wins when both are set. Other `" +
-		PeerPrefix + "` annotations are reported as not supported.\n" +
+		"under `" + PeerPrefix + "` is accepted too, and so under `" + PeerPrefixes[1] + "` and `" + PeerPrefixes[2] +
+		"`, which haproxytech reads alike. When several set one setting on one object, `" + Prefix + "` wins, then `" +
+		strings.Join(PeerPrefixes, "`, then `") + "`; a key that loses with a different value gets a Warning Event. " +
+		"Other annotations under these prefixes are reported as not supported.\n" +
+		"- **ingress-nginx annotations** (`" + NginxPrefix + "`) on Ingresses are read as the settings listed in " +
+		"[ingress-nginx.md](ingress-nginx.md), below every key above; those that cannot be honoured get a Warning Event.\n" +
 		"- **Bad values** are never used: the object gets a Warning Event naming the key, the value and the " +
 		"reason, and the next source in precedence order (or the default) applies. So do unknown `" + Prefix +
 		"` keys and keys set on an object that does not allow them.\n" +
@@ -196,4 +201,36 @@ func anchor(s string) string {
 // yamlString is s as a double-quoted YAML scalar (examples contain only printable ASCII).
 func yamlString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+func nginxPage() string {
+	var b strings.Builder
+	b.WriteString("# ingress-nginx annotations\n\n" + generated + "\n")
+	b.WriteString("Portcullis reads the annotations of ingress-nginx (`" + NginxPrefix + "`) on Ingresses, so that " +
+		"Ingresses written for it keep working. Each is translated into the Portcullis settings of the " +
+		"*Equivalent* column, whose values are checked by those settings' own parsers ([annotations.md](annotations.md)):\n\n" +
+		"- **supported**: behaves as ingress-nginx documents;\n" +
+		"- **partial**: honoured, with the difference stated;\n" +
+		"- **refused**: not honoured; an Ingress carrying it gets a Warning Event naming the key and the reason.\n\n" +
+		"Any other `" + NginxPrefix + "` key gets a Warning Event too, and every `*-snippet` key is refused: raw " +
+		"configuration from an Ingress would let a tenant inject directives into the proxy shared by every tenant. " +
+		"On one Ingress, a `" + Prefix + "` or haproxytech key for the same setting wins over an ingress-nginx key " +
+		"(with a Warning Event when their values differ). Values the key's own syntax refuses (a timeout with a unit, " +
+		"say) are refused with an Event, as ingress-nginx refuses them.\n\n")
+	b.WriteString("The *e2e* column says whether [e2e/nginx_test.go](../e2e/nginx_test.go) proves the key with real " +
+		"requests (or, for a refused key, its Event); the others are covered by unit tests only.\n\n")
+	b.WriteString("| Annotation | Status | Equivalent | Difference | e2e |\n|---|---|---|---|---|\n")
+	e2e, _ := os.ReadFile("../../e2e/nginx_test.go")
+	for _, a := range NginxAnnotations() {
+		tested := "untested"
+		if strings.Contains(string(e2e), `nx+"`+a.Name+`"`) {
+			tested = "tested"
+		}
+		eq := a.Equivalent
+		if eq == "" {
+			eq = "none"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", code(a.Key()), a.Status, eq, strings.ReplaceAll(a.Difference, "|", `\|`), tested)
+	}
+	return b.String()
 }

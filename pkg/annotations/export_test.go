@@ -119,6 +119,10 @@ func grammarOf(e entry) grammar {
 		return grammar{headersSeeds, headersEdges, genHeaders}
 	case *setting[ServiceRef]:
 		return grammar{serviceRefSeeds, serviceRefEdges, genServiceRef}
+	case *setting[RewriteTarget]:
+		return grammar{rewriteTargetSeeds, rewriteTargetEdges, genRewriteTarget}
+	case *setting[ByteSize]:
+		return grammar{byteSizeSeeds, byteSizeEdges, genByteSize}
 	case *setting[LogTarget]:
 		return grammar{logTargetSeeds, logTargetEdges, genLogTarget}
 	case *setting[Ciphers]:
@@ -130,8 +134,8 @@ func grammarOf(e entry) grammar {
 		switch s {
 		case cookiePersistence:
 			return grammar{cookieNameSeeds, tokenEdges, func(r *rand.Rand) string { return genFrom(r, tokenChars, limits.MaxNameLen) }}
-		case authType, serverProto:
-			return grammar{nil, words("basic-auth", "h1", "h2"), genWord}
+		case authType, serverProto, defaultsProfile:
+			return grammar{nil, words("basic-auth", "h1", "h2", "none", ProfileIngressNginx), genWord}
 		}
 		return grammar{secretNameSeeds, secretNameEdges, genSecretName}
 	}
@@ -602,4 +606,32 @@ func genSecretName(r *rand.Rand) string {
 		labels[i] = genFrom(r, "abc", 1) + genFrom(r, labelChars, limits.MaxLabelLen)
 	}
 	return strings.Join(labels, ".")
+}
+
+var rewriteTargetSeeds = []string{"/$2", "/", "$1", "/a/$1/b$2", `/\\1`, "/$0", "/$", "/%[src]", "/a b"}
+
+func rewriteTargetEdges() []string {
+	long := "/" + repeatTo("a-b._~c!&(d)*+e,;f=:@g/$1", limits.MaxPathLen-1)
+	for len(long) > 0 && long[len(long)-1] == '$' {
+		long = long[:len(long)-1]
+	}
+	return []string{long, long + "a", "$9", "/$9$1"}
+}
+
+func genRewriteTarget(r *rand.Rand) string {
+	s := genPath(r)
+	for range r.IntN(3) {
+		s += "$" + strconv.Itoa(r.IntN(11))
+	}
+	return s
+}
+
+var byteSizeSeeds = []string{"0", "1", "8m", "8M", "1g", "1024k", "1t", "-1", "1.5m", "m", "1024g", "1025g"}
+
+func byteSizeEdges() []string {
+	return []string{"0", "1024g", "1025g", strconv.FormatInt(limits.MaxBodySize, 10), strconv.FormatInt(limits.MaxBodySize+1, 10), "1099511627776k"}
+}
+
+func genByteSize(r *rand.Rand) string {
+	return genInt(r) + []string{"", "k", "m", "g", "K", "M", "G", "b"}[r.IntN(8)]
 }

@@ -719,3 +719,53 @@ func formatHeaders(hs []Header) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// rewriteTarget accepts a RewriteTarget.
+var rewriteTarget = parser[RewriteTarget]{
+	kind:   "path with $1 to $9 for the groups captured by the path's regular expression",
+	parse:  parseRewriteTarget,
+	format: func(t RewriteTarget) string { return string(t) },
+}
+
+func parseRewriteTarget(s string) (RewriteTarget, error) {
+	t := RewriteTarget(s)
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' {
+			return "", errors.New("a backslash is not allowed; groups are written $1 to $9")
+		}
+	}
+	if err := limits.CheckRewriteTarget(t.HAProxy()); err != nil {
+		return "", errors.New(strings.ReplaceAll(err.Error(), `\1 to \9`, "$1 to $9"))
+	}
+	return t, nil
+}
+
+// byteSize accepts a number of bytes with an optional unit k, m or g (1024-based, as nginx reads
+// sizes, in either case), at most limits.MaxBodySize.
+var byteSize = parser[ByteSize]{
+	kind:   "size in bytes, optionally followed by k, m or g (1024-based), at most 1g x 1024",
+	parse:  parseByteSize,
+	format: ByteSize.String,
+}
+
+func parseByteSize(s string) (ByteSize, error) {
+	num, mult := s, int64(1)
+	if n := len(s); n > 1 {
+		switch s[n-1] {
+		case 'k', 'K':
+			num, mult = s[:n-1], 1<<10
+		case 'm', 'M':
+			num, mult = s[:n-1], 1<<20
+		case 'g', 'G':
+			num, mult = s[:n-1], 1<<30
+		}
+	}
+	n, err := parseUint(num)
+	if err != nil {
+		return 0, errors.New("want a number of bytes, optionally followed by k, m or g")
+	}
+	if int64(n) > limits.MaxBodySize/mult {
+		return 0, fmt.Errorf("more than the maximum of %s", ByteSize(limits.MaxBodySize))
+	}
+	return ByteSize(int64(n) * mult), nil
+}

@@ -224,6 +224,27 @@ var (
 		doc:   "HTTP status of the redirects made by `request-redirect`.",
 	}, statusIn(limits.RedirectStatuses()...))
 
+	pathRegex = define(spec{
+		name: "path-regex", scopes: scopeIngress, def: "false", example: "true",
+		group: "Routing and rewriting",
+		doc: "Read the Ingress's paths as regular expressions, matched case-insensitively from the start of the " +
+			"request path, as ingress-nginx's `use-regex`: `/api/v[0-9]+` matches `/api/v2/users` and `/API/V2`, " +
+			"whatever the `pathType`. The syntax is RE2 (which HAProxy's PCRE reads alike), without spaces, quotes " +
+			"or `#`; a path that is not such an expression is refused with an Event. Such paths are rules tried " +
+			"in turn for their host, after its exact paths, and changing them takes a reload. `rewrite-target` " +
+			"turns this on too.",
+	}, boolean)
+
+	rewriteTargetPath = define(spec{
+		name: "rewrite-target", scopes: scopeIngress, example: "/$2",
+		group: "Routing and rewriting",
+		doc: "Replace the whole path of each request by this one before it reaches the backend, `$1` to `$9` " +
+			"standing for the groups that the path's regular expression captured, as ingress-nginx's " +
+			"`rewrite-target`. It makes the Ingress's paths regular expressions (`path-regex`): with the path " +
+			"`/something(/|$)(.*)`, `/$2` turns `/something/new?x=1` into `/new?x=1` (the query string is kept), " +
+			"and `/` without groups sends every request to `/`.",
+	}, rewriteTarget)
+
 	appRoot = define(spec{
 		name: "app-root", scopes: scopeIngress, example: "/app",
 		group: "Routing and rewriting",
@@ -263,6 +284,14 @@ var (
 
 // Rate limiting.
 var (
+	bodySizeLimit = define(spec{
+		name: "body-size-limit", scopes: scopeRoute, example: "8m",
+		group: "Access control",
+		doc: "Largest request body the Ingress's paths accept, in bytes or with a unit `k`, `m` or `g` (1024-based, " +
+			"as ingress-nginx's `proxy-body-size`); a request announcing a larger `Content-Length` is answered " +
+			"413. `0` or unset: no limit. A chunked body, which announces no length, is not counted.",
+	}, byteSize)
+
 	rateLimitRequests = define(spec{
 		name: "rate-limit-requests", peer: true, scopes: scopeRoute, example: "100",
 		group: "Rate limiting",
@@ -381,6 +410,15 @@ var (
 			"it is the default for all Ingresses.",
 	}, boolean)
 
+	forceSSLRedirect = define(spec{
+		name: "force-ssl-redirect", scopes: scopeRoute, def: "false", example: "true",
+		group: "TLS and HTTPS",
+		doc: "Redirect plain-HTTP requests of the Ingress's paths to HTTPS, with `ssl-redirect-code`, whether the " +
+			"Ingress has `spec.tls` or not: for TLS ended by a load balancer in front of HAProxy. A request that " +
+			"arrives with `X-Forwarded-Proto: https` (as that load balancer sends it) is not redirected. The " +
+			"Location keeps the request's host and URI.",
+	}, boolean)
+
 	sslRedirectCode = define(spec{
 		name: "ssl-redirect-code", peer: true, scopes: scopeRoute, def: "302", example: "301",
 		group: "TLS and HTTPS",
@@ -482,6 +520,14 @@ var (
 			"when it loads its configuration, and refuses the configuration if the name does not resolve then: " +
 			"prefer an IP address.",
 	}, logTarget)
+
+	defaultsProfile = define(spec{
+		name: "defaults-profile", scopes: scopeGlobal, def: "none", example: ProfileIngressNginx,
+		group: "Process and logging",
+		doc: "A set of defaults for settings that neither the ConfigMap nor the objects set. `" + ProfileIngressNginx +
+			"` gives ingress-nginx's, so that Ingresses moved from it behave as before: " + profileDoc() + ". " +
+			"`none`: Portcullis's own defaults.",
+	}, oneOf("none", ProfileIngressNginx))
 
 	logFormat = define(spec{
 		name: "log-format", scopes: scopeGlobal, def: "default", example: "json",

@@ -51,6 +51,15 @@ type RouteSettings struct {
 	RequestRedirectCode Value[int]
 	// AppRoot is where requests for "/" are redirected; empty: none.
 	AppRoot Value[Path]
+	// PathRegex reads the Ingress's paths as case-insensitive regular expressions anchored at
+	// the start; RewriteTarget (empty: none) replaces the path, with the groups they capture,
+	// and implies PathRegex.
+	PathRegex     Value[bool]
+	RewriteTarget Value[RewriteTarget]
+	// ForceSSLRedirect redirects plain HTTP to HTTPS unless X-Forwarded-Proto says https.
+	ForceSSLRedirect Value[bool]
+	// BodySizeLimit is the largest request body accepted; 0: no limit.
+	BodySizeLimit Value[ByteSize]
 	// AllowList, when not empty, admits only clients from these networks.
 	AllowList Value[[]netip.Prefix]
 	// DenyList refuses clients from these networks.
@@ -118,6 +127,9 @@ type GlobalSettings struct {
 	HSTSMaxAge  Value[time.Duration]
 	// ProxyProtocol lists the networks whose connections carry a PROXY protocol header.
 	ProxyProtocol Value[[]netip.Prefix]
+	// DefaultsProfile is "none" or ProfileIngressNginx; its defaults are already in the
+	// values of the other settings.
+	DefaultsProfile Value[string]
 }
 
 // ResolveBackend resolves the settings of a backend from the layers of its Service, of the
@@ -155,6 +167,10 @@ func ResolveRoute(ing, cm Layer) RouteSettings {
 		RequestRedirect:      resolve(requestRedirect, ls),
 		RequestRedirectCode:  resolve(requestRedirectCode, ls),
 		AppRoot:              resolve(appRoot, ls),
+		PathRegex:            resolve(pathRegex, ls),
+		RewriteTarget:        resolve(rewriteTargetPath, ls),
+		ForceSSLRedirect:     resolve(forceSSLRedirect, ls),
+		BodySizeLimit:        resolve(bodySizeLimit, ls),
 		AllowList:            resolve(allowList, ls),
 		DenyList:             resolve(denyList, ls),
 		RateLimitRequests:    resolve(rateLimitRequests, ls),
@@ -207,6 +223,7 @@ func ResolveGlobal(cm Layer) GlobalSettings {
 		HSTS:                 resolve(hsts, ls),
 		HSTSMaxAge:           resolve(hstsMaxAge, ls),
 		ProxyProtocol:        resolve(acceptProxy, ls),
+		DefaultsProfile:      resolve(defaultsProfile, ls),
 	}
 }
 

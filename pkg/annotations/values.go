@@ -271,3 +271,29 @@ func cidrString(ps []netip.Prefix) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// RewriteTarget is the path that replaces a request's path when it matches the route's regular
+// expression: IsPathChar characters and $1 to $9, which stand for the groups the expression
+// captures, at most 1024 bytes, starting with "/" or a group.
+type RewriteTarget string
+
+// HAProxy is the target in HAProxy's replace format: \1 for $1.
+func (t RewriteTarget) HAProxy() string {
+	return strings.ReplaceAll(string(t), "$", `\`)
+}
+
+// ByteSize is a number of bytes.
+type ByteSize int64
+
+// String is the size with the largest unit (k, m or g, 1024-based) that represents it exactly.
+func (b ByteSize) String() string {
+	for _, u := range []struct {
+		s string
+		n int64
+	}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
+		if b != 0 && int64(b)%u.n == 0 {
+			return strconv.FormatInt(int64(b)/u.n, 10) + u.s
+		}
+	}
+	return strconv.FormatInt(int64(b), 10)
+}

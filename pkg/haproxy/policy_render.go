@@ -243,6 +243,7 @@ func (r *renderer) routePolicy(name string, p model.RoutePolicy) {
 		// Fail closed: a setting the route needs could not be honoured.
 		req(unavailable())
 	}
+	r.nginxEarly(name, p)
 	if ca := p.ClientAuth; ca != nil {
 		clientAuthRules(ca, req)
 	}
@@ -285,6 +286,7 @@ func (r *renderer) routePolicy(name string, p model.RoutePolicy) {
 	for _, h := range p.RequestHeaders {
 		req(&httpactions.SetHeader{Name: h.Name, Fmt: quote(h.Value)})
 	}
+	r.nginxLate(name, p)
 }
 
 // clientAuthRules admit a request to a route with a client-certificate check only when it holds
@@ -783,5 +785,5 @@ func checkRoutePolicy(where string, p model.RoutePolicy) []error {
 	if ca := p.ClientAuth; ca != nil && !model.ValidCertName(ca.CA) {
 		bad("client CA %q is not a certificate file name", ca.CA)
 	}
-	return errs
+	return append(errs, checkNginxPolicy(where, p)...)
 }

@@ -4,6 +4,7 @@ package haproxy
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -127,14 +128,17 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	r.defaultBackend()
 	for _, s := range sections {
 		r.userlist(s)
-		r.backend(s, layout[s.Name])
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf("rendering: %w", r.err)
 	}
+	config, err := renderBackends(p.String(), sections, layout)
+	if err != nil {
+		return nil, fmt.Errorf("rendering: %w", err)
+	}
 	exact, prefix := mapFiles(cfg.HTTPRoutes, httpRoutes)
 	files := Files{
-		ConfigFile:    []byte(p.String()),
+		ConfigFile:    config,
 		ExactMapFile:  exact,
 		PrefixMapFile: prefix,
 	}
@@ -164,6 +168,83 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 		}
 	}
 	return files, nil
+}
+
+// backendChunk is how many backend sections one parser renders. config-parser keeps a parser per
+// keyword for every section (about 30 KB), so a configuration of 5,000 sections held in one
+// parser would take some 150 MB until written; in chunks, each chunk's parsers are garbage as
+// soon as its text is.
+const backendChunk = 64
+
+// renderBackends renders the backend sections in chunks of backendChunk and merges them, in
+// name order as config-parser writes sections, with the backends that main (the text of
+// everything else, from one parser) already holds. The result is the text one parser would have
+// written for the whole configuration.
+func renderBackends(main string, sections []Section, layout Layout) ([]byte, error) {
+	head, own := main, ""
+	if i := strings.Index(main, "\n"+backendKeyword); i >= 0 {
+		// config-parser writes backends after every other section we use.
+		head, own = main[:i], main[i:]
+	}
+	blocks, err := backendBlocks(own)
+	if err != nil {
+		return nil, err
+	}
+	for chunk := range slices.Chunk(sections, backendChunk) {
+		p, err := parser.New(options.String(""), options.NoNamedDefaultsFrom)
+		if err != nil {
+			return nil, err
+		}
+		r := renderer{p: p}
+		for _, s := range chunk {
+			r.backend(s, layout[s.Name])
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
+		more, err := backendBlocks(p.String())
+		if err != nil {
+			return nil, err
+		}
+		blocks = append(blocks, more...)
+	}
+	slices.SortFunc(blocks, func(a, b backendBlock) int { return cmp.Compare(a.name, b.name) })
+	var out bytes.Buffer
+	out.Grow(len(main) + len(blocks)*256)
+	out.WriteString(head)
+	for _, b := range blocks {
+		out.WriteString(b.text)
+	}
+	return out.Bytes(), nil
+}
+
+const backendKeyword = "backend "
+
+// backendBlock is the text of one backend section, from the newline before "backend <name>".
+type backendBlock struct{ name, text string }
+
+// backendBlocks splits text made of backend sections only (as config-parser writes them: each
+// begins with a newline, then "backend <name>" at the start of a line; every other line is
+// indented) into its sections.
+func backendBlocks(text string) ([]backendBlock, error) {
+	var out []backendBlock
+	for len(text) > 0 {
+		next := strings.Index(text[1:], "\n"+backendKeyword)
+		block := text
+		if next >= 0 {
+			block, text = text[:next+1], text[next+1:]
+		} else {
+			text = ""
+		}
+		name, body, _ := strings.Cut(strings.TrimPrefix(block, "\n"+backendKeyword), "\n")
+		for line := range strings.Lines(body) {
+			if line != "\n" && line[0] != ' ' {
+				return nil, fmt.Errorf("backend %s: unexpected section line %q", name, line)
+			}
+		}
+		out = append(out, backendBlock{name: name, text: block})
+	}
+	return out, nil
 }
 
 func certPath(c model.Certificate) string { return CertDir + "/" + c.Name }

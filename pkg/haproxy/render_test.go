@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	parser "github.com/haproxytech/client-native/v5/config-parser"
+	"github.com/haproxytech/client-native/v5/config-parser/options"
+
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 	"github.com/portcullis-ingress/portcullis/pkg/limits"
@@ -716,4 +719,49 @@ func FuzzRenderNoInjection(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The backends are rendered in chunks (to bound the renderer's memory); the result must be the
+// text one config-parser would write for the whole configuration: parsing it and writing it again
+// gives the same bytes, with every section in its place.
+func TestRenderInChunksIsOneParsersText(t *testing.T) {
+	cfg := richConfig()
+	for i := range 300 {
+		name := fmt.Sprintf("chunk-%03d", i)
+		rt := prefixRoute(fmt.Sprintf("h%d.example", i), "/", name)
+		if i%7 == 0 {
+			rt = withPolicy(rt, model.RoutePolicy{HSTS: time.Hour})
+		}
+		cfg.HTTPRoutes = append(cfg.HTTPRoutes, rt)
+		cfg.Backends = append(cfg.Backends, model.Backend{Name: name, Servers: []model.Server{
+			{Address: netip.MustParseAddr("10.0.0.1"), Port: uint16(1000 + i)}}})
+	}
+	cfg.Normalize()
+	files, err := haproxy.Render(cfg, testEnv)
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	text := string(files[haproxy.ConfigFile])
+	p, err := parser.New(options.String(text), options.NoNamedDefaultsFrom)
+	if err != nil {
+		t.Fatalf("parsing the rendered configuration: %v", err)
+	}
+	if again := p.String(); again != text {
+		t.Fatalf("config-parser writes the rendered configuration differently:\n%s", lineDiff(text, again))
+	}
+	if n := strings.Count(text, "\nbackend "); n < 300 {
+		t.Fatalf("%d backend sections, want at least 300", n)
+	}
+}
+
+// lineDiff shows the first line where a and b differ, with its neighbours.
+func lineDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			lo := max(0, i-3)
+			return fmt.Sprintf("line %d:\n  got  %q\n  want %q\ncontext got:\n%s", i+1, al[i], bl[i], strings.Join(al[lo:min(len(al), i+3)], "\n"))
+		}
+	}
+	return fmt.Sprintf("lengths differ: %d and %d lines", len(al), len(bl))
 }

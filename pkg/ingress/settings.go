@@ -189,9 +189,13 @@ func (s *settings) slotStep(ing *networkingv1.Ingress, svc *corev1.Service, v an
 func (s *settings) routePolicy(ing *networkingv1.Ingress) model.RoutePolicy {
 	r := s.route(ing)
 	p := model.RoutePolicy{
-		AppRoot:   string(r.AppRoot.Value),
-		AllowList: r.AllowList.Value,
-		DenyList:  r.DenyList.Value,
+		AppRoot:     string(r.AppRoot.Value),
+		AllowList:   r.AllowList.Value,
+		DenyList:    r.DenyList.Value,
+		MaxBodySize: int64(r.BodySizeLimit.Value),
+	}
+	if r.ForceSSLRedirect.Value {
+		p.ForceHTTPS = r.SSLRedirectCode.Value
 	}
 	if rw := r.PathRewrite.Value; rw.From != "" {
 		p.PathRewrite = &model.Rewrite{From: string(rw.From), To: string(rw.To)}
@@ -259,6 +263,13 @@ func explicit(v annotations.Value[time.Duration]) time.Duration {
 		return v.Value
 	}
 	return 0
+}
+
+// pathRegex reports whether an Ingress's paths are regular expressions, and the rewrite
+// target of their requests ("" for none).
+func (s *settings) pathRegex(ing *networkingv1.Ingress) (bool, annotations.RewriteTarget) {
+	r := s.route(ing)
+	return r.PathRegex.Value || r.RewriteTarget.Value != "", r.RewriteTarget.Value
 }
 
 // canary returns the canary Service of an Ingress's paths and the percentage it receives.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/portcullis-ingress/portcullis/pkg/diag"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 	"github.com/portcullis-ingress/portcullis/pkg/resolve"
 )
 
@@ -331,6 +332,9 @@ func (t *translator) resolveClaims() {
 		}
 		rt := c.route
 		rt.Backends, rt.Policy, rt.Source = backends, policy, refOf(c.ing)
+		if _, target := t.settings.pathRegex(c.ing); target != "" && rt.Match.Kind == model.MatchRegex {
+			rt.Policy.RegexRewrite = &model.RegexRewrite{Regex: rt.Match.Path, Replace: target.HAProxy()}
+		}
 		t.res.Claims[key] = rt.Source
 		t.res.Config.HTTPRoutes = append(t.res.Config.HTTPRoutes, rt)
 	}
@@ -407,6 +411,16 @@ func (t *translator) route(ing *networkingv1.Ingress, host string, p networkingv
 	path := p.Path
 	if path == "" {
 		path = "/"
+	}
+	if regex, _ := t.settings.pathRegex(ing); regex {
+		// As ingress-nginx's use-regex: case-insensitive, anchored at the start only.
+		re := "(?i)^" + path
+		if err := limits.CheckRegex(re); err != nil || !strings.HasPrefix(path, "/") {
+			t.problem(ing, Error, "InvalidPath", fmt.Sprintf(
+				"%s: path %q is not a usable regular expression (path-regex or rewrite-target is set): it must start with / and be valid RE2 without spaces, quotes or '#'; path ignored", where, p.Path))
+			return model.HTTPRoute{}, false
+		}
+		return model.HTTPRoute{Match: model.HTTPMatch{Host: host, Path: re, Kind: model.MatchRegex}}, true
 	}
 	if !model.ValidMapPath(path) {
 		t.problem(ing, Error, "InvalidPath", fmt.Sprintf(

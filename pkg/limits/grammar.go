@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -422,3 +423,66 @@ func ASCIILower(s string) string {
 	}
 	return string(b)
 }
+
+// Regular expressions and rewrites (ingress-nginx's use-regex and rewrite-target).
+
+// MaxRegexLen bounds a regular expression written into the configuration (a path, header or
+// query condition, a rewrite); MaxRouteConditions bounds the header and query conditions of one
+// route. (The same bounds as the renderer's checks of conditional routes.)
+const (
+	MaxRegexLen        = 1024
+	MaxRouteConditions = 16
+)
+
+// CheckRegex accepts a regular expression that producer and HAProxy read alike and that is
+// safe to write as one configuration word (with its backslashes doubled): valid RE2 (a subset
+// of the PCRE HAProxy uses), at most MaxRegexLen bytes of printable ASCII without space, quote
+// or '#', and not a word the configuration parser would take for an operator or a brace.
+func CheckRegex(s string) error {
+	switch {
+	case s == "":
+		return errors.New("empty regular expression")
+	case len(s) > MaxRegexLen:
+		return fmt.Errorf("regular expression longer than %d bytes", MaxRegexLen)
+	case s == "{" || s == "}" || s == "||" || strings.HasPrefix(s, "!"):
+		return errors.New("regular expression that reads as a configuration operator")
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("\"'#", c) >= 0 {
+			return fmt.Errorf("character %q not allowed in a regular expression", c)
+		}
+	}
+	if _, err := regexp.Compile(s); err != nil {
+		return fmt.Errorf("invalid regular expression: %w", err)
+	}
+	return nil
+}
+
+// CheckRewriteTarget accepts the replacement of a regular-expression rewrite as the model holds
+// it: a path (IsPathChar) in which \1 to \9 stand for the groups the expression captures, at
+// most MaxPathLen bytes, starting with "/" or a group.
+func CheckRewriteTarget(s string) error {
+	if s == "" || len(s) > MaxPathLen {
+		return fmt.Errorf("rewrite target must be 1 to %d bytes", MaxPathLen)
+	}
+	if s[0] != '/' && s[0] != '\\' {
+		return errors.New("rewrite target must start with / or a group")
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\\' {
+			if i+1 == len(s) || s[i+1] < '1' || s[i+1] > '9' {
+				return errors.New(`a backslash must be followed by a group number 1 to 9`)
+			}
+			i++
+			continue
+		}
+		if !IsPathChar(c) {
+			return fmt.Errorf("character %q not allowed in a rewrite target", c)
+		}
+	}
+	return nil
+}
+
+// MaxBodySize bounds a request body size limit: 1 TiB, beyond any request a proxy should take.
+const MaxBodySize = 1 << 40

@@ -156,6 +156,10 @@ type RoutePolicy struct {
 	// Unavailable answers every request with 503: a setting the route needs could not be
 	// honoured safely (for example its client CA is missing), so it fails closed.
 	Unavailable bool
+	// RegexRewrite, ForceHTTPS and MaxBodySize: see policy_nginx.go.
+	RegexRewrite *RegexRewrite `json:",omitempty"`
+	ForceHTTPS   int           `json:",omitempty"`
+	MaxBodySize  int64         `json:",omitempty"`
 }
 
 // IsZero reports whether the policy does nothing.
@@ -170,7 +174,8 @@ func (p RoutePolicy) Equal(o RoutePolicy) bool {
 		slices.Equal(p.AddRequestHeaders, o.AddRequestHeaders) && slices.Equal(p.AddResponseHeaders, o.AddResponseHeaders) &&
 		slices.Equal(p.RemoveRequestHeaders, o.RemoveRequestHeaders) && slices.Equal(p.RemoveResponseHeaders, o.RemoveResponseHeaders) &&
 		p.RequestRedirect.Equal(o.RequestRedirect) && p.URLRewrite.Equal(o.URLRewrite) && p.Timeout == o.Timeout &&
-		p.HSTS == o.HSTS && ptrEqual(p.ClientAuth, o.ClientAuth) && p.Unavailable == o.Unavailable
+		p.HSTS == o.HSTS && ptrEqual(p.ClientAuth, o.ClientAuth) && p.Unavailable == o.Unavailable &&
+		p.nginxEqual(o)
 }
 
 func ptrEqual[T comparable](a, b *T) bool {

@@ -1,0 +1,126 @@
+package e2e
+
+// ingress-nginx annotations (issue 15): Ingresses annotated only with nginx.ingress.kubernetes.io/
+// keys behave as ingress-nginx documents, one request-level proof per key family, and a snippet
+// is refused with a Warning Event while the rest of the Ingress is served.
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/portcullis-ingress/portcullis/e2e/framework"
+)
+
+const nx = "nginx.ingress.kubernetes.io/"
+
+func TestNginxAnnotations(t *testing.T) {
+	t.Parallel()
+	ns, c := startAnnotated(t)
+	framework.EchoService(t, ns, "web", framework.StartEcho(t, "web"))
+	framework.CreateSecret(t, framework.OpaqueSecret(ns, "users", map[string][]byte{"auth": []byte("alice:" + hashSecret + "\n")}))
+
+	rewrite := framework.Ingress(ns, "rewrite", ns, framework.Rule("rewrite.nginx", framework.Prefix("/something(/|$)(.*)", "web")))
+	rewrite.Annotations = pairs(nx+"rewrite-target", "/$2", nx+"use-regex", "true")
+	framework.CreateIngress(t, rewrite)
+	framework.CreateIngress(t, annotated(ns, "lb", "lb.nginx", "web", nx+"force-ssl-redirect", "true"))
+	framework.CreateIngress(t, annotated(ns, "upload", "upload.nginx", "web", nx+"proxy-body-size", "1k"))
+	framework.CreateIngress(t, annotated(ns, "cors", "cors.nginx", "web", nx+"enable-cors", "true"))
+	framework.CreateIngress(t, annotated(ns, "auth", "auth.nginx", "web",
+		nx+"auth-type", "basic", nx+"auth-secret", "users", nx+"auth-realm", "Staff only"))
+	framework.CreateIngress(t, annotated(ns, "snippet", "snippet.nginx", "web",
+		nx+"configuration-snippet", "more_set_headers \"X: y\";"))
+
+	t.Run("rewrite-target with capture groups, paths case-insensitive from the start", func(t *testing.T) {
+		awaitStatus(t, c, req("rewrite.nginx", "/something/new"), http.StatusOK)
+		for path, want := range map[string]string{
+			"/something/new?x=1": "/new", "/something": "/", "/SomeThing/a/b": "/a/b", "/something/": "/",
+		} {
+			resp := framework.MustSend(t, c, req("rewrite.nginx", path))
+			if resp.Status != http.StatusOK {
+				t.Fatalf("GET %s: status %d", path, resp.Status)
+			}
+			if got := echoed(t, resp).Path; got != want {
+				t.Errorf("GET %s reached the backend as %q, want %q", path, got, want)
+			}
+		}
+		if resp := framework.MustSend(t, c, req("rewrite.nginx", "/other")); resp.Status != http.StatusNotFound {
+			t.Errorf("GET /other: status %d, want 404 (no path matches)", resp.Status)
+		}
+	})
+
+	t.Run("force-ssl-redirect behind a load balancer that ends TLS", func(t *testing.T) {
+		resp := awaitStatus(t, c, req("lb.nginx", "/a?b=1"), http.StatusFound)
+		if got, want := resp.Header.Get("Location"), "https://lb.nginx/a?b=1"; got != want {
+			t.Errorf("Location %q, want %q", got, want)
+		}
+		behind := withHeader(req("lb.nginx", "/a"), "X-Forwarded-Proto", "https")
+		if resp := framework.MustSend(t, c, behind); resp.Status != http.StatusOK {
+			t.Errorf("with X-Forwarded-Proto https: status %d, want 200 (the load balancer ended TLS)", resp.Status)
+		}
+	})
+
+	t.Run("proxy-body-size answers 413 to a larger body", func(t *testing.T) {
+		awaitStatus(t, c, req("upload.nginx", "/"), http.StatusOK)
+		post := func(n int) int {
+			r, err := http.NewRequest(http.MethodPost, c.HTTPURL+"/upload", bytes.NewReader(bytes.Repeat([]byte("x"), n)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Host = "upload.nginx"
+			resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}).Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if got := post(1025); got != http.StatusRequestEntityTooLarge {
+			t.Errorf("POST of 1025 bytes: status %d, want 413", got)
+		}
+		if got := post(1024); got != http.StatusOK {
+			t.Errorf("POST of 1024 bytes: status %d, want 200", got)
+		}
+	})
+
+	t.Run("enable-cors with ingress-nginx's defaults", func(t *testing.T) {
+		awaitStatus(t, c, req("cors.nginx", "/"), http.StatusOK)
+		pre := req("cors.nginx", "/")
+		pre.Method = http.MethodOptions
+		pre = withHeader(withHeader(pre, "Origin", "https://app.example"), "Access-Control-Request-Method", "PUT")
+		resp := framework.MustSend(t, c, pre)
+		if resp.Status != http.StatusNoContent {
+			t.Fatalf("preflight: status %d, want 204", resp.Status)
+		}
+		for name, want := range map[string]string{
+			"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, PUT, POST, DELETE, PATCH, OPTIONS",
+			"Access-Control-Allow-Credentials": "true", "Access-Control-Max-Age": "86400",
+		} {
+			if got := resp.Header.Get(name); got != want {
+				t.Errorf("preflight %s: %q, want %q", name, got, want)
+			}
+		}
+		if got := resp.Header.Get("Access-Control-Allow-Headers"); !strings.HasPrefix(got, "DNT, Keep-Alive") {
+			t.Errorf("preflight Access-Control-Allow-Headers %q, want ingress-nginx's list", got)
+		}
+	})
+
+	t.Run("auth-type basic: 401 without credentials, 200 with them", func(t *testing.T) {
+		resp := awaitStatus(t, c, req("auth.nginx", "/"), http.StatusUnauthorized)
+		if got, want := resp.Header.Get("WWW-Authenticate"), `Basic realm="Staff only"`; got != want {
+			t.Errorf("WWW-Authenticate %q, want %q", got, want)
+		}
+		if resp := framework.MustSend(t, c, withHeader(req("auth.nginx", "/"), "Authorization", basicAuth("alice", "secret"))); resp.Status != http.StatusOK {
+			t.Errorf("with alice's password: status %d, want 200", resp.Status)
+		}
+	})
+
+	t.Run("a snippet is refused with a Warning Event; the Ingress is served", func(t *testing.T) {
+		awaitStatus(t, c, req("snippet.nginx", "/"), http.StatusOK)
+		ev := framework.WaitForEventMessage(t, ns, "Ingress", "snippet", "InvalidAnnotation", nx+"configuration-snippet: refused")
+		if ev.Type != "Warning" || !strings.Contains(ev.Message, "inject") {
+			t.Errorf("Event %s %q, want a Warning that says why", ev.Type, ev.Message)
+		}
+	})
+}

@@ -1,0 +1,26 @@
+package model
+
+// Route policies that came with ingress-nginx's annotations (Portcullis settings of their own
+// since): a rewrite by regular expression, a redirect to HTTPS behind a load balancer that ends
+// TLS, and a request body size limit.
+//
+// The fields of RoutePolicy:
+//
+//   - RegexRewrite replaces the whole path of a request that matches its expression (the
+//     route's own path expression), with the groups it captured.
+//   - ForceHTTPS, when not 0, is the status of a redirect of plain-HTTP requests to HTTPS,
+//     unless the request's X-Forwarded-Proto header is "https".
+//   - MaxBodySize, when not 0, answers 413 to requests whose Content-Length is larger.
+
+// RegexRewrite replaces the whole path of requests that match Regex by Replace.
+type RegexRewrite struct {
+	// Regex is an expression limits.CheckRegex accepts.
+	Regex string
+	// Replace is a path in which \1 to \9 stand for the groups Regex captured
+	// (limits.CheckRewriteTarget).
+	Replace string
+}
+
+func (p RoutePolicy) nginxEqual(o RoutePolicy) bool {
+	return ptrEqual(p.RegexRewrite, o.RegexRewrite) && p.ForceHTTPS == o.ForceHTTPS && p.MaxBodySize == o.MaxBodySize
+}

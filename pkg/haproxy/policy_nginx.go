@@ -1,0 +1,64 @@
+package haproxy
+
+import (
+	"fmt"
+	"strconv"
+
+	parser "github.com/haproxytech/client-native/v5/config-parser"
+	httpactions "github.com/haproxytech/client-native/v5/config-parser/parsers/http/actions"
+	"github.com/haproxytech/client-native/v5/config-parser/types"
+
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
+)
+
+// This file renders the route policies that came with ingress-nginx's annotations (see
+// model/policy_nginx.go), and checks their values against package limits, as the annotation
+// parsers do.
+
+// nginxEarly renders the rules that answer before any other policy of the route: the redirect
+// to HTTPS (ingress-nginx redirects before it authenticates) and the body size limit.
+func (r *renderer) nginxEarly(name string, p model.RoutePolicy) {
+	req := func(a types.Action) { r.insert(parser.Backends, name, "http-request", a) }
+	if p.ForceHTTPS != 0 {
+		// A load balancer that ends TLS says so in X-Forwarded-Proto.
+		req(&httpactions.Redirect{Type: "scheme", Value: "https", Code: strconv.Itoa(p.ForceHTTPS),
+			Cond: "if", CondTest: "!{ ssl_fc } !{ req.hdr(x-forwarded-proto) -i https }"})
+	}
+	if p.MaxBodySize > 0 {
+		req(&httpactions.Return{Status: ptr(int64(413)), ContentType: "text/plain", ContentFormat: "string",
+			Content: quote("413 request body too large"), Cond: "if",
+			CondTest: fmt.Sprintf("{ req.hdr_val(content-length) gt %d }", p.MaxBodySize)})
+	}
+}
+
+// nginxLate renders the rules that change the request last: the rewrite by regular expression,
+// after every rule that reads the path as the client sent it.
+func (r *renderer) nginxLate(name string, p model.RoutePolicy) {
+	if rw := p.RegexRewrite; rw != nil {
+		r.insert(parser.Backends, name, "http-request", &httpactions.ReplacePath{MatchRegex: configRegex(rw.Regex), ReplaceFmt: rw.Replace})
+	}
+}
+
+// checkNginxPolicy checks the values of nginxEarly's and nginxLate's rules.
+func checkNginxPolicy(where string, p model.RoutePolicy) []error {
+	var errs []error
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{where}, a...)...))
+	}
+	if rw := p.RegexRewrite; rw != nil {
+		if err := limits.CheckRegex(rw.Regex); err != nil {
+			bad("rewrite expression %q: %v", rw.Regex, err)
+		}
+		if err := limits.CheckRewriteTarget(rw.Replace); err != nil {
+			bad("rewrite target %q: %v", rw.Replace, err)
+		}
+	}
+	if p.ForceHTTPS != 0 && !limits.IsRedirectStatus(p.ForceHTTPS) {
+		bad("HTTPS redirect code %d is not a redirect", p.ForceHTTPS)
+	}
+	if p.MaxBodySize < 0 || p.MaxBodySize > limits.MaxBodySize {
+		bad("body size limit %d out of range", p.MaxBodySize)
+	}
+	return errs
+}

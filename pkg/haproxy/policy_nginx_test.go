@@ -1,0 +1,65 @@
+package haproxy_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+)
+
+func TestRenderNginxPolicy(t *testing.T) {
+	tests := []struct {
+		name  string
+		route model.RoutePolicy
+		want  []string
+	}{
+		{
+			name:  "a rewrite by regular expression, with groups, backslashes doubled in the expression",
+			route: model.RoutePolicy{RegexRewrite: &model.RegexRewrite{Regex: `(?i)^/something(/|$)(\d*)`, Replace: `/x/\2`}},
+			want:  with([]string{"balance roundrobin", `http-request replace-path (?i)^/something(/|$)(\\d*) /x/\2`}, ""),
+		},
+		{
+			name:  "a redirect to HTTPS unless a load balancer ended TLS, and a body size limit, before the other rules",
+			route: model.RoutePolicy{ForceHTTPS: 308, MaxBodySize: 1 << 20, AppRoot: "/app"},
+			want: with([]string{"balance roundrobin",
+				"http-request redirect scheme https code 308 if !{ ssl_fc } !{ req.hdr(x-forwarded-proto) -i https }",
+				`http-request return status 413 content-type text/plain string "413 request body too large" if { req.hdr_val(content-length) gt 1048576 }`,
+				"http-request redirect location /app code 302 if { path / }",
+			}, ""),
+		},
+	}
+	for _, tt := range tests {
+		c := policyConfig(model.BackendPolicy{}, tt.route)
+		files, err := haproxy.Render(c, testEnv)
+		t.Run(tt.name, func(t *testing.T) {
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			name := sectionName(t, c)
+			compareLines(t, "backend "+name, section(files[haproxy.ConfigFile], "backend "+name), tt.want)
+			haproxyCheck(t, files)
+		})
+	}
+}
+
+func TestRenderRejectsBadNginxPolicy(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		route model.RoutePolicy
+		want  string
+	}{
+		{"an expression with a space", model.RoutePolicy{RegexRewrite: &model.RegexRewrite{Regex: "^/a b", Replace: "/"}}, "rewrite expression"},
+		{"a replacement with a sample fetch", model.RoutePolicy{RegexRewrite: &model.RegexRewrite{Regex: "^/a", Replace: "/%[src]"}}, "rewrite target"},
+		{"a replacement with a stray backslash", model.RoutePolicy{RegexRewrite: &model.RegexRewrite{Regex: "^/a", Replace: `/\x`}}, "rewrite target"},
+		{"a redirect code that is not one", model.RoutePolicy{ForceHTTPS: 200}, "HTTPS redirect code"},
+		{"a negative body size", model.RoutePolicy{MaxBodySize: -1}, "body size limit"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := haproxy.Render(policyConfig(model.BackendPolicy{}, tt.route), testEnv)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Render error = %v, want one about %s", err, tt.want)
+			}
+		})
+	}
+}
