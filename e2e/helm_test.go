@@ -231,7 +231,7 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the ClusterRole: %v", err)
 	}
-	checkLeastPrivilege(t, "ClusterRole", cr.Rules, "ingresses/status", "events")
+	checkLeastPrivilege(t, "ClusterRole", cr.Rules, "ingresses/status", "events", "gatewayclasses/status", "gateways/status", "httproutes/status")
 	crb, err := kube.RbacV1().ClusterRoleBindings().Get(ctx, release, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("reading the ClusterRoleBinding: %v", err)
@@ -343,20 +343,25 @@ func checkLeastPrivilege(t *testing.T, what string, rules []rbacv1.PolicyRule, w
 	}
 }
 
-// checkNoUnusedGrants fails the test if a rule grants what the controller never uses: the
-// namespaces resource, events.k8s.io Events (it writes core Events), get on what it only lists
-// and watches, patch on Ingress status (it updates it).
+// checkNoUnusedGrants fails the test if a rule grants what the controller never uses: more than
+// list and watch on namespaces (the Gateway API reads their labels), events.k8s.io Events (it
+// writes core Events), get on what it only lists and watches (it gets Ingresses, Gateway API
+// objects whose status update conflicts, and its Lease), patch on a status (it updates them).
 func checkNoUnusedGrants(t *testing.T, what string, rules []rbacv1.PolicyRule) {
 	t.Helper()
+	gets := []string{"ingresses", "leases", "gatewayclasses", "gateways", "httproutes"}
 	for _, r := range rules {
-		if slices.Contains(r.Resources, "namespaces") || slices.Contains(r.APIGroups, "events.k8s.io") {
+		if slices.Contains(r.APIGroups, "events.k8s.io") {
 			t.Errorf("%s rule %+v grants what the controller never reads or writes", what, r)
 		}
-		if slices.Contains(r.Verbs, "get") && !slices.Contains(r.Resources, "ingresses") && !slices.Contains(r.Resources, "leases") {
+		if slices.Contains(r.Resources, "namespaces") && slices.ContainsFunc(r.Verbs, func(v string) bool { return v != "list" && v != "watch" }) {
+			t.Errorf("%s rule %+v grants more than list and watch on namespaces", what, r)
+		}
+		if slices.Contains(r.Verbs, "get") && slices.ContainsFunc(r.Resources, func(res string) bool { return !slices.Contains(gets, res) }) {
 			t.Errorf("%s rule %+v grants get, which the controller's informers never use", what, r)
 		}
-		if slices.Contains(r.Resources, "ingresses/status") && slices.Contains(r.Verbs, "patch") {
-			t.Errorf("%s rule %+v grants patch on Ingress status, which the controller updates", what, r)
+		if slices.ContainsFunc(r.Resources, func(res string) bool { return strings.HasSuffix(res, "/status") }) && slices.Contains(r.Verbs, "patch") {
+			t.Errorf("%s rule %+v grants patch on a status, which the controller updates", what, r)
 		}
 	}
 }
@@ -413,12 +418,12 @@ func TestHelmNamespacedInstall(t *testing.T) {
 			}
 		}
 	}
-	checkLeastPrivilege(t, "ClusterRole", cr.Rules)
+	checkLeastPrivilege(t, "ClusterRole", cr.Rules, "gatewayclasses/status")
 	watched, err := kube.RbacV1().Roles(apps).Get(ctx, release, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("reading the Role of the watched namespace: %v", err)
 	}
-	checkLeastPrivilege(t, "Role "+apps, watched.Rules, "ingresses/status", "events")
+	checkLeastPrivilege(t, "Role "+apps, watched.Rules, "ingresses/status", "events", "gateways/status", "httproutes/status")
 	checkNoUnusedGrants(t, "Role "+apps, watched.Rules)
 	own, err := kube.RbacV1().Roles(ns).Get(ctx, release+"-controller", metav1.GetOptions{})
 	if err != nil {

@@ -32,7 +32,9 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
+	"github.com/portcullis-ingress/portcullis/pkg/gateway"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/process"
@@ -85,6 +87,8 @@ type config struct {
 	hostOwnership     bool
 	slotBudget        int
 	podIPs            []netip.Addr
+	gatewayController string
+	gatewayPool       netip.Prefix
 }
 
 // newFlagSet declares every flag. Where haproxytech/kubernetes-ingress has the same concept, the
@@ -123,6 +127,8 @@ func newFlagSet(raw *rawFlags) *pflag.FlagSet {
 	fs.StringVar(&raw.electionNamespace, "election-namespace", "", "Namespace of the election Lease. Empty: $POD_NAMESPACE, else default.")
 	fs.BoolVar(&raw.hostOwnership, "host-ownership", false, "Give each host to one namespace: the first to claim it (the namespace holding it since the previous pass, else that of the oldest Ingress naming it). Other namespaces' rules and TLS hosts for it are refused with a HostOwnedByOtherNamespace Event. A wildcard host also claims the names it covers that no other namespace claimed first. Off: any namespace may add paths under any host, as with ingress-nginx.")
 	fs.IntVar(&raw.slotBudget, "server-slot-budget", limits.DefaultSlotBudget, "Most server slots (pre-declared server lines) of the whole configuration. Every backend gets room for its endpoints in steps of 8 whatever this says; larger steps (server-slots) are granted oldest object first while the total stays within it, and clamped to 8 beyond, with a ServerSlotsClamped Event on the object that asked.")
+	fs.StringVar(&raw.gatewayController, "gateway-controller-name", "portcullis.io/gateway-controller", "The spec.controllerName of the GatewayClasses this controller serves (Gateway API). Empty: Gateway API objects are not watched. They are watched only when the API server serves gateway.networking.k8s.io/v1 at start; otherwise a log line says so and only Ingresses are served.")
+	fs.StringVar(&raw.gatewayPool, "gateway-address-pool", "", "CIDR from which each Gateway of our classes gets an address of its own, whose listeners bind <address>:<listener port>; the operator routes it to this HAProxy (a VIP, a BGP-announced range). Empty: Gateways share the controller's address: listener port 80 is --http-bind-port, 443 is --https-bind-port (their routes share the Ingresses' tables), other ports are binds of their own on every address, and Gateway status addresses are the published ones (--publish-service, --publish-status-address).")
 	fs.StringSliceVar(&raw.podIPs, "pod-ip", nil, "The controller pod's own IP addresses (repeat or separate with commas): endpoints at these addresses are refused, as are loopback, link-local, multicast and unspecified ones. Empty: $POD_IP (the chart sets it from status.podIPs).")
 	return fs
 }
@@ -132,6 +138,7 @@ type rawFlags struct {
 	program, configDir, runtimeDir, defaultBackend, log, logFormat   string
 	publishService, statusAddressType, electionID, electionNamespace string
 	defaultCert, tcpServices, tcpServicesNGINX, udpServices          string
+	gatewayController, gatewayPool                                   string
 	emptyIngressClass, hostOwnership                                 bool
 	slotBudget                                                       int
 	namespaces, publishAddresses, podIPs                             []string
@@ -155,7 +162,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		emptyIngressClass: raw.emptyIngressClass, namespaces: raw.namespaces,
 		httpPort: raw.httpPort, httpsPort: raw.httpsPort, logFormat: raw.logFormat, controllerPort: raw.controllerPort, statsPort: raw.statsPort,
 		monitorPort: raw.monitorPort, shutdownDelay: raw.shutdownDelay, stopTimeout: raw.stopTimeout,
-		hostOwnership: raw.hostOwnership, slotBudget: raw.slotBudget,
+		hostOwnership: raw.hostOwnership, slotBudget: raw.slotBudget, gatewayController: raw.gatewayController,
 	}
 	var errs []error
 	var err error
@@ -238,6 +245,14 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		}
 		c.podIPs = append(c.podIPs, a.Unmap())
 	}
+	if raw.gatewayPool != "" {
+		p, err := netip.ParsePrefix(raw.gatewayPool)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--gateway-address-pool %q is not a CIDR such as 192.0.2.0/28", raw.gatewayPool))
+		} else {
+			c.gatewayPool = p.Masked()
+		}
+	}
 	levels := map[string]slog.Level{"error": slog.LevelError, "warning": slog.LevelWarn, "info": slog.LevelInfo, "debug": slog.LevelDebug, "trace": slog.LevelDebug - 4}
 	var ok bool
 	if c.logLevel, ok = levels[raw.log]; !ok {
@@ -247,6 +262,14 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		errs = append(errs, fmt.Errorf("--log-format %q must be text or json", c.logFormat))
 	}
 	return c, errors.Join(errs...)
+}
+
+// gatewayPoolString is the --gateway-address-pool for logs: empty when unset.
+func gatewayPoolString(p netip.Prefix) string {
+	if !p.IsValid() {
+		return ""
+	}
+	return p.String()
 }
 
 func namespacedName(flag, v string) (types.NamespacedName, error) {
@@ -314,8 +337,24 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("creating Kubernetes client: %w", err)
 	}
 
+	// Gateway API objects are watched when a controller name is set and the API server serves
+	// them now; installing the CRDs later takes a restart.
+	var gwClient gatewayclient.Interface
+	if c.gatewayController != "" {
+		served, why, err := k8s.GatewayAPIServed(client.Discovery())
+		if err != nil {
+			return err
+		}
+		if served {
+			if gwClient, err = gatewayclient.NewForConfig(rc); err != nil {
+				return fmt.Errorf("creating Gateway API client: %w", err)
+			}
+		} else {
+			log.Info("Gateway API is off: serving Ingresses only; install the Gateway API CRDs and restart to serve Gateways", "why", why)
+		}
+	}
 	watcher, err := k8s.NewWatcher(client, k8s.WatchOptions{Namespaces: c.namespaces, ConfigMap: c.configMap, PublishService: c.status.PublishService,
-		TCPServices: c.tcpServices, TCPServicesNGINX: c.tcpServicesNGINX, UDPServices: c.udpServices})
+		TCPServices: c.tcpServices, TCPServicesNGINX: c.tcpServicesNGINX, UDPServices: c.udpServices, Gateway: gwClient})
 	if err != nil {
 		return fmt.Errorf("setting up informers: %w", err)
 	}
@@ -333,14 +372,32 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
+	// Status (Ingress status with published addresses, Gateway API status always) is written by
+	// the replica holding the Lease.
 	var status reconcile.StatusPublisher
-	if c.status.Enabled() {
+	var gwStatus reconcile.GatewayStatusPublisher
+	if c.status.Enabled() || gwClient != nil {
 		identity := cmp.Or(os.Getenv("POD_NAME"), hostname()+"_"+strconv.Itoa(os.Getpid()))
 		sw := k8s.NewStatusWriter(client, identity, c.status)
 		if err := sw.RunElection(ctx, c.election, watcher.Touch); err != nil {
 			return err
 		}
 		status = sw
+		if gwClient != nil {
+			gwStatus = k8s.NewGatewayStatusWriter(gwClient, c.gatewayController, identity, sw.Leader)
+		}
+	}
+	var gwOpts *gateway.Options
+	if gwClient != nil {
+		gwOpts = &gateway.Options{
+			ControllerName: c.gatewayController,
+			AddressPool:    c.gatewayPool,
+			HTTPListener:   ingress.HTTPListener,
+			HTTPSListener:  ingress.HTTPSListener,
+			HTTP:           model.Bind{Address: c.bindAddress, Port: c.httpPort},
+			HTTPS:          model.Bind{Address: c.bindAddress, Port: c.httpsPort},
+			Reserved:       []uint16{c.statsPort, c.monitorPort, c.controllerPort},
+		}
 	}
 
 	reg := prometheus.NewRegistry()
@@ -366,11 +423,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 				FallbackPEM:        fallbackPEM,
 			},
 		},
-		TCP:       tcpservices.Options{Address: c.bindAddress, Reserved: []uint16{c.httpPort, c.httpsPort, c.statsPort, c.monitorPort, c.controllerPort}},
-		Addresses: resolve.AddressPolicy{Own: c.podIPs},
-		Monitor:   model.Bind{Address: c.bindAddress, Port: c.monitorPort},
-		Env:       haproxy.Env{RuntimeDir: c.runtimeDir},
-		Log:       log.WithName("reconcile"),
+		Gateway:       gwOpts,
+		GatewayStatus: gwStatus,
+		Publish:       c.status,
+		TCP:           tcpservices.Options{Address: c.bindAddress, Reserved: []uint16{c.httpPort, c.httpsPort, c.statsPort, c.monitorPort, c.controllerPort}},
+		Addresses:     resolve.AddressPolicy{Own: c.podIPs},
+		Monitor:       model.Bind{Address: c.bindAddress, Port: c.monitorPort},
+		Env:           haproxy.Env{RuntimeDir: c.runtimeDir},
+		Log:           log.WithName("reconcile"),
 	}
 	srv, err := serveHealth(ctx, c.controllerPort, loop, reg, log)
 	if err != nil {
@@ -379,7 +439,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	defer srv.Close()
 	log.Info("controller started", "controller_name", c.controllerName, "ingress_class", c.ingressClass,
 		"namespaces", c.namespaces, "http_port", c.httpPort, "config_dir", c.configDir,
-		"host_ownership", c.hostOwnership, "server_slot_budget", c.slotBudget)
+		"host_ownership", c.hostOwnership, "server_slot_budget", c.slotBudget, "gateway_api", gwClient != nil,
+		"gateway_controller_name", c.gatewayController, "gateway_address_pool", gatewayPoolString(c.gatewayPool))
 
 	// A haproxy left running by a previous controller on these directories (one that was killed,
 	// or crashed) is adopted rather than doubled: the first pass reloads it with the current

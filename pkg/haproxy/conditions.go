@@ -25,29 +25,30 @@ type routeRule struct {
 	section string
 }
 
-// conditionalHosts lists the hosts (exact, "*." wildcard or "") that have a conditional route.
-func conditionalHosts(routes []model.HTTPRoute) map[string]bool {
+// conditionalHosts lists the hosts (exact, "*." wildcard or "") of a route table that have a
+// conditional route.
+func conditionalHosts(routes []model.HTTPRoute, table string) map[string]bool {
 	hosts := map[string]bool{}
 	for _, rt := range routes {
-		if rt.Conditional() {
+		if rt.Match.Table == table && rt.Conditional() {
 			hosts[rt.Match.Host] = true
 		}
 	}
 	return hosts
 }
 
-// conditionalRules renders the routes of the conditional hosts as rules, in stage order and, within
-// a host, in the precedence of the Gateway API: an exact path, then a regular expression, then the
-// longest prefix; then a method condition; then the most header conditions; then the most query
-// conditions.
-func conditionalRules(routes []model.HTTPRoute, sections []string) []routeRule {
-	hosts := conditionalHosts(routes)
+// conditionalRules renders the routes of the conditional hosts of a route table as rules, in stage
+// order and, within a host, in the precedence of the Gateway API: an exact path, then a regular
+// expression, then the longest prefix; then a method condition; then the most header conditions;
+// then the most query conditions.
+func conditionalRules(routes []model.HTTPRoute, sections []string, table string) []routeRule {
+	hosts := conditionalHosts(routes, table)
 	if len(hosts) == 0 {
 		return nil
 	}
 	var idx []int
 	for i, rt := range routes {
-		if hosts[rt.Match.Host] && sections[i] != "" {
+		if rt.Match.Table == table && hosts[rt.Match.Host] && sections[i] != "" {
 			idx = append(idx, i)
 		}
 	}

@@ -164,8 +164,11 @@ const (
 	ReasonRedirects      ReasonKind = "https_redirects_changed"
 	ReasonCertLines      ReasonKind = "certificate_lines_changed"
 	ReasonRouteRules     ReasonKind = "conditional_routes_changed"
-	ReasonGlobal         ReasonKind = "global_settings_changed"
-	ReasonClientAuth     ReasonKind = "client_auth_changed"
+	// ReasonRouteStages: the first route with a wildcard host, or without a host, in a route
+	// table, or the last one gone (see frontendShape); or the first wildcard HTTPS redirect.
+	ReasonRouteStages ReasonKind = "route_kinds_changed"
+	ReasonGlobal      ReasonKind = "global_settings_changed"
+	ReasonClientAuth  ReasonKind = "client_auth_changed"
 )
 
 // Command is a runtime API command, with a multi-line payload for those that take one.
@@ -207,10 +210,7 @@ func NewPlan(applied *Applied, desired model.Config) Plan {
 	}
 	oldSections, oldRoutes, oldTCP := Sections(applied.Config)
 	reasons := topologyChanges(applied.Config, desired, oldSections, curSections)
-	if !slices.Equal(conditionalRules(applied.Config.HTTPRoutes, oldRoutes), conditionalRules(desired.HTTPRoutes, curRoutes)) {
-		// Conditional routes are frontend rules, not map entries.
-		reasons = append(reasons, Reason{ReasonRouteRules, ""})
-	}
+	reasons = append(reasons, frontendChanges(frontendShapes(applied.Config, oldSections, oldRoutes), frontendShapes(desired, curSections, curRoutes))...)
 
 	// Endpoint moves of the sections that exist on both sides, also when a reload is needed:
 	// while a reload is held off, they are applied at once (see Interim).
@@ -239,17 +239,15 @@ func NewPlan(applied *Applied, desired model.Config) Plan {
 	if len(reasons) > 0 {
 		return Plan{Reasons: reasons, Commands: cmds, Interim: interim, Next: newApplied(desired, freshLayout(desired, curSections), curSections)}
 	}
-	oldExact, oldPrefix := mapFiles(applied.Config.HTTPRoutes, oldRoutes)
-	newExact, newPrefix := mapFiles(desired.HTTPRoutes, curRoutes)
 	var changed []string
 	content := map[string][]byte{}
-	if !bytes.Equal(oldExact, newExact) {
-		changed = append(changed, ExactMapFile)
-		content[ExactMapFile] = newExact
-	}
-	if !bytes.Equal(oldPrefix, newPrefix) {
-		changed = append(changed, PrefixMapFile)
-		content[PrefixMapFile] = newPrefix
+	// The tables are the same on both sides (else the listeners changed, a reload).
+	oldMaps, curMaps := routeMaps(applied.Config, oldRoutes), routeMaps(desired, curRoutes)
+	for _, name := range slices.Sorted(maps.Keys(curMaps)) {
+		if !bytes.Equal(oldMaps[name], curMaps[name]) {
+			changed = append(changed, name)
+			content[name] = curMaps[name]
+		}
 	}
 	if newRedirects := redirectMap(desired.HTTPSRedirects); desired.HasHTTPS() && !bytes.Equal(redirectMap(applied.Config.HTTPSRedirects), newRedirects) {
 		changed = append(changed, RedirectMap)
@@ -363,6 +361,37 @@ func certCommands(crtList string, old, cur []model.Certificate) []Command {
 		}
 	}
 	return slices.Concat(adds, relists, removes)
+}
+
+// frontendChanges lists the HTTP frontends whose rules differ: their conditional routes, or the
+// stages of look-ups their routes need (see frontendShape). A table on one side only comes with
+// a change of the listeners, which topologyChanges reports.
+func frontendChanges(old, cur []frontendShape) []Reason {
+	var reasons []Reason
+	for _, c := range cur {
+		i := slices.IndexFunc(old, func(o frontendShape) bool { return o.table == c.table })
+		if i < 0 {
+			continue
+		}
+		o := old[i]
+		if !slices.Equal(o.rules, c.rules) {
+			// Conditional routes are frontend rules, not map entries.
+			reasons = append(reasons, Reason{ReasonRouteRules, tableDetail(c.table)})
+		}
+		// Redirect kinds and client-certificate sections have reasons of their own.
+		if o.wildcard != c.wildcard || o.hostless != c.hostless || o.wildRedirect != c.wildRedirect {
+			reasons = append(reasons, Reason{ReasonRouteStages, tableDetail(c.table)})
+		}
+	}
+	return reasons
+}
+
+// tableDetail names a route table in a reason.
+func tableDetail(table string) string {
+	if table == "" {
+		return ""
+	}
+	return "route table " + table
 }
 
 // topologyChanges lists what differs between two configurations in a way only a reload can apply.

@@ -113,7 +113,9 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 		r.set(parser.Global, parser.GlobalSectionName, "tune.ssl.cachesize", &types.Int64C{Value: 0})
 	}
 	r.defaults(cfg.Global)
-	r.frontend(cfg, sections, httpRoutes, env)
+	for _, shape := range frontendShapes(cfg, sections, httpRoutes) {
+		r.frontend(cfg, shape, sections, env)
+	}
 	for _, l := range cfg.Listeners {
 		if l.Protocol == model.TCP || passthrough(cfg, l.Name) {
 			r.tcpFrontend(cfg, l, tcpRoutes, env)
@@ -136,11 +138,9 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rendering: %w", err)
 	}
-	exact, prefix := mapFiles(cfg.HTTPRoutes, httpRoutes)
-	files := Files{
-		ConfigFile:    config,
-		ExactMapFile:  exact,
-		PrefixMapFile: prefix,
+	files := Files{ConfigFile: config}
+	for name, content := range routeMaps(cfg, httpRoutes) {
+		files[name] = content
 	}
 	for _, s := range sections {
 		policyFiles(s.Policy, files)
@@ -423,18 +423,24 @@ func (r *renderer) global(env Env) {
 	})
 }
 
-// The routing pipeline of the HTTP frontend, which holds every HTTP and HTTPS listener. The
-// section is found with at most six map lookups, whatever the number of routes: exact then prefix,
-// first for the request's host, then for its wildcard form ("*." + all but the first label), then
-// for rules without a host. Map keys are host+path; hostless keys start with "/", which no host
-// does.
-func (r *renderer) frontend(cfg model.Config, sections []Section, httpRoutes []string, env Env) {
-	const fe = httpFrontend
+// The routing pipeline of the HTTP frontend of a route table (see tables.go), which holds the
+// table's HTTP and HTTPS listeners. The section is found with at most six map lookups, whatever
+// the number of routes: exact then prefix, first for the request's host, then for its wildcard
+// form ("*." + all but the first label), then for rules without a host; a stage that no route of
+// the table needs is left out (see frontendShape). Map keys are host+path; hostless keys start with
+// "/", which no host does.
+func (r *renderer) frontend(cfg model.Config, shape frontendShape, sections []Section, env Env) {
+	fe := frontendName(shape.table)
 	r.section(parser.Frontends, fe)
 	r.set(parser.Frontends, fe, "mode", &types.StringC{Value: "http"})
+	var listeners []model.Listener
 	for _, l := range cfg.Listeners {
-		switch {
-		case l.Protocol == model.HTTPS && passthrough(cfg, l.Name):
+		if servesHTTP(l) && l.Table == shape.table {
+			listeners = append(listeners, l)
+		}
+	}
+	for _, l := range listeners {
+		if l.Protocol == model.HTTPS && passthrough(cfg, l.Name) {
 			// The listener's port is its passthrough frontend's; what that frontend does not
 			// pass through comes here over a local socket, with the client's address.
 			r.insert(parser.Frontends, fe, "bind", tlsBind(l, types.Bind{
@@ -442,15 +448,16 @@ func (r *renderer) frontend(cfg model.Config, sections []Section, httpRoutes []s
 				Params: []params.BindOption{&params.BindOptionValue{Name: "name", Value: l.Name},
 					&params.BindOptionWord{Name: "accept-proxy"}, &params.BindOptionValue{Name: "mode", Value: "600"}},
 			}))
-		case l.Protocol == model.HTTP || l.Protocol == model.HTTPS:
-			r.bind(fe, l)
+			continue
 		}
+		r.bind(fe, l)
 	}
-	for _, l := range cfg.Listeners {
-		if l.Protocol == model.HTTP || l.Protocol == model.HTTPS && !passthrough(cfg, l.Name) {
+	for _, l := range listeners {
+		if l.Protocol == model.HTTP || !passthrough(cfg, l.Name) {
 			r.acceptProxy(fe, l, cfg.Global)
 		}
 	}
+	const unfound = "{ var(txn.backend) -m found }"
 	setVar := func(name, expr, cond string) {
 		a := &actions.SetVar{VarScope: "txn", VarName: name, Expr: common.Expression{Expr: strings.Fields(expr)}}
 		if cond != "" {
@@ -465,21 +472,36 @@ func (r *renderer) frontend(cfg model.Config, sections []Section, httpRoutes []s
 		Status: ptr(int64(400)), Cond: "if", CondTest: "{ var(txn.host) -m sub / }",
 	})
 	setVar("hostpath", "var(txn.host),concat(,txn.path,)", "")
-	setVar("wildrest", "var(txn.host),field(2,.,0)", "")
 	// "*" stands for exactly one label: a host with an empty first label (".foo.com") has no
-	// wildcard form.
-	setVar("wildhost", "str(*.),concat(,txn.wildrest,)", "{ var(txn.host) -m beg . }")
-	setVar("wildpath", "var(txn.wildhost),concat(,txn.path,)", "")
-	if cfg.HasHTTPS() {
-		r.httpsRedirects(cfg.HTTPSRedirects)
+	// wildcard form. It is computed before routing when something needs it there, else only
+	// once the exact host has missed.
+	wildhost := func(cond string) {
+		setVar("wildrest", "var(txn.host),field(2,.,0)", cond)
+		if cond != "" {
+			cond += " || "
+		}
+		setVar("wildhost", "str(*.),concat(,txn.wildrest,)", cond+"{ var(txn.host) -m beg . }")
 	}
-	const unfound = "{ var(txn.backend) -m found }"
-	rules := conditionalRules(cfg.HTTPRoutes, httpRoutes)
-	for i, key := range []string{"txn.hostpath", "txn.wildpath", "txn.path"} {
+	if shape.eagerWildcard() {
+		wildhost("")
+	}
+	if len(shape.redirects) > 0 {
+		r.httpsRedirects(fe, shape)
+	}
+	for stage, key := range []string{"txn.hostpath", "txn.wildpath", "txn.path"} {
+		switch {
+		case stage == 1 && !shape.wildcard, stage == 2 && !shape.hostless:
+			continue
+		case stage == 1:
+			if !shape.eagerWildcard() {
+				wildhost(unfound)
+			}
+			setVar("wildpath", "var(txn.wildhost),concat(,txn.path,)", unfound)
+		}
 		// The conditional routes of the hosts of this stage, in precedence order, then the
 		// maps for the other hosts.
-		for _, rl := range rules {
-			if rl.stage == i {
+		for _, rl := range shape.rules {
+			if rl.stage == stage {
 				r.insert(parser.Frontends, fe, "http-request", &actions.SetVar{
 					VarScope: "txn", VarName: "backend", Expr: common.Expression{Expr: []string{"str(" + rl.section + ")"}},
 					Cond: "if", CondTest: rl.cond + " !" + unfound,
@@ -487,11 +509,11 @@ func (r *renderer) frontend(cfg model.Config, sections []Section, httpRoutes []s
 			}
 		}
 		cond := unfound
-		if i == 0 && !slices.ContainsFunc(rules, func(rl routeRule) bool { return rl.stage == 0 }) {
+		if stage == 0 && !slices.ContainsFunc(shape.rules, func(rl routeRule) bool { return rl.stage == 0 }) {
 			cond = ""
 		}
-		setVar("backend", fmt.Sprintf("var(%s),map_str(%s)", key, ExactMapFile), cond)
-		setVar("backend", fmt.Sprintf("var(%s),map_beg(%s)", key, PrefixMapFile), unfound)
+		setVar("backend", fmt.Sprintf("var(%s),map_str(%s)", key, ExactMap(shape.table)), cond)
+		setVar("backend", fmt.Sprintf("var(%s),map_beg(%s)", key, PrefixMap(shape.table)), unfound)
 	}
 	r.insert(parser.Frontends, fe, "use_backend", types.UseBackend{
 		Name: "%[var(txn.backend)]", Cond: "if", CondTest: unfound,
@@ -704,11 +726,7 @@ func MonitorCommand(down bool) string {
 
 // httpsRedirects redirects plain-HTTP requests for the hosts of the redirect map to HTTPS: one rule
 // per code and port, the host's entry in the map naming which.
-func (r *renderer) httpsRedirects(rs []model.HTTPSRedirect) {
-	kinds := redirectKinds(rs)
-	if len(kinds) == 0 {
-		return
-	}
+func (r *renderer) httpsRedirects(fe string, shape frontendShape) {
 	// The host's own entry wins over its wildcard's: one look-up into a variable, then the
 	// rules compare it.
 	lookup := func(key, cond string) {
@@ -716,11 +734,13 @@ func (r *renderer) httpsRedirects(rs []model.HTTPSRedirect) {
 		if cond != "" {
 			a.Cond, a.CondTest = "unless", cond
 		}
-		r.insert(parser.Frontends, httpFrontend, "http-request", a)
+		r.insert(parser.Frontends, fe, "http-request", a)
 	}
 	lookup("txn.host", "")
-	lookup("txn.wildhost", "{ var(txn.redirect) -m found }")
-	for _, k := range kinds {
+	if shape.wildRedirect {
+		lookup("txn.wildhost", "{ var(txn.redirect) -m found }")
+	}
+	for _, k := range shape.redirects {
 		port := ""
 		if k.Port != 0 && k.Port != 443 {
 			port = ":" + strconv.Itoa(int(k.Port))
@@ -729,7 +749,7 @@ func (r *renderer) httpsRedirects(rs []model.HTTPSRedirect) {
 		if code == 0 {
 			code = 302
 		}
-		r.insert(parser.Frontends, httpFrontend, "http-request", &httpactions.Redirect{
+		r.insert(parser.Frontends, fe, "http-request", &httpactions.Redirect{
 			Type:     "location",
 			Value:    "https://%[var(txn.host)]" + port + "%[capture.req.uri]",
 			Code:     strconv.Itoa(code),
@@ -786,13 +806,13 @@ func (r *renderer) backend(s Section, slots []Slot) {
 	}
 }
 
-// mapFiles renders the two route maps, each route pointing at its section. Exact routes, and the
+// mapFiles renders the two route maps of a route table, each route pointing at its section. Exact routes, and the
 // bare form of each prefix ("/foo" for Prefix "/foo"), go to the exact map; each prefix with a
 // trailing slash goes to the prefix map, which HAProxy searches for the longest match. Together
 // they give Kubernetes' element-wise prefix semantics: "/foo" matches "/foo" and "/foo/bar" but not
 // "/foobar". An Exact route wins over the bare form of an equal Prefix.
-func mapFiles(routes []model.HTTPRoute, sections []string) (exact, prefix []byte) {
-	conditional := conditionalHosts(routes)
+func mapFiles(routes []model.HTTPRoute, sections []string, table string) (exact, prefix []byte) {
+	conditional := conditionalHosts(routes, table)
 	exactKeys := map[string]string{}
 	var exactOrder []string
 	addExact := func(key, backend string, override bool) {
@@ -806,8 +826,8 @@ func mapFiles(routes []model.HTTPRoute, sections []string) (exact, prefix []byte
 	}
 	var pb bytes.Buffer
 	for i, rt := range routes {
-		if conditional[rt.Match.Host] {
-			continue // a rule of the frontend (see conditionalRules)
+		if rt.Match.Table != table || conditional[rt.Match.Host] {
+			continue // another table's, or a rule of the frontend (see conditionalRules)
 		}
 		section := sections[i]
 		key := rt.Match.Host + rt.Match.Path
@@ -1066,23 +1086,41 @@ func validSectionName(s string) bool {
 // checkListeners checks the listeners, which come from the operator's flags.
 func checkListeners(cfg model.Config) []error {
 	var errs []error
-	ports := map[uint16]string{}
+	type bound struct {
+		name string
+		model.Bind
+	}
+	var binds []bound
 	bind := func(name string, b model.Bind) {
 		if !b.Address.IsValid() || b.Address.Zone() != "" || b.Port == 0 {
 			errs = append(errs, fmt.Errorf("listener %s: invalid bind %s:%d", name, b.Address, b.Port))
 		}
-		if other, taken := ports[b.Port]; taken {
-			errs = append(errs, fmt.Errorf("listener %s: port %d is also %s's", name, b.Port, other))
+		for _, o := range binds {
+			if o.Conflicts(b) {
+				errs = append(errs, fmt.Errorf("listener %s: %s is also %s's", name, b, o.name))
+			}
 		}
-		ports[b.Port] = name
+		binds = append(binds, bound{name, b})
 	}
 	seen := map[string]bool{}
+	// The PROXY protocol rules of a frontend tell its listeners apart by port (see acceptProxy).
+	tablePorts := map[string]string{}
 	for _, l := range cfg.Listeners {
 		if !model.ValidBackendName(l.Name) || len(l.Name) > limits.MaxNameLen || seen[l.Name] {
 			errs = append(errs, fmt.Errorf("invalid or duplicate listener name %q", l.Name))
 		}
 		seen[l.Name] = true
 		bind(l.Name, l.Bind)
+		if l.Table != "" && (!model.ValidBackendName(l.Table) || !servesHTTP(l)) {
+			errs = append(errs, fmt.Errorf("listener %s: route table %q: want [a-z0-9_-], at most %d characters, on an HTTP or HTTPS listener", l.Name, l.Table, limits.MaxBackendNameLen))
+		}
+		if servesHTTP(l) {
+			key := l.Table + " " + strconv.Itoa(int(l.Port))
+			if other, ok := tablePorts[key]; ok {
+				errs = append(errs, fmt.Errorf("listener %s: port %d is also listener %s's in the same route table", l.Name, l.Port, other))
+			}
+			tablePorts[key] = l.Name
+		}
 		switch l.Protocol {
 		case model.HTTP, model.TCP:
 			if l.TLS != nil {
@@ -1195,6 +1233,9 @@ func checkRoute(rt model.HTTPRoute, names map[string]bool) []error {
 	var errs []error
 	if !model.ValidMapHost(rt.Match.Host) || rt.Match.Kind != model.MatchRegex && !model.ValidMapPath(rt.Match.Path) {
 		errs = append(errs, fmt.Errorf("route %q %q: host or path is not safe for a map file", rt.Match.Host, rt.Match.Path))
+	}
+	if rt.Match.Table != "" && !model.ValidBackendName(rt.Match.Table) {
+		errs = append(errs, fmt.Errorf("%s: route table %q: want [a-z0-9_-], at most %d characters", where, rt.Match.Table, limits.MaxBackendNameLen))
 	}
 	errs = append(errs, checkConditions(where, rt)...)
 	if len(rt.Backends) == 0 {

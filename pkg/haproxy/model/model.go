@@ -88,6 +88,18 @@ type Bind struct {
 	Port    uint16
 }
 
+// String is address:port, with brackets around an IPv6 address.
+func (b Bind) String() string { return netip.AddrPortFrom(b.Address, b.Port).String() }
+
+// Conflicts reports whether two binds cannot both be listened on: the same port on the same
+// address. A specific address and the unspecified one (0.0.0.0, ::) may share a port: Linux
+// gives a connection to the most specific listening socket, and HAProxy binds with SO_REUSEADDR.
+// An IPv4-mapped IPv6 address is its IPv4 address. Two unspecified addresses of different families (0.0.0.0 and ::) do not conflict either: an
+// IPv4 socket takes precedence over a dual-stack IPv6 one for IPv4 connections.
+func (b Bind) Conflicts(o Bind) bool {
+	return b.Port == o.Port && b.Address.Unmap() == o.Address.Unmap()
+}
+
 // Monitor answers an external load balancer's health check: GET /healthz on its port is 200 while
 // this HAProxy should get traffic and 503 once Down (the pod is stopping), so that the load
 // balancer takes the node out before connections are cut. A zero port disables it.

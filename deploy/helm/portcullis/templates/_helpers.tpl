@@ -157,6 +157,19 @@ Ingress status, and the Events about its problems. */}}
 - apiGroups: [""]
   resources: [events]
   verbs: [create, patch]
+{{- if .Values.gatewayAPI.controllerName }}
+# Gateway API (gatewayAPI.controllerName): get, as for Ingresses, re-reads an object whose status
+# update conflicts.
+- apiGroups: [gateway.networking.k8s.io]
+  resources: [gateways, httproutes]
+  verbs: [get, list, watch]
+- apiGroups: [gateway.networking.k8s.io]
+  resources: [referencegrants]
+  verbs: [list, watch]
+- apiGroups: [gateway.networking.k8s.io]
+  resources: [gateways/status, httproutes/status]
+  verbs: [update]
+{{- end }}
 {{- end -}}
 
 {{/* Fails when a namespaced install (controller.scope.namespaces) names a Service or Secret in
@@ -213,7 +226,13 @@ a namespace it does not watch: the controller only sees objects of watched names
 {{- else }}
 - {{ printf "--publish-service=%s" (include "portcullis.publishService" .) | quote }}
 {{- end }}
+{{- end }}
+{{- if or $c.publishService.enabled .Values.gatewayAPI.controllerName }}
 - {{ printf "--election-id=%s" (include "portcullis.electionID" .) | quote }}
+{{- end }}
+- {{ printf "--gateway-controller-name=%s" .Values.gatewayAPI.controllerName | quote }}
+{{- with .Values.gatewayAPI.addressPool }}
+- {{ printf "--gateway-address-pool=%s" . | quote }}
 {{- end }}
 {{- if $c.tcpServices }}
 - {{ printf "--tcp-services-configmap=%s/%s" .Release.Namespace (include "portcullis.tcpServicesName" .) | quote }}

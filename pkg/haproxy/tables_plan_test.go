@@ -1,0 +1,140 @@
+package haproxy
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+)
+
+// tableConfig is planConfig with a second HTTP listener serving the route table "gw-p9090",
+// which holds the routes given.
+func tableConfig(routes ...model.HTTPRoute) model.Config {
+	c := planConfig(model.Backend{Name: "be"})
+	c.Listeners = append(c.Listeners, model.Listener{Name: "gw-p9090", Bind: model.Bind{Address: netip.MustParseAddr("0.0.0.0"), Port: 9090},
+		Protocol: model.HTTP, Table: "gw-p9090"})
+	for _, rt := range routes {
+		rt.Match.Table = "gw-p9090"
+		c.HTTPRoutes = append(c.HTTPRoutes, rt)
+	}
+	c.Normalize()
+	return c
+}
+
+func reasonKinds(p Plan) []ReasonKind {
+	var out []ReasonKind
+	for _, r := range p.Reasons {
+		out = append(out, r.Kind)
+	}
+	return out
+}
+
+func TestPlanRouteTables(t *testing.T) {
+	base := tableConfig(route("a.test", "/", model.MatchPrefix, "be"))
+	for _, tc := range []struct {
+		name        string
+		desired     model.Config
+		wantReasons []ReasonKind
+		wantMaps    []string
+	}{
+		{
+			name:     "a route added to a table is a runtime change of the table's map",
+			desired:  tableConfig(route("a.test", "/", model.MatchPrefix, "be"), route("b.test", "/x", model.MatchExact, "be")),
+			wantMaps: []string{"maps/path-exact-gw-p9090.map"},
+		},
+		{
+			name:     "a route removed from a table is a runtime change of the table's map",
+			desired:  tableConfig(),
+			wantMaps: []string{"maps/path-prefix-gw-p9090.map"},
+		},
+		{
+			name: "a route added to the default table changes the default map only",
+			desired: func() model.Config {
+				c := base
+				c.HTTPRoutes = append(slices.Clone(c.HTTPRoutes), route("c.test", "/y", model.MatchExact, "be"))
+				c.Normalize()
+				return c
+			}(),
+			wantMaps: []string{ExactMapFile},
+		},
+		{
+			name:        "the first wildcard route of a table adds its stage of look-ups",
+			desired:     tableConfig(route("a.test", "/", model.MatchPrefix, "be"), route("*.b.test", "/", model.MatchPrefix, "be")),
+			wantReasons: []ReasonKind{ReasonRouteStages},
+		},
+		{
+			name:        "the first route without a host of a table adds its stage of look-ups",
+			desired:     tableConfig(route("a.test", "/", model.MatchPrefix, "be"), route("", "/", model.MatchPrefix, "be")),
+			wantReasons: []ReasonKind{ReasonRouteStages},
+		},
+		{
+			name: "a conditional route in a table is a rule of its frontend",
+			desired: func() model.Config {
+				rt := route("a.test", "/", model.MatchPrefix, "be")
+				rt.Method = "POST"
+				return tableConfig(route("a.test", "/", model.MatchPrefix, "be"), rt)
+			}(),
+			wantReasons: []ReasonKind{ReasonRouteRules},
+		},
+		{
+			name: "a listener added with its table is a reload",
+			desired: func() model.Config {
+				c := base
+				c.Listeners = append(slices.Clone(c.Listeners), model.Listener{Name: "gw-p9091",
+					Bind: model.Bind{Address: netip.MustParseAddr("10.0.0.3"), Port: 8080}, Protocol: model.HTTP, Table: "gw-p9091"})
+				c.Normalize()
+				return c
+			}(),
+			wantReasons: []ReasonKind{ReasonListeners},
+		},
+		{
+			name: "a listener removed is a reload",
+			desired: func() model.Config {
+				c := base
+				c.Listeners = c.Listeners[:1]
+				return c
+			}(),
+			wantReasons: []ReasonKind{ReasonListeners},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := NewPlan(applied(base), tc.desired)
+			if got := reasonKinds(p); !slices.Equal(got, tc.wantReasons) {
+				t.Errorf("reasons %v, want %v", p.Reasons, tc.wantReasons)
+			}
+			if !slices.Equal(p.MapFiles, tc.wantMaps) {
+				t.Errorf("map files %v, want %v", p.MapFiles, tc.wantMaps)
+			}
+			for _, name := range p.MapFiles {
+				files, err := Render(tc.desired, Env{RuntimeDir: "/run/portcullis"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(files[name]) != string(p.Maps[name]) {
+					t.Errorf("%s: plan %q, rendered %q", name, p.Maps[name], files[name])
+				}
+			}
+		})
+	}
+}
+
+// Without a wildcard route, the wildcard form of the host is still computed before routing when
+// a wildcard HTTPS redirect needs it; adding the first one is a reload.
+func TestPlanFirstWildcardRedirect(t *testing.T) {
+	c := planConfig(model.Backend{Name: "be"})
+	c.Listeners = append(c.Listeners, model.Listener{Name: "https", Bind: model.Bind{Address: netip.MustParseAddr("0.0.0.0"), Port: 8443},
+		Protocol: model.HTTPS, TLS: &model.ListenerTLS{Default: model.Certificate{Name: "x.pem"}}})
+	c.HTTPSRedirects = []model.HTTPSRedirect{{Host: "a.test", Code: 302}}
+	c.Normalize()
+	d := c
+	d.HTTPSRedirects = []model.HTTPSRedirect{{Host: "*.b.test", Code: 302}, {Host: "a.test", Code: 302}}
+	if got := reasonKinds(NewPlan(applied(c), d)); !slices.Equal(got, []ReasonKind{ReasonRouteStages}) {
+		t.Errorf("reasons %v, want the route stages", got)
+	}
+	e := c
+	e.HTTPSRedirects = []model.HTTPSRedirect{{Host: "a.test", Code: 302}, {Host: "c.test", Code: 302}}
+	if p := NewPlan(applied(c), e); p.Reload() || !slices.Equal(p.MapFiles, []string{RedirectMap}) {
+		t.Errorf("another exact redirect: reasons %v, maps %v; want the redirect map at runtime", p.Reasons, p.MapFiles)
+	}
+}
