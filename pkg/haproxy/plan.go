@@ -79,7 +79,9 @@ func newApplied(cfg model.Config, layout Layout, sections []Section) Applied {
 	for i := range sections {
 		a.sections[i] = &sections[i]
 		for _, b := range sections[i].Backends {
-			a.sectionsOf[b.Name] = append(a.sectionsOf[b.Name], i)
+			if b.Name != "" {
+				a.sectionsOf[b.Name] = append(a.sectionsOf[b.Name], i)
+			}
 		}
 	}
 	return a
@@ -110,15 +112,19 @@ func PlanEndpoints(applied *Applied, desired model.Config, changed []string) (Pl
 			}
 			done[i] = true
 			s := *next.sections[i]
-			bs := make([]model.Backend, len(s.Backends))
-			for j, wb := range s.Backends {
+			var bs []model.Backend
+			var weights []model.WeightedBackend
+			for _, wb := range s.Backends {
+				if wb.Name == "" {
+					continue // unresolved: no servers
+				}
 				b, ok := desired.Backend(wb.Name)
 				if !ok {
 					return Plan{}, false
 				}
-				bs[j] = b
+				bs, weights = append(bs, b), append(weights, wb)
 			}
-			servers := sectionServers(bs, s.Backends)
+			servers := sectionServers(bs, weights)
 			slots, scmds, ok := moveServers(s.Name, next.Layout[s.Name], servers, s.Policy.Check)
 			if !ok {
 				return Plan{}, false

@@ -781,7 +781,8 @@ func (r *renderer) backend(s Section, slots []Slot) {
 		r.set(parser.Backends, name, "mode", &types.StringC{Value: "tcp"})
 	} else {
 		r.set(parser.Backends, name, "mode", &types.StringC{Value: "http"})
-		r.routePolicy(name, s.Route)
+		r.routePolicy(name, s.Route, s.Prefix)
+		r.unresolvedRule(s)
 	}
 	r.backendPolicy(name, s.Policy, s.TCP)
 	if !s.TCP {
@@ -1242,14 +1243,15 @@ func checkRoute(rt model.HTTPRoute, names map[string]bool) []error {
 		errs = append(errs, fmt.Errorf("%s: no backend", where))
 	}
 	for _, b := range rt.Backends {
-		if !names[b.Name] {
+		if b.Name != "" && !names[b.Name] { // no name: an unresolved reference, answered 500
 			errs = append(errs, fmt.Errorf("%s: backend %q is not defined", where, b.Name))
 		}
 		if b.Weight < 0 || b.Weight > 256 {
 			errs = append(errs, fmt.Errorf("%s: weight %d of backend %s is not 0 to 256", where, b.Weight, b.Name))
 		}
 	}
-	return append(errs, checkRoutePolicy(where, rt.Policy)...)
+	errs = append(errs, checkRoutePolicy(where, rt.Policy)...)
+	return append(errs, checkGatewayPolicy(where, rt)...)
 }
 
 // checkTCPRoute checks a TCP route.

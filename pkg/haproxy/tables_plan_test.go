@@ -138,3 +138,30 @@ func TestPlanFirstWildcardRedirect(t *testing.T) {
 		t.Errorf("another exact redirect: reasons %v, maps %v; want the redirect map at runtime", p.Reasons, p.MapFiles)
 	}
 }
+
+// The unresolved share of a route is a rule of its section: changing it is a reload; the weights
+// between resolved backends stay runtime server weights.
+func TestPlanUnresolvedShare(t *testing.T) {
+	withShare := func(unresolved int) model.Config {
+		c := planConfig(model.Backend{Name: "be", Servers: []model.Server{srv("198.18.0.1", 80)}})
+		c.HTTPRoutes[0].Backends = []model.WeightedBackend{{Name: "be", Weight: 1}, {Weight: unresolved}}
+		return c
+	}
+	p := NewPlan(applied(withShare(1)), withShare(3))
+	if !p.Reload() {
+		t.Errorf("the unresolved share changed without a reload")
+	}
+	sections, _, _ := Sections(withShare(3))
+	if len(sections) != 1 || sections[0].Unresolved != 3 || sections[0].Total != 4 || len(sections[0].Servers) != 1 {
+		t.Errorf("sections %+v, want one with 3 of 4 unresolved and the resolved backend's server", sections)
+	}
+	if p := NewPlan(applied(withShare(1)), withShare(1)); p.Reload() || len(p.Commands) != 0 {
+		t.Errorf("no change: %v %v", p.Reasons, p.Commands)
+	}
+	// Endpoints of the resolved backend still move at runtime.
+	d := withShare(1)
+	d.Backends[0].Servers = append(d.Backends[0].Servers, srv("198.18.0.2", 80))
+	if p, ok := PlanEndpoints(applied(withShare(1)), d, []string{"be"}); !ok || len(p.Commands) == 0 {
+		t.Errorf("endpoint plan: ok %t, commands %v", ok, p.Commands)
+	}
+}
