@@ -61,18 +61,14 @@ test: deps vet lint ## Everything CI runs: test dependencies, vet, lint; all tes
 	PORTCULLIS_HAPROXY=$$(command -v haproxy || echo /usr/sbin/haproxy) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 	PORTCULLIS_HAPROXY=$$(command -v haproxy || echo /usr/sbin/haproxy) $(GO) test -race -count=1 -timeout 10m -run '$(E2E_SMOKE)' ./e2e/
 
-# `make conformance`: the extended features of the GATEWAY-HTTP profile the controller claims, on
-# top of its core features (comma-separated, e.g. HTTPRouteQueryParamMatching,HTTPRouteMethodMatching),
-# and where the suite's report goes (git-ignored).
-CONFORMANCE_FEATURES ?=
+# Where `make conformance` writes the suite's report (git-ignored).
 CONFORMANCE_REPORT ?= $(CURDIR)/conformance-report.yaml
 
 .PHONY: conformance
-conformance: deps ## Gateway API conformance: the whole GATEWAY-HTTP profile (core + CONFORMANCE_FEATURES) on HAProxy 3.0 in the local lab (e2e/conformance); writes CONFORMANCE_REPORT.
+conformance: deps ## Gateway API conformance: the whole GATEWAY-HTTP profile with the features the controller claims (pkg/gateway), on HAProxy 3.0 in the local lab (e2e/conformance); writes CONFORMANCE_REPORT.
 	@test -x "$(HAPROXY3)" || { echo "no haproxy at $(HAPROXY3): run make deps"; exit 1; }
 	PORTCULLIS_HAPROXY=$(HAPROXY3) $(GO) test -count=1 -timeout 90m -v -run '^TestGatewayAPIConformance$$' ./e2e/conformance/ \
-		-args -full -report-output=$(CONFORMANCE_REPORT) -version=$$(git describe --tags --always --dirty) \
-		$(if $(CONFORMANCE_FEATURES),-extended-features=$(CONFORMANCE_FEATURES))
+		-args -full -report-output=$(CONFORMANCE_REPORT) -version=$$(git describe --tags --always --dirty)
 
 .PHONY: run
 run: deps ## Run the controller: against KUBECONFIG if set, else on a local control plane with a demo Ingress.

@@ -5,13 +5,11 @@ import (
 	"io/fs"
 	"os"
 	"slices"
-	"strings"
 	"testing"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -26,21 +24,16 @@ import (
 	conformanceconfig "sigs.k8s.io/gateway-api/conformance/utils/config"
 	"sigs.k8s.io/gateway-api/conformance/utils/flags"
 	"sigs.k8s.io/gateway-api/conformance/utils/suite"
-	"sigs.k8s.io/gateway-api/pkg/features"
 
 	"github.com/portcullis-ingress/portcullis/e2e/framework"
+	"github.com/portcullis-ingress/portcullis/pkg/gateway"
 )
 
 // The suite's own flags (sigs.k8s.io/gateway-api/conformance/utils/flags: -run-test, -skip-tests,
 // -supported-features, -report-output, -debug, -timeout-config-overrides, ...) are registered in
-// this test binary and override the options below when given after -args. Two more are ours.
-var (
-	fullProfile = flag.Bool("full", false,
-		"run every test of the GATEWAY-HTTP profile (make conformance) instead of the subset make test runs")
-	extraFeatures = flag.String("extended-features", os.Getenv("PORTCULLIS_CONFORMANCE_FEATURES"),
-		"comma-separated extended features the controller supports, on top of the profile's core "+
-			"features (default $PORTCULLIS_CONFORMANCE_FEATURES)")
-)
+// this test binary and override the options below when given after -args. -full is ours.
+var fullProfile = flag.Bool("full", false,
+	"run every test of the GATEWAY-HTTP profile (make conformance) instead of the subset make test runs")
 
 // GatewayClassName is the GatewayClass the harness creates for the suite.
 const GatewayClassName = "portcullis"
@@ -105,7 +98,7 @@ func TestGatewayAPIConformance(t *testing.T) {
 		ConfigurableOptions: suite.ConfigurableOptions{
 			GatewayClassName:    GatewayClassName,
 			ConformanceProfiles: []suite.ConformanceProfileName{suite.GatewayHTTPConformanceProfileName},
-			SupportedFeatures:   supportedFeatures(t),
+			SupportedFeatures:   gateway.SupportedFeatures(), // the controller's own list, as in its GatewayClass status
 			// The cluster is thrown away after the run: deleting the base resources only costs time.
 			CleanupBaseResources: false,
 			CleanupTestResources: flags.DefaultCleanupTestResources,
@@ -133,25 +126,6 @@ func TestGatewayAPIConformance(t *testing.T) {
 		t.Logf("writing the conformance report to %s", opts.ReportOutputPath)
 	}
 	conformance.RunConformanceWithOptions(t, opts)
-}
-
-// supportedFeatures is the core features of the GATEWAY-HTTP profile (listed, so that the suite
-// does not try to infer them from the GatewayClass status) and the extended features given.
-func supportedFeatures(t *testing.T) []features.FeatureName {
-	t.Helper()
-	profile := suite.GatewayHTTPConformanceProfile
-	supported := sets.New(profile.CoreFeatures.UnsortedList()...)
-	for f := range strings.SplitSeq(*extraFeatures, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		if !profile.ExtendedFeatures.Has(features.FeatureName(f)) {
-			t.Fatalf("-extended-features: %q is not an extended feature of the GATEWAY-HTTP profile (%v)", f, sets.List(profile.ExtendedFeatures))
-		}
-		supported.Insert(features.FeatureName(f))
-	}
-	list := sets.List(supported)
-	return list
 }
 
 // subsetSkips lists every test but SubsetTests.

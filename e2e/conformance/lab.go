@@ -3,10 +3,9 @@
 // on a machine without a kubelet.
 //
 // The lab (StartLab) completes the e2e framework's control plane (etcd and kube-apiserver in a
-// private network namespace) with what the suite expects of a cluster:
+// private network namespace, with the standard-channel Gateway API CRDs) with what the suite
+// expects of a cluster:
 //
-//   - the Gateway API CRDs of the standard channel, from the sigs.k8s.io/gateway-api module that
-//     go.mod requires;
 //   - kube-controller-manager for Deployments, ReplicaSets, EndpointSlices, namespace deletion and
 //     garbage collection;
 //   - one Node simulated by kwok, which gives each Pod bound to it a Pod IP from the Node's
@@ -36,13 +35,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/restmapper"
 
 	"github.com/portcullis-ingress/portcullis/e2e/framework"
 )
@@ -84,7 +77,6 @@ func StartLab(t *testing.T) *Lab {
 	start := time.Now()
 	lab := &Lab{dir: framework.TempDir(t, "conformance-lab")}
 	setupBridge(t)
-	InstallGatewayCRDs(t)
 	createNode(t)
 
 	kubeconfig := framework.KubeconfigPath()
@@ -195,95 +187,14 @@ func createNode(t *testing.T) {
 	}
 }
 
-// InstallGatewayCRDs applies config/crd/standard of the sigs.k8s.io/gateway-api module that go.mod
-// requires (the CRDs and the safe-upgrades ValidatingAdmissionPolicy) and waits until the CRDs
-// are established. Objects that exist already are left alone.
-func InstallGatewayCRDs(t *testing.T) {
-	t.Helper()
-	dir, err := moduleDir("sigs.k8s.io/gateway-api")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := filepath.Glob(filepath.Join(dir, "config", "crd", "standard", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("finding the Gateway API CRDs in %s: %v", dir, err)
-	}
-	var objects []*unstructured.Unstructured
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatalf("reading %s: %v", f, err)
-		}
-		objs, err := framework.DecodeObjects(string(data))
-		if err != nil {
-			t.Fatalf("decoding %s: %v", f, err)
-		}
-		objects = append(objects, objs...)
-	}
-	dyn, err := dynamic.NewForConfig(framework.RESTConfig())
-	if err != nil {
-		t.Fatalf("creating a dynamic client: %v", err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(framework.Kube().Discovery()))
-	var crds []string
-	for _, obj := range objects {
-		gvk := obj.GroupVersionKind()
-		mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if err != nil {
-			t.Fatalf("mapping %s: %v", gvk, err)
-		}
-		var ri dynamic.ResourceInterface = dyn.Resource(mapping.Resource)
-		if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-			ri = dyn.Resource(mapping.Resource).Namespace(obj.GetNamespace())
-		}
-		if _, err := ri.Create(t.Context(), obj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			t.Fatalf("creating %s %s: %v", gvk.Kind, obj.GetName(), err)
-		}
-		if gvk.Kind == "CustomResourceDefinition" {
-			crds = append(crds, obj.GetName())
-		}
-	}
-	crdResource := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	for _, name := range crds {
-		framework.Eventually(t, 30*time.Second, func() error {
-			crd, err := dyn.Resource(crdResource).Get(t.Context(), name, metav1.GetOptions{})
-			if err != nil {
-				return err
-			}
-			conditions, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-			for _, c := range conditions {
-				if m, ok := c.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
-					return nil
-				}
-			}
-			return fmt.Errorf("CRD %s is not established yet", name)
-		})
-	}
-}
-
-// moduleDir returns the directory of a module of the build list, from the module cache.
-func moduleDir(path string) (string, error) {
-	out, err := goList(path, "{{.Dir}}")
-	if err != nil {
-		return "", err
-	}
-	if out == "" {
-		return "", fmt.Errorf("module %s is not in the module cache: run go mod download %s", path, path)
-	}
-	return out, nil
-}
-
-// moduleVersion returns the version of a module of the build list.
+// moduleVersion returns the version of a module of the build list (test binaries carry no
+// dependency information of their own).
 func moduleVersion(path string) (string, error) {
-	return goList(path, "{{.Version}}")
-}
-
-func goList(path, format string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", format, path)
-	// Inside the network namespace nothing can be downloaded: the module cache must have it.
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
+	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Version}}", path)
+	// Inside the network namespace nothing can be downloaded: go.mod and the module cache suffice.
+	cmd.Env = append(os.Environ(), "GOPROXY=off")
 	out, err := cmd.Output()
 	if err != nil {
 		var exitErr *exec.ExitError
