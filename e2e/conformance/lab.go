@@ -78,6 +78,8 @@ func StartLab(t *testing.T) *Lab {
 	lab := &Lab{dir: framework.TempDir(t, "conformance-lab")}
 	setupBridge(t)
 	createNode(t)
+	// Registered before the daemons start, so it runs after they stop.
+	t.Cleanup(func() { deleteNodePods(t) })
 
 	kubeconfig := framework.KubeconfigPath()
 	kcm := framework.StartDaemon(t, "kube-controller-manager", framework.Tool(t, "kube-controller-manager"),
@@ -184,6 +186,26 @@ func createNode(t *testing.T) {
 	_, err := framework.Kube().CoreV1().Nodes().Create(t.Context(), node, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatalf("creating the Node: %v", err)
+	}
+}
+
+// deleteNodePods deletes, at once, the Pods left on the Node when the lab stops (those of the
+// base manifests the suite keeps, for one): their addresses were given by this lab's kwok, and the
+// next lab's kwok would give them again. Their controllers recreate them in the next lab.
+func deleteNodePods(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pods, err := framework.Kube().CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + NodeName})
+	if err != nil {
+		t.Errorf("listing the lab's Pods: %v", err)
+		return
+	}
+	zero := int64(0)
+	for _, p := range pods.Items {
+		err := framework.Kube().CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+		if err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("deleting pod %s/%s: %v", p.Namespace, p.Name, err)
+		}
 	}
 }
 

@@ -51,6 +51,7 @@ func TestLabRunsPods(t *testing.T) {
 	}
 
 	pods := waitPods(t, ns, 2)
+	seen := slices.Clone(pods)
 	for _, pod := range pods {
 		expectEcho(t, pod)
 	}
@@ -69,6 +70,7 @@ func TestLabRunsPods(t *testing.T) {
 		return nil
 	})
 	pods = waitPods(t, ns, 2)
+	seen = append(seen, pods...)
 	for _, pod := range pods {
 		if pod.UID == victim.UID {
 			t.Fatalf("pod %s is still listed", victim.Name)
@@ -82,7 +84,7 @@ func TestLabRunsPods(t *testing.T) {
 		}
 	}
 
-	// Scaled to zero: no Pod, no process, no veth.
+	// Scaled to zero: no Pod, no sandbox (processes), no veth.
 	scale := []byte(`{"spec":{"replicas":0}}`)
 	if _, err := deployments.Patch(t.Context(), "echo", types.MergePatchType, scale, metav1.PatchOptions{}); err != nil {
 		t.Fatalf("scaling the Deployment to zero: %v", err)
@@ -95,8 +97,13 @@ func TestLabRunsPods(t *testing.T) {
 		if len(list.Items) > 0 {
 			return fmt.Errorf("%d pods left", len(list.Items))
 		}
-		if left := lab.Runner.leftovers(); len(left) > 0 {
-			return fmt.Errorf("left behind: %v", left)
+		if running := lab.Runner.sandboxesIn(ns); len(running) > 0 {
+			return fmt.Errorf("still running: %v", running)
+		}
+		for _, p := range seen {
+			if veth := hostVeth(p.UID); linkExists(veth) {
+				return fmt.Errorf("pod %s: veth %s left", p.Name, veth)
+			}
 		}
 		return nil
 	})

@@ -321,13 +321,21 @@ func (r *Runner) finish(ctx context.Context, pod *corev1.Pod) error {
 // containers. On error it removes whatever it created.
 func (r *Runner) startSandbox(ctx context.Context, pod *corev1.Pod) (sb *sandbox, err error) {
 	// kwok may give a new Pod the address of one that is still stopping: stop that one first.
+	// Two live Pods with one address mean the address was not kwok's to give (a Pod left by an
+	// earlier lab): the newcomer waits rather than take it.
 	r.mu.Lock()
 	var clash *sandbox
-	for uid, other := range r.pods {
+	for _, other := range r.pods {
 		if other.ip == pod.Status.PodIP {
 			clash = other
-			delete(r.pods, uid)
 		}
+	}
+	if clash != nil {
+		if holder, err := r.lister.Pods(clash.namespace).Get(clash.name); err == nil && holder.UID == clash.uid && holder.DeletionTimestamp == nil {
+			r.mu.Unlock()
+			return nil, fmt.Errorf("address %s is held by the running pod %s/%s", pod.Status.PodIP, clash.namespace, clash.name)
+		}
+		delete(r.pods, clash.uid)
 	}
 	r.mu.Unlock()
 	if clash != nil {
@@ -341,7 +349,7 @@ func (r *Runner) startSandbox(ctx context.Context, pod *corev1.Pod) (sb *sandbox
 		namespace: pod.Namespace,
 		name:      pod.Name,
 		ip:        pod.Status.PodIP,
-		hostVeth:  "pcv" + strings.ReplaceAll(string(pod.UID), "-", "")[:8],
+		hostVeth:  hostVeth(pod.UID),
 		dir:       filepath.Join(r.cfg.Dir, string(pod.UID)),
 		started:   metav1.Now(),
 		ctx:       sbCtx,
@@ -705,6 +713,24 @@ func (r *Runner) stopSandbox(sb *sandbox) {
 		r.log.Printf("pod %s/%s: %v", sb.namespace, sb.name, err)
 	}
 	r.log.Printf("pod %s/%s: stopped", sb.namespace, sb.name)
+}
+
+// hostVeth names the host end of a Pod's veth pair.
+func hostVeth(uid types.UID) string {
+	return "pcv" + strings.ReplaceAll(string(uid), "-", "")[:8]
+}
+
+// sandboxesIn lists the Pods of a namespace that have a sandbox.
+func (r *Runner) sandboxesIn(namespace string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var names []string
+	for _, sb := range r.pods {
+		if sb.namespace == namespace {
+			names = append(names, sb.name)
+		}
+	}
+	return names
 }
 
 // stopAll stops every sandbox, at the end of the run.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -77,12 +78,20 @@ func TestGatewayAPIConformance(t *testing.T) {
 	if err != nil {
 		t.Fatalf("creating the suite's clientset: %v", err)
 	}
-	// The suite does not create the GatewayClass it is given.
+	// The suite does not create the GatewayClass it is given. An earlier run of this test binary
+	// (-count) may have.
 	gwc := &gatewayv1.GatewayClass{
 		ObjectMeta: metav1.ObjectMeta{Name: GatewayClassName},
 		Spec:       gatewayv1.GatewayClassSpec{ControllerName: ControllerName},
 	}
-	if err := c.Create(t.Context(), gwc); err != nil {
+	if err := c.Create(t.Context(), gwc); apierrors.IsAlreadyExists(err) {
+		if err := c.Get(t.Context(), client.ObjectKeyFromObject(gwc), gwc); err != nil {
+			t.Fatalf("reading GatewayClass %s: %v", GatewayClassName, err)
+		}
+		if gwc.Spec.ControllerName != ControllerName {
+			t.Fatalf("GatewayClass %s exists with controllerName %s, want %s", GatewayClassName, gwc.Spec.ControllerName, ControllerName)
+		}
+	} else if err != nil {
 		t.Fatalf("creating GatewayClass %s: %v", GatewayClassName, err)
 	}
 
