@@ -72,7 +72,7 @@ func TestGatewayAndIngressShareHostAndHAProxy(t *testing.T) {
 
 // TestGatewayWeightChangeNeedsNoReload: an HTTPRoute rule with two weighted backendRefs shares its
 // requests by their weights, and new weights move the share through the runtime API: the reload
-// counter, the master and its workers stay the same.
+// counter, the master and its workers stay the same. So do new endpoints of a backendRef's Service.
 func TestGatewayWeightChangeNeedsNoReload(t *testing.T) {
 	t.Parallel()
 	g := startGateway(t)
@@ -107,6 +107,12 @@ func TestGatewayWeightChangeNeedsNoReload(t *testing.T) {
 		t.Errorf("weights 20/80: the canary answered %.1f%% of 1000 requests, want 75%% to 85%%", 100*got)
 	}
 	before.check(t, "changing the weights of backendRefs")
+
+	// The endpoints of a backendRef's Service move at runtime too (the endpoint pass knows the
+	// backends Gateway API routes feed).
+	framework.SetEndpoints(t, g.ns, "canary", framework.StartEcho(t, "canary-2"))
+	framework.AwaitEchoes(t, g.c, "split.example", "/", "stable", "canary-2")
+	before.check(t, "moving the endpoints of a backendRef's Service")
 	g.c.WaitIdle(t)
 }
 

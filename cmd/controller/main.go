@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -346,7 +347,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		if served {
-			if gwClient, err = gatewayclient.NewForConfig(rc); err != nil {
+			// Status writes come one per changed object: a burst of route changes is many.
+			gwConfig := rest.CopyConfig(rc)
+			gwConfig.QPS, gwConfig.Burst = 50, 100
+			if gwClient, err = gatewayclient.NewForConfig(gwConfig); err != nil {
 				return fmt.Errorf("creating Gateway API client: %w", err)
 			}
 		} else {
@@ -384,7 +388,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		status = sw
 		if gwClient != nil {
-			gwStatus = k8s.NewGatewayStatusWriter(gwClient, c.gatewayController, identity, sw.Leader)
+			gw := k8s.NewGatewayStatusWriter(gwClient, c.gatewayController, identity, sw.Leader)
+			go gw.Run(ctx, log.WithName("gateway-status"))
+			gwStatus = gw
 		}
 	}
 	var gwOpts *gateway.Options
@@ -417,6 +423,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			Stats:                 model.Bind{Address: c.bindAddress, Port: c.statsPort},
 			HostOwnership:         c.hostOwnership,
 			SlotBudget:            c.slotBudget,
+			FileLimit:             fileLimit(),
 			TLS: ingress.TLSOptions{
 				HTTPS:              model.Bind{Address: c.bindAddress, Port: c.httpsPort},
 				DefaultCertificate: c.defaultCert,
@@ -502,4 +509,14 @@ func serveHealth(ctx context.Context, port uint16, loop *reconcile.Loop, reg *pr
 		}
 	}()
 	return srv, nil
+}
+
+// fileLimit is the hard limit on open files that haproxy inherits from this process (it raises
+// its soft limit up to it); 0 when unlimited or unknown.
+func fileLimit() uint64 {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil || rl.Max == unix.RLIM_INFINITY {
+		return 0
+	}
+	return rl.Max
 }

@@ -63,6 +63,7 @@ func BenchmarkPortcullis(b *testing.B) {
 	b.Run("endpoint-change", benchEndpointChange)
 	b.Run("endpoint-change-backends", benchEndpointBackends)
 	b.Run("new-ingress", benchNewIngress)
+	b.Run("gateway", benchGateway)
 	b.Run("churn", benchChurn)
 	b.Run("scale-400", benchScale)
 	b.Run("scale", benchScaleRuns)
@@ -97,14 +98,21 @@ func finish(b *testing.B, r *Results, envOut, name string) {
 func startStack(b *testing.B) (ns string, c *framework.Controller) {
 	b.Helper()
 	ns = framework.NewNamespace(b)
+	return ns, startController(b, ns)
+}
+
+// startController starts a controller serving the IngressClass of ours named after ns, in ns,
+// with extra flags.
+func startController(b *testing.B, ns string, extraArgs ...string) *framework.Controller {
+	b.Helper()
 	framework.CreateIngressClass(b, ns, framework.ControllerName)
 	logLevel, keepLogs := "info", os.Getenv("BENCH_LOGS")
 	if keepLogs != "" {
 		logLevel = "debug"
 	}
-	c = framework.StartController(b, framework.ControllerOptions{
+	c := framework.StartController(b, framework.ControllerOptions{
 		Namespace: ns,
-		ExtraArgs: []string{"--ingress.class=" + ns, "--log=" + logLevel},
+		ExtraArgs: append([]string{"--ingress.class=" + ns, "--log=" + logLevel}, extraArgs...),
 	})
 	if keepLogs != "" {
 		// Registered after the controller's own cleanup, so it runs first, while the log exists.
@@ -116,7 +124,7 @@ func startStack(b *testing.B) (ns string, c *framework.Controller) {
 			}
 		})
 	}
-	return ns, c
+	return c
 }
 
 // startEchoes starts n echoes named prefix-0 ... prefix-<n-1>.

@@ -33,8 +33,10 @@ type Results struct {
 	// EndpointBackends is the swap repeated with 1, 100 and 1000 apps configured.
 	EndpointBackends []*EndpointBackendsResult `json:"endpoint_swap_by_backends,omitempty"`
 	NewIngress       *NewIngressResult         `json:"new_ingress,omitempty"`
-	Churn            *ChurnResult              `json:"churn,omitempty"`
-	Scale            *ScaleResult              `json:"scale,omitempty"`
+	// Gateway is the Gateway API measurement: new HTTPRoutes and backendRef weight changes.
+	Gateway *GatewayResult `json:"gateway,omitempty"`
+	Churn   *ChurnResult   `json:"churn,omitempty"`
+	Scale   *ScaleResult   `json:"scale,omitempty"`
 	// ScaleRuns are the scale measurements at 1,000 and 5,000 Ingresses (benchScaleSizes in
 	// `make bench`, scaleSizes in `make bench-scale`).
 	ScaleRuns []*ScaleRunResult `json:"scale_runs,omitempty"`
@@ -241,6 +243,10 @@ func (r *Results) evaluate() {
 	if s := r.NewIngress; s != nil {
 		add("new Ingress p99", "<= 1000 ms", fmt.Sprintf("%.0f ms", s.FromIngressCreate.P99), s.FromIngressCreate.P99 <= 1000 && s.Timeouts == 0)
 	}
+	if s := r.Gateway; s != nil {
+		add("new HTTPRoute p99", "<= 1000 ms", fmt.Sprintf("%.0f ms", s.FromRouteCreate.P99), s.FromRouteCreate.P99 <= 1000 && s.RouteTimeouts == 0)
+		add("reloads during backendRef weight changes", "0", fmt.Sprint(s.WeightReloads), s.WeightReloads == 0 && s.WeightTimeouts == 0)
+	}
 	if s := r.Churn; s != nil {
 		add("failed requests under churn", "0", fmt.Sprint(s.Failed), s.Failed == 0)
 		add("reloads under churn", fmt.Sprintf("<= %d", s.TopologyChanges), fmt.Sprint(s.Reloads), s.Reloads <= s.TopologyChanges)
@@ -290,7 +296,7 @@ func (r *Results) table(w io.Writer) error {
 // results of `make bench-scale` hold none.
 func (r *Results) comparison() bool {
 	return r.EndpointSwap != nil || r.EndpointScale != nil || r.SwapWhileReloadDue != nil || len(r.EndpointBackends) > 0 ||
-		r.NewIngress != nil || r.Churn != nil || r.Scale != nil || len(r.ScaleRuns) == 0 && r.DataPlane == nil
+		r.NewIngress != nil || r.Gateway != nil || r.Churn != nil || r.Scale != nil || len(r.ScaleRuns) == 0 && r.DataPlane == nil
 }
 
 // comparisonTable prints the figures next to the competitor's, each block followed by a blank line.
@@ -338,6 +344,15 @@ func (r *Results) comparisonTable(tw *tabwriter.Writer) {
 		row("(b) reloads for those Ingresses", fmt.Sprintf("%d of %d", s.Reloads, s.Ingresses), "new_reload", "")
 	} else {
 		row("(b) new Ingress (own Service) -> first 200", notRun, "new", "p99 <= 1000 ms")
+	}
+	if s := r.Gateway; s != nil {
+		row(fmt.Sprintf("(b) new HTTPRoute (own Service) -> first 200, %d in a row: p50 / p99", s.Routes),
+			pp(s.FromRouteCreate, "%.0f")+timeoutNote(s.RouteTimeouts)+pollNote(s.RoutePollErrors), "", "p99 <= 1000 ms")
+		row("(b) reloads for those HTTPRoutes", fmt.Sprintf("%d of %d", s.RouteReloads, s.Routes), "", "")
+		row(fmt.Sprintf("(b) HTTPRoute backendRef weights changed -> only the weighted backend answers, %d changes: p50 / p99", s.WeightChanges),
+			pp(s.WeightConverged, "%.1f")+timeoutNote(s.WeightTimeouts)+fmt.Sprintf(", %d reloads", s.WeightReloads), "", "0 reloads")
+	} else {
+		row("(b) new HTTPRoute / backendRef weight change", notRun, "", "")
 	}
 	if s := r.Churn; s != nil {
 		row(fmt.Sprintf("(c) %d endpoint + %d topology changes under %.0f req/s from %d keep-alive clients (%.0f s): failed (reloads)",

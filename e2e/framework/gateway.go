@@ -37,8 +37,11 @@ func (cp *controlPlane) installGatewayAPI() error {
 		return err
 	}
 	files, err := filepath.Glob(filepath.Join(root, gatewayCRDDir, "*.yaml"))
-	if err != nil || len(files) == 0 {
-		return fmt.Errorf("installing the Gateway API CRDs: none in %s (%v)", gatewayCRDDir, err)
+	if err != nil {
+		return fmt.Errorf("installing the Gateway API CRDs: %w", err)
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("installing the Gateway API CRDs: none in %s", gatewayCRDDir)
 	}
 	dyn, err := dynamic.NewForConfig(cp.restConfig)
 	if err != nil {

@@ -485,7 +485,7 @@ func tcpShape(cfg model.Config) []string {
 // listenersEqual compares listeners without their certificates, which change at runtime.
 func listenersEqual(a, b []model.Listener) bool {
 	return slices.EqualFunc(a, b, func(x, y model.Listener) bool {
-		return x.Name == y.Name && x.Bind == y.Bind && x.Protocol == y.Protocol &&
+		return x.Name == y.Name && x.Bind == y.Bind && x.Protocol == y.Protocol && x.Table == y.Table &&
 			slices.Equal(x.AcceptProxy, y.AcceptProxy) && (x.TLS == nil) == (y.TLS == nil)
 	})
 }

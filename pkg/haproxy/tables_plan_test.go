@@ -89,6 +89,16 @@ func TestPlanRouteTables(t *testing.T) {
 			wantReasons: []ReasonKind{ReasonListeners},
 		},
 		{
+			name: "a listener moved to another table is a reload",
+			desired: func() model.Config {
+				c := base
+				c.Listeners = slices.Clone(c.Listeners)
+				c.Listeners[1].Table = "gw-other"
+				return c
+			}(),
+			wantReasons: []ReasonKind{ReasonListeners},
+		},
+		{
 			name: "a listener removed is a reload",
 			desired: func() model.Config {
 				c := base

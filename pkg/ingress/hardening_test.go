@@ -328,3 +328,26 @@ func BenchmarkCheckServerSlots(b *testing.B) {
 		})
 	}
 }
+
+// A maxconn that needs more file descriptors than HAProxy may open is refused on the ConfigMap
+// (HAProxy would not start); one within the limit is kept.
+func TestMaxConnWithinTheFileLimit(t *testing.T) {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ctl", Name: "portcullis"}, Data: map[string]string{"maxconn": "2000000"}}
+	opts := testOptions()
+	opts.FileLimit = 20000
+	res := ingress.Translate(ingress.State{ConfigMap: cm}, opts)
+	checkProblems(t, res.Problems, []ingress.Problem{{Object: ingress.ObjectRef{Kind: "ConfigMap", Namespace: "ctl", Name: "portcullis"},
+		Severity: ingress.Warning, Reason: "InvalidAnnotation",
+		Message: "maxconn 2000000 needs 4001024 file descriptors and HAProxy may open 20000; maxconn is left to HAProxy, which derives it from that limit"}})
+	if res.Config.Global.MaxConn != 0 {
+		t.Errorf("maxconn %d rendered, want none", res.Config.Global.MaxConn)
+	}
+	cm.Data["maxconn"] = "9000"
+	if res = ingress.Translate(ingress.State{ConfigMap: cm}, opts); len(res.Problems) != 0 || res.Config.Global.MaxConn != 9000 {
+		t.Errorf("maxconn 9000 within 20000 files: maxconn %d, problems %v", res.Config.Global.MaxConn, res.Problems)
+	}
+	opts.FileLimit = 0 // unknown: not bounded here
+	if res = ingress.Translate(ingress.State{ConfigMap: cm}, opts); res.Config.Global.MaxConn != 9000 {
+		t.Errorf("maxconn %d with an unknown limit, want 9000", res.Config.Global.MaxConn)
+	}
+}

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync"
+	"time"
 
+	"github.com/go-logr/logr"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,6 +31,11 @@ type GatewayStatus struct {
 // GatewayStatusWriter writes Gateway API status while this replica is the leader. It writes only
 // what changed: conditions keep their lastTransitionTime unless their status, reason, message or
 // observedGeneration changed, and an object whose status would not change is not written.
+//
+// Sync hands a pass's statuses over and returns at once; Run writes them in the background, so
+// that status writes (one API call per changed object, many after a burst of changes) never hold
+// the next pass, and with it the data plane, back. Statuses handed over while a write runs replace
+// each other: only the newest is written.
 type GatewayStatusWriter struct {
 	client gatewayclient.Interface
 	// controller is our spec.controllerName: the route parent entries carrying it are ours.
@@ -35,19 +43,80 @@ type GatewayStatusWriter struct {
 	identity   string
 	leader     func() bool
 	now        func() metav1.Time
+
+	mu      sync.Mutex
+	pending *statusJob
+	wake    chan struct{}
+}
+
+// statusJob is a pass's statuses with the snapshot they were computed from.
+type statusJob struct {
+	snap Snapshot
+	want GatewayStatus
 }
 
 // NewGatewayStatusWriter returns a writer for the objects of controllerName. leader says whether
 // this replica holds the Lease; identity is the field manager of the writes.
 func NewGatewayStatusWriter(client gatewayclient.Interface, controllerName, identity string, leader func() bool) *GatewayStatusWriter {
 	return &GatewayStatusWriter{client: client, controller: gatewayv1.GatewayController(controllerName), identity: identity,
-		leader: leader, now: func() metav1.Time { return metav1.Now().Rfc3339Copy() }}
+		leader: leader, now: func() metav1.Time { return metav1.Now().Rfc3339Copy() }, wake: make(chan struct{}, 1)}
 }
 
-// Sync writes want into the status of the objects of snap (the informers' copies, which tell
+// Sync hands the statuses of a pass to Run, replacing those not written yet.
+func (w *GatewayStatusWriter) Sync(_ context.Context, snap Snapshot, want GatewayStatus) error {
+	w.mu.Lock()
+	w.pending = &statusJob{snap: snap, want: want}
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Run writes the statuses handed to Sync until ctx ends. A failed write is logged and tried again
+// with backoff (100 ms to 30 s), unless newer statuses arrive first.
+func (w *GatewayStatusWriter) Run(ctx context.Context, log logr.Logger) {
+	var backoff time.Duration
+	var retry <-chan time.Time
+	var failed *statusJob
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wake:
+		case <-retry:
+		}
+		retry = nil
+		w.mu.Lock()
+		job := w.pending
+		w.pending = nil
+		w.mu.Unlock()
+		if job == nil {
+			job = failed
+		}
+		if job == nil {
+			continue
+		}
+		start := time.Now()
+		if err := w.Write(ctx, job.snap, job.want); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			backoff = min(max(2*backoff, 100*time.Millisecond), 30*time.Second)
+			log.Error(err, "writing Gateway API status failed; retrying", "retry_in", backoff.String())
+			failed, retry = job, time.After(backoff)
+			continue
+		}
+		backoff, failed = 0, nil
+		log.V(1).Info("Gateway API status written", "duration", time.Since(start).String())
+	}
+}
+
+// Write writes want into the status of the objects of snap (the informers' copies, which tell
 // whether a write is needed at all). Only the leader writes. A write that conflicts is retried on
 // a fresh copy of the object; objects deleted meanwhile are skipped.
-func (w *GatewayStatusWriter) Sync(ctx context.Context, snap Snapshot, want GatewayStatus) error {
+func (w *GatewayStatusWriter) Write(ctx context.Context, snap Snapshot, want GatewayStatus) error {
 	if !w.leader() {
 		return nil
 	}
@@ -182,11 +251,23 @@ func MergeGatewayClassStatus(have, want gatewayv1.GatewayClassStatus, now metav1
 
 // MergeGatewayStatus is the status to write for a Gateway: want's addresses and listeners, with the
 // transition times of unchanged conditions (the Gateway's, and each listener's by name) kept from
-// have.
+// have, and the CRD's defaults filled in (address type IPAddress, supported kinds' group).
 func MergeGatewayStatus(have, want gatewayv1.GatewayStatus, now metav1.Time) gatewayv1.GatewayStatus {
 	out := *want.DeepCopy()
 	out.Conditions = MergeConditions(have.Conditions, want.Conditions, now)
+	for i := range out.Addresses {
+		if out.Addresses[i].Type == nil {
+			t := gatewayv1.IPAddressType
+			out.Addresses[i].Type = &t
+		}
+	}
 	for i, l := range out.Listeners {
+		for j := range out.Listeners[i].SupportedKinds {
+			if out.Listeners[i].SupportedKinds[j].Group == nil {
+				g := gatewayv1.Group(gatewayv1.GroupName)
+				out.Listeners[i].SupportedKinds[j].Group = &g
+			}
+		}
 		var prev []metav1.Condition
 		if j := slices.IndexFunc(have.Listeners, func(h gatewayv1.ListenerStatus) bool { return h.Name == l.Name }); j >= 0 {
 			prev = have.Listeners[j].Conditions
@@ -210,6 +291,16 @@ func MergeRouteParents(have, want []gatewayv1.RouteParentStatus, controller gate
 	for _, p := range want {
 		p = *p.DeepCopy()
 		p.ControllerName = controller
+		// The CRD's defaults, which the API server stores: without them, every pass would find
+		// a difference and write again.
+		if p.ParentRef.Group == nil {
+			g := gatewayv1.Group(gatewayv1.GroupName)
+			p.ParentRef.Group = &g
+		}
+		if p.ParentRef.Kind == nil {
+			k := gatewayv1.Kind("Gateway")
+			p.ParentRef.Kind = &k
+		}
 		var prev []metav1.Condition
 		if j := slices.IndexFunc(have, func(h gatewayv1.RouteParentStatus) bool {
 			return h.ControllerName == controller && sameParentRef(h.ParentRef, p.ParentRef)

@@ -165,7 +165,7 @@ func TestGatewayStatusWriterSync(t *testing.T) {
 		leader = false
 		defer func() { leader = true }()
 		client.ClearActions()
-		if err := w.Sync(ctx, snapshot(), want); err != nil {
+		if err := w.Write(ctx, snapshot(), want); err != nil {
 			t.Fatal(err)
 		}
 		if n := statusWrites(client.Actions()); n != 0 {
@@ -175,7 +175,7 @@ func TestGatewayStatusWriterSync(t *testing.T) {
 
 	t.Run("the leader writes the three statuses", func(t *testing.T) {
 		client.ClearActions()
-		if err := w.Sync(ctx, snapshot(), want); err != nil {
+		if err := w.Write(ctx, snapshot(), want); err != nil {
 			t.Fatal(err)
 		}
 		if n := statusWrites(client.Actions()); n != 3 {
@@ -194,7 +194,7 @@ func TestGatewayStatusWriterSync(t *testing.T) {
 	t.Run("nothing changed: nothing written, transition times kept", func(t *testing.T) {
 		now = t1
 		client.ClearActions()
-		if err := w.Sync(ctx, snapshot(), want); err != nil {
+		if err := w.Write(ctx, snapshot(), want); err != nil {
 			t.Fatal(err)
 		}
 		if n := statusWrites(client.Actions()); n != 0 {
@@ -219,7 +219,7 @@ func TestGatewayStatusWriterSync(t *testing.T) {
 			return false, nil, nil
 		})
 		client.ClearActions()
-		if err := w.Sync(ctx, snapshot(), changed); err != nil {
+		if err := w.Write(ctx, snapshot(), changed); err != nil {
 			t.Fatal(err)
 		}
 		if n := statusWrites(client.Actions()); n != 2 {
@@ -234,7 +234,7 @@ func TestGatewayStatusWriterSync(t *testing.T) {
 	t.Run("a route no longer ours loses only our entry", func(t *testing.T) {
 		gone := want
 		gone.HTTPRoutes = nil
-		if err := w.Sync(ctx, snapshot(), gone); err != nil {
+		if err := w.Write(ctx, snapshot(), gone); err != nil {
 			t.Fatal(err)
 		}
 		parents := snapshot().HTTPRoutes[0].Status.Parents
