@@ -243,6 +243,9 @@ func (t *translator) emit(src diag.Object, rules *translatedRules, a attachment)
 						continue
 					}
 					t.claimed[key] = src
+					// Routes are emitted oldest first, rules and matches in order: the
+					// spec's last tie-breakers.
+					rt.Rank = len(t.res.Config.HTTPRoutes)
 					t.res.Config.HTTPRoutes = append(t.res.Config.HTTPRoutes, rt)
 				}
 			}

@@ -111,7 +111,10 @@ func conditionalRules(routes []model.HTTPRoute, sections []string, table string)
 		if c := cmp.Compare(len(rb.Headers), len(ra.Headers)); c != 0 {
 			return c
 		}
-		return cmp.Compare(len(rb.Query), len(ra.Query))
+		if c := cmp.Compare(len(rb.Query), len(ra.Query)); c != 0 {
+			return c
+		}
+		return cmp.Compare(ra.Rank, rb.Rank)
 	})
 	out := make([]routeRule, 0, len(idx))
 	for _, i := range idx {

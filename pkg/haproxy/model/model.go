@@ -313,6 +313,10 @@ type HTTPRoute struct {
 	Backends []WeightedBackend
 	// Source is the object the route comes from.
 	Source diag.Object
+	// Rank breaks ties of precedence between conditional routes of one host that are equally
+	// specific: the lower rank is tried first (Gateway API: the older HTTPRoute, then the
+	// earlier rule and match). It is not part of the route's key.
+	Rank int
 }
 
 // WeightedBackend is a backend with its share of a route's requests, relative to the route's
