@@ -84,7 +84,7 @@ bench-scale: deps ## Only the scale runs of `make bench`, 1,000 and 5,000 Ingres
 	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 45m ./e2e/bench/
 
 .PHONY: docs
-docs: ## Regenerate the reference pages: flags.md (and the chart's flag list) from the flag set, annotations.md and configmap.md from the registry, helm-values.md from the chart.
+docs: ## Regenerate the reference pages: flags.md (and the chart's flag list, and migrating.md's table of haproxytech flags) from the flag set, annotations.md, configmap.md, ingress-nginx.md and haproxytech.md from the registry, helm-values.md from the chart.
 	$(GO) test -count=1 -run '^TestFlagsDoc$$' ./cmd/controller -update
 	$(GO) test -count=1 -run '^TestDocsCurrent$$' ./pkg/annotations -update
 	$(GO) test -count=1 -run '^TestValuesDoc$$' ./deploy/helm -update

@@ -80,15 +80,24 @@ func markdownCell(s string) string {
 
 // TestFlagsDoc checks that documentation/flags.md matches the flag set; `go test ./cmd/controller
 // -run TestFlagsDoc -update` (or `make docs`) rewrites it.
-// The chart's list of flag names (deploy/helm/portcullis/templates/_flags.tpl) is checked and
-// rewritten with it.
+// The chart's list of flag names (deploy/helm/portcullis/templates/_flags.tpl) and the table of
+// haproxytech's flags in documentation/migrating.md are checked and rewritten with it.
 func TestFlagsDoc(t *testing.T) {
+	migrating, err := os.ReadFile(migratingPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrating, err = spliceGenerated(migrating, peerFlagsBegin, peerFlagsEnd, renderPeerFlags(t, newFlagSet(&rawFlags{})))
+	if err != nil {
+		t.Fatalf("%s: %v", migratingPath, err)
+	}
 	for _, f := range []struct {
 		path string
 		got  []byte
 	}{
 		{flagsDocPath, renderFlagsDoc(newFlagSet(&rawFlags{}))},
 		{chartFlagsPath, renderChartFlags(newFlagSet(&rawFlags{}))},
+		{migratingPath, migrating},
 	} {
 		if *update {
 			if err := os.WriteFile(f.path, f.got, 0o644); err != nil {
