@@ -2,13 +2,16 @@ package conformance
 
 import (
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"slices"
 	"testing"
+	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -25,9 +28,9 @@ import (
 	conformanceconfig "sigs.k8s.io/gateway-api/conformance/utils/config"
 	"sigs.k8s.io/gateway-api/conformance/utils/flags"
 	"sigs.k8s.io/gateway-api/conformance/utils/suite"
+	"sigs.k8s.io/gateway-api/pkg/features"
 
 	"github.com/portcullis-ingress/portcullis/e2e/framework"
-	"github.com/portcullis-ingress/portcullis/pkg/gateway"
 )
 
 // The suite's own flags (sigs.k8s.io/gateway-api/conformance/utils/flags: -run-test, -skip-tests,
@@ -102,12 +105,14 @@ func TestGatewayAPIConformance(t *testing.T) {
 			"--gateway-address-pool=" + GatewayAddressPool,
 		},
 	})
+	supported := claimedFeatures(t, c)
+	t.Logf("the controller claims %v", supported)
 
 	opts := suite.ConformanceOptions{
 		ConfigurableOptions: suite.ConfigurableOptions{
 			GatewayClassName:    GatewayClassName,
 			ConformanceProfiles: []suite.ConformanceProfileName{suite.GatewayHTTPConformanceProfileName},
-			SupportedFeatures:   gateway.SupportedFeatures(), // the controller's own list, as in its GatewayClass status
+			SupportedFeatures:   supported,
 			// The cluster is thrown away after the run: deleting the base resources only costs time.
 			CleanupBaseResources: false,
 			CleanupTestResources: flags.DefaultCleanupTestResources,
@@ -135,6 +140,29 @@ func TestGatewayAPIConformance(t *testing.T) {
 		t.Logf("writing the conformance report to %s", opts.ReportOutputPath)
 	}
 	conformance.RunConformanceWithOptions(t, opts)
+}
+
+// claimedFeatures waits for the controller to accept the GatewayClass and returns the features it
+// claims in its status: the suite is run for exactly those.
+func claimedFeatures(t *testing.T, c client.Client) []features.FeatureName {
+	t.Helper()
+	var out []features.FeatureName
+	framework.Eventually(t, 30*time.Second, func() error {
+		gwc := &gatewayv1.GatewayClass{}
+		if err := c.Get(t.Context(), client.ObjectKey{Name: GatewayClassName}, gwc); err != nil {
+			return err
+		}
+		if !meta.IsStatusConditionTrue(gwc.Status.Conditions, string(gatewayv1.GatewayClassConditionStatusAccepted)) ||
+			len(gwc.Status.SupportedFeatures) == 0 {
+			return fmt.Errorf("GatewayClass %s not accepted with its supported features yet: %+v", GatewayClassName, gwc.Status)
+		}
+		out = out[:0]
+		for _, f := range gwc.Status.SupportedFeatures {
+			out = append(out, features.FeatureName(f.Name))
+		}
+		return nil
+	})
+	return out
 }
 
 // subsetSkips lists every test but SubsetTests.
