@@ -25,6 +25,15 @@ var supportedFeatures = []features.FeatureName{
 	features.SupportHTTPRouteHostRewrite,
 	features.SupportHTTPRoutePathRewrite,
 	features.SupportHTTPRouteRequestTimeout,
+	features.SupportHTTPRouteBackendTimeout,
+	features.SupportHTTPRoute303RedirectStatusCode,
+	features.SupportHTTPRoute307RedirectStatusCode,
+	features.SupportHTTPRoute308RedirectStatusCode,
+	features.SupportHTTPRouteParentRefPort,
+	features.SupportHTTPRouteNamedRouteRule,
+	features.SupportHTTPRouteBackendProtocolWebSocket,
+	features.SupportGatewayPort8080,
+	features.SupportGatewayAddressEmpty,
 }
 
 // SupportedFeatures returns the conformance features this controller supports, sorted by name
