@@ -77,15 +77,7 @@ func runHAProxy(t *testing.T, cfg model.Config) string {
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
-	for name, b := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	haproxytest.WriteFiles(t, dir, files)
 	cmd := exec.Command(haproxytest.Binary(t), "-db", "-C", dir, "-f", haproxy.ConfigFile)
 	out, err := os.Create(filepath.Join(dir, "haproxy.log"))
 	if err != nil {

@@ -39,6 +39,16 @@ func Check(t testing.TB, files haproxy.Files) {
 	t.Helper()
 	bin := Binary(t)
 	dir := t.TempDir()
+	WriteFiles(t, dir, files)
+	out, err := exec.Command(bin, "-c", "-q", "-C", dir, "-f", haproxy.ConfigFile).CombinedOutput()
+	if err != nil {
+		t.Errorf("haproxy -c: %v\n%s\nhaproxy.cfg:\n%s", err, out, files[haproxy.ConfigFile])
+	}
+}
+
+// WriteFiles writes rendered files under dir, as the controller lays them out.
+func WriteFiles(t testing.TB, dir string, files haproxy.Files) {
+	t.Helper()
 	for name, b := range files {
 		path := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
@@ -47,9 +57,5 @@ func Check(t testing.TB, files haproxy.Files) {
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-	}
-	out, err := exec.Command(bin, "-c", "-q", "-C", dir, "-f", haproxy.ConfigFile).CombinedOutput()
-	if err != nil {
-		t.Errorf("haproxy -c: %v\n%s\nhaproxy.cfg:\n%s", err, out, files[haproxy.ConfigFile])
 	}
 }
