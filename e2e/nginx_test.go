@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -31,6 +32,16 @@ func TestNginxAnnotations(t *testing.T) {
 		nx+"auth-type", "basic", nx+"auth-secret", "users", nx+"auth-realm", "Staff only"))
 	framework.CreateIngress(t, annotated(ns, "snippet", "snippet.nginx", "web",
 		nx+"configuration-snippet", "more_set_headers \"X: y\";"))
+
+	framework.EchoService(t, ns, "canary", framework.StartEcho(t, "canary"))
+	canary := func(name, host string, kv ...string) {
+		framework.CreateIngress(t, annotated(ns, name, host, "web"))
+		framework.CreateIngress(t, annotated(ns, name+"-canary", host, "canary", append(kv, nx+"canary", "true")...))
+	}
+	canary("by-header", "canary.nginx", nx+"canary-by-header", "X-Canary", nx+"canary-by-cookie", "canary_opt")
+	canary("by-value", "value.canary.nginx", nx+"canary-by-header", "X-Version", nx+"canary-by-header-value", "v2")
+	canary("by-pattern", "pattern.canary.nginx", nx+"canary-by-header", "X-Version", nx+"canary-by-header-pattern", "^v[2-9]$")
+	canary("by-weight", "weight.canary.nginx", nx+"canary-weight", "100")
 
 	t.Run("rewrite-target with capture groups, paths case-insensitive from the start", func(t *testing.T) {
 		awaitStatus(t, c, req("rewrite.nginx", "/something/new"), http.StatusOK)
@@ -116,11 +127,61 @@ func TestNginxAnnotations(t *testing.T) {
 		}
 	})
 
+	t.Run("canary by header, then by cookie, then by weight", func(t *testing.T) {
+		cookie := func(v string) framework.Request {
+			return withHeader(req("canary.nginx", "/"), "Cookie", "a=b; canary_opt="+v)
+		}
+		always := withHeader(req("canary.nginx", "/"), "X-Canary", "always")
+		// Each host's canary is in place once one of its requests reaches it.
+		for _, r := range []framework.Request{always, withHeader(req("value.canary.nginx", "/"), "X-Version", "v2"),
+			withHeader(req("pattern.canary.nginx", "/"), "X-Version", "v7"), req("weight.canary.nginx", "/")} {
+			awaitEcho(t, c, r, "canary")
+		}
+		for what, tc := range map[string]struct {
+			r    framework.Request
+			want string
+		}{
+			"no header, no cookie":             {req("canary.nginx", "/"), "web"},
+			"X-Canary: always":                 {always, "canary"},
+			"X-Canary: never, cookie always":   {withHeader(cookie("always"), "X-Canary", "never"), "web"},
+			"X-Canary: always, cookie never":   {withHeader(cookie("never"), "X-Canary", "always"), "canary"},
+			"X-Canary: maybe, cookie always":   {withHeader(cookie("always"), "X-Canary", "maybe"), "canary"},
+			"cookie always":                    {cookie("always"), "canary"},
+			"cookie never":                     {cookie("never"), "web"},
+			"cookie alwaysx":                   {cookie("alwaysx"), "web"},
+			"X-Version: v2 (exact value)":      {withHeader(req("value.canary.nginx", "/"), "X-Version", "v2"), "canary"},
+			"X-Version: v22 (exact value)":     {withHeader(req("value.canary.nginx", "/"), "X-Version", "v22"), "web"},
+			"X-Version: always (exact value)":  {withHeader(req("value.canary.nginx", "/"), "X-Version", "always"), "web"},
+			"X-Version: v7 (pattern)":          {withHeader(req("pattern.canary.nginx", "/"), "X-Version", "v7"), "canary"},
+			"X-Version: v1 (pattern)":          {withHeader(req("pattern.canary.nginx", "/"), "X-Version", "v1"), "web"},
+			"canary-weight 100, nothing asked": {req("weight.canary.nginx", "/"), "canary"},
+		} {
+			if resp := framework.MustSend(t, c, tc.r); resp.Status != http.StatusOK || resp.Echo != tc.want {
+				t.Errorf("%s: status %d from %q, want 200 from %q", what, resp.Status, resp.Echo, tc.want)
+			}
+		}
+	})
+
 	t.Run("a snippet is refused with a Warning Event; the Ingress is served", func(t *testing.T) {
 		awaitStatus(t, c, req("snippet.nginx", "/"), http.StatusOK)
 		ev := framework.WaitForEventMessage(t, ns, "Ingress", "snippet", "InvalidAnnotation", nx+"configuration-snippet: refused")
 		if ev.Type != "Warning" || !strings.Contains(ev.Message, "inject") {
 			t.Errorf("Event %s %q, want a Warning that says why", ev.Type, ev.Message)
 		}
+	})
+}
+
+// awaitEcho waits until r is answered by the echo server named want.
+func awaitEcho(t *testing.T, c *framework.Controller, r framework.Request, want string) {
+	t.Helper()
+	framework.Eventually(t, framework.RouteTimeout, func() error {
+		resp, err := framework.Send(c, r)
+		if err != nil {
+			return err
+		}
+		if resp.Echo != want {
+			return fmt.Errorf("%s%s: status %d from echo %q, want %q", r.Host, r.Path, resp.Status, resp.Echo, want)
+		}
+		return nil
 	})
 }

@@ -113,6 +113,10 @@ func grammarOf(e entry) grammar {
 		return grammar{methodSeeds, methodEdges, func(r *rand.Rand) string { return genList(r, limits.MaxMethods, genMethod) }}
 	case *setting[Wildcard[HeaderName]]:
 		return grammar{headerNameSeeds, headerNameEdges, func(r *rand.Rand) string { return genList(r, limits.MaxHeaderNames, genHeaderName) }}
+	case *setting[HeaderName]:
+		return grammar{cookieNameSeeds, tokenEdges, genHeaderName}
+	case *setting[Regex]:
+		return grammar{regexSeeds, regexEdges, genRegex}
 	case *setting[HeaderValue]:
 		return grammar{headerValueSeeds, headerValueEdges, genHeaderValue}
 	case *setting[[]Header]:
@@ -132,7 +136,7 @@ func grammarOf(e entry) grammar {
 		return grammar{cipherSeeds, cipherEdges, genCiphers}
 	case *setting[string]:
 		switch s {
-		case cookiePersistence:
+		case cookiePersistence, canaryByCookie:
 			return grammar{cookieNameSeeds, tokenEdges, func(r *rand.Rand) string { return genFrom(r, tokenChars, limits.MaxNameLen) }}
 		case authType, serverProto, defaultsProfile:
 			return grammar{nil, words("basic-auth", "h1", "h2", "none", ProfileIngressNginx), genWord}
@@ -634,4 +638,14 @@ func byteSizeEdges() []string {
 
 func genByteSize(r *rand.Rand) string {
 	return genInt(r) + []string{"", "k", "m", "g", "K", "M", "G", "b"}[r.IntN(8)]
+}
+
+var regexSeeds = []string{"^(beta|alpha)$", `^v\d+$`, "a b", "!a", "(", "#", "{", "||"}
+
+func regexEdges() []string {
+	return []string{repeatTo(`(a|\d)+`, limits.MaxRegexLen), repeatTo("a", limits.MaxRegexLen+1), "a", `\`}
+}
+
+func genRegex(r *rand.Rand) string {
+	return genFrom(r, "abc^$()|[]*+?.019\\", 64) + "z"
 }

@@ -24,6 +24,8 @@ const (
 	nxAuthType          = "auth-type"
 	nxAuthSecret        = "auth-secret"
 	nxSessionCookieName = "session-cookie-name"
+	nxCanary            = "canary"
+	nxCanaryByHeader    = "canary-by-header"
 	nxLimitRPS          = "limit-rps"
 	nxXForwardedPrefix  = "x-forwarded-prefix"
 	nxUpstreamVhost     = "upstream-vhost"
@@ -276,6 +278,32 @@ var nginxKeys = []nginxKey{
 		}},
 	{NginxAnnotation{"limit-burst-multiplier", CompatRefused, "", "HAProxy counts requests over the period without a burst allowance."}, nil},
 
+	// Canary.
+	{NginxAnnotation{nxCanary, CompatSupported, "`canary`",
+		"The canary Ingress must have the same host, path and path type as the Ingress it accompanies; the route " +
+			"keeps that Ingress's settings, as in ingress-nginx."},
+		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(canary, v)}, nil }},
+	{NginxAnnotation{"canary-weight", CompatSupported, "`canary-weight`", "Read with `canary: \"true\"`."},
+		canaryKey(func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(canaryWeight, v)}, nil })},
+	{NginxAnnotation{"canary-weight-total", CompatPartial, "(none)", "Only `100`, the default, is accepted: `canary-weight` is a percentage."},
+		canaryKey(func(v string, _ nginxObject) ([]nginxSet, error) {
+			if v != "100" {
+				return nil, errors.New("only 100 is supported: canary-weight is a percentage")
+			}
+			return nil, nil
+		})},
+	{NginxAnnotation{nxCanaryByHeader, CompatSupported, "`canary-by-header`", "Read with `canary: \"true\"`."},
+		canaryKey(func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(canaryByHeader, v)}, nil })},
+	{NginxAnnotation{"canary-by-header-value", CompatSupported, "`canary-by-header-value`", ""},
+		canaryKey(func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(canaryByHeaderValue, v)}, nil })},
+	{NginxAnnotation{"canary-by-header-pattern", CompatPartial, "`canary-by-header-pattern`",
+		"RE2 syntax (the common part of RE2 and PCRE), without spaces, quotes or `#`."},
+		canaryKey(func(v string, _ nginxObject) ([]nginxSet, error) {
+			return []nginxSet{set(canaryByHeaderPattern, v)}, nil
+		})},
+	{NginxAnnotation{"canary-by-cookie", CompatSupported, "`canary-by-cookie`", "Read with `canary: \"true\"`."},
+		canaryKey(func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(canaryByCookie, v)}, nil })},
+
 	// Balancing and affinity.
 	{NginxAnnotation{"upstream-hash-by", CompatPartial, "`load-balance`",
 		"`$request_uri` (uri whole), `$uri` (uri path-only), `$remote_addr` and `$binary_remote_addr` (source), " +
@@ -511,4 +539,14 @@ func hashBy(v string) (string, error) {
 		return "url_param " + a, nil
 	}
 	return "", errors.New("want one of $request_uri, $uri, $remote_addr, $binary_remote_addr, $http_<name> or $arg_<name>")
+}
+
+// canaryKey reads a canary-* key only with canary "true", as ingress-nginx does.
+func canaryKey(convert func(string, nginxObject) ([]nginxSet, error)) func(string, nginxObject) ([]nginxSet, error) {
+	return func(v string, o nginxObject) ([]nginxSet, error) {
+		if c, _ := o.get(nxCanary); c != "true" {
+			return nil, errors.New(`ignored without canary: "true", as ingress-nginx ignores it`)
+		}
+		return convert(v, o)
+	}
 }

@@ -769,3 +769,22 @@ func parseByteSize(s string) (ByteSize, error) {
 	}
 	return ByteSize(int64(n) * mult), nil
 }
+
+// headerNameValue accepts a HeaderName (limits.CheckHeaderName).
+var headerNameValue = parser[HeaderName]{
+	kind:   fmt.Sprintf("header name: [A-Za-z0-9_-], at most %d bytes", limits.MaxNameLen),
+	parse:  parseHeaderName,
+	format: func(h HeaderName) string { return string(h) },
+}
+
+// regexValue accepts a Regex (limits.CheckRegex).
+var regexValue = parser[Regex]{
+	kind: fmt.Sprintf("regular expression: RE2 of printable ASCII without space, quote, # or %%, at most %d bytes", limits.MaxRegexLen),
+	parse: func(s string) (Regex, error) {
+		if strings.IndexByte(s, '%') >= 0 {
+			return "", errors.New("character '%' not allowed in a regular expression (write [%] as \\x25)")
+		}
+		return Regex(s), limits.CheckRegex(s)
+	},
+	format: func(r Regex) string { return string(r) },
+}

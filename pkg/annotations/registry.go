@@ -493,8 +493,51 @@ var (
 	canaryWeight = define(spec{
 		name: "canary-weight", scopes: scopeIngress, def: "0", example: "10",
 		group: "Canary",
-		doc:   "Percentage of requests, 0 to 100, sent to `canary-service`; the rest go to the path's own backend.",
+		doc: "Percentage of requests, 0 to 100, sent to `canary-service`; the rest go to the path's own backend. " +
+			"On an Ingress with `canary`, the percentage of the requests of the other Ingress's route sent to this " +
+			"Ingress's backend.",
 	}, intIn(0, 100))
+
+	canary = define(spec{
+		name: "canary", scopes: scopeIngress, def: "false", example: "true",
+		group: "Canary",
+		doc: "Make the Ingress a canary, as ingress-nginx's `canary`: its paths claim no route of their own. For " +
+			"each of its paths, the route that another Ingress serves with the same host, path and path type " +
+			"sends to this path's Service the requests that `canary-by-header` or `canary-by-cookie` select, then " +
+			"`canary-weight` percent of the others. The route keeps the settings of the Ingress that serves it. A " +
+			"path whose route no other Ingress serves is ignored, with a Warning Event `CanaryWithoutRoute`.",
+	}, boolean)
+
+	canaryByHeader = define(spec{
+		name: "canary-by-header", scopes: scopeIngress, example: "X-Canary",
+		group: "Canary",
+		doc: "With `canary`: a request header that chooses the canary. Without `canary-by-header-value` or " +
+			"`-pattern`, the value `always` sends the request to the canary and `never` to the main backend; with " +
+			"another value, or without the header, `canary-by-cookie` and then `canary-weight` decide.",
+	}, headerNameValue)
+
+	canaryByHeaderValue = define(spec{
+		name: "canary-by-header-value", scopes: scopeIngress, example: "beta",
+		group: "Canary",
+		doc: "With `canary-by-header`: the request goes to the canary when the header has exactly this value " +
+			"(case-sensitive); otherwise `canary-by-cookie` and then `canary-weight` decide.",
+	}, headerValue)
+
+	canaryByHeaderPattern = define(spec{
+		name: "canary-by-header-pattern", scopes: scopeIngress, example: "^(beta|alpha)$",
+		group: "Canary",
+		doc: "With `canary-by-header` and without `canary-by-header-value`: the request goes to the canary when " +
+			"the header matches this regular expression (unanchored, RE2 without spaces, quotes or `#`); otherwise " +
+			"`canary-by-cookie` and then `canary-weight` decide.",
+	}, regexValue)
+
+	canaryByCookie = define(spec{
+		name: "canary-by-cookie", scopes: scopeIngress, example: "canary_opt_in",
+		group: "Canary",
+		doc: "With `canary`: a cookie that chooses the canary when `canary-by-header` did not: the value `always` " +
+			"sends the request to the canary and `never` to the main backend; with another value, or without the " +
+			"cookie, `canary-weight` decides.",
+	}, cookieName)
 )
 
 // Process and logging.

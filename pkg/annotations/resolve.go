@@ -94,6 +94,14 @@ type RouteSettings struct {
 	CanaryWeight Value[int]
 	// CanaryService receives CanaryWeight percent of the requests; zero (Name empty): none.
 	CanaryService Value[ServiceRef]
+	// Canary makes the Ingress's paths canaries of the routes other Ingresses serve;
+	// CanaryByHeader (with CanaryByHeaderValue or CanaryByHeaderPattern) and CanaryByCookie
+	// select requests for them, CanaryWeight shares the others.
+	Canary                Value[bool]
+	CanaryByHeader        Value[HeaderName]
+	CanaryByHeaderValue   Value[HeaderValue]
+	CanaryByHeaderPattern Value[Regex]
+	CanaryByCookie        Value[string]
 	// ClientCA names the Secret whose ca.crt verifies client certificates; empty: none asked.
 	ClientCA          Value[string]
 	ClientCrtOptional Value[bool]
@@ -163,38 +171,43 @@ func ResolveBackend(svc, ing, cm Layer) BackendSettings {
 func ResolveRoute(ing, cm Layer) RouteSettings {
 	ls := ordered(ing, cm)
 	return RouteSettings{
-		PathRewrite:          resolve(pathRewrite, ls),
-		RequestRedirect:      resolve(requestRedirect, ls),
-		RequestRedirectCode:  resolve(requestRedirectCode, ls),
-		AppRoot:              resolve(appRoot, ls),
-		PathRegex:            resolve(pathRegex, ls),
-		RewriteTarget:        resolve(rewriteTargetPath, ls),
-		ForceSSLRedirect:     resolve(forceSSLRedirect, ls),
-		BodySizeLimit:        resolve(bodySizeLimit, ls),
-		AllowList:            resolve(allowList, ls),
-		DenyList:             resolve(denyList, ls),
-		RateLimitRequests:    resolve(rateLimitRequests, ls),
-		RateLimitPeriod:      resolve(rateLimitPeriod, ls),
-		RateLimitStatusCode:  resolve(rateLimitStatusCode, ls),
-		AuthType:             resolve(authType, ls),
-		AuthSecret:           resolve(authSecret, ls),
-		AuthRealm:            resolve(authRealm, ls),
-		CORSEnable:           resolve(corsEnable, ls),
-		CORSAllowOrigin:      resolve(corsAllowOrigin, ls),
-		CORSAllowMethods:     resolve(corsAllowMethods, ls),
-		CORSAllowHeaders:     resolve(corsAllowHeaders, ls),
-		CORSAllowCredentials: resolve(corsAllowCredentials, ls),
-		CORSMaxAge:           resolve(corsMaxAge, ls),
-		RequestSetHeaders:    resolve(requestSetHeader, ls),
-		ResponseSetHeaders:   resolve(responseSetHeader, ls),
-		SSLRedirect:          resolve(sslRedirect, ls),
-		SSLPassthrough:       resolve(sslPassthrough, ls),
-		SSLRedirectCode:      resolve(sslRedirectCode, ls),
-		SSLRedirectPort:      resolve(sslRedirectPort, ls),
-		CanaryWeight:         resolve(canaryWeight, ls),
-		CanaryService:        resolve(canaryService, ls),
-		ClientCA:             resolve(clientCA, ls),
-		ClientCrtOptional:    resolve(clientCrtOptional, ls),
+		PathRewrite:           resolve(pathRewrite, ls),
+		RequestRedirect:       resolve(requestRedirect, ls),
+		RequestRedirectCode:   resolve(requestRedirectCode, ls),
+		AppRoot:               resolve(appRoot, ls),
+		PathRegex:             resolve(pathRegex, ls),
+		RewriteTarget:         resolve(rewriteTargetPath, ls),
+		ForceSSLRedirect:      resolve(forceSSLRedirect, ls),
+		BodySizeLimit:         resolve(bodySizeLimit, ls),
+		AllowList:             resolve(allowList, ls),
+		DenyList:              resolve(denyList, ls),
+		RateLimitRequests:     resolve(rateLimitRequests, ls),
+		RateLimitPeriod:       resolve(rateLimitPeriod, ls),
+		RateLimitStatusCode:   resolve(rateLimitStatusCode, ls),
+		AuthType:              resolve(authType, ls),
+		AuthSecret:            resolve(authSecret, ls),
+		AuthRealm:             resolve(authRealm, ls),
+		CORSEnable:            resolve(corsEnable, ls),
+		CORSAllowOrigin:       resolve(corsAllowOrigin, ls),
+		CORSAllowMethods:      resolve(corsAllowMethods, ls),
+		CORSAllowHeaders:      resolve(corsAllowHeaders, ls),
+		CORSAllowCredentials:  resolve(corsAllowCredentials, ls),
+		CORSMaxAge:            resolve(corsMaxAge, ls),
+		RequestSetHeaders:     resolve(requestSetHeader, ls),
+		ResponseSetHeaders:    resolve(responseSetHeader, ls),
+		SSLRedirect:           resolve(sslRedirect, ls),
+		SSLPassthrough:        resolve(sslPassthrough, ls),
+		SSLRedirectCode:       resolve(sslRedirectCode, ls),
+		SSLRedirectPort:       resolve(sslRedirectPort, ls),
+		CanaryWeight:          resolve(canaryWeight, ls),
+		CanaryService:         resolve(canaryService, ls),
+		Canary:                resolve(canary, ls),
+		CanaryByHeader:        resolve(canaryByHeader, ls),
+		CanaryByHeaderValue:   resolve(canaryByHeaderValue, ls),
+		CanaryByHeaderPattern: resolve(canaryByHeaderPattern, ls),
+		CanaryByCookie:        resolve(canaryByCookie, ls),
+		ClientCA:              resolve(clientCA, ls),
+		ClientCrtOptional:     resolve(clientCrtOptional, ls),
 	}
 }
 

@@ -297,3 +297,8 @@ func (b ByteSize) String() string {
 	}
 	return strconv.FormatInt(int64(b), 10)
 }
+
+// Regex is a regular expression limits.CheckRegex accepts: printable ASCII without space,
+// quotes or '#'; it may contain backslashes, which a renderer writing it as one configuration
+// word must double.
+type Regex string

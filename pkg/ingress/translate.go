@@ -152,6 +152,7 @@ func Translate(state State, opts Options) Result {
 		t.rules(ing)
 	}
 	t.resolveClaims()
+	t.canaryRoutes()
 	t.tlsConfig(ownedIngs, t.ownedRuleHosts)
 	if t.res.Config.DefaultBackend == "" && opts.DefaultBackendService.Name != "" {
 		t.res.Config.DefaultBackend = t.defaultService(opts.DefaultBackendService)
@@ -198,7 +199,9 @@ type translator struct {
 	// first claim of each key.
 	claims  []claim
 	claimed map[model.RouteKey]claim
-	incumb  map[model.RouteKey]ObjectRef
+	// canaries are the paths of canary Ingresses, oldest Ingress first (see canary.go).
+	canaries []claim
+	incumb   map[model.RouteKey]ObjectRef
 	// sni holds the hosts passed through, by the Ingress that has them.
 	sni      map[string]ObjectRef
 	settings *settings
@@ -267,6 +270,7 @@ func (t *translator) rules(ing *networkingv1.Ingress) {
 		t.passthrough(ing)
 		return
 	}
+	canary := t.settings.route(ing).Canary.Value
 	for ri, rule := range ing.Spec.Rules {
 		host, ok := normalizeHost(rule.Host)
 		if !ok {
@@ -282,7 +286,12 @@ func (t *translator) rules(ing *networkingv1.Ingress) {
 			if !ok || !t.claimable(ing, p.Backend, where+".backend") {
 				continue
 			}
-			t.claims = append(t.claims, claim{ing: ing, where: where, route: rt, path: p, host: rule.Host})
+			c := claim{ing: ing, where: where, route: rt, path: p, host: rule.Host}
+			if canary {
+				t.canaries = append(t.canaries, c)
+				continue
+			}
+			t.claims = append(t.claims, c)
 		}
 	}
 }

@@ -251,10 +251,12 @@ type RouteKey struct {
 }
 
 // ValueMatch is a condition on a named request value (a header or a query parameter): equal to
-// Value, or matching it as a regular expression.
+// Value, or matching it as a regular expression; with Negate, the opposite (an absent value
+// then meets the condition).
 type ValueMatch struct {
 	Name, Value string
 	Regex       bool
+	Negate      bool `json:",omitempty"`
 }
 
 // HTTPRoute sends the requests that match it to its backends, after its policy.
@@ -471,6 +473,9 @@ func (r HTTPRoute) conditions() string {
 	for _, l := range [][]ValueMatch{sortedMatches(r.Headers, true), sortedMatches(r.Query, false)} {
 		b.WriteString("|")
 		for _, m := range l {
+			if m.Negate {
+				b.WriteString("!")
+			}
 			fmt.Fprintf(&b, "%q=%t:%q;", m.Name, m.Regex, m.Value)
 		}
 	}
@@ -484,6 +489,24 @@ func sortedMatches(ms []ValueMatch, foldName bool) []ValueMatch {
 			out[i].Name = strings.ToLower(out[i].Name)
 		}
 	}
-	slices.SortFunc(out, func(a, b ValueMatch) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b ValueMatch) int {
+		if c := cmp.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Value, b.Value); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(boolInt(a.Regex), boolInt(b.Regex)); c != 0 {
+			return c
+		}
+		return cmp.Compare(boolInt(a.Negate), boolInt(b.Negate))
+	})
 	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
