@@ -42,6 +42,10 @@ func TestNginxAnnotations(t *testing.T) {
 	canary("by-value", "value.canary.nginx", nx+"canary-by-header", "X-Version", nx+"canary-by-header-value", "v2")
 	canary("by-pattern", "pattern.canary.nginx", nx+"canary-by-header", "X-Version", nx+"canary-by-header-pattern", "^v[2-9]$")
 	canary("by-weight", "weight.canary.nginx", nx+"canary-weight", "100")
+	framework.CreateIngress(t, annotated(ns, "moved", "moved.nginx", "web", nx+"permanent-redirect", "https://new.example/landing"))
+	framework.CreateIngress(t, annotated(ns, "moving", "moving.nginx", "web",
+		nx+"temporal-redirect", "http://soon.example", nx+"temporal-redirect-code", "307"))
+	framework.CreateIngress(t, annotated(ns, "www", "www.site.nginx", "web", nx+"from-to-www-redirect", "true"))
 
 	t.Run("rewrite-target with capture groups, paths case-insensitive from the start", func(t *testing.T) {
 		awaitStatus(t, c, req("rewrite.nginx", "/something/new"), http.StatusOK)
@@ -159,6 +163,30 @@ func TestNginxAnnotations(t *testing.T) {
 			if resp := framework.MustSend(t, c, tc.r); resp.Status != http.StatusOK || resp.Echo != tc.want {
 				t.Errorf("%s: status %d from %q, want 200 from %q", what, resp.Status, resp.Echo, tc.want)
 			}
+		}
+	})
+
+	t.Run("permanent-redirect and temporal-redirect go to exactly their URL", func(t *testing.T) {
+		for _, tc := range []struct {
+			r        framework.Request
+			code     int
+			location string
+		}{
+			{req("moved.nginx", "/a/b?c=d"), http.StatusMovedPermanently, "https://new.example/landing"},
+			{req("moving.nginx", "/a"), http.StatusTemporaryRedirect, "http://soon.example"},
+		} {
+			resp := awaitStatus(t, c, tc.r, tc.code)
+			if got := resp.Header.Get("Location"); got != tc.location {
+				t.Errorf("%s%s: Location %q, want %q", tc.r.Host, tc.r.Path, got, tc.location)
+			}
+		}
+	})
+
+	t.Run("from-to-www-redirect sends the bare host to www.", func(t *testing.T) {
+		awaitStatus(t, c, req("www.site.nginx", "/"), http.StatusOK)
+		resp := awaitStatus(t, c, req("site.nginx", "/a?b=1"), http.StatusFound)
+		if got, want := resp.Header.Get("Location"), "http://www.site.nginx/a?b=1"; got != want {
+			t.Errorf("Location %q, want %q", got, want)
 		}
 	})
 

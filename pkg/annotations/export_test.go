@@ -115,6 +115,8 @@ func grammarOf(e entry) grammar {
 		return grammar{headerNameSeeds, headerNameEdges, func(r *rand.Rand) string { return genList(r, limits.MaxHeaderNames, genHeaderName) }}
 	case *setting[HeaderName]:
 		return grammar{cookieNameSeeds, tokenEdges, genHeaderName}
+	case *setting[RedirectURL]:
+		return grammar{redirectSeeds, redirectEdges, genRedirect}
 	case *setting[Regex]:
 		return grammar{regexSeeds, regexEdges, genRegex}
 	case *setting[HeaderValue]:

@@ -21,16 +21,20 @@ const NginxPrefix = "nginx.ingress.kubernetes.io/"
 
 // The ingress-nginx keys that other keys read.
 const (
-	nxAuthType          = "auth-type"
-	nxAuthSecret        = "auth-secret"
-	nxSessionCookieName = "session-cookie-name"
-	nxCanary            = "canary"
-	nxCanaryByHeader    = "canary-by-header"
-	nxLimitRPS          = "limit-rps"
-	nxXForwardedPrefix  = "x-forwarded-prefix"
-	nxUpstreamVhost     = "upstream-vhost"
-	nxProxyReadTimeout  = "proxy-read-timeout"
-	nxProxySendTimeout  = "proxy-send-timeout"
+	nxAuthType              = "auth-type"
+	nxAuthSecret            = "auth-secret"
+	nxSessionCookieName     = "session-cookie-name"
+	nxCanary                = "canary"
+	nxPermanentRedirect     = "permanent-redirect"
+	nxPermanentRedirectCode = "permanent-redirect-code"
+	nxTemporalRedirect      = "temporal-redirect"
+	nxTemporalRedirectCode  = "temporal-redirect-code"
+	nxCanaryByHeader        = "canary-by-header"
+	nxLimitRPS              = "limit-rps"
+	nxXForwardedPrefix      = "x-forwarded-prefix"
+	nxUpstreamVhost         = "upstream-vhost"
+	nxProxyReadTimeout      = "proxy-read-timeout"
+	nxProxySendTimeout      = "proxy-send-timeout"
 )
 
 // ProfileIngressNginx is the defaults-profile of ingress-nginx's defaults.
@@ -248,6 +252,30 @@ var nginxKeys = []nginxKey{
 	// Routing.
 	{NginxAnnotation{"app-root", CompatSupported, "`app-root`", ""},
 		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(appRoot, v)}, nil }},
+	{NginxAnnotation{nxPermanentRedirect, CompatPartial, "`redirect-to`, `redirect-to-code`",
+		"The URL is `http(s)://host[:port][/path]`: no query and no nginx variables. With `temporal-redirect` too, " +
+			"`temporal-redirect` applies, as in ingress-nginx."},
+		func(v string, o nginxObject) ([]nginxSet, error) {
+			if _, ok := o.get(nxTemporalRedirect); ok {
+				return nil, errors.New("ignored: temporal-redirect is also set and applies")
+			}
+			return nginxRedirect(v, o, nxPermanentRedirectCode, "301")
+		}},
+	{NginxAnnotation{nxPermanentRedirectCode, CompatPartial, "`redirect-to-code`",
+		"301, 302, 303, 307 or 308 (ingress-nginx also takes 300, 304, 305 and 306); read with `permanent-redirect`."},
+		func(_ string, o nginxObject) ([]nginxSet, error) { return redirectCodeAlone(o, nxPermanentRedirect) }},
+	{NginxAnnotation{nxTemporalRedirect, CompatPartial, "`redirect-to`, `redirect-to-code`",
+		"As `permanent-redirect`, with the status 302 unless `temporal-redirect-code` is set."},
+		func(v string, o nginxObject) ([]nginxSet, error) {
+			return nginxRedirect(v, o, nxTemporalRedirectCode, "302")
+		}},
+	{NginxAnnotation{nxTemporalRedirectCode, CompatPartial, "`redirect-to-code`",
+		"301, 302, 303, 307 or 308; read with `temporal-redirect`."},
+		func(_ string, o nginxObject) ([]nginxSet, error) { return redirectCodeAlone(o, nxTemporalRedirect) }},
+	{NginxAnnotation{"from-to-www-redirect", CompatPartial, "`www-redirect`",
+		"The status is `ssl-redirect-code` (302 unless set; ingress-nginx sends its `http-redirect-code`, 308: see " +
+			"the `ingress-nginx` defaults profile); a trailing `/` of the request's path is kept."},
+		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(wwwRedirect, v)}, nil }},
 	{NginxAnnotation{nxXForwardedPrefix, CompatSupported, "`request-set-header` (`X-Forwarded-Prefix`)",
 		"A `request-set-header` annotation of Portcullis on the same Ingress replaces it."},
 		func(v string, o nginxObject) ([]nginxSet, error) { return requestHeaders(o) }},
@@ -549,4 +577,21 @@ func canaryKey(convert func(string, nginxObject) ([]nginxSet, error)) func(strin
 		}
 		return convert(v, o)
 	}
+}
+
+// nginxRedirect is redirect-to and redirect-to-code from permanent-redirect or temporal-redirect
+// and its code key.
+func nginxRedirect(v string, o nginxObject, codeKey, code string) ([]nginxSet, error) {
+	if c, ok := o.get(codeKey); ok {
+		code = c
+	}
+	return []nginxSet{set(redirectTo, v), set(redirectToCode, code)}, nil
+}
+
+// redirectCodeAlone: a redirect code key is read by its redirect key.
+func redirectCodeAlone(o nginxObject, redirect string) ([]nginxSet, error) {
+	if _, ok := o.get(redirect); !ok {
+		return nil, errors.New("ignored without " + redirect + ", as ingress-nginx ignores it")
+	}
+	return nil, nil
 }

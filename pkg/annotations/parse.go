@@ -788,3 +788,10 @@ var regexValue = parser[Regex]{
 	},
 	format: func(r Regex) string { return string(r) },
 }
+
+// redirectURL accepts a RedirectURL (limits.CheckRedirectURL).
+var redirectURL = parser[RedirectURL]{
+	kind:   "URL: http(s)://host[:port][/path], without query or fragment",
+	parse:  func(s string) (RedirectURL, error) { return RedirectURL(s), limits.CheckRedirectURL(s) },
+	format: func(u RedirectURL) string { return string(u) },
+}

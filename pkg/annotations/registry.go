@@ -245,6 +245,29 @@ var (
 			"and `/` without groups sends every request to `/`.",
 	}, rewriteTarget)
 
+	redirectTo = define(spec{
+		name: "redirect-to", scopes: scopeIngress, example: "https://www.example.com/new",
+		group: "Routing and rewriting",
+		doc: "Answer every request of the Ingress's paths with a redirect to exactly this URL, " +
+			"`http(s)://host[:port][/path]`, without the request's path or query (unlike `request-redirect`), as " +
+			"ingress-nginx's `permanent-redirect` and `temporal-redirect`. The status is `redirect-to-code`.",
+	}, redirectURL)
+
+	redirectToCode = define(spec{
+		name: "redirect-to-code", scopes: scopeRoute, def: "301", example: "302",
+		group: "Routing and rewriting",
+		doc:   "HTTP status of the redirects made by `redirect-to`.",
+	}, statusIn(limits.RedirectStatuses()...))
+
+	wwwRedirect = define(spec{
+		name: "www-redirect", scopes: scopeIngress, def: "false", example: "true",
+		group: "Routing and rewriting",
+		doc: "Redirect requests for the other form of each of the Ingress's hosts, with or without `www.`, to the " +
+			"host itself, keeping the scheme, path and query, as ingress-nginx's `from-to-www-redirect`: with the " +
+			"host `www.example.com`, `http://example.com/a` goes to `http://www.example.com/a`. The status is " +
+			"`ssl-redirect-code`. A host that an Ingress serves itself is not redirected.",
+	}, boolean)
+
 	appRoot = define(spec{
 		name: "app-root", scopes: scopeIngress, example: "/app",
 		group: "Routing and rewriting",

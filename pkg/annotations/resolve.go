@@ -49,6 +49,11 @@ type RouteSettings struct {
 	// RequestRedirect redirects every request to another origin; zero (Scheme empty): none.
 	RequestRedirect     Value[RedirectTarget]
 	RequestRedirectCode Value[int]
+	// RedirectTo redirects every request to exactly this URL; empty: none.
+	RedirectTo     Value[RedirectURL]
+	RedirectToCode Value[int]
+	// WWWRedirect redirects the other form (with or without "www.") of the Ingress's hosts.
+	WWWRedirect Value[bool]
 	// AppRoot is where requests for "/" are redirected; empty: none.
 	AppRoot Value[Path]
 	// PathRegex reads the Ingress's paths as case-insensitive regular expressions anchored at
@@ -174,6 +179,9 @@ func ResolveRoute(ing, cm Layer) RouteSettings {
 		PathRewrite:           resolve(pathRewrite, ls),
 		RequestRedirect:       resolve(requestRedirect, ls),
 		RequestRedirectCode:   resolve(requestRedirectCode, ls),
+		RedirectTo:            resolve(redirectTo, ls),
+		RedirectToCode:        resolve(redirectToCode, ls),
+		WWWRedirect:           resolve(wwwRedirect, ls),
 		AppRoot:               resolve(appRoot, ls),
 		PathRegex:             resolve(pathRegex, ls),
 		RewriteTarget:         resolve(rewriteTargetPath, ls),

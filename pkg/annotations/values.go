@@ -302,3 +302,7 @@ func (b ByteSize) String() string {
 // quotes or '#'; it may contain backslashes, which a renderer writing it as one configuration
 // word must double.
 type Regex string
+
+// RedirectURL is http(s)://host[:port][/path] as limits.CheckRedirectURL accepts it: URL path
+// characters, no space, quote, percent or backslash.
+type RedirectURL string

@@ -16,10 +16,19 @@ import (
 // model/policy_nginx.go), and checks their values against package limits, as the annotation
 // parsers do.
 
-// nginxEarly renders the rules that answer before any other policy of the route: the redirect
-// to HTTPS (ingress-nginx redirects before it authenticates) and the body size limit.
+// nginxEarly renders the rules that answer before any other policy of the route: the redirects
+// (redirect-to, the host redirect, then the one to HTTPS: ingress-nginx redirects before it
+// authenticates) and the body size limit.
 func (r *renderer) nginxEarly(name string, p model.RoutePolicy) {
 	req := func(a types.Action) { r.insert(parser.Backends, name, "http-request", a) }
+	if rd := p.RedirectTo; rd != nil {
+		req(&httpactions.Redirect{Type: "location", Value: rd.Location, Code: strconv.Itoa(rd.Code)})
+	}
+	if h := p.HostRedirect; h != nil {
+		code := strconv.Itoa(h.Code)
+		req(&httpactions.Redirect{Type: "prefix", Value: "https://" + h.Host, Code: code, Cond: "if", CondTest: "{ ssl_fc }"})
+		req(&httpactions.Redirect{Type: "prefix", Value: "http://" + h.Host, Code: code, Cond: "unless", CondTest: "{ ssl_fc }"})
+	}
 	if p.ForceHTTPS != 0 {
 		// A load balancer that ends TLS says so in X-Forwarded-Proto.
 		req(&httpactions.Redirect{Type: "scheme", Value: "https", Code: strconv.Itoa(p.ForceHTTPS),
@@ -56,6 +65,22 @@ func checkNginxPolicy(where string, p model.RoutePolicy) []error {
 	}
 	if p.ForceHTTPS != 0 && !limits.IsRedirectStatus(p.ForceHTTPS) {
 		bad("HTTPS redirect code %d is not a redirect", p.ForceHTTPS)
+	}
+	if rd := p.RedirectTo; rd != nil {
+		if err := limits.CheckRedirectURL(rd.Location); err != nil {
+			bad("redirect location %q: %v", rd.Location, err)
+		}
+		if !limits.IsRedirectStatus(rd.Code) {
+			bad("redirect code %d is not a redirect", rd.Code)
+		}
+	}
+	if h := p.HostRedirect; h != nil {
+		if err := limits.CheckDNSName(h.Host); err != nil {
+			bad("host redirect to %q: %v", h.Host, err)
+		}
+		if !limits.IsRedirectStatus(h.Code) {
+			bad("host redirect code %d is not a redirect", h.Code)
+		}
 	}
 	if p.MaxBodySize < 0 || p.MaxBodySize > limits.MaxBodySize {
 		bad("body size limit %d out of range", p.MaxBodySize)

@@ -28,6 +28,24 @@ func TestRenderNginxPolicy(t *testing.T) {
 				"http-request redirect location /app code 302 if { path / }",
 			}, ""),
 		},
+		{
+			name: "a redirect to an exact URL, before every other rule",
+			route: model.RoutePolicy{RedirectTo: &model.Redirect{Location: "https://new.example.com/a-(b)", Code: 308},
+				ForceHTTPS: 301, AppRoot: "/app"},
+			want: with([]string{"balance roundrobin",
+				"http-request redirect location https://new.example.com/a-(b) code 308",
+				"http-request redirect scheme https code 301 if !{ ssl_fc } !{ req.hdr(x-forwarded-proto) -i https }",
+				"http-request redirect location /app code 302 if { path / }",
+			}, ""),
+		},
+		{
+			name:  "a redirect to another host, keeping the scheme",
+			route: model.RoutePolicy{HostRedirect: &model.HostRedirect{Host: "www.example.com", Code: 308}},
+			want: with([]string{"balance roundrobin",
+				"http-request redirect prefix https://www.example.com code 308 if { ssl_fc }",
+				"http-request redirect prefix http://www.example.com code 308 unless { ssl_fc }",
+			}, ""),
+		},
 	}
 	for _, tt := range tests {
 		c := policyConfig(model.BackendPolicy{}, tt.route)
@@ -54,6 +72,11 @@ func TestRenderRejectsBadNginxPolicy(t *testing.T) {
 		{"a replacement with a stray backslash", model.RoutePolicy{RegexRewrite: &model.RegexRewrite{Regex: "^/a", Replace: `/\x`}}, "rewrite target"},
 		{"a redirect code that is not one", model.RoutePolicy{ForceHTTPS: 200}, "HTTPS redirect code"},
 		{"a negative body size", model.RoutePolicy{MaxBodySize: -1}, "body size limit"},
+		{"a redirect URL with a sample fetch", model.RoutePolicy{RedirectTo: &model.Redirect{Location: "https://a.example/%[src]", Code: 301}}, "redirect location"},
+		{"a redirect URL with a space", model.RoutePolicy{RedirectTo: &model.Redirect{Location: "https://a.example/a b", Code: 301}}, "redirect location"},
+		{"a redirect code that is not one", model.RoutePolicy{RedirectTo: &model.Redirect{Location: "https://a.example", Code: 200}}, "redirect code"},
+		{"a host redirect to an upper-case name", model.RoutePolicy{HostRedirect: &model.HostRedirect{Host: "A.example", Code: 301}}, "host redirect"},
+		{"a host redirect with a path", model.RoutePolicy{HostRedirect: &model.HostRedirect{Host: "a.example/x", Code: 301}}, "host redirect"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := haproxy.Render(policyConfig(model.BackendPolicy{}, tt.route), testEnv)

@@ -203,6 +203,9 @@ func (s *settings) routePolicy(ing *networkingv1.Ingress) model.RoutePolicy {
 	if rd := r.RequestRedirect.Value; rd.Scheme != "" {
 		p.Redirect = &model.Redirect{Location: rd.String(), Code: r.RequestRedirectCode.Value}
 	}
+	if u := r.RedirectTo.Value; u != "" {
+		p.RedirectTo = &model.Redirect{Location: string(u), Code: r.RedirectToCode.Value}
+	}
 	if n := r.RateLimitRequests.Value; n > 0 {
 		p.RateLimit = &model.RateLimit{Requests: n, Period: r.RateLimitPeriod.Value, Status: r.RateLimitStatusCode.Value}
 	}

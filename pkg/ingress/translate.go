@@ -153,6 +153,7 @@ func Translate(state State, opts Options) Result {
 	}
 	t.resolveClaims()
 	t.canaryRoutes()
+	t.wwwRedirects()
 	t.tlsConfig(ownedIngs, t.ownedRuleHosts)
 	if t.res.Config.DefaultBackend == "" && opts.DefaultBackendService.Name != "" {
 		t.res.Config.DefaultBackend = t.defaultService(opts.DefaultBackendService)

@@ -160,6 +160,10 @@ type RoutePolicy struct {
 	RegexRewrite *RegexRewrite `json:",omitempty"`
 	ForceHTTPS   int           `json:",omitempty"`
 	MaxBodySize  int64         `json:",omitempty"`
+	// RedirectTo (Location exactly: limits.CheckRedirectURL) and HostRedirect: see
+	// policy_nginx.go.
+	RedirectTo   *Redirect     `json:",omitempty"`
+	HostRedirect *HostRedirect `json:",omitempty"`
 }
 
 // IsZero reports whether the policy does nothing.

@@ -11,6 +11,10 @@ package model
 //   - ForceHTTPS, when not 0, is the status of a redirect of plain-HTTP requests to HTTPS,
 //     unless the request's X-Forwarded-Proto header is "https".
 //   - MaxBodySize, when not 0, answers 413 to requests whose Content-Length is larger.
+//   - RedirectTo answers every request with a redirect to exactly its Location (nothing of the
+//     request appended), before every other rule.
+//   - HostRedirect answers every request with a redirect to the same scheme, path and query on
+//     another host (ingress-nginx's from-to-www-redirect).
 
 // RegexRewrite replaces the whole path of requests that match Regex by Replace.
 type RegexRewrite struct {
@@ -22,5 +26,13 @@ type RegexRewrite struct {
 }
 
 func (p RoutePolicy) nginxEqual(o RoutePolicy) bool {
-	return ptrEqual(p.RegexRewrite, o.RegexRewrite) && p.ForceHTTPS == o.ForceHTTPS && p.MaxBodySize == o.MaxBodySize
+	return ptrEqual(p.RegexRewrite, o.RegexRewrite) && p.ForceHTTPS == o.ForceHTTPS && p.MaxBodySize == o.MaxBodySize &&
+		ptrEqual(p.RedirectTo, o.RedirectTo) && ptrEqual(p.HostRedirect, o.HostRedirect)
+}
+
+// HostRedirect redirects requests to Host, keeping their scheme, path and query.
+type HostRedirect struct {
+	// Host is a lower-case DNS name (limits.CheckDNSName).
+	Host string
+	Code int
 }
