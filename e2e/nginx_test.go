@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,6 +47,8 @@ func TestNginxAnnotations(t *testing.T) {
 	framework.CreateIngress(t, annotated(ns, "moving", "moving.nginx", "web",
 		nx+"temporal-redirect", "http://soon.example", nx+"temporal-redirect-code", "307"))
 	framework.CreateIngress(t, annotated(ns, "www", "www.site.nginx", "web", nx+"from-to-www-redirect", "true"))
+	framework.CreateIngress(t, annotated(ns, "sticky", "sticky.nginx", "web", nx+"affinity", "cookie", nx+"session-cookie-name", "route",
+		nx+"session-cookie-max-age", "172800", nx+"session-cookie-samesite", "Strict", nx+"session-cookie-path", "/app"))
 
 	t.Run("rewrite-target with capture groups, paths case-insensitive from the start", func(t *testing.T) {
 		awaitStatus(t, c, req("rewrite.nginx", "/something/new"), http.StatusOK)
@@ -187,6 +190,35 @@ func TestNginxAnnotations(t *testing.T) {
 		resp := awaitStatus(t, c, req("site.nginx", "/a?b=1"), http.StatusFound)
 		if got, want := resp.Header.Get("Location"), "http://www.site.nginx/a?b=1"; got != want {
 			t.Errorf("Location %q, want %q", got, want)
+		}
+	})
+
+	t.Run("affinity cookie with max-age, samesite and path", func(t *testing.T) {
+		var cookie string
+		framework.Eventually(t, framework.RouteTimeout, func() error {
+			resp, err := framework.Send(c, req("sticky.nginx", "/app"))
+			if err != nil {
+				return err
+			}
+			if cookie = resp.Header.Get("Set-Cookie"); !strings.HasPrefix(cookie, "route=") {
+				return fmt.Errorf("status %d, Set-Cookie %q, want the route cookie", resp.Status, cookie)
+			}
+			return nil
+		})
+		// Browsers use the last Path attribute (RFC 6265, 5.3): HAProxy writes its own path=/ first.
+		attrs := strings.Split(cookie, "; ")
+		var path string
+		for _, a := range attrs {
+			if p, ok := strings.CutPrefix(strings.ToLower(a), "path="); ok {
+				path = p
+			}
+		}
+		if !slices.Contains(attrs, "Max-Age=172800") || !slices.Contains(attrs, "SameSite=Strict") || path != "/app" {
+			t.Errorf("Set-Cookie %q, want Max-Age=172800, SameSite=Strict and the path /app last", cookie)
+		}
+		resp := framework.MustSend(t, c, withHeader(req("sticky.nginx", "/app"), "Cookie", strings.SplitN(cookie, ";", 2)[0]))
+		if resp.Status != http.StatusOK || resp.Header.Get("Set-Cookie") != "" {
+			t.Errorf("with the cookie: status %d, Set-Cookie %q, want 200 and none (the client stays on its server)", resp.Status, resp.Header.Get("Set-Cookie"))
 		}
 	})
 

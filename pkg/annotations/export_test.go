@@ -115,6 +115,8 @@ func grammarOf(e entry) grammar {
 		return grammar{headerNameSeeds, headerNameEdges, func(r *rand.Rand) string { return genList(r, limits.MaxHeaderNames, genHeaderName) }}
 	case *setting[HeaderName]:
 		return grammar{cookieNameSeeds, tokenEdges, genHeaderName}
+	case *setting[CookiePath]:
+		return grammar{pathSeeds, pathEdges, genPath}
 	case *setting[RedirectURL]:
 		return grammar{redirectSeeds, redirectEdges, genRedirect}
 	case *setting[Regex]:
@@ -140,8 +142,8 @@ func grammarOf(e entry) grammar {
 		switch s {
 		case cookiePersistence, canaryByCookie:
 			return grammar{cookieNameSeeds, tokenEdges, func(r *rand.Rand) string { return genFrom(r, tokenChars, limits.MaxNameLen) }}
-		case authType, serverProto, defaultsProfile:
-			return grammar{nil, words("basic-auth", "h1", "h2", "none", ProfileIngressNginx), genWord}
+		case authType, serverProto, defaultsProfile, cookieSameSite:
+			return grammar{nil, words("basic-auth", "h1", "h2", "none", ProfileIngressNginx, "None", "Lax", "Strict"), genWord}
 		}
 		return grammar{secretNameSeeds, secretNameEdges, genSecretName}
 	}

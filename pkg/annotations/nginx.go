@@ -24,6 +24,8 @@ const (
 	nxAuthType              = "auth-type"
 	nxAuthSecret            = "auth-secret"
 	nxSessionCookieName     = "session-cookie-name"
+	nxAffinity              = "affinity"
+	nxSessionCookieMaxAge   = "session-cookie-max-age"
 	nxCanary                = "canary"
 	nxPermanentRedirect     = "permanent-redirect"
 	nxPermanentRedirectCode = "permanent-redirect-code"
@@ -341,9 +343,9 @@ var nginxKeys = []nginxKey{
 			b, err := hashBy(v)
 			return []nginxSet{set(loadBalance, b)}, err
 		}},
-	{NginxAnnotation{"affinity", CompatPartial, "`cookie-persistence`",
+	{NginxAnnotation{nxAffinity, CompatPartial, "`cookie-persistence`",
 		"`cookie` only. The cookie names the server (HAProxy's `insert indirect nocache`), not a hash of it, " +
-			"and lives for the browser session."},
+			"and lives for the browser session unless `session-cookie-max-age` or `-expires` is set."},
 		func(v string, o nginxObject) ([]nginxSet, error) {
 			if v != "cookie" {
 				return nil, errors.New("only cookie affinity exists")
@@ -356,6 +358,27 @@ var nginxKeys = []nginxKey{
 		}},
 	{NginxAnnotation{nxSessionCookieName, CompatSupported, "`cookie-persistence`", "Read with `affinity: cookie`."},
 		func(string, nginxObject) ([]nginxSet, error) { return nil, nil }},
+	{NginxAnnotation{nxSessionCookieMaxAge, CompatSupported, "`cookie-max-age`", "Whole seconds; read with `affinity: cookie`."},
+		affinityKey(func(v string, _ nginxObject) ([]nginxSet, error) {
+			s, err := nginxSeconds(v)
+			return []nginxSet{set(cookieMaxAge, s)}, err
+		})},
+	{NginxAnnotation{"session-cookie-expires", CompatPartial, "`cookie-max-age`",
+		"Sent as `Max-Age` rather than an `Expires` date, which browsers read alike; with `session-cookie-max-age` " +
+			"too, that one applies (browsers prefer `Max-Age`)."},
+		affinityKey(func(v string, o nginxObject) ([]nginxSet, error) {
+			s, err := nginxSeconds(v)
+			if _, ok := o.get(nxSessionCookieMaxAge); ok || err != nil {
+				return nil, err
+			}
+			return []nginxSet{set(cookieMaxAge, s)}, nil
+		})},
+	{NginxAnnotation{"session-cookie-samesite", CompatPartial, "`cookie-samesite`",
+		"`None`, `Lax` or `Strict`; `session-cookie-conditional-samesite-none` (leaving out `None` for old browsers) is not supported."},
+		affinityKey(func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(cookieSameSite, v)}, nil })},
+	{NginxAnnotation{"session-cookie-path", CompatPartial, "`cookie-path`",
+		"Unset, the path is `/` (ingress-nginx uses the Ingress's path)."},
+		affinityKey(func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(cookiePath, v)}, nil })},
 	{NginxAnnotation{"affinity-mode", CompatPartial, "(none)", "`balanced` and `persistent` behave alike: a client stays on its server while it exists."},
 		func(v string, _ nginxObject) ([]nginxSet, error) {
 			if v != "balanced" && v != "persistent" {
@@ -594,4 +617,14 @@ func redirectCodeAlone(o nginxObject, redirect string) ([]nginxSet, error) {
 		return nil, errors.New("ignored without " + redirect + ", as ingress-nginx ignores it")
 	}
 	return nil, nil
+}
+
+// affinityKey reads a session-cookie-* key only with affinity "cookie", as ingress-nginx does.
+func affinityKey(convert func(string, nginxObject) ([]nginxSet, error)) func(string, nginxObject) ([]nginxSet, error) {
+	return func(v string, o nginxObject) ([]nginxSet, error) {
+		if a, _ := o.get(nxAffinity); a != "cookie" {
+			return nil, errors.New(`ignored without affinity: "cookie", as ingress-nginx ignores it`)
+		}
+		return convert(v, o)
+	}
 }

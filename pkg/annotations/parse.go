@@ -795,3 +795,10 @@ var redirectURL = parser[RedirectURL]{
 	parse:  func(s string) (RedirectURL, error) { return RedirectURL(s), limits.CheckRedirectURL(s) },
 	format: func(u RedirectURL) string { return string(u) },
 }
+
+// cookiePathValue accepts the Path of a cookie (limits.CheckCookiePath).
+var cookiePathValue = parser[CookiePath]{
+	kind:   "URL path without ';'",
+	parse:  func(s string) (CookiePath, error) { return CookiePath(s), limits.CheckCookiePath(s) },
+	format: func(p CookiePath) string { return string(p) },
+}

@@ -103,6 +103,8 @@ func renderParts(t *testing.T, v any) []part {
 		return word(string(v))
 	case RedirectURL:
 		return word(string(v))
+	case CookiePath:
+		return word(string(v))
 	case ByteSize:
 		return word(strconv.FormatInt(int64(v), 10))
 	case RedirectTarget:

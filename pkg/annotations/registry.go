@@ -67,6 +67,25 @@ var (
 			"request (sticky sessions). Unset: no persistence.",
 	}, cookieName)
 
+	cookieMaxAge = define(spec{
+		name: "cookie-max-age", scopes: scopeAll, example: "2d",
+		group: "Load balancing and health checks",
+		doc: "With `cookie-persistence`: how long browsers keep the cookie (its `Max-Age`, in whole seconds, at " +
+			"most 400 days). Unset: the cookie lasts for the browser session.",
+	}, durationIn(time.Second, limits.MaxCookieMaxAge))
+
+	cookieSameSite = define(spec{
+		name: "cookie-samesite", scopes: scopeAll, example: "Lax",
+		group: "Load balancing and health checks",
+		doc:   "With `cookie-persistence`: the cookie's `SameSite` attribute, `None`, `Lax` or `Strict`. Unset: none sent.",
+	}, oneOf("None", "Lax", "Strict"))
+
+	cookiePath = define(spec{
+		name: "cookie-path", scopes: scopeAll, example: "/app",
+		group: "Load balancing and health checks",
+		doc:   "With `cookie-persistence`: the cookie's `Path`, a URL path without `;`. Unset: `/`.",
+	}, cookiePathValue)
+
 	sendProxyProtocol = define(spec{
 		name: "send-proxy-protocol", peer: true, scopes: scopeAll, def: "none", example: "proxy-v2",
 		group: "Load balancing and health checks",

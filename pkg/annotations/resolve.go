@@ -25,6 +25,11 @@ type BackendSettings struct {
 	CheckHTTP Value[Path]
 	// CookiePersistence is the name of the cookie that pins a client to a server; empty: none.
 	CookiePersistence Value[string]
+	// CookieMaxAge, CookieSameSite and CookiePath are attributes of the persistence cookie;
+	// zero: not sent.
+	CookieMaxAge   Value[time.Duration]
+	CookieSameSite Value[string]
+	CookiePath     Value[CookiePath]
 	// SendProxyProtocol is the PROXY protocol version spoken to the servers.
 	SendProxyProtocol Value[ProxyProtocol]
 	// ServerSlots is the server-slot step of the backend; 0: the controller's default.
@@ -161,6 +166,9 @@ func ResolveBackend(svc, ing, cm Layer) BackendSettings {
 		CheckInterval:     resolve(checkInterval, ls),
 		CheckHTTP:         resolve(checkHTTP, ls),
 		CookiePersistence: resolve(cookiePersistence, ls),
+		CookieMaxAge:      resolve(cookieMaxAge, ls),
+		CookieSameSite:    resolve(cookieSameSite, ls),
+		CookiePath:        resolve(cookiePath, ls),
 		SendProxyProtocol: resolve(sendProxyProtocol, ls),
 		ServerSlots:       resolve(serverSlots, ls),
 		ForwardedFor:      resolve(forwardedFor, ls),

@@ -306,3 +306,6 @@ type Regex string
 // RedirectURL is http(s)://host[:port][/path] as limits.CheckRedirectURL accepts it: URL path
 // characters, no space, quote, percent or backslash.
 type RedirectURL string
+
+// CookiePath is a Path without ';' (limits.CheckCookiePath).
+type CookiePath string

@@ -2,7 +2,9 @@ package haproxy
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
+	"time"
 
 	parser "github.com/haproxytech/client-native/v5/config-parser"
 	httpactions "github.com/haproxytech/client-native/v5/config-parser/parsers/http/actions"
@@ -84,6 +86,45 @@ func checkNginxPolicy(where string, p model.RoutePolicy) []error {
 	}
 	if p.MaxBodySize < 0 || p.MaxBodySize > limits.MaxBodySize {
 		bad("body size limit %d out of range", p.MaxBodySize)
+	}
+	return errs
+}
+
+// cookieAttrs are the attr words of a persistence cookie: HAProxy appends each to the cookie it
+// inserts, after its own "path=/", so that a Path of ours is the last and the one browsers use.
+func cookieAttrs(a *model.CookieAttributes) []string {
+	if a == nil {
+		return nil
+	}
+	var out []string
+	if a.MaxAge > 0 {
+		out = append(out, "Max-Age="+strconv.FormatInt(int64(a.MaxAge/time.Second), 10))
+	}
+	if a.SameSite != "" {
+		out = append(out, "SameSite="+a.SameSite)
+	}
+	if a.Path != "" {
+		out = append(out, "Path="+a.Path)
+	}
+	return out
+}
+
+// checkCookieAttrs checks the values of cookieAttrs.
+func checkCookieAttrs(where string, a *model.CookieAttributes) []error {
+	if a == nil {
+		return nil
+	}
+	var errs []error
+	if a.MaxAge < 0 || a.MaxAge > limits.MaxCookieMaxAge {
+		errs = append(errs, fmt.Errorf("%s: cookie max-age %s out of range", where, a.MaxAge))
+	}
+	if !slices.Contains([]string{"", "None", "Lax", "Strict"}, a.SameSite) {
+		errs = append(errs, fmt.Errorf("%s: cookie SameSite %q is not None, Lax or Strict", where, a.SameSite))
+	}
+	if a.Path != "" {
+		if err := limits.CheckCookiePath(a.Path); err != nil {
+			errs = append(errs, fmt.Errorf("%s: cookie path %q: %w", where, a.Path, err))
+		}
 	}
 	return errs
 }

@@ -3,9 +3,11 @@ package haproxy_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
+	"github.com/portcullis-ingress/portcullis/pkg/limits"
 )
 
 func TestRenderNginxPolicy(t *testing.T) {
@@ -82,6 +84,50 @@ func TestRenderRejectsBadNginxPolicy(t *testing.T) {
 			_, err := haproxy.Render(policyConfig(model.BackendPolicy{}, tt.route), testEnv)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Render error = %v, want one about %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRenderCookieAttributes(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		attrs *model.CookieAttributes
+		want  string
+	}{
+		{"none", nil, "cookie SRV indirect nocache insert"},
+		{"Max-Age in whole seconds, SameSite and Path", &model.CookieAttributes{MaxAge: 48 * time.Hour, SameSite: "Lax", Path: "/app"},
+			"cookie SRV attr Max-Age=172800 attr SameSite=Lax attr Path=/app indirect nocache insert"},
+		{"the longest Max-Age", &model.CookieAttributes{MaxAge: limits.MaxCookieMaxAge, SameSite: "None"},
+			"cookie SRV attr Max-Age=34560000 attr SameSite=None indirect nocache insert"},
+	} {
+		c := policyConfig(model.BackendPolicy{Cookie: "SRV", CookieAttrs: tt.attrs}, model.RoutePolicy{})
+		files, err := haproxy.Render(c, testEnv)
+		t.Run(tt.name, func(t *testing.T) {
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			name := sectionName(t, c)
+			compareLines(t, "backend "+name, section(files[haproxy.ConfigFile], "backend "+name),
+				with([]string{"balance roundrobin", tt.want}, "cookie SLOT"))
+			haproxyCheck(t, files)
+		})
+	}
+	for _, tt := range []struct {
+		name  string
+		attrs model.CookieAttributes
+	}{
+		{"a negative Max-Age", model.CookieAttributes{MaxAge: -time.Second}},
+		{"a Max-Age beyond 400 days", model.CookieAttributes{MaxAge: limits.MaxCookieMaxAge + time.Second}},
+		{"a lower-case SameSite", model.CookieAttributes{SameSite: "lax"}},
+		{"a SameSite with another attribute", model.CookieAttributes{SameSite: "Lax;Secure"}},
+		{"a path with a semicolon", model.CookieAttributes{Path: "/a;Domain=evil.example"}},
+		{"a relative path", model.CookieAttributes{Path: "a"}},
+	} {
+		t.Run("refused: "+tt.name, func(t *testing.T) {
+			_, err := haproxy.Render(policyConfig(model.BackendPolicy{Cookie: "SRV", CookieAttrs: &tt.attrs}, model.RoutePolicy{}), testEnv)
+			if err == nil || !strings.Contains(err.Error(), "cookie") {
+				t.Errorf("Render error = %v, want one about the cookie", err)
 			}
 		})
 	}

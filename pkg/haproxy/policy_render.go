@@ -217,7 +217,7 @@ func (r *renderer) backendPolicy(name string, p model.BackendPolicy, tcp bool) {
 		be("option httpchk", &types.OptionHttpchk{Method: "GET", URI: p.CheckPath})
 	}
 	if p.Cookie != "" && !tcp {
-		be("cookie", &types.Cookie{Name: p.Cookie, Type: "insert", Indirect: true, Nocache: true})
+		be("cookie", &types.Cookie{Name: p.Cookie, Type: "insert", Indirect: true, Nocache: true, Attr: cookieAttrs(p.CookieAttrs)})
 	}
 	if p.ForwardedFor && !tcp {
 		be("option forwardfor", &types.OptionForwardFor{})
@@ -655,6 +655,7 @@ func checkBackendPolicy(backend string, p model.BackendPolicy) []error {
 			bad("cookie name %q: %v", p.Cookie, err)
 		}
 	}
+	errs = append(errs, checkCookieAttrs("backend "+backend, p.CookieAttrs)...)
 	if p.SendProxy != "" && !slices.Contains(sendProxyKeywords, p.SendProxy) {
 		bad("PROXY protocol keyword %q is not one of %s", p.SendProxy, strings.Join(sendProxyKeywords, ", "))
 	}

@@ -137,6 +137,12 @@ func (s *settings) backendPolicy(ing *networkingv1.Ingress, svc *corev1.Service)
 		SendProxy:      b.SendProxyProtocol.Value.ServerKeyword(),
 		ForwardedFor:   b.ForwardedFor.Value,
 	}
+	if p.Cookie != "" {
+		a := model.CookieAttributes{MaxAge: b.CookieMaxAge.Value, SameSite: b.CookieSameSite.Value, Path: string(b.CookiePath.Value)}
+		if a != (model.CookieAttributes{}) {
+			p.CookieAttrs = &a
+		}
+	}
 	if !p.Check {
 		p.CheckInterval, p.CheckPath = 0, ""
 	}

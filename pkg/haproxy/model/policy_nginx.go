@@ -1,5 +1,7 @@
 package model
 
+import "time"
+
 // Route policies that came with ingress-nginx's annotations (Portcullis settings of their own
 // since): a rewrite by regular expression, a redirect to HTTPS behind a load balancer that ends
 // TLS, and a request body size limit.
@@ -35,4 +37,15 @@ type HostRedirect struct {
 	// Host is a lower-case DNS name (limits.CheckDNSName).
 	Host string
 	Code int
+}
+
+// CookieAttributes are attributes of a persistence cookie for browsers (ingress-nginx's
+// session-cookie-max-age, -expires, -samesite and -path).
+type CookieAttributes struct {
+	// MaxAge, when not 0, is sent as Max-Age in whole seconds (limits.MaxCookieMaxAge at most).
+	MaxAge time.Duration
+	// SameSite is "", "None", "Lax" or "Strict".
+	SameSite string
+	// Path, when not empty, is sent as Path (limits.CheckPath).
+	Path string
 }
