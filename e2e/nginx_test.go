@@ -47,6 +47,9 @@ func TestNginxAnnotations(t *testing.T) {
 	framework.CreateIngress(t, annotated(ns, "moving", "moving.nginx", "web",
 		nx+"temporal-redirect", "http://soon.example", nx+"temporal-redirect-code", "307"))
 	framework.CreateIngress(t, annotated(ns, "www", "www.site.nginx", "web", nx+"from-to-www-redirect", "true"))
+	gated := framework.StartGatedEcho(t, "gated")
+	framework.EchoService(t, ns, "gated", gated.Echo)
+	framework.CreateIngress(t, annotated(ns, "conn", "conn.nginx", "gated", nx+"limit-connections", "1"))
 	framework.CreateIngress(t, annotated(ns, "sticky", "sticky.nginx", "web", nx+"affinity", "cookie", nx+"session-cookie-name", "route",
 		nx+"session-cookie-max-age", "172800", nx+"session-cookie-samesite", "Strict", nx+"session-cookie-path", "/app"))
 
@@ -219,6 +222,29 @@ func TestNginxAnnotations(t *testing.T) {
 		resp := framework.MustSend(t, c, withHeader(req("sticky.nginx", "/app"), "Cookie", strings.SplitN(cookie, ";", 2)[0]))
 		if resp.Status != http.StatusOK || resp.Header.Get("Set-Cookie") != "" {
 			t.Errorf("with the cookie: status %d, Set-Cookie %q, want 200 and none (the client stays on its server)", resp.Status, resp.Header.Get("Set-Cookie"))
+		}
+	})
+
+	t.Run("limit-connections answers 503 beyond the requests in progress of a client", func(t *testing.T) {
+		awaitStatus(t, c, req("conn.nginx", "/"), http.StatusOK)
+		held := make(chan *framework.Response, 1)
+		go func() {
+			resp, err := framework.Send(c, req("conn.nginx", framework.HoldPath))
+			if err != nil {
+				t.Error(err)
+			}
+			held <- resp
+		}()
+		<-gated.Arrived // one request in progress
+		if resp := framework.MustSend(t, c, req("conn.nginx", "/")); resp.Status != http.StatusServiceUnavailable {
+			t.Errorf("a second request while one is in progress: status %d, want 503", resp.Status)
+		}
+		gated.Release()
+		if resp := <-held; resp == nil || resp.Status != http.StatusOK {
+			t.Fatalf("the held request: %v, want 200", resp)
+		}
+		if resp := framework.MustSend(t, c, req("conn.nginx", "/")); resp.Status != http.StatusOK {
+			t.Errorf("once the first request is done: status %d, want 200", resp.Status)
 		}
 	})
 

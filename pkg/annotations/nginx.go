@@ -306,6 +306,12 @@ var nginxKeys = []nginxKey{
 			}
 			return []nginxSet{set(rateLimitRequests, v), set(rateLimitPeriod, "1m")}, nil
 		}},
+	{NginxAnnotation{"limit-connections", CompatPartial, "`rate-limit-connections`",
+		"Requests in progress per client address, as ingress-nginx counts them, answered 503 beyond the limit " +
+			"(ingress-nginx's `limit-conn-status-code` default); counted per backend section rather than per Ingress."},
+		func(v string, _ nginxObject) ([]nginxSet, error) {
+			return []nginxSet{set(rateLimitConnections, v)}, nil
+		}},
 	{NginxAnnotation{"limit-burst-multiplier", CompatRefused, "", "HAProxy counts requests over the period without a burst allowance."}, nil},
 
 	// Canary.

@@ -347,6 +347,14 @@ var (
 		doc:   "Window over which `rate-limit-requests` is counted.",
 	}, timerIn(time.Second, day))
 
+	rateLimitConnections = define(spec{
+		name: "rate-limit-connections", scopes: scopeRoute, example: "10",
+		group: "Rate limiting",
+		doc: "Number of requests a client address may have in progress at once on the Ingress's paths, as " +
+			"ingress-nginx's `limit-connections` counts connections with a request in progress; further requests " +
+			"are answered 503. Counted per backend section, like `rate-limit-requests`. Unset: no limit.",
+	}, intIn(1, limits.MaxConnections))
+
 	rateLimitStatusCode = define(spec{
 		name: "rate-limit-status-code", peer: true, scopes: scopeRoute, def: "429", example: "503",
 		group: "Rate limiting",

@@ -79,6 +79,9 @@ type RouteSettings struct {
 	RateLimitRequests   Value[int]
 	RateLimitPeriod     Value[time.Duration]
 	RateLimitStatusCode Value[int]
+	// RateLimitConnections is the number of requests a client address may have in progress;
+	// 0: no limit.
+	RateLimitConnections Value[int]
 	// AuthType is always "basic-auth"; it exists for haproxytech compatibility.
 	AuthType Value[string]
 	// AuthSecret is the name of the htpasswd Secret in the Ingress's namespace; empty: no
@@ -200,6 +203,7 @@ func ResolveRoute(ing, cm Layer) RouteSettings {
 		RateLimitRequests:     resolve(rateLimitRequests, ls),
 		RateLimitPeriod:       resolve(rateLimitPeriod, ls),
 		RateLimitStatusCode:   resolve(rateLimitStatusCode, ls),
+		RateLimitConnections:  resolve(rateLimitConnections, ls),
 		AuthType:              resolve(authType, ls),
 		AuthSecret:            resolve(authSecret, ls),
 		AuthRealm:             resolve(authRealm, ls),

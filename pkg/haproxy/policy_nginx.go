@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	parser "github.com/haproxytech/client-native/v5/config-parser"
@@ -84,6 +85,9 @@ func checkNginxPolicy(where string, p model.RoutePolicy) []error {
 			bad("host redirect code %d is not a redirect", h.Code)
 		}
 	}
+	if p.MaxConnections < 0 || p.MaxConnections > limits.MaxConnections {
+		bad("connection limit %d out of range", p.MaxConnections)
+	}
 	if p.MaxBodySize < 0 || p.MaxBodySize > limits.MaxBodySize {
 		bad("body size limit %d out of range", p.MaxBodySize)
 	}
@@ -127,4 +131,34 @@ func checkCookieAttrs(where string, a *model.CookieAttributes) []error {
 		}
 	}
 	return errs
+}
+
+// clientTable is the stick table that counts each client address of a route section, for the
+// rate limit and the connection limit, both tracked by counter 0 (tracking one entry with two
+// counters would count each request twice in conn_cur); nil without either.
+func clientTable(p model.RoutePolicy) *types.StickTable {
+	var store []string
+	expire := "1m"
+	if rl := p.RateLimit; rl != nil {
+		expire = formatDuration(rl.Period)
+		store = append(store, "http_req_rate("+expire+")")
+	}
+	if p.MaxConnections > 0 {
+		store = append(store, "conn_cur")
+	}
+	if len(store) == 0 {
+		return nil
+	}
+	return &types.StickTable{Type: "ipv6", Size: rateLimitTableSize, Expire: expire, Store: strings.Join(store, ",")}
+}
+
+// connectionLimit answers 503 to a request whose client address already has MaxConnections
+// requests in progress on the section: counter 0, tracked by the request, counts the request
+// itself until it ends (ingress-nginx's limit-connections counts connections with a request in
+// progress).
+func (r *renderer) connectionLimit(name string, p model.RoutePolicy) {
+	if p.MaxConnections > 0 {
+		r.insert(parser.Backends, name, "http-request", &httpactions.Deny{Status: ptr(int64(503)), Cond: "if",
+			CondTest: fmt.Sprintf("{ sc_conn_cur(0) gt %d }", p.MaxConnections)})
+	}
 }

@@ -48,6 +48,25 @@ func TestRenderNginxPolicy(t *testing.T) {
 				"http-request redirect prefix http://www.example.com code 308 unless { ssl_fc }",
 			}, ""),
 		},
+		{
+			name:  "a connection limit counts requests in progress per client address",
+			route: model.RoutePolicy{MaxConnections: 10},
+			want: with([]string{"balance roundrobin",
+				"http-request track-sc0 src",
+				"http-request deny deny_status 503 if { sc_conn_cur(0) gt 10 }",
+				"stick-table type ipv6 size 100k expire 1m store conn_cur",
+			}, ""),
+		},
+		{
+			name:  "a connection limit and a rate limit share one table and one counter",
+			route: model.RoutePolicy{MaxConnections: 2, RateLimit: &model.RateLimit{Requests: 5, Period: time.Second, Status: 429}},
+			want: with([]string{"balance roundrobin",
+				"http-request track-sc0 src",
+				"http-request deny deny_status 429 if { sc_http_req_rate(0) gt 5 }",
+				"http-request deny deny_status 503 if { sc_conn_cur(0) gt 2 }",
+				"stick-table type ipv6 size 100k expire 1s store http_req_rate(1s),conn_cur",
+			}, ""),
+		},
 	}
 	for _, tt := range tests {
 		c := policyConfig(model.BackendPolicy{}, tt.route)
@@ -74,6 +93,7 @@ func TestRenderRejectsBadNginxPolicy(t *testing.T) {
 		{"a replacement with a stray backslash", model.RoutePolicy{RegexRewrite: &model.RegexRewrite{Regex: "^/a", Replace: `/\x`}}, "rewrite target"},
 		{"a redirect code that is not one", model.RoutePolicy{ForceHTTPS: 200}, "HTTPS redirect code"},
 		{"a negative body size", model.RoutePolicy{MaxBodySize: -1}, "body size limit"},
+		{"a negative connection limit", model.RoutePolicy{MaxConnections: -1}, "connection limit"},
 		{"a redirect URL with a sample fetch", model.RoutePolicy{RedirectTo: &model.Redirect{Location: "https://a.example/%[src]", Code: 301}}, "redirect location"},
 		{"a redirect URL with a space", model.RoutePolicy{RedirectTo: &model.Redirect{Location: "https://a.example/a b", Code: 301}}, "redirect location"},
 		{"a redirect code that is not one", model.RoutePolicy{RedirectTo: &model.Redirect{Location: "https://a.example", Code: 200}}, "redirect code"},

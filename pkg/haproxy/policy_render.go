@@ -255,14 +255,16 @@ func (r *renderer) routePolicy(name string, p model.RoutePolicy) {
 		acl(aclDenyList, "src", prefixStrings(p.DenyList))
 		req(&httpactions.Deny{Status: ptr(int64(403)), Cond: "if", CondTest: aclDenyList})
 	}
-	if rl := p.RateLimit; rl != nil {
-		period := formatDuration(rl.Period)
+	if st := clientTable(p); st != nil {
 		// ipv6 keys hold IPv4 clients too (as mapped addresses); an ip table could not track
 		// IPv6 clients at all.
-		be("stick-table", &types.StickTable{Type: "ipv6", Size: rateLimitTableSize, Expire: period, Store: "http_req_rate(" + period + ")"})
+		be("stick-table", st)
 		req(&actions.TrackSc{Type: actions.TrackScType, StickCounter: 0, Key: "src"})
+	}
+	if rl := p.RateLimit; rl != nil {
 		req(&httpactions.Deny{Status: ptr(int64(rl.Status)), Cond: "if", CondTest: fmt.Sprintf("{ sc_http_req_rate(0) gt %d }", rl.Requests)})
 	}
+	r.connectionLimit(name, p)
 	if c := p.CORS; c != nil {
 		corsRequest(c, acl, req)
 	}

@@ -209,6 +209,7 @@ func (s *settings) routePolicy(ing *networkingv1.Ingress) model.RoutePolicy {
 	if rd := r.RequestRedirect.Value; rd.Scheme != "" {
 		p.Redirect = &model.Redirect{Location: rd.String(), Code: r.RequestRedirectCode.Value}
 	}
+	p.MaxConnections = r.RateLimitConnections.Value
 	if u := r.RedirectTo.Value; u != "" {
 		p.RedirectTo = &model.Redirect{Location: string(u), Code: r.RedirectToCode.Value}
 	}

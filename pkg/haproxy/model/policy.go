@@ -166,6 +166,8 @@ type RoutePolicy struct {
 	// policy_nginx.go.
 	RedirectTo   *Redirect     `json:",omitempty"`
 	HostRedirect *HostRedirect `json:",omitempty"`
+	// MaxConnections: see policy_nginx.go.
+	MaxConnections int `json:",omitempty"`
 }
 
 // IsZero reports whether the policy does nothing.

@@ -15,6 +15,8 @@ import "time"
 //   - MaxBodySize, when not 0, answers 413 to requests whose Content-Length is larger.
 //   - RedirectTo answers every request with a redirect to exactly its Location (nothing of the
 //     request appended), before every other rule.
+//   - MaxConnections, when not 0, answers 503 to a request from a client address that already
+//     has that many requests in progress on the route's section.
 //   - HostRedirect answers every request with a redirect to the same scheme, path and query on
 //     another host (ingress-nginx's from-to-www-redirect).
 
@@ -29,7 +31,7 @@ type RegexRewrite struct {
 
 func (p RoutePolicy) nginxEqual(o RoutePolicy) bool {
 	return ptrEqual(p.RegexRewrite, o.RegexRewrite) && p.ForceHTTPS == o.ForceHTTPS && p.MaxBodySize == o.MaxBodySize &&
-		ptrEqual(p.RedirectTo, o.RedirectTo) && ptrEqual(p.HostRedirect, o.HostRedirect)
+		ptrEqual(p.RedirectTo, o.RedirectTo) && ptrEqual(p.HostRedirect, o.HostRedirect) && p.MaxConnections == o.MaxConnections
 }
 
 // HostRedirect redirects requests to Host, keeping their scheme, path and query.
