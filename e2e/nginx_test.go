@@ -271,3 +271,44 @@ func awaitEcho(t *testing.T, c *framework.Controller, r framework.Request, want 
 		return nil
 	})
 }
+
+// TestNginxErrorPages: with `error-pages: portcullis` in the ConfigMap, the errors HAProxy makes
+// (no route, no server) are Portcullis's HTML pages; custom-http-errors replaces a backend's own
+// error responses by them.
+func TestNginxErrorPages(t *testing.T) {
+	t.Parallel()
+	ns, c := startWithConfigMap(t, map[string]string{"error-pages": "portcullis"})
+	framework.EchoService(t, ns, "failing", framework.StartFailingEcho(t, "failing", http.StatusServiceUnavailable))
+	framework.EchoService(t, ns, "empty")
+	framework.CreateIngress(t, annotated(ns, "own", "own.errors", "failing"))
+	framework.CreateIngress(t, annotated(ns, "custom", "custom.errors", "failing", nx+"custom-http-errors", "503,404"))
+	framework.CreateIngress(t, annotated(ns, "empty", "empty.errors", "empty"))
+
+	page := func(status int, text string) func(*testing.T, *framework.Response) {
+		return func(t *testing.T, resp *framework.Response) {
+			t.Helper()
+			if resp.Status != status || !strings.Contains(string(resp.Body), "<h1>"+text+"</h1>") ||
+				resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+				t.Errorf("status %d, Content-Type %q, body %q: want %d and Portcullis's page", resp.Status, resp.Header.Get("Content-Type"), resp.Body, status)
+			}
+		}
+	}
+	// The backend's own answer is seen first, once the route is in place.
+	own := awaitStatus(t, c, req("own.errors", "/"), http.StatusServiceUnavailable)
+	if own.Echo != "failing" || strings.Contains(string(own.Body), "<h1>") {
+		t.Errorf("without custom-http-errors: echo %q, body %q, want the backend's own answer", own.Echo, own.Body)
+	}
+	page(http.StatusServiceUnavailable, "503 Service Unavailable")(t, awaitStatus(t, c, req("empty.errors", "/"), http.StatusServiceUnavailable))
+	page(http.StatusNotFound, "404 Not Found")(t, framework.MustSend(t, c, req("no-route.errors", "/")))
+	framework.Eventually(t, framework.RouteTimeout, func() error {
+		resp, err := framework.Send(c, req("custom.errors", "/"))
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(resp.Body), "<h1>503 Service Unavailable</h1>") {
+			return fmt.Errorf("custom-http-errors: status %d, body %q, want Portcullis's 503 page", resp.Status, resp.Body)
+		}
+		return nil
+	})
+	page(http.StatusServiceUnavailable, "503 Service Unavailable")(t, framework.MustSend(t, c, req("custom.errors", "/")))
+}

@@ -115,6 +115,11 @@ func grammarOf(e entry) grammar {
 		return grammar{headerNameSeeds, headerNameEdges, func(r *rand.Rand) string { return genList(r, limits.MaxHeaderNames, genHeaderName) }}
 	case *setting[HeaderName]:
 		return grammar{cookieNameSeeds, tokenEdges, genHeaderName}
+	case *setting[[]int]:
+		return grammar{[]string{"404, 503", "503,503", "415", "404,", " 404 "}, words("400, 403, 404, 408, 500, 502, 503, 504", "400", "401", "504"),
+			func(r *rand.Rand) string {
+				return genList(r, 8, func(r *rand.Rand) string { return strconv.Itoa(400 + r.IntN(105)) })
+			}}
 	case *setting[CookiePath]:
 		return grammar{pathSeeds, pathEdges, genPath}
 	case *setting[RedirectURL]:
@@ -142,8 +147,8 @@ func grammarOf(e entry) grammar {
 		switch s {
 		case cookiePersistence, canaryByCookie:
 			return grammar{cookieNameSeeds, tokenEdges, func(r *rand.Rand) string { return genFrom(r, tokenChars, limits.MaxNameLen) }}
-		case authType, serverProto, defaultsProfile, cookieSameSite:
-			return grammar{nil, words("basic-auth", "h1", "h2", "none", ProfileIngressNginx, "None", "Lax", "Strict"), genWord}
+		case authType, serverProto, defaultsProfile, cookieSameSite, errorPagesSetting:
+			return grammar{nil, words("basic-auth", "h1", "h2", "none", ProfileIngressNginx, "None", "Lax", "Strict", ErrorPagesHAProxy, ErrorPagesPortcullis), genWord}
 		}
 		return grammar{secretNameSeeds, secretNameEdges, genSecretName}
 	}

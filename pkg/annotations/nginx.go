@@ -278,6 +278,13 @@ var nginxKeys = []nginxKey{
 		"The status is `ssl-redirect-code` (302 unless set; ingress-nginx sends its `http-redirect-code`, 308: see " +
 			"the `ingress-nginx` defaults profile); a trailing `/` of the request's path is kept."},
 		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(wwwRedirect, v)}, nil }},
+	{NginxAnnotation{"custom-http-errors", CompatPartial, "`intercept-errors`",
+		"The backend's responses with these statuses are replaced by Portcullis's error page for the status, rather " +
+			"than sent to a default backend; only 400, 403, 404, 408, 500, 502, 503 and 504 have a page."},
+		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(interceptErrors, v)}, nil }},
+	{NginxAnnotation{"default-backend", CompatRefused, "`intercept-errors`, `error-pages`",
+		"A Service that answers for the Ingress's errors or its missing endpoints is not supported: `custom-http-errors` " +
+			"answers with Portcullis's error pages, and a path without endpoints answers 503 (the `error-pages` page)."}, nil},
 	{NginxAnnotation{nxXForwardedPrefix, CompatSupported, "`request-set-header` (`X-Forwarded-Prefix`)",
 		"A `request-set-header` annotation of Portcullis on the same Ingress replaces it."},
 		func(v string, o nginxObject) ([]nginxSet, error) { return requestHeaders(o) }},

@@ -802,3 +802,31 @@ var cookiePathValue = parser[CookiePath]{
 	parse:  func(s string) (CookiePath, error) { return CookiePath(s), limits.CheckCookiePath(s) },
 	format: func(p CookiePath) string { return string(p) },
 }
+
+// errorStatuses accepts a list of the statuses Portcullis has an error page for
+// (limits.ErrorPageStatuses), sorted, without duplicates.
+var errorStatuses = parser[[]int]{
+	kind: "list of statuses among 400, 403, 404, 408, 500, 502, 503 and 504, separated by commas",
+	parse: func(s string) ([]int, error) {
+		var out []int
+		for _, item := range splitList(s) {
+			n, err := parseUint(item)
+			if err != nil || !slices.Contains(limits.ErrorPageStatuses(), n) {
+				return nil, fmt.Errorf("%q: want one of 400, 403, 404, 408, 500, 502, 503 and 504", Clip(item))
+			}
+			out = append(out, n)
+		}
+		if len(out) == 0 {
+			return nil, errors.New("empty list")
+		}
+		slices.Sort(out)
+		return slices.Compact(out), nil
+	},
+	format: func(v []int) string {
+		parts := make([]string, len(v))
+		for i, n := range v {
+			parts[i] = strconv.Itoa(n)
+		}
+		return strings.Join(parts, ", ")
+	},
+}

@@ -105,6 +105,12 @@ func renderParts(t *testing.T, v any) []part {
 		return word(string(v))
 	case CookiePath:
 		return word(string(v))
+	case []int:
+		var out []part
+		for _, n := range v {
+			out = append(out, part{s: strconv.Itoa(n)})
+		}
+		return out
 	case ByteSize:
 		return word(strconv.FormatInt(int64(v), 10))
 	case RedirectTarget:

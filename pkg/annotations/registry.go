@@ -287,6 +287,14 @@ var (
 			"`ssl-redirect-code`. A host that an Ingress serves itself is not redirected.",
 	}, boolean)
 
+	interceptErrors = define(spec{
+		name: "intercept-errors", scopes: scopeRoute, example: "404, 503",
+		group: "Routing and rewriting",
+		doc: "Statuses of the backend's responses that are replaced by Portcullis's error page for the status (see " +
+			"`error-pages`), so that an application's own error pages are not shown: a list of 400, 403, 404, 408, " +
+			"500, 502, 503 and 504, separated by commas.",
+	}, errorStatuses)
+
 	appRoot = define(spec{
 		name: "app-root", scopes: scopeIngress, example: "/app",
 		group: "Routing and rewriting",
@@ -621,6 +629,15 @@ var (
 			"` gives ingress-nginx's, so that Ingresses moved from it behave as before: " + profileDoc() + ". " +
 			"`none`: Portcullis's own defaults.",
 	}, oneOf("none", ProfileIngressNginx))
+
+	errorPagesSetting = define(spec{
+		name: "error-pages", scopes: scopeGlobal, def: ErrorPagesHAProxy, example: ErrorPagesPortcullis,
+		group: "Process and logging",
+		doc: "Which pages answer the errors HAProxy makes itself (no route: 404; no server: 503; timeouts, refused " +
+			"requests): `" + ErrorPagesPortcullis + "`, the HTML pages the image ships in `/usr/share/portcullis/errors` " +
+			"(400, 403, 404, 408, 500, 502, 503, 504), or `" + ErrorPagesHAProxy + "`, HAProxy's built-in pages and a " +
+			"plain-text `404 page not found`.",
+	}, oneOf(ErrorPagesHAProxy, ErrorPagesPortcullis))
 
 	logFormat = define(spec{
 		name: "log-format", scopes: scopeGlobal, def: "default", example: "json",

@@ -54,6 +54,8 @@ type RouteSettings struct {
 	// RequestRedirect redirects every request to another origin; zero (Scheme empty): none.
 	RequestRedirect     Value[RedirectTarget]
 	RequestRedirectCode Value[int]
+	// InterceptErrors are statuses whose server responses are replaced by error pages.
+	InterceptErrors Value[[]int]
 	// RedirectTo redirects every request to exactly this URL; empty: none.
 	RedirectTo     Value[RedirectURL]
 	RedirectToCode Value[int]
@@ -151,6 +153,8 @@ type GlobalSettings struct {
 	// DefaultsProfile is "none" or ProfileIngressNginx; its defaults are already in the
 	// values of the other settings.
 	DefaultsProfile Value[string]
+	// ErrorPages is ErrorPagesHAProxy or ErrorPagesPortcullis.
+	ErrorPages Value[string]
 }
 
 // ResolveBackend resolves the settings of a backend from the layers of its Service, of the
@@ -191,6 +195,7 @@ func ResolveRoute(ing, cm Layer) RouteSettings {
 		RequestRedirect:       resolve(requestRedirect, ls),
 		RequestRedirectCode:   resolve(requestRedirectCode, ls),
 		RedirectTo:            resolve(redirectTo, ls),
+		InterceptErrors:       resolve(interceptErrors, ls),
 		RedirectToCode:        resolve(redirectToCode, ls),
 		WWWRedirect:           resolve(wwwRedirect, ls),
 		AppRoot:               resolve(appRoot, ls),
@@ -257,6 +262,7 @@ func ResolveGlobal(cm Layer) GlobalSettings {
 		HSTSMaxAge:           resolve(hstsMaxAge, ls),
 		ProxyProtocol:        resolve(acceptProxy, ls),
 		DefaultsProfile:      resolve(defaultsProfile, ls),
+		ErrorPages:           resolve(errorPagesSetting, ls),
 	}
 }
 

@@ -309,3 +309,9 @@ type RedirectURL string
 
 // CookiePath is a Path without ';' (limits.CheckCookiePath).
 type CookiePath string
+
+// The values of error-pages.
+const (
+	ErrorPagesHAProxy    = "haproxy"
+	ErrorPagesPortcullis = "portcullis"
+)

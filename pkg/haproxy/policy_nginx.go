@@ -50,6 +50,7 @@ func (r *renderer) nginxLate(name string, p model.RoutePolicy) {
 	if rw := p.RegexRewrite; rw != nil {
 		r.insert(parser.Backends, name, "http-request", &httpactions.ReplacePath{MatchRegex: configRegex(rw.Regex), ReplaceFmt: rw.Replace})
 	}
+	r.interceptErrors(name, p)
 }
 
 // checkNginxPolicy checks the values of nginxEarly's and nginxLate's rules.
@@ -85,6 +86,7 @@ func checkNginxPolicy(where string, p model.RoutePolicy) []error {
 			bad("host redirect code %d is not a redirect", h.Code)
 		}
 	}
+	errs = append(errs, checkInterceptErrors(where, p)...)
 	if p.MaxConnections < 0 || p.MaxConnections > limits.MaxConnections {
 		bad("connection limit %d out of range", p.MaxConnections)
 	}

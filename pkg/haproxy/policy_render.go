@@ -129,6 +129,7 @@ func (r *renderer) defaults(g model.Global) {
 		return
 	}
 	def := names[0]
+	r.errorPagesDefaults(def, g)
 	for _, t := range []struct {
 		name string
 		d    time.Duration

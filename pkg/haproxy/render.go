@@ -125,7 +125,7 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	if cfg.Monitor.Port != 0 {
 		r.monitor(cfg.Monitor, cfg.Global)
 	}
-	r.defaultBackend()
+	r.defaultBackend(cfg.Global.ErrorPages)
 	for _, s := range sections {
 		r.userlist(s)
 	}
@@ -145,6 +145,7 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	for _, s := range sections {
 		policyFiles(s.Policy, files)
 	}
+	errorPageFiles(cfg, sections, files)
 	if cfg.HasHTTPS() {
 		files[RedirectMap] = redirectMap(cfg.HTTPSRedirects)
 	}
@@ -739,9 +740,14 @@ func (r *renderer) httpsRedirects(rs []model.HTTPSRedirect) {
 	}
 }
 
-func (r *renderer) defaultBackend() {
+func (r *renderer) defaultBackend(errorPages bool) {
 	r.section(parser.Backends, DefaultBackend)
 	r.set(parser.Backends, DefaultBackend, "mode", &types.StringC{Value: "http"})
+	if errorPages {
+		// The defaults' errorfile for 404: Portcullis's page.
+		r.insert(parser.Backends, DefaultBackend, "http-request", &httpactions.Deny{Status: ptr(int64(404))})
+		return
+	}
 	r.insert(parser.Backends, DefaultBackend, "http-request", &httpactions.Return{
 		Status: ptr(int64(404)), ContentType: "text/plain", ContentFormat: "string",
 		Content: `"404 page not found"`,

@@ -102,6 +102,7 @@ func (s *settings) serviceLayer(svc *corev1.Service) annotations.Layer {
 func (s *settings) global() (model.Global, annotations.GlobalSettings) {
 	g := s.globals
 	return model.Global{
+		ErrorPages:           g.ErrorPages.Value == annotations.ErrorPagesPortcullis,
 		MaxConn:              g.MaxConn.Value,
 		NbThread:             g.NbThread.Value,
 		TimeoutClient:        g.TimeoutClient.Value,
@@ -210,6 +211,7 @@ func (s *settings) routePolicy(ing *networkingv1.Ingress) model.RoutePolicy {
 		p.Redirect = &model.Redirect{Location: rd.String(), Code: r.RequestRedirectCode.Value}
 	}
 	p.MaxConnections = r.RateLimitConnections.Value
+	p.InterceptErrors = r.InterceptErrors.Value
 	if u := r.RedirectTo.Value; u != "" {
 		p.RedirectTo = &model.Redirect{Location: string(u), Code: r.RedirectToCode.Value}
 	}

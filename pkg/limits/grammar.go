@@ -498,3 +498,6 @@ func CheckCookiePath(s string) error {
 	}
 	return nil
 }
+
+// ErrorPageStatuses are the statuses Portcullis has an error page for.
+func ErrorPageStatuses() []int { return []int{400, 403, 404, 408, 500, 502, 503, 504} }

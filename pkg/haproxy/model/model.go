@@ -52,8 +52,11 @@ type Config struct {
 // Global is the process-wide tuning from the ConfigMap. Zero values keep HAProxy's or the
 // renderer's defaults.
 type Global struct {
-	MaxConn  int
-	NbThread int
+	// ErrorPages answers the errors HAProxy makes with Portcullis's pages rather than HAProxy's
+	// built-in ones (see ErrorPageStatuses in the renderer).
+	ErrorPages bool `json:",omitempty"`
+	MaxConn    int
+	NbThread   int
 	// Default timeouts.
 	TimeoutClient, TimeoutConnect, TimeoutServer, TimeoutHTTPRequest, TimeoutHTTPKeepAlive, TimeoutQueue, TimeoutTunnel time.Duration
 	HardStopAfter                                                                                                       time.Duration
@@ -74,7 +77,7 @@ type Global struct {
 
 // Equal reports whether g and o are the same settings, wherever they come from.
 func (g Global) Equal(o Global) bool {
-	return g.MaxConn == o.MaxConn && g.NbThread == o.NbThread && g.TimeoutClient == o.TimeoutClient &&
+	return g.ErrorPages == o.ErrorPages && g.MaxConn == o.MaxConn && g.NbThread == o.NbThread && g.TimeoutClient == o.TimeoutClient &&
 		g.TimeoutConnect == o.TimeoutConnect && g.TimeoutServer == o.TimeoutServer &&
 		g.TimeoutHTTPRequest == o.TimeoutHTTPRequest && g.TimeoutHTTPKeepAlive == o.TimeoutHTTPKeepAlive &&
 		g.TimeoutQueue == o.TimeoutQueue && g.TimeoutTunnel == o.TimeoutTunnel && g.HardStopAfter == o.HardStopAfter &&

@@ -167,7 +167,8 @@ type RoutePolicy struct {
 	RedirectTo   *Redirect     `json:",omitempty"`
 	HostRedirect *HostRedirect `json:",omitempty"`
 	// MaxConnections: see policy_nginx.go.
-	MaxConnections int `json:",omitempty"`
+	MaxConnections  int   `json:",omitempty"`
+	InterceptErrors []int `json:",omitempty"`
 }
 
 // IsZero reports whether the policy does nothing.

@@ -1,6 +1,9 @@
 package model
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Route policies that came with ingress-nginx's annotations (Portcullis settings of their own
 // since): a rewrite by regular expression, a redirect to HTTPS behind a load balancer that ends
@@ -17,6 +20,8 @@ import "time"
 //     request appended), before every other rule.
 //   - MaxConnections, when not 0, answers 503 to a request from a client address that already
 //     has that many requests in progress on the route's section.
+//   - InterceptErrors are statuses whose server responses are replaced by Portcullis's error
+//     page for the status (ingress-nginx's custom-http-errors).
 //   - HostRedirect answers every request with a redirect to the same scheme, path and query on
 //     another host (ingress-nginx's from-to-www-redirect).
 
@@ -31,7 +36,8 @@ type RegexRewrite struct {
 
 func (p RoutePolicy) nginxEqual(o RoutePolicy) bool {
 	return ptrEqual(p.RegexRewrite, o.RegexRewrite) && p.ForceHTTPS == o.ForceHTTPS && p.MaxBodySize == o.MaxBodySize &&
-		ptrEqual(p.RedirectTo, o.RedirectTo) && ptrEqual(p.HostRedirect, o.HostRedirect) && p.MaxConnections == o.MaxConnections
+		ptrEqual(p.RedirectTo, o.RedirectTo) && ptrEqual(p.HostRedirect, o.HostRedirect) && p.MaxConnections == o.MaxConnections &&
+		slices.Equal(p.InterceptErrors, o.InterceptErrors)
 }
 
 // HostRedirect redirects requests to Host, keeping their scheme, path and query.
