@@ -4,7 +4,8 @@ GO ?= go
 BIN := bin
 PKGS := ./...
 # Where install-deps.sh puts the binaries it builds (haproxy 3.0, etcd, kube-apiserver, helm,
-# golangci-lint).
+# golangci-lint, and for the Gateway API conformance lab kube-controller-manager, kwok and
+# echo-basic).
 PORTCULLIS_BIN ?= $(CURDIR)/.cache/bin
 export PORTCULLIS_BIN
 GOLANGCI_LINT := $(PORTCULLIS_BIN)/golangci-lint
@@ -28,7 +29,7 @@ help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: deps
-deps: ## Install haproxy 2.6 (Debian), build haproxy 3.0, etcd, kube-apiserver, helm and golangci-lint (idempotent, cached in .cache/).
+deps: ## Install haproxy 2.6 (Debian), build haproxy 3.0, etcd, kube-apiserver, kube-controller-manager, kwok, echo-basic, helm and golangci-lint (idempotent, cached in .cache/).
 	@bash e2e/tools/install-deps.sh
 
 .PHONY: build
@@ -54,11 +55,20 @@ e2e: deps ## End-to-end tests: real kube-apiserver, etcd, controller binary and 
 	$(GO) test -race -count=1 -timeout 20m ./e2e/...
 
 .PHONY: test
-test: deps vet lint ## Everything CI runs: test dependencies, vet, lint; all tests on HAProxy 3.0, unit, golden and e2e smoke tests on 2.6.
+test: deps vet lint ## Everything CI runs: test dependencies, vet, lint; all tests on HAProxy 3.0 (with the Gateway API conformance subset, e2e/conformance), unit, golden and e2e smoke tests on 2.6.
 	@test -x "$(HAPROXY3)" || { echo "no haproxy at $(HAPROXY3): run make deps"; exit 1; }
 	PORTCULLIS_HAPROXY=$(HAPROXY3) $(GO) test -race -count=1 -timeout 25m ./...
 	PORTCULLIS_HAPROXY=$$(command -v haproxy || echo /usr/sbin/haproxy) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 	PORTCULLIS_HAPROXY=$$(command -v haproxy || echo /usr/sbin/haproxy) $(GO) test -race -count=1 -timeout 10m -run '$(E2E_SMOKE)' ./e2e/
+
+# Where `make conformance` writes the suite's report (git-ignored).
+CONFORMANCE_REPORT ?= $(CURDIR)/conformance-report.yaml
+
+.PHONY: conformance
+conformance: deps ## Gateway API conformance: the whole GATEWAY-HTTP profile with the features the controller claims (pkg/gateway), on HAProxy 3.0 in the local lab (e2e/conformance); writes CONFORMANCE_REPORT.
+	@test -x "$(HAPROXY3)" || { echo "no haproxy at $(HAPROXY3): run make deps"; exit 1; }
+	PORTCULLIS_HAPROXY=$(HAPROXY3) $(GO) test -count=1 -timeout 90m -v -run '^TestGatewayAPIConformance$$' ./e2e/conformance/ \
+		-args -full -report-output=$(CONFORMANCE_REPORT) -version=$$(git describe --tags --always --dirty)
 
 .PHONY: run
 run: deps ## Run the controller: against KUBECONFIG if set, else on a local control plane with a demo Ingress.
@@ -74,6 +84,7 @@ bench-scale: deps ## Only the scale runs of `make bench`, 1,000 and 5,000 Ingres
 	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 45m ./e2e/bench/
 
 .PHONY: docs
-docs: ## Regenerate the reference pages: flags.md from the flag set, annotations.md and configmap.md from the registry.
+docs: ## Regenerate the reference pages: flags.md (and the chart's flag list, and migrating.md's table of haproxytech flags) from the flag set, annotations.md, configmap.md, ingress-nginx.md and haproxytech.md from the registry, helm-values.md from the chart.
 	$(GO) test -count=1 -run '^TestFlagsDoc$$' ./cmd/controller -update
 	$(GO) test -count=1 -run '^TestDocsCurrent$$' ./pkg/annotations -update
+	$(GO) test -count=1 -run '^TestValuesDoc$$' ./deploy/helm -update

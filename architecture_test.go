@@ -27,12 +27,12 @@ import (
 
 // The pure packages decide and do nothing else (GUIDE §1, §2): pkg/haproxy itself but not its
 // sub-packages process and runtimeapi, which do the I/O. The translators of other sources
-// (pkg/tcpservices) and the shared resolution (pkg/resolve) are pure too (GUIDE §1).
+// (pkg/tcpservices, pkg/gateway) and the shared resolution (pkg/resolve) are pure too (GUIDE §1).
 var pure = own("pkg/ingress/...", "pkg/haproxy", "pkg/haproxy/model/...", "pkg/annotations/...",
-	"pkg/tcpservices/...", "pkg/resolve/...")
+	"pkg/tcpservices/...", "pkg/gateway/...", "pkg/resolve/...")
 
 // The translators: Ingress, other sources, and the resolution they share.
-var translators = own("pkg/ingress/...", "pkg/tcpservices/...", "pkg/resolve/...")
+var translators = own("pkg/ingress/...", "pkg/tcpservices/...", "pkg/gateway/...", "pkg/resolve/...")
 
 // Small leaf packages that any package may use.
 var leaves = own("pkg/limits/...", "pkg/diag/...")
@@ -84,7 +84,7 @@ var archRules = []rule{
 		forbids: random,
 	},
 	{
-		name:    "pkg/ingress (and pkg/tcpservices, pkg/resolve) only translate: they import none of pkg/k8s, pkg/reconcile, pkg/haproxy/process, pkg/haproxy/runtimeapi",
+		name:    "pkg/ingress (and pkg/tcpservices, pkg/gateway, pkg/resolve) only translate: they import none of pkg/k8s, pkg/reconcile, pkg/haproxy/process, pkg/haproxy/runtimeapi",
 		applies: translators,
 		forbids: own("pkg/k8s/...", "pkg/reconcile/...", "pkg/haproxy/process/...", "pkg/haproxy/runtimeapi/..."),
 	},
@@ -94,9 +94,9 @@ var archRules = []rule{
 		forbids: ext("k8s.io/api/...", "k8s.io/apimachinery/..."),
 	},
 	{
-		name:    "the graph flows one way: pkg/haproxy imports none of pkg/ingress, pkg/k8s, pkg/reconcile, nor its sub-packages process and runtimeapi",
+		name:    "the graph flows one way: pkg/haproxy imports none of the sources (pkg/ingress, pkg/tcpservices, pkg/gateway), pkg/k8s, pkg/reconcile, nor its sub-packages process and runtimeapi",
 		applies: own("pkg/haproxy"),
-		forbids: own("pkg/ingress/...", "pkg/k8s/...", "pkg/reconcile/...", "pkg/haproxy/process/...", "pkg/haproxy/runtimeapi/..."),
+		forbids: own("pkg/ingress/...", "pkg/tcpservices/...", "pkg/gateway/...", "pkg/k8s/...", "pkg/reconcile/...", "pkg/haproxy/process/...", "pkg/haproxy/runtimeapi/..."),
 	},
 	{
 		name:    "pkg/k8s feeds the loop and decides no routing: it imports none of pkg/ingress, pkg/reconcile, pkg/haproxy/...",

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,13 +27,28 @@ import (
 
 // staticNodePorts returns n distinct ports from the static band of the default NodePort range
 // (30000-30085), which the apiserver never hands out on its own while ports above are free: a
-// fixed port only clashes with another test fixing the same one.
+// fixed port only clashes with another test fixing the same one, and the tests of this process
+// draw theirs from one shuffled pool, without putting any back.
 func staticNodePorts(n int) []int {
-	ports := rand.Perm(86)[:n]
+	nodePortPool.Lock()
+	defer nodePortPool.Unlock()
+	if nodePortPool.free == nil {
+		nodePortPool.free = rand.Perm(86)
+	}
+	if len(nodePortPool.free) < n {
+		panic("staticNodePorts: the static node port band is used up")
+	}
+	ports := slices.Clone(nodePortPool.free[:n])
+	nodePortPool.free = nodePortPool.free[n:]
 	for i := range ports {
 		ports[i] += 30000
 	}
 	return ports
+}
+
+var nodePortPool struct {
+	sync.Mutex
+	free []int
 }
 
 // frameworkFlags are set by framework.StartController itself; the chart's values for them are
@@ -131,7 +147,7 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 			t.Errorf("controller args %q carry %s although defaultTLSSecret is disabled", ctr.Args, a)
 		}
 	}
-	wantPorts := map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 1042, "tcp-" + tcpPort: int32(mustAtoi(t, tcpPort))}
+	wantPorts := map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 1042, "stat": 1024, "tcp-" + tcpPort: int32(mustAtoi(t, tcpPort))}
 	gotPorts := map[string]int32{}
 	for _, p := range ctr.Ports {
 		gotPorts[p.Name] = p.ContainerPort
@@ -231,7 +247,7 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the ClusterRole: %v", err)
 	}
-	checkLeastPrivilege(t, "ClusterRole", cr.Rules, "ingresses/status", "events")
+	checkLeastPrivilege(t, "ClusterRole", cr.Rules, "ingresses/status", "events", "gatewayclasses/status", "gateways/status", "httproutes/status")
 	crb, err := kube.RbacV1().ClusterRoleBindings().Get(ctx, release, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("reading the ClusterRoleBinding: %v", err)
@@ -343,20 +359,25 @@ func checkLeastPrivilege(t *testing.T, what string, rules []rbacv1.PolicyRule, w
 	}
 }
 
-// checkNoUnusedGrants fails the test if a rule grants what the controller never uses: the
-// namespaces resource, events.k8s.io Events (it writes core Events), get on what it only lists
-// and watches, patch on Ingress status (it updates it).
+// checkNoUnusedGrants fails the test if a rule grants what the controller never uses: more than
+// list and watch on namespaces (the Gateway API reads their labels), events.k8s.io Events (it
+// writes core Events), get on what it only lists and watches (it gets Ingresses, Gateway API
+// objects whose status update conflicts, and its Lease), patch on a status (it updates them).
 func checkNoUnusedGrants(t *testing.T, what string, rules []rbacv1.PolicyRule) {
 	t.Helper()
+	gets := []string{"ingresses", "leases", "gatewayclasses", "gateways", "httproutes"}
 	for _, r := range rules {
-		if slices.Contains(r.Resources, "namespaces") || slices.Contains(r.APIGroups, "events.k8s.io") {
+		if slices.Contains(r.APIGroups, "events.k8s.io") {
 			t.Errorf("%s rule %+v grants what the controller never reads or writes", what, r)
 		}
-		if slices.Contains(r.Verbs, "get") && !slices.Contains(r.Resources, "ingresses") && !slices.Contains(r.Resources, "leases") {
+		if slices.Contains(r.Resources, "namespaces") && slices.ContainsFunc(r.Verbs, func(v string) bool { return v != "list" && v != "watch" }) {
+			t.Errorf("%s rule %+v grants more than list and watch on namespaces", what, r)
+		}
+		if slices.Contains(r.Verbs, "get") && slices.ContainsFunc(r.Resources, func(res string) bool { return !slices.Contains(gets, res) }) {
 			t.Errorf("%s rule %+v grants get, which the controller's informers never use", what, r)
 		}
-		if slices.Contains(r.Resources, "ingresses/status") && slices.Contains(r.Verbs, "patch") {
-			t.Errorf("%s rule %+v grants patch on Ingress status, which the controller updates", what, r)
+		if slices.ContainsFunc(r.Resources, func(res string) bool { return strings.HasSuffix(res, "/status") }) && slices.Contains(r.Verbs, "patch") {
+			t.Errorf("%s rule %+v grants patch on a status, which the controller updates", what, r)
 		}
 	}
 }
@@ -401,24 +422,25 @@ func TestHelmNamespacedInstall(t *testing.T) {
 		t.Errorf("container env %+v: no POD_IP from status.podIPs", ctr.Env)
 	}
 
-	// The ClusterRole keeps only what is cluster-scoped.
+	// The ClusterRole keeps only what is cluster-scoped: IngressClasses, Nodes, and for the
+	// Gateway API the GatewayClasses and the Namespaces' labels.
 	cr, err := kube.RbacV1().ClusterRoles().Get(ctx, release, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("reading the ClusterRole: %v", err)
 	}
 	for _, r := range cr.Rules {
 		for _, res := range r.Resources {
-			if res != "ingressclasses" && res != "nodes" {
+			if !slices.Contains([]string{"ingressclasses", "nodes", "gatewayclasses", "gatewayclasses/status", "namespaces"}, res) {
 				t.Errorf("the ClusterRole of a namespaced install grants %v on %s", r.Verbs, res)
 			}
 		}
 	}
-	checkLeastPrivilege(t, "ClusterRole", cr.Rules)
+	checkLeastPrivilege(t, "ClusterRole", cr.Rules, "gatewayclasses/status")
 	watched, err := kube.RbacV1().Roles(apps).Get(ctx, release, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("reading the Role of the watched namespace: %v", err)
 	}
-	checkLeastPrivilege(t, "Role "+apps, watched.Rules, "ingresses/status", "events")
+	checkLeastPrivilege(t, "Role "+apps, watched.Rules, "ingresses/status", "events", "gateways/status", "httproutes/status")
 	checkNoUnusedGrants(t, "Role "+apps, watched.Rules)
 	own, err := kube.RbacV1().Roles(ns).Get(ctx, release+"-controller", metav1.GetOptions{})
 	if err != nil {
@@ -452,7 +474,7 @@ func TestHelmNamespacedInstall(t *testing.T) {
 		{"the controller's ConfigMap, by name", func() error { _, err := sa.CoreV1().ConfigMaps(ns).List(ctx, byName); return err }, true},
 		{"every ConfigMap of the release namespace", func() error { _, err := sa.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{}); return err }, false},
 		{"the published Service, by name", func() error { _, err := sa.CoreV1().Services(ns).List(ctx, byName); return err }, true},
-		{"Namespaces", func() error { _, err := sa.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); return err }, false},
+		{"Namespaces (their labels select Gateway API routes)", func() error { _, err := sa.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); return err }, true},
 	} {
 		err := tc.list()
 		switch {
@@ -529,7 +551,7 @@ func TestHelmTemplateVariants(t *testing.T) {
 				"--configmap=ns1/rel-portcullis", "--publish-service=ns1/rel-portcullis", "--election-id=rel-portcullis-leader",
 				"--healthz-bind-port=1042", "--shutdown-delay=10s", "--stop-timeout=45s"},
 			noArgs:      []string{"--default-ssl-certificate", "--default-backend-service", "--publish-status-address", "--tcp-services-configmap", "--namespace-whitelist", "--host-ownership"},
-			wantPorts:   map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 1042},
+			wantPorts:   map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 1042, "stat": 1024},
 			wantService: map[string][2]int32{"http": {80, 0}, "https": {443, 0}, "healthz": {1042, 0}},
 		},
 		{
@@ -550,7 +572,7 @@ func TestHelmTemplateVariants(t *testing.T) {
 			want: []string{"ConfigMap/rel-portcullis-tcp-services"},
 			wantArgs: []string{"--tcp-services-configmap=ns1/rel-portcullis-tcp-services", "--healthz-bind-port=10042",
 				"--shutdown-delay=90s", "--stop-timeout=25s"},
-			wantPorts: map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 10042,
+			wantPorts: map[string]int32{"http": 8080, "https": 8443, "controller": 6060, "healthz": 10042, "stat": 1024,
 				"tcp-2222": 2222, "tcp-5432": 5432, "tcp-6379": 6379, "tcp-7000": 7000},
 			wantService: map[string][2]int32{"http": {80, 0}, "https": {443, 0}, "healthz": {1042, 31042},
 				"tcp-2222": {2222, 30022}, "tcp-5432": {5432, 30432}, "tcp-6379": {6379, 0}, "tcp-7000": {7000, 0}},
@@ -577,8 +599,8 @@ func TestHelmTemplateVariants(t *testing.T) {
 				"defaultTLSSecret": map[string]any{"enabled": true, "secret": "wildcard-tls", "secretNamespace": "certs"},
 				"logging":          map[string]any{"level": "debug", "format": "json"},
 			}},
-			want:     []string{"DaemonSet/rel-portcullis", "ServiceMonitor/rel-portcullis", "Service/rel-portcullis-metrics"},
-			notWant:  []string{"Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget"},
+			want:     []string{"DaemonSet/rel-portcullis", "ServiceMonitor/rel-portcullis", "Service/rel-portcullis-metrics", "PodDisruptionBudget/rel-portcullis"},
+			notWant:  []string{"Deployment", "HorizontalPodAutoscaler"},
 			wantArgs: []string{"--default-ssl-certificate=certs/wildcard-tls", "--log=debug", "--log-format=json"},
 		},
 		{
@@ -608,12 +630,38 @@ func TestHelmTemplateVariants(t *testing.T) {
 			wantArgs: []string{"--namespace-whitelist=apps,web", "--host-ownership", "--publish-service=edge/lb"},
 		},
 		{
+			name: "a default certificate enabled without a Secret: the controller's self-signed one",
+			values: map[string]any{"controller": map[string]any{
+				"defaultTLSSecret": map[string]any{"enabled": true},
+			}},
+			want:   []string{"Deployment/rel-portcullis"},
+			noArgs: []string{"--default-ssl-certificate"},
+		},
+		{
 			name: "status publishing off",
 			values: map[string]any{"controller": map[string]any{
 				"publishService": map[string]any{"enabled": false},
 			}},
-			want:   []string{"Deployment/rel-portcullis"},
-			noArgs: []string{"--publish-service", "--publish-status-address", "--election-id"},
+			want:     []string{"Deployment/rel-portcullis"},
+			wantArgs: []string{"--election-id=rel-portcullis-leader"}, // Gateway API status
+			noArgs:   []string{"--publish-service", "--publish-status-address"},
+		},
+		{
+			name: "status publishing and Gateway API off",
+			values: map[string]any{"controller": map[string]any{
+				"publishService": map[string]any{"enabled": false},
+			}, "gatewayAPI": map[string]any{"controllerName": ""}},
+			want:     []string{"Deployment/rel-portcullis"},
+			notWant:  []string{"CustomResourceDefinition/httproutes.gateway.networking.k8s.io"},
+			wantArgs: []string{"--gateway-controller-name="},
+			noArgs:   []string{"--publish-service", "--publish-status-address", "--election-id", "--gateway-address-pool"},
+		},
+		{
+			name:   "Gateway API with an address pool and the CRDs",
+			values: map[string]any{"gatewayAPI": map[string]any{"addressPool": "192.0.2.0/28", "installCRDs": true}},
+			want: []string{"CustomResourceDefinition/gatewayclasses.gateway.networking.k8s.io", "CustomResourceDefinition/gateways.gateway.networking.k8s.io",
+				"CustomResourceDefinition/httproutes.gateway.networking.k8s.io", "CustomResourceDefinition/referencegrants.gateway.networking.k8s.io"},
+			wantArgs: []string{"--gateway-controller-name=portcullis.io/gateway-controller", "--gateway-address-pool=192.0.2.0/28"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -721,7 +769,14 @@ func TestHelmRejectsBadValues(t *testing.T) {
 		{"an unknown Service type", map[string]any{"service": map[string]any{"type": "ExternalName"}}, "type"},
 		{"an extra argument that is not a flag", map[string]any{"extraArgs": []string{"verbose"}}, "extraArgs"},
 		{"an unknown log level", map[string]any{"logging": map[string]any{"level": "loud"}}, "level"},
-		{"a default certificate without a Secret", map[string]any{"defaultTLSSecret": map[string]any{"enabled": true}}, "defaultTLSSecret.secret"},
+		{"an unknown key", map[string]any{"replicas": 2}, "'replicas' not allowed"},
+		{"an unknown nested key", map[string]any{"service": map[string]any{"nodeport": map[string]any{"http": 30080}}}, "'nodeport' not allowed"},
+		{"a flag the controller does not have", map[string]any{"extraArgs": []string{"--ingress-class=web"}}, "--ingress-class: the controller has no such flag"},
+		{"a flag of haproxytech's controller only", map[string]any{"extraArgs": []string{"--disable-http"}}, "--disable-http: a flag of haproxytech's controller only"},
+		{"a Service target port that names no container port", map[string]any{"service": map[string]any{"targetPorts": map[string]any{"http": "web"}}}, `targetPorts.http "web" names no container port`},
+		{"a tcpPorts entry nothing listens on", map[string]any{"service": map[string]any{"tcpPorts": []any{map[string]any{"name": "pg", "port": 5432, "targetPort": 15432}}}}, "tcpPorts[0] (pg): nothing listens on targetPort 15432"},
+		{"a tcpPorts target on a privileged port", map[string]any{"tcpServices": map[string]any{"22": "git/ssh:22"},
+			"service": map[string]any{"tcpPorts": []any{map[string]any{"name": "ssh", "port": 22, "targetPort": 22}}}}, "unprivileged"},
 		{"a node port out of range", map[string]any{"service": map[string]any{"nodePorts": map[string]any{"http": 70000}}}, "nodePorts"},
 		{"a shutdown delay that leaves no stop timeout", map[string]any{"terminationGracePeriodSeconds": 15, "shutdownDelay": "10s"}, "terminationGracePeriodSeconds"},
 		{"a shutdown delay that is not whole seconds", map[string]any{"shutdownDelay": "1.5s"}, "shutdownDelay"},

@@ -52,7 +52,9 @@ func startIsolation(t *testing.T, a string) *isolationRig {
 	framework.CreateIngressClass(t, r.class, framework.ControllerName)
 	r.c = framework.StartController(t, framework.ControllerOptions{
 		Namespace: a,
-		ExtraArgs: []string{"--namespace-whitelist=" + r.b, "--ingress.class=" + r.class},
+		// No spare backend sections: a new Service's backend is added by a reload, which
+		// haproxy validates, as the tests here need.
+		ExtraArgs: []string{"--namespace-whitelist=" + r.b, "--ingress.class=" + r.class, "--spare-backends=0"},
 	})
 	t.Cleanup(func() { r.c.WaitIdle(t) }) // runs before the controller is stopped
 

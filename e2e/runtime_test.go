@@ -177,7 +177,7 @@ func TestEndpointChangesNeedNoReload(t *testing.T) {
 // EndpointSlice update, which needs exactly one reload, then back to 1, which needs none.
 func TestSlotExhaustionReloadsOnce(t *testing.T) {
 	t.Parallel()
-	ns, c := startRouting(t)
+	ns, c := startRoutingWithoutSpares(t) // a spare has 16 slots, a fresh section for one endpoint 8
 	echoes := make([]*framework.Echo, 9)
 	for i := range echoes {
 		echoes[i] = framework.StartEcho(t, "e"+strconv.Itoa(i))
@@ -274,7 +274,7 @@ func TestReloadsUnderKeepAliveLoseNothing(t *testing.T) {
 		workers   = 4
 		loadLimit = 30 * time.Second // a bound: the reloads take 6-12 s under load on 2 vCPUs
 	)
-	ns, c := startRouting(t)
+	ns, c := startRoutingWithoutSpares(t)
 	e1, e2 := framework.StartEcho(t, "e1"), framework.StartEcho(t, "e2")
 	framework.EchoService(t, ns, "web", e1, e2)
 	framework.CreateIngress(t, framework.Ingress(ns, "web", ns,
@@ -358,7 +358,7 @@ func TestTerminatingEndpointIsDrained(t *testing.T) {
 // TestMetricsAndReadiness checks /healthz, /readyz and the reload and runtime-update counters.
 func TestMetricsAndReadiness(t *testing.T) {
 	t.Parallel()
-	ns, c := startRouting(t)
+	ns, c := startRoutingWithoutSpares(t)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		framework.Eventually(t, framework.RouteTimeout, func() error {
 			resp, err := framework.TryGetURL(c.ControllerURL+path, "")

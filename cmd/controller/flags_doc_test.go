@@ -13,10 +13,28 @@ import (
 	"github.com/spf13/pflag"
 )
 
-var update = flag.Bool("update", false, "rewrite documentation/flags.md from the flag set")
+var update = flag.Bool("update", false, "rewrite documentation/flags.md and the chart's flag list from the flag set")
 
 // flagsDocPath is the generated flag reference, relative to this package.
 var flagsDocPath = filepath.Join("..", "..", "documentation", "flags.md")
+
+// chartFlagsPath is the chart's list of the controller's flags, with which it checks
+// controller.extraArgs at install time.
+var chartFlagsPath = filepath.Join("..", "..", "deploy", "helm", "portcullis", "templates", "_flags.tpl")
+
+// renderChartFlags renders the chart template that lists the flag names, space-separated.
+func renderChartFlags(fs *pflag.FlagSet) []byte {
+	var names []string
+	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	var b bytes.Buffer
+	b.WriteString("{{/* Generated from the controller's flag set by `make docs` (go test ./cmd/controller -run\n")
+	b.WriteString("TestFlagsDoc -update). Do not edit by hand. The names of the controller's flags: controller.extraArgs\n")
+	b.WriteString("may only use these. */}}\n")
+	b.WriteString("{{- define \"portcullis.controllerFlags\" -}}\n")
+	b.WriteString(strings.Join(names, " "))
+	b.WriteString("\n{{- end -}}\n")
+	return b.Bytes()
+}
 
 // flagsDocHeader opens the generated reference. It holds no value from the flag set.
 const flagsDocHeader = `# Command-line flags
@@ -62,20 +80,38 @@ func markdownCell(s string) string {
 
 // TestFlagsDoc checks that documentation/flags.md matches the flag set; `go test ./cmd/controller
 // -run TestFlagsDoc -update` (or `make docs`) rewrites it.
+// The chart's list of flag names (deploy/helm/portcullis/templates/_flags.tpl) and the table of
+// haproxytech's flags in documentation/migrating.md are checked and rewritten with it.
 func TestFlagsDoc(t *testing.T) {
-	got := renderFlagsDoc(newFlagSet(&rawFlags{}))
-	if *update {
-		if err := os.WriteFile(flagsDocPath, got, 0o644); err != nil {
-			t.Fatalf("writing %s: %v", flagsDocPath, err)
-		}
-		return
-	}
-	want, err := os.ReadFile(flagsDocPath)
+	migrating, err := os.ReadFile(migratingPath)
 	if err != nil {
-		t.Fatalf("reading %s (run `make docs` to generate it): %v", flagsDocPath, err)
+		t.Fatal(err)
 	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is out of date with the flag set; run `make docs`.\n--- generated:\n%s", flagsDocPath, got)
+	migrating, err = spliceGenerated(migrating, peerFlagsBegin, peerFlagsEnd, renderPeerFlags(t, newFlagSet(&rawFlags{})))
+	if err != nil {
+		t.Fatalf("%s: %v", migratingPath, err)
+	}
+	for _, f := range []struct {
+		path string
+		got  []byte
+	}{
+		{flagsDocPath, renderFlagsDoc(newFlagSet(&rawFlags{}))},
+		{chartFlagsPath, renderChartFlags(newFlagSet(&rawFlags{}))},
+		{migratingPath, migrating},
+	} {
+		if *update {
+			if err := os.WriteFile(f.path, f.got, 0o644); err != nil {
+				t.Fatalf("writing %s: %v", f.path, err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(f.path)
+		if err != nil {
+			t.Fatalf("reading %s (run `make docs` to generate it): %v", f.path, err)
+		}
+		if !bytes.Equal(f.got, want) {
+			t.Errorf("%s is out of date with the flag set; run `make docs`.\n--- generated:\n%s", f.path, f.got)
+		}
 	}
 }
 

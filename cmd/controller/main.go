@@ -26,13 +26,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
+	"github.com/portcullis-ingress/portcullis/pkg/gateway"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/process"
@@ -84,7 +87,10 @@ type config struct {
 	election          types.NamespacedName
 	hostOwnership     bool
 	slotBudget        int
+	spareBackends     int
 	podIPs            []netip.Addr
+	gatewayController string
+	gatewayPool       netip.Prefix
 }
 
 // newFlagSet declares every flag. Where haproxytech/kubernetes-ingress has the same concept, the
@@ -122,7 +128,10 @@ func newFlagSet(raw *rawFlags) *pflag.FlagSet {
 	fs.StringVar(&raw.electionID, "election-id", "portcullis-leader", "Name of the Lease that elects the replica writing Ingress status.")
 	fs.StringVar(&raw.electionNamespace, "election-namespace", "", "Namespace of the election Lease. Empty: $POD_NAMESPACE, else default.")
 	fs.BoolVar(&raw.hostOwnership, "host-ownership", false, "Give each host to one namespace: the first to claim it (the namespace holding it since the previous pass, else that of the oldest Ingress naming it). Other namespaces' rules and TLS hosts for it are refused with a HostOwnedByOtherNamespace Event. A wildcard host also claims the names it covers that no other namespace claimed first. Off: any namespace may add paths under any host, as with ingress-nginx.")
+	fs.IntVar(&raw.spareBackends, "spare-backends", limits.DefaultSpareBackends, "Spare backend sections kept in HAProxy's configuration, each with twice the server-slot step of slots (16 by default, counted against --server-slot-budget, of which the spares take at most a quarter). A new Service whose backend has the default settings takes one at runtime, without a reload; the pool is refilled by the next reload, or by one reload once fewer than a quarter are left. 0 turns this off.")
 	fs.IntVar(&raw.slotBudget, "server-slot-budget", limits.DefaultSlotBudget, "Most server slots (pre-declared server lines) of the whole configuration. Every backend gets room for its endpoints in steps of 8 whatever this says; larger steps (server-slots) are granted oldest object first while the total stays within it, and clamped to 8 beyond, with a ServerSlotsClamped Event on the object that asked.")
+	fs.StringVar(&raw.gatewayController, "gateway-controller-name", "portcullis.io/gateway-controller", "The spec.controllerName of the GatewayClasses this controller serves (Gateway API). Empty: Gateway API objects are not watched. They are watched only when the API server serves gateway.networking.k8s.io/v1 at start; otherwise a log line says so and only Ingresses are served.")
+	fs.StringVar(&raw.gatewayPool, "gateway-address-pool", "", "CIDR from which each Gateway of our classes gets an address of its own, whose listeners bind <address>:<listener port>; the operator routes it to this HAProxy (a VIP, a BGP-announced range). Empty: Gateways share the controller's address: listener port 80 is --http-bind-port, 443 is --https-bind-port (their routes share the Ingresses' tables), other ports are binds of their own on every address, and Gateway status addresses are the published ones (--publish-service, --publish-status-address).")
 	fs.StringSliceVar(&raw.podIPs, "pod-ip", nil, "The controller pod's own IP addresses (repeat or separate with commas): endpoints at these addresses are refused, as are loopback, link-local, multicast and unspecified ones. Empty: $POD_IP (the chart sets it from status.podIPs).")
 	return fs
 }
@@ -132,8 +141,9 @@ type rawFlags struct {
 	program, configDir, runtimeDir, defaultBackend, log, logFormat   string
 	publishService, statusAddressType, electionID, electionNamespace string
 	defaultCert, tcpServices, tcpServicesNGINX, udpServices          string
+	gatewayController, gatewayPool                                   string
 	emptyIngressClass, hostOwnership                                 bool
-	slotBudget                                                       int
+	slotBudget, spareBackends                                        int
 	namespaces, publishAddresses, podIPs                             []string
 	httpPort, httpsPort, controllerPort, statsPort, monitorPort      uint16
 	shutdownDelay, stopTimeout                                       time.Duration
@@ -155,7 +165,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		emptyIngressClass: raw.emptyIngressClass, namespaces: raw.namespaces,
 		httpPort: raw.httpPort, httpsPort: raw.httpsPort, logFormat: raw.logFormat, controllerPort: raw.controllerPort, statsPort: raw.statsPort,
 		monitorPort: raw.monitorPort, shutdownDelay: raw.shutdownDelay, stopTimeout: raw.stopTimeout,
-		hostOwnership: raw.hostOwnership, slotBudget: raw.slotBudget,
+		hostOwnership: raw.hostOwnership, slotBudget: raw.slotBudget, spareBackends: raw.spareBackends, gatewayController: raw.gatewayController,
 	}
 	var errs []error
 	var err error
@@ -226,6 +236,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if c.slotBudget <= 0 {
 		errs = append(errs, fmt.Errorf("--server-slot-budget must be positive"))
 	}
+	if c.spareBackends < 0 || c.spareBackends > limits.MaxSpareBackends {
+		errs = append(errs, fmt.Errorf("--spare-backends must be 0 to %d", limits.MaxSpareBackends))
+	}
 	ips := raw.podIPs
 	if len(ips) == 0 && os.Getenv("POD_IP") != "" {
 		ips = strings.Split(os.Getenv("POD_IP"), ",")
@@ -238,6 +251,14 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		}
 		c.podIPs = append(c.podIPs, a.Unmap())
 	}
+	if raw.gatewayPool != "" {
+		p, err := netip.ParsePrefix(raw.gatewayPool)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--gateway-address-pool %q is not a CIDR such as 192.0.2.0/28", raw.gatewayPool))
+		} else {
+			c.gatewayPool = p.Masked()
+		}
+	}
 	levels := map[string]slog.Level{"error": slog.LevelError, "warning": slog.LevelWarn, "info": slog.LevelInfo, "debug": slog.LevelDebug, "trace": slog.LevelDebug - 4}
 	var ok bool
 	if c.logLevel, ok = levels[raw.log]; !ok {
@@ -247,6 +268,14 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		errs = append(errs, fmt.Errorf("--log-format %q must be text or json", c.logFormat))
 	}
 	return c, errors.Join(errs...)
+}
+
+// gatewayPoolString is the --gateway-address-pool for logs: empty when unset.
+func gatewayPoolString(p netip.Prefix) string {
+	if !p.IsValid() {
+		return ""
+	}
+	return p.String()
 }
 
 func namespacedName(flag, v string) (types.NamespacedName, error) {
@@ -314,8 +343,27 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("creating Kubernetes client: %w", err)
 	}
 
+	// Gateway API objects are watched when a controller name is set and the API server serves
+	// them now; installing the CRDs later takes a restart.
+	var gwClient gatewayclient.Interface
+	if c.gatewayController != "" {
+		served, why, err := k8s.GatewayAPIServed(client.Discovery())
+		if err != nil {
+			return err
+		}
+		if served {
+			// Status writes come one per changed object: a burst of route changes is many.
+			gwConfig := rest.CopyConfig(rc)
+			gwConfig.QPS, gwConfig.Burst = 50, 100
+			if gwClient, err = gatewayclient.NewForConfig(gwConfig); err != nil {
+				return fmt.Errorf("creating Gateway API client: %w", err)
+			}
+		} else {
+			log.Info("Gateway API is off: serving Ingresses only; install the Gateway API CRDs and restart to serve Gateways", "why", why)
+		}
+	}
 	watcher, err := k8s.NewWatcher(client, k8s.WatchOptions{Namespaces: c.namespaces, ConfigMap: c.configMap, PublishService: c.status.PublishService,
-		TCPServices: c.tcpServices, TCPServicesNGINX: c.tcpServicesNGINX, UDPServices: c.udpServices})
+		TCPServices: c.tcpServices, TCPServicesNGINX: c.tcpServicesNGINX, UDPServices: c.udpServices, Gateway: gwClient})
 	if err != nil {
 		return fmt.Errorf("setting up informers: %w", err)
 	}
@@ -333,14 +381,34 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
+	// Status (Ingress status with published addresses, Gateway API status always) is written by
+	// the replica holding the Lease.
 	var status reconcile.StatusPublisher
-	if c.status.Enabled() {
+	var gwStatus reconcile.GatewayStatusPublisher
+	if c.status.Enabled() || gwClient != nil {
 		identity := cmp.Or(os.Getenv("POD_NAME"), hostname()+"_"+strconv.Itoa(os.Getpid()))
 		sw := k8s.NewStatusWriter(client, identity, c.status)
 		if err := sw.RunElection(ctx, c.election, watcher.Touch); err != nil {
 			return err
 		}
 		status = sw
+		if gwClient != nil {
+			gw := k8s.NewGatewayStatusWriter(gwClient, c.gatewayController, identity, sw.Leader)
+			go gw.Run(ctx, log.WithName("gateway-status"))
+			gwStatus = gw
+		}
+	}
+	var gwOpts *gateway.Options
+	if gwClient != nil {
+		gwOpts = &gateway.Options{
+			ControllerName: c.gatewayController,
+			AddressPool:    c.gatewayPool,
+			HTTPListener:   ingress.HTTPListener,
+			HTTPSListener:  ingress.HTTPSListener,
+			HTTP:           model.Bind{Address: c.bindAddress, Port: c.httpPort},
+			HTTPS:          model.Bind{Address: c.bindAddress, Port: c.httpsPort},
+			Reserved:       []uint16{c.statsPort, c.monitorPort, c.controllerPort},
+		}
 	}
 
 	reg := prometheus.NewRegistry()
@@ -360,17 +428,22 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			Stats:                 model.Bind{Address: c.bindAddress, Port: c.statsPort},
 			HostOwnership:         c.hostOwnership,
 			SlotBudget:            c.slotBudget,
+			FileLimit:             fileLimit(),
+			SpareBackends:         c.spareBackends,
 			TLS: ingress.TLSOptions{
 				HTTPS:              model.Bind{Address: c.bindAddress, Port: c.httpsPort},
 				DefaultCertificate: c.defaultCert,
 				FallbackPEM:        fallbackPEM,
 			},
 		},
-		TCP:       tcpservices.Options{Address: c.bindAddress, Reserved: []uint16{c.httpPort, c.httpsPort, c.statsPort, c.monitorPort, c.controllerPort}},
-		Addresses: resolve.AddressPolicy{Own: c.podIPs},
-		Monitor:   model.Bind{Address: c.bindAddress, Port: c.monitorPort},
-		Env:       haproxy.Env{RuntimeDir: c.runtimeDir},
-		Log:       log.WithName("reconcile"),
+		Gateway:       gwOpts,
+		GatewayStatus: gwStatus,
+		Publish:       c.status,
+		TCP:           tcpservices.Options{Address: c.bindAddress, Reserved: []uint16{c.httpPort, c.httpsPort, c.statsPort, c.monitorPort, c.controllerPort}},
+		Addresses:     resolve.AddressPolicy{Own: c.podIPs},
+		Monitor:       model.Bind{Address: c.bindAddress, Port: c.monitorPort},
+		Env:           haproxy.Env{RuntimeDir: c.runtimeDir},
+		Log:           log.WithName("reconcile"),
 	}
 	srv, err := serveHealth(ctx, c.controllerPort, loop, reg, log)
 	if err != nil {
@@ -379,7 +452,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	defer srv.Close()
 	log.Info("controller started", "controller_name", c.controllerName, "ingress_class", c.ingressClass,
 		"namespaces", c.namespaces, "http_port", c.httpPort, "config_dir", c.configDir,
-		"host_ownership", c.hostOwnership, "server_slot_budget", c.slotBudget)
+		"host_ownership", c.hostOwnership, "server_slot_budget", c.slotBudget, "spare_backends", c.spareBackends, "gateway_api", gwClient != nil,
+		"gateway_controller_name", c.gatewayController, "gateway_address_pool", gatewayPoolString(c.gatewayPool))
 
 	// A haproxy left running by a previous controller on these directories (one that was killed,
 	// or crashed) is adopted rather than doubled: the first pass reloads it with the current
@@ -441,4 +515,14 @@ func serveHealth(ctx context.Context, port uint16, loop *reconcile.Loop, reg *pr
 		}
 	}()
 	return srv, nil
+}
+
+// fileLimit is the hard limit on open files that haproxy inherits from this process (it raises
+// its soft limit up to it); 0 when unlimited or unknown.
+func fileLimit() uint64 {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil || rl.Max == unix.RLIM_INFINITY {
+		return 0
+	}
+	return rl.Max
 }

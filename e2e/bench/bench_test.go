@@ -63,6 +63,7 @@ func BenchmarkPortcullis(b *testing.B) {
 	b.Run("endpoint-change", benchEndpointChange)
 	b.Run("endpoint-change-backends", benchEndpointBackends)
 	b.Run("new-ingress", benchNewIngress)
+	b.Run("gateway", benchGateway)
 	b.Run("churn", benchChurn)
 	b.Run("scale-400", benchScale)
 	b.Run("scale", benchScaleRuns)
@@ -97,14 +98,21 @@ func finish(b *testing.B, r *Results, envOut, name string) {
 func startStack(b *testing.B) (ns string, c *framework.Controller) {
 	b.Helper()
 	ns = framework.NewNamespace(b)
+	return ns, startController(b, ns)
+}
+
+// startController starts a controller serving the IngressClass of ours named after ns, in ns,
+// with extra flags.
+func startController(b *testing.B, ns string, extraArgs ...string) *framework.Controller {
+	b.Helper()
 	framework.CreateIngressClass(b, ns, framework.ControllerName)
 	logLevel, keepLogs := "info", os.Getenv("BENCH_LOGS")
 	if keepLogs != "" {
 		logLevel = "debug"
 	}
-	c = framework.StartController(b, framework.ControllerOptions{
+	c := framework.StartController(b, framework.ControllerOptions{
 		Namespace: ns,
-		ExtraArgs: []string{"--ingress.class=" + ns, "--log=" + logLevel},
+		ExtraArgs: append([]string{"--ingress.class=" + ns, "--log=" + logLevel}, extraArgs...),
 	})
 	if keepLogs != "" {
 		// Registered after the controller's own cleanup, so it runs first, while the log exists.
@@ -116,7 +124,7 @@ func startStack(b *testing.B) (ns string, c *framework.Controller) {
 			}
 		})
 	}
-	return ns, c
+	return c
 }
 
 // startEchoes starts n echoes named prefix-0 ... prefix-<n-1>.
@@ -304,12 +312,61 @@ func benchNewIngress(b *testing.B) {
 	if m, err := controllerMetrics(c); err == nil {
 		res.ReloadReasons = reloadReasons(m)
 	}
+	newIngressOneAtATime(b, c, ns, client, res)
 	results.NewIngress = res
 	b.ReportMetric(res.FromIngressCreate.P50, "p50-ms")
 	b.ReportMetric(res.FromIngressCreate.P99, "p99-ms")
 	b.ReportMetric(float64(res.Reloads), "reloads")
+	b.ReportMetric(res.OneAtATime.P50, "one-p50-ms")
+	b.ReportMetric(res.OneAtATime.P99, "one-p99-ms")
+	b.ReportMetric(float64(res.OneAtATimeReloads), "one-reloads")
 	b.ReportMetric(0, "ns/op")
 }
+
+// newIngressOneAtATime measures the usual case of a new Service: Ingresses with their own
+// Services created one at a time, a pause (oneAtATimeGap) after each first 200, as deploys come.
+// With spare backend sections, none should wait for a reload; the reasons of the reloads that
+// happen meanwhile (a refill of the spares, in the background) are recorded.
+func newIngressOneAtATime(b *testing.B, c *framework.Controller, ns string, client *keepAliveClient, res *NewIngressResult) {
+	const count = 20
+	time.Sleep(time.Second) // the reloads of the burst before are over
+	before, err := controllerMetrics(c)
+	if err != nil {
+		b.Fatalf("reading the controller's metrics: %v", err)
+	}
+	reloads0 := reloadCount(b, c)
+	var lat []time.Duration
+	for i := range count {
+		name := fmt.Sprintf("one-%02d", i)
+		host := name + ".example"
+		echo := framework.StartEcho(b, name)
+		framework.EchoService(b, ns, name, echo)
+		t0 := time.Now()
+		framework.CreateIngress(b, framework.Ingress(ns, name, ns, framework.Rule(host, framework.Prefix("/", name))))
+		at, err := pollFirst(client, host, name, 2*time.Millisecond, changeTimeout, res.PollErrors)
+		if err != nil {
+			res.Timeouts++
+			b.Errorf("ingress %s: %v", name, err)
+			continue
+		}
+		lat = append(lat, at.Sub(t0))
+		time.Sleep(oneAtATimeGap)
+	}
+	res.OneAtATime, res.OneAtATimeCount = summarize(lat, true), count
+	res.OneAtATimeReloads = reloadCount(b, c) - reloads0
+	if after, err := controllerMetrics(c); err == nil {
+		res.OneAtATimeReasons = map[string]float64{}
+		for k, v := range reloadReasons(after) {
+			if d := v - reloadReasons(before)[k]; d > 0 {
+				res.OneAtATimeReasons[k] = d
+			}
+		}
+	}
+}
+
+// oneAtATimeGap is the pause between two new Ingresses of newIngressOneAtATime: longer than the
+// reload holdoff (100 ms of quiet) and a reload.
+const oneAtATimeGap = 500 * time.Millisecond
 
 // benchChurn measures (c): a bounded keep-alive load on one host while its EndpointSlice changes
 // constantly and Ingresses with their own Services come and go.

@@ -33,8 +33,10 @@ type Results struct {
 	// EndpointBackends is the swap repeated with 1, 100 and 1000 apps configured.
 	EndpointBackends []*EndpointBackendsResult `json:"endpoint_swap_by_backends,omitempty"`
 	NewIngress       *NewIngressResult         `json:"new_ingress,omitempty"`
-	Churn            *ChurnResult              `json:"churn,omitempty"`
-	Scale            *ScaleResult              `json:"scale,omitempty"`
+	// Gateway is the Gateway API measurement: new HTTPRoutes and backendRef weight changes.
+	Gateway *GatewayResult `json:"gateway,omitempty"`
+	Churn   *ChurnResult   `json:"churn,omitempty"`
+	Scale   *ScaleResult   `json:"scale,omitempty"`
 	// ScaleRuns are the scale measurements at 1,000 and 5,000 Ingresses (benchScaleSizes in
 	// `make bench`, scaleSizes in `make bench-scale`).
 	ScaleRuns []*ScaleRunResult `json:"scale_runs,omitempty"`
@@ -145,6 +147,25 @@ type NewIngressResult struct {
 	ReloadReasons     map[string]float64 `json:"reload_reasons"`
 	Timeouts          int                `json:"timeouts"`
 	PollErrors        pollErrors         `json:"poll_errors_by_kind"` // failed polling requests
+	// OneAtATime is the same for OneAtATimeCount Ingresses created one at a time, with a pause
+	// after each first 200: the reloads meanwhile, and their reasons (spares_refill: in the
+	// background, on no Ingress's path).
+	OneAtATime        Latencies          `json:"one_at_a_time"`
+	OneAtATimeCount   int                `json:"one_at_a_time_ingresses"`
+	OneAtATimeReloads int                `json:"one_at_a_time_reloads"`
+	OneAtATimeReasons map[string]float64 `json:"one_at_a_time_reload_reasons"`
+}
+
+// oneAtATimePath counts the reloads of the one-at-a-time Ingresses that some Ingress waited
+// for: every reason but the background refill of the spare sections.
+func (s *NewIngressResult) oneAtATimePath() int {
+	n := 0
+	for k, v := range s.OneAtATimeReasons {
+		if k != "spares_refill" {
+			n += int(v)
+		}
+	}
+	return n
 }
 
 // ChurnResult is the keep-alive load with endpoint and topology changes.
@@ -240,6 +261,14 @@ func (r *Results) evaluate() {
 	}
 	if s := r.NewIngress; s != nil {
 		add("new Ingress p99", "<= 1000 ms", fmt.Sprintf("%.0f ms", s.FromIngressCreate.P99), s.FromIngressCreate.P99 <= 1000 && s.Timeouts == 0)
+		if s.OneAtATime.Count > 0 {
+			add("new Ingress one at a time p99", "<= 100 ms", fmt.Sprintf("%.0f ms", s.OneAtATime.P99), s.OneAtATime.P99 <= 100 && s.Timeouts == 0)
+			add("reloads on a new Ingress's path, one at a time", "0", fmt.Sprint(s.oneAtATimePath()), s.oneAtATimePath() == 0)
+		}
+	}
+	if s := r.Gateway; s != nil {
+		add("new HTTPRoute p99", "<= 1000 ms", fmt.Sprintf("%.0f ms", s.FromRouteCreate.P99), s.FromRouteCreate.P99 <= 1000 && s.RouteTimeouts == 0)
+		add("reloads during backendRef weight changes", "0", fmt.Sprint(s.WeightReloads), s.WeightReloads == 0 && s.WeightTimeouts == 0)
 	}
 	if s := r.Churn; s != nil {
 		add("failed requests under churn", "0", fmt.Sprint(s.Failed), s.Failed == 0)
@@ -290,7 +319,7 @@ func (r *Results) table(w io.Writer) error {
 // results of `make bench-scale` hold none.
 func (r *Results) comparison() bool {
 	return r.EndpointSwap != nil || r.EndpointScale != nil || r.SwapWhileReloadDue != nil || len(r.EndpointBackends) > 0 ||
-		r.NewIngress != nil || r.Churn != nil || r.Scale != nil || len(r.ScaleRuns) == 0 && r.DataPlane == nil
+		r.NewIngress != nil || r.Gateway != nil || r.Churn != nil || r.Scale != nil || len(r.ScaleRuns) == 0 && r.DataPlane == nil
 }
 
 // comparisonTable prints the figures next to the competitor's, each block followed by a blank line.
@@ -336,8 +365,21 @@ func (r *Results) comparisonTable(tw *tabwriter.Writer) {
 			pp(s.FromIngressCreate, "%.0f")+timeoutNote(s.Timeouts)+pollNote(s.PollErrors), "new", "p99 <= 1000 ms")
 		row("(b) ... timed from the Service create instead: p50 / p99", pp(s.FromServiceCreate, "%.0f"), "", "")
 		row("(b) reloads for those Ingresses", fmt.Sprintf("%d of %d", s.Reloads, s.Ingresses), "new_reload", "")
+		if s.OneAtATime.Count > 0 {
+			row(fmt.Sprintf("(b) ... %d one at a time, %s apart: p50 / p99", s.OneAtATimeCount, oneAtATimeGap), pp(s.OneAtATime, "%.0f"), "", "p99 <= 100 ms")
+			row("(b) ... reloads meanwhile (on an Ingress's path)", fmt.Sprintf("%d (%d)", s.OneAtATimeReloads, s.oneAtATimePath()), "", "0 on the path")
+		}
 	} else {
 		row("(b) new Ingress (own Service) -> first 200", notRun, "new", "p99 <= 1000 ms")
+	}
+	if s := r.Gateway; s != nil {
+		row(fmt.Sprintf("(b) new HTTPRoute (own Service) -> first 200, %d in a row: p50 / p99", s.Routes),
+			pp(s.FromRouteCreate, "%.0f")+timeoutNote(s.RouteTimeouts)+pollNote(s.RoutePollErrors), "", "p99 <= 1000 ms")
+		row("(b) reloads for those HTTPRoutes", fmt.Sprintf("%d of %d", s.RouteReloads, s.Routes), "", "")
+		row(fmt.Sprintf("(b) HTTPRoute backendRef weights changed -> only the weighted backend answers, %d changes: p50 / p99", s.WeightChanges),
+			pp(s.WeightConverged, "%.1f")+timeoutNote(s.WeightTimeouts)+fmt.Sprintf(", %d reloads", s.WeightReloads), "", "0 reloads")
+	} else {
+		row("(b) new HTTPRoute / backendRef weight change", notRun, "", "")
 	}
 	if s := r.Churn; s != nil {
 		row(fmt.Sprintf("(c) %d endpoint + %d topology changes under %.0f req/s from %d keep-alive clients (%.0f s): failed (reloads)",

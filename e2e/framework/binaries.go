@@ -12,6 +12,7 @@ import (
 
 // tools are the executables an e2e run needs.
 type tools struct {
+	binDir     string // $PORTCULLIS_BIN: where install-deps.sh puts what it builds
 	etcd       string
 	apiserver  string
 	haproxy    string
@@ -43,7 +44,7 @@ func findTools(root string) (tools, error) {
 	if binDir == "" {
 		binDir = filepath.Join(root, ".cache", "bin")
 	}
-	var t tools
+	t := tools{binDir: binDir}
 	var errs []error
 	for _, b := range []struct {
 		name string

@@ -19,8 +19,12 @@ import (
 
 // ControllerOptions configure one controller process.
 type ControllerOptions struct {
-	// Namespace is the only namespace the controller watches (--namespace-whitelist). Required.
+	// Namespace is the only namespace the controller watches (--namespace-whitelist). Required
+	// unless AllNamespaces is set.
 	Namespace string
+	// AllNamespaces runs the controller without --namespace-whitelist, watching every namespace,
+	// as the Gateway API conformance suite needs. Namespace must then be empty.
+	AllNamespaces bool
 	// ExtraArgs are appended to the standard flags, in --flag=value form.
 	ExtraArgs []string
 	// NoWait returns as soon as the process runs, without waiting for haproxy to listen.
@@ -88,8 +92,8 @@ func StartController(t testing.TB, opts ControllerOptions) *Controller {
 	if bin == "" {
 		t.Fatal("no controller binary: ./cmd/controller holds no Go files yet")
 	}
-	if opts.Namespace == "" {
-		t.Fatal("ControllerOptions.Namespace is required")
+	if (opts.Namespace == "") != opts.AllNamespaces {
+		t.Fatal("ControllerOptions: set exactly one of Namespace and AllNamespaces")
 	}
 	ports := allocatePorts(t, 5)
 	c := &Controller{
@@ -107,22 +111,24 @@ func StartController(t testing.TB, opts ControllerOptions) *Controller {
 	if err := os.Mkdir(c.ConfigDir, 0o755); err != nil {
 		t.Fatalf("creating the config dir: %v", err)
 	}
-	args := append([]string{
-		"--kubeconfig=" + KubeconfigPath(),
-		"--namespace-whitelist=" + opts.Namespace,
-		"--http-bind-port=" + strconv.Itoa(c.HTTPPort),
-		"--https-bind-port=" + strconv.Itoa(c.HTTPSPort),
-		"--controller-port=" + strconv.Itoa(c.ControllerPort),
-		"--stats-bind-port=" + strconv.Itoa(ports[3]),
-		"--healthz-bind-port=" + strconv.Itoa(ports[4]),
+	args := []string{"--kubeconfig=" + KubeconfigPath()}
+	if !opts.AllNamespaces {
+		args = append(args, "--namespace-whitelist="+opts.Namespace)
+	}
+	args = append(append(args,
+		"--http-bind-port="+strconv.Itoa(c.HTTPPort),
+		"--https-bind-port="+strconv.Itoa(c.HTTPSPort),
+		"--controller-port="+strconv.Itoa(c.ControllerPort),
+		"--stats-bind-port="+strconv.Itoa(ports[3]),
+		"--healthz-bind-port="+strconv.Itoa(ports[4]),
 		// Tests stop controllers at once; TestShutdownSequence sets its own delay.
 		"--shutdown-delay=0s",
 		"--ipv4-bind-address=127.0.0.1",
-		"--config-dir=" + c.ConfigDir,
-		"--runtime-dir=" + c.RuntimeDir,
-		"--program=" + HAProxyBin(),
+		"--config-dir="+c.ConfigDir,
+		"--runtime-dir="+c.RuntimeDir,
+		"--program="+HAProxyBin(),
 		"--log=debug",
-	}, opts.ExtraArgs...)
+	), opts.ExtraArgs...)
 	proc, err := startProcess("controller", bin, args, nil, c.LogPath)
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 )
 
 // current is the control plane of this test binary, set by Main around m.Run.
@@ -37,6 +38,7 @@ type controlPlane struct {
 	kubeconfigPath string
 	restConfig     *rest.Config
 	kube           kubernetes.Interface
+	gateway        gatewayclient.Interface
 }
 
 // Kube returns an admin client for the test cluster.
@@ -62,8 +64,8 @@ func cluster() *controlPlane {
 	return current
 }
 
-// startControlPlane starts etcd and kube-apiserver in a fresh temporary directory and waits until
-// the apiserver is ready. On error it stops whatever it started and includes the log tails.
+// startControlPlane starts etcd and kube-apiserver in a fresh temporary directory, waits until
+// the apiserver is ready and installs the standard-channel Gateway API CRDs. On error it stops whatever it started and includes the log tails.
 func startControlPlane(t tools) (cp *controlPlane, err error) {
 	dir, err := os.MkdirTemp("", "portcullis-e2e-")
 	if err != nil {
@@ -100,6 +102,9 @@ func startControlPlane(t tools) (cp *controlPlane, err error) {
 		return cp, err
 	}
 	if err := cp.connect(apiserverURL, token); err != nil {
+		return cp, err
+	}
+	if err := cp.installGatewayAPI(); err != nil {
 		return cp, err
 	}
 	return cp, nil

@@ -132,8 +132,24 @@ func valuesFile(t testing.TB, values any) string {
 // It does not wait for pods: no kubelet runs them.
 func (h *Helm) Install(t testing.TB, release, namespace, chart string, values any) string {
 	t.Helper()
-	out := h.Run(t, "install", release, chart,
-		"--kubeconfig", KubeconfigPath(), "--namespace", namespace, "-f", valuesFile(t, values))
+	return h.InstallFiles(t, release, namespace, chart, valuesFile(t, values))
+}
+
+// ValuesFile writes values (anything encoding/json accepts) to a file of the test for -f.
+func ValuesFile(t testing.TB, values any) string {
+	t.Helper()
+	return valuesFile(t, values)
+}
+
+// InstallFiles installs like Install, with values files given to helm in order (-f, later files
+// win).
+func (h *Helm) InstallFiles(t testing.TB, release, namespace, chart string, files ...string) string {
+	t.Helper()
+	args := []string{"install", release, chart, "--kubeconfig", KubeconfigPath(), "--namespace", namespace}
+	for _, f := range files {
+		args = append(args, "-f", f)
+	}
+	out := h.Run(t, args...)
 	t.Cleanup(func() {
 		ctx, cancel := cleanupContext()
 		defer cancel()

@@ -10,9 +10,14 @@
 #     $PORTCULLIS_BIN (default: <repo>/.cache/bin, git-ignored). A binary whose --version matches the
 #     pin is reused; Go's own build cache makes a rebuild in a fresh clone take seconds;
 #   - helm, built the same way into the same directory, for the chart tests;
-#   - golangci-lint, built the same way into the same directory, for `make lint`.
+#   - golangci-lint, built the same way into the same directory, for `make lint`;
+#   - for the Gateway API conformance harness (e2e/conformance): kube-controller-manager at the
+#     same version as kube-apiserver, built the same way; kwok $KWOK_VERSION (the simulated node);
+#     echo-basic, the suite's own echo server, built from the source in the module
+#     sigs.k8s.io/gateway-api/conformance at the version go.mod requires, into
+#     $PORTCULLIS_BIN/echo-basic-<version>/echo-basic.
 #
-# Usage: install-deps.sh [haproxy|haproxy3|etcd|kube-apiserver|helm|golangci-lint]...
+# Usage: install-deps.sh [haproxy|haproxy3|etcd|kube-apiserver|kube-controller-manager|kwok|echo-basic|helm|golangci-lint]...
 # With no argument it installs everything; with arguments, only those (`make lint` asks for
 # golangci-lint alone). Any failure is an error: nothing is skipped.
 set -euo pipefail
@@ -21,6 +26,7 @@ K8S_VERSION=${K8S_VERSION:-v1.34.10}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 HELM_VERSION=${HELM_VERSION:-v3.22.0}
 GOLANGCI_LINT_VERSION=${GOLANGCI_LINT_VERSION:-v2.15.0}
+KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
 # The upstream tarball as Debian trixie ships it (haproxy_<version>.orig.tar.gz, the same in every
 # Debian revision of that version); apt checks it against the signed index, and the script against
 # this pin.
@@ -140,9 +146,12 @@ build_etcd() {
   mv "$bin/etcd.new" "$bin/etcd"; rm -rf "$work"
 }
 
-build_apiserver() {
-  if [ -x "$bin/kube-apiserver" ] && grep -qx "Kubernetes $K8S_VERSION" <<<"$(output "$bin/kube-apiserver" --version)"; then return 0; fi
-  log "building kube-apiserver $K8S_VERSION (first time: 10+ minutes on two cores)"
+# build_kube builds one command of k8s.io/kubernetes (kube-apiserver, kube-controller-manager) at
+# $K8S_VERSION, with the version stamps of the upstream release build.
+build_kube() {
+  local cmd=$1
+  if [ -x "$bin/$cmd" ] && grep -qx "Kubernetes $K8S_VERSION" <<<"$(output "$bin/$cmd" --version)"; then return 0; fi
+  log "building $cmd $K8S_VERSION (first time: 10+ minutes on two cores)"
   local work; work=$(mktemp -d)
   local minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
   local patch=${K8S_VERSION##*.}
@@ -150,7 +159,7 @@ build_apiserver() {
   local gomod
   gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
   {
-    echo "module tmp/apiserver"
+    echo "module tmp/$cmd"
     echo
     grep -E '^go [0-9]' "$gomod"
     grep -E '^godebug' "$gomod" || true
@@ -162,9 +171,44 @@ build_apiserver() {
   } >"$work/go.mod"
   local x="-X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
   x="$x -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
-  (cd "$work" && go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" &&
-    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $x" -o "$bin/kube-apiserver.new" k8s.io/kubernetes/cmd/kube-apiserver)
-  mv "$bin/kube-apiserver.new" "$bin/kube-apiserver"; rm -rf "$work"
+  (cd "$work" && go get "k8s.io/kubernetes/cmd/$cmd@$K8S_VERSION" &&
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $x" -o "$bin/$cmd.new" "k8s.io/kubernetes/cmd/$cmd")
+  mv "$bin/$cmd.new" "$bin/$cmd"; rm -rf "$work"
+}
+
+build_kwok() {
+  # `--version` prints "kwok version v0.8.0 go1.26.8 (linux/amd64)".
+  if [ -x "$bin/kwok" ] && grep -q "kwok version $KWOK_VERSION " <<<"$(output "$bin/kwok" --version)"; then return 0; fi
+  log "building kwok $KWOK_VERSION (first time: about 5 minutes)"
+  local work; work=$(mktemp -d)
+  CGO_ENABLED=0 GOBIN="$work" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  local built; built=$(first_line "$(output "$work/kwok" --version)")
+  grep -q "kwok version $KWOK_VERSION " <<<"$built" || { log "the built kwok reports \"$built\", not $KWOK_VERSION"; exit 1; }
+  mv "$work/kwok" "$bin/kwok"; rm -rf "$work"
+}
+
+# echo_basic_bin prints where build_echo_basic puts echo-basic: a directory named after the
+# version of sigs.k8s.io/gateway-api/conformance that go.mod requires, which e2e/conformance finds
+# from its own build information.
+echo_basic_version() { (cd "$root" && go list -m -f '{{.Version}}' sigs.k8s.io/gateway-api/conformance); }
+echo_basic_bin() { printf '%s/echo-basic-%s/echo-basic' "$bin" "$(echo_basic_version)"; }
+
+build_echo_basic() {
+  local out; out=$(echo_basic_bin)
+  [ -x "$out" ] && return 0
+  local version; version=$(echo_basic_version)
+  log "building echo-basic from sigs.k8s.io/gateway-api/conformance@$version"
+  local src; src=$(cd "$root" && go mod download -json "sigs.k8s.io/gateway-api/conformance@$version" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [ -f "$src/echo-basic/.go.mod" ] || { log "no echo-basic/.go.mod in $src"; exit 1; }
+  local work; work=$(mktemp -d)
+  # The module zip keeps echo-basic's own module file as .go.mod (a go.mod would cut the directory
+  # out of the conformance module): restore the names.
+  cp -r "$src/echo-basic/." "$work/"
+  chmod -R u+w "$work"
+  mv "$work/.go.mod" "$work/go.mod"; mv "$work/.go.sum" "$work/go.sum"
+  mkdir -p "$(dirname "$out")"
+  (cd "$work" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out.new" .)
+  mv "$out.new" "$out"; rm -rf "$work"
 }
 
 build_golangci_lint() {
@@ -196,7 +240,7 @@ build_helm() {
   mv "$work/helm" "$bin/helm"; rm -rf "$work"
 }
 
-all=(haproxy haproxy3 etcd kube-apiserver helm golangci-lint)
+all=(haproxy haproxy3 etcd kube-apiserver kube-controller-manager kwok echo-basic helm golangci-lint)
 [ $# -gt 0 ] || set -- "${all[@]}"
 for dep in "$@"; do
   case " ${all[*]} " in
@@ -210,7 +254,10 @@ for dep in "$@"; do
     haproxy) ensure_apt; ready+=("haproxy $(first_line "$(output haproxy -v)" | awk '{print $3}')") ;;
     haproxy3) build_haproxy3; ready+=("$(haproxy3_bin) $(first_line "$(output "$(haproxy3_bin)" -v)" | awk '{print $3}')") ;;
     etcd) build_etcd; ready+=("etcd $ETCD_VERSION") ;;
-    kube-apiserver) build_apiserver; ready+=("kube-apiserver $K8S_VERSION") ;;
+    kube-apiserver) build_kube kube-apiserver; ready+=("kube-apiserver $K8S_VERSION") ;;
+    kube-controller-manager) build_kube kube-controller-manager; ready+=("kube-controller-manager $K8S_VERSION") ;;
+    kwok) build_kwok; ready+=("kwok $KWOK_VERSION") ;;
+    echo-basic) build_echo_basic; ready+=("$(echo_basic_bin)") ;;
     helm) build_helm; ready+=("helm $HELM_VERSION") ;;
     golangci-lint) build_golangci_lint; ready+=("golangci-lint $GOLANGCI_LINT_VERSION") ;;
   esac

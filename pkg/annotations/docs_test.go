@@ -20,6 +20,7 @@ func TestDocsCurrent(t *testing.T) {
 		{"../../documentation/annotations.md", annotationsPage()},
 		{"../../documentation/configmap.md", configMapPage()},
 		{"../../documentation/ingress-nginx.md", nginxPage()},
+		{"../../documentation/haproxytech.md", peerPage(t)},
 	}
 	for _, p := range pages {
 		t.Run(p.path, func(t *testing.T) {

@@ -345,8 +345,10 @@ var (
 	rateLimitRequests = define(spec{
 		name: "rate-limit-requests", peer: true, scopes: scopeRoute, example: "100",
 		group: "Rate limiting",
-		doc: "Number of requests a client address may send to the Ingress's paths per `rate-limit-period`; " +
-			"further requests are answered with `rate-limit-status-code`. Unset: no limit.",
+		doc: "Number of requests a client address may send per `rate-limit-period` to a backend: the counter " +
+			"is kept per HAProxy backend section, which every route to the same Service port with the same settings " +
+			"shares (paths of other Ingresses too), while the Ingress's paths to other Services count apart. " +
+			"Further requests are answered with `rate-limit-status-code`. Unset: no limit.",
 	}, intIn(1, limits.MaxRateLimitRequests))
 
 	rateLimitPeriod = define(spec{
@@ -603,7 +605,7 @@ var (
 	maxConn = define(spec{
 		name: "maxconn", peer: true, scopes: scopeGlobal, example: "50000",
 		group: "Process and logging",
-		doc:   "Most concurrent connections HAProxy accepts. Unset: HAProxy derives it from the file-descriptor limit.",
+		doc:   "Most concurrent connections HAProxy accepts. Unset: HAProxy derives it from the file-descriptor limit. A value that needs more file descriptors than the pod allows (two per connection plus 1,024, against the hard RLIMIT_NOFILE HAProxy inherits) is refused with a Warning on the ConfigMap and left to HAProxy, which would otherwise fail to start.",
 	}, intIn(1, limits.MaxConnections))
 
 	nbThread = define(spec{

@@ -379,8 +379,9 @@ func TestEverySettingIsResolved(t *testing.T) {
 // TestKeysAppearOnce checks the naming rule: each key string appears once in the code, in the
 // registry.
 func TestKeysAppearOnce(t *testing.T) {
-	// The table of ingress-nginx keys is another namespace, whose keys appear once in it.
-	src := readSources(t, "nginx.go")
+	// The table of ingress-nginx keys is another namespace, whose keys appear once in it; so are
+	// the haproxytech keys of haproxytech.go, which TestPeerKeys checks.
+	src := readSources(t, "nginx.go", "haproxytech.go")
 	nginx, err := os.ReadFile("nginx.go")
 	if err != nil {
 		t.Fatal(err)

@@ -14,46 +14,84 @@ import (
 // Conditional routes (header, query or method conditions, or a regular-expression path) cannot be
 // map entries. The routes of a host that has any are written as frontend rules instead, in
 // precedence order, each setting the section when it matches. They run in the stage of their
-// host's kind (exact host, wildcard, no host), before that stage's map look-ups, which hold the
-// other hosts: a request is still matched host first, then by precedence among its host's routes.
+// host's kind (exact host, one-label wildcard, each multi-label wildcard, no host), before that
+// stage's map look-ups, which hold the other hosts: a request is still matched host first, then
+// by precedence among its host's routes.
 
 // routeRule is a conditional route as a frontend rule.
 type routeRule struct {
-	// stage is 0 for exact hosts, 1 for wildcard hosts, 2 for routes without a host.
-	stage   int
+	// stage is the stage of the route's host (see stageOf).
+	stage int
+	// host is the route's host as a map key (see mapHost), compared with the stage's host
+	// variable; empty for routes without a host.
+	host    string
 	cond    string
 	section string
 }
 
-// conditionalHosts lists the hosts (exact, "*." wildcard or "") that have a conditional route.
-func conditionalHosts(routes []model.HTTPRoute) map[string]bool {
+// The stages of the routing look-ups of an HTTP frontend, in order: the exact host, its one-label
+// wildcard form (Ingress "*."), the multi-label wildcards that match it, longest first (Gateway
+// API "*."), and the routes without a host.
+const (
+	stageExact = iota
+	stageWildcard
+	stageMultiLabel
+	stageHostless
+)
+
+// stageOf is the look-up stage of a route's host.
+func stageOf(m model.HTTPMatch) int {
+	switch {
+	case m.Host == "":
+		return stageHostless
+	case !strings.HasPrefix(m.Host, "*."):
+		return stageExact
+	case m.MultiLabel:
+		return stageMultiLabel
+	}
+	return stageWildcard
+}
+
+// mapHost is a route's host in the keys of the route maps: its Host, with one more "*" for a
+// multi-label wildcard ("**.example.com"), so that it differs from the one-label wildcard of the
+// same name.
+func mapHost(m model.HTTPMatch) string {
+	if stageOf(m) == stageMultiLabel {
+		return "*" + m.Host
+	}
+	return m.Host
+}
+
+// conditionalHosts lists the hosts (as map keys, see mapHost) of a route table that have a
+// conditional route.
+func conditionalHosts(routes []model.HTTPRoute, table string) map[string]bool {
 	hosts := map[string]bool{}
 	for _, rt := range routes {
-		if rt.Conditional() {
-			hosts[rt.Match.Host] = true
+		if rt.Match.Table == table && rt.Conditional() {
+			hosts[mapHost(rt.Match)] = true
 		}
 	}
 	return hosts
 }
 
-// conditionalRules renders the routes of the conditional hosts as rules, in stage order and, within
-// a host, in the precedence of the Gateway API: an exact path, then a regular expression, then the
-// longest prefix; then a method condition; then the most header conditions; then the most query
-// conditions.
-func conditionalRules(routes []model.HTTPRoute, sections []string) []routeRule {
-	hosts := conditionalHosts(routes)
+// conditionalRules renders the routes of the conditional hosts of a route table as rules, in stage
+// order and, within a host, in the precedence of the Gateway API: an exact path, then a regular
+// expression, then the longest prefix; then a method condition; then the most header conditions;
+// then the most query conditions.
+func conditionalRules(routes []model.HTTPRoute, sections []string, table string) []routeRule {
+	hosts := conditionalHosts(routes, table)
 	if len(hosts) == 0 {
 		return nil
 	}
 	var idx []int
 	for i, rt := range routes {
-		if hosts[rt.Match.Host] && sections[i] != "" {
+		if rt.Match.Table == table && hosts[mapHost(rt.Match)] && sections[i] != "" {
 			idx = append(idx, i)
 		}
 	}
 	slices.SortStableFunc(idx, func(a, b int) int {
 		ra, rb := routes[a], routes[b]
-		if c := cmp.Compare(stageOf(ra.Match.Host), stageOf(rb.Match.Host)); c != 0 {
+		if c := cmp.Compare(stageOf(ra.Match), stageOf(rb.Match)); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(ra.Match.Host, rb.Match.Host); c != 0 {
@@ -73,27 +111,34 @@ func conditionalRules(routes []model.HTTPRoute, sections []string) []routeRule {
 		if c := cmp.Compare(len(rb.Headers), len(ra.Headers)); c != 0 {
 			return c
 		}
-		return cmp.Compare(len(rb.Query), len(ra.Query))
+		if c := cmp.Compare(len(rb.Query), len(ra.Query)); c != 0 {
+			return c
+		}
+		return cmp.Compare(ra.Rank, rb.Rank)
 	})
 	out := make([]routeRule, 0, len(idx))
 	for _, i := range idx {
-		out = append(out, routeRule{stage: stageOf(routes[i].Match.Host), cond: routeCondition(routes[i]), section: sections[i]})
+		m := routes[i].Match
+		out = append(out, routeRule{stage: stageOf(m), host: mapHost(m), cond: routeCondition(routes[i]), section: sections[i]})
 	}
 	return out
 }
 
-func boolRank(b bool) int {
-	if b {
-		return 1
+// condition is the rule's whole ACL condition, its host compared with hostVar, the variable
+// holding the request's host in the rule's stage (none for routes without a host).
+func (rl routeRule) condition(hostVar string) string {
+	if rl.stage == stageHostless {
+		return rl.cond
 	}
-	return 0
+	h := "{ var(" + hostVar + ") -m str " + rl.host + " }"
+	if rl.cond == "TRUE" {
+		return h
+	}
+	return h + " " + rl.cond
 }
 
-func stageOf(host string) int {
-	switch {
-	case host == "":
-		return 2
-	case strings.HasPrefix(host, "*."):
+func boolRank(b bool) int {
+	if b {
 		return 1
 	}
 	return 0
@@ -109,15 +154,10 @@ func pathRank(k model.PathMatch) int {
 	return 2
 }
 
-// routeCondition is the ACL condition of a route; every part has been checked by checkConditions.
+// routeCondition is the ACL condition of a route but its host (see routeRule.condition); every
+// part has been checked by checkConditions.
 func routeCondition(rt model.HTTPRoute) string {
 	var parts []string
-	switch h := rt.Match.Host; stageOf(h) {
-	case 0:
-		parts = append(parts, "{ var(txn.host) -m str "+h+" }")
-	case 1:
-		parts = append(parts, "{ var(txn.wildhost) -m str "+h+" }")
-	}
 	switch p := rt.Match.Path; rt.Match.Kind {
 	case model.MatchExact:
 		parts = append(parts, "{ var(txn.path) -m str "+p+" }")

@@ -58,7 +58,7 @@ func isolate(candidates, alsoOut []diag.Object, valid func([]diag.Object) (bool,
 }
 
 // Only is what one object contributes to cfg: its routes, the backends they use, and the
-// certificates it is a source of. Its fingerprint tells whether the object changed.
+// listeners and certificates it is a source of. Its fingerprint tells whether the object changed.
 func Only(cfg model.Config, o diag.Object) model.Config {
 	var out model.Config
 	used := map[string]bool{}
@@ -83,6 +83,10 @@ func Only(cfg model.Config, o diag.Object) model.Config {
 		}
 	}
 	for _, l := range cfg.Listeners {
+		if slices.Contains(l.Sources, o) {
+			out.Listeners = append(out.Listeners, l)
+			continue
+		}
 		if l.TLS == nil {
 			continue
 		}

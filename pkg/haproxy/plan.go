@@ -68,6 +68,8 @@ func freshLayout(cfg model.Config, sections []Section) Layout {
 type Applied struct {
 	Config model.Config
 	Layout Layout
+	// Spares are the spare sections and the sections that occupy them (see spare.go).
+	Spares Pool
 	// sections are Config's backend sections, and sectionsOf the indexes of the sections each
 	// backend's servers are in: what PlanEndpoints needs to touch only what changed.
 	sections   []*Section
@@ -79,7 +81,9 @@ func newApplied(cfg model.Config, layout Layout, sections []Section) Applied {
 	for i := range sections {
 		a.sections[i] = &sections[i]
 		for _, b := range sections[i].Backends {
-			a.sectionsOf[b.Name] = append(a.sectionsOf[b.Name], i)
+			if b.Name != "" {
+				a.sectionsOf[b.Name] = append(a.sectionsOf[b.Name], i)
+			}
 		}
 	}
 	return a
@@ -110,16 +114,20 @@ func PlanEndpoints(applied *Applied, desired model.Config, changed []string) (Pl
 			}
 			done[i] = true
 			s := *next.sections[i]
-			bs := make([]model.Backend, len(s.Backends))
-			for j, wb := range s.Backends {
+			var bs []model.Backend
+			var weights []model.WeightedBackend
+			for _, wb := range s.Backends {
+				if wb.Name == "" {
+					continue // unresolved: no servers
+				}
 				b, ok := desired.Backend(wb.Name)
 				if !ok {
 					return Plan{}, false
 				}
-				bs[j] = b
+				bs, weights = append(bs, b), append(weights, wb)
 			}
-			servers := sectionServers(bs, s.Backends)
-			slots, scmds, ok := moveServers(s.Name, next.Layout[s.Name], servers, s.Policy.Check)
+			servers := sectionServers(bs, weights)
+			slots, scmds, ok := moveServers(applied.Spares.runtimeName(s.Name), next.Layout[s.Name], servers, s.Policy.Check)
 			if !ok {
 				return Plan{}, false
 			}
@@ -164,8 +172,14 @@ const (
 	ReasonRedirects      ReasonKind = "https_redirects_changed"
 	ReasonCertLines      ReasonKind = "certificate_lines_changed"
 	ReasonRouteRules     ReasonKind = "conditional_routes_changed"
-	ReasonGlobal         ReasonKind = "global_settings_changed"
-	ReasonClientAuth     ReasonKind = "client_auth_changed"
+	// ReasonRouteStages: the first route with a wildcard host, or without a host, in a route
+	// table, or the last one gone (see frontendShape); a multi-label wildcard that makes the
+	// longest chain of nested ones longer or shorter; or the first wildcard HTTPS redirect.
+	ReasonRouteStages ReasonKind = "route_kinds_changed"
+	ReasonGlobal      ReasonKind = "global_settings_changed"
+	ReasonClientAuth  ReasonKind = "client_auth_changed"
+	// ReasonSpares refills the pool of spare sections once few are left (see spare.go).
+	ReasonSpares ReasonKind = "spares_refill"
 )
 
 // Command is a runtime API command, with a multi-line payload for those that take one.
@@ -192,6 +206,11 @@ type Plan struct {
 	// Interim is the state once Commands alone have run, for a reload plan whose reload is held
 	// off: endpoints move at once, the rest waits for the reload.
 	Interim Applied
+	// Spared lists the sections that take a spare section in this runtime plan, and Refill
+	// says that the pool of spares runs low: a reload at the next quiet moment refills it
+	// (a plan made then, with nothing else to do, asks for it with ReasonSpares).
+	Spared []string
+	Refill bool
 }
 
 // Reload reports whether the plan needs a reload.
@@ -203,18 +222,15 @@ func (p Plan) Reload() bool { return len(p.Reasons) > 0 }
 func NewPlan(applied *Applied, desired model.Config) Plan {
 	curSections, curRoutes, curTCP := Sections(desired)
 	if applied == nil {
-		return Plan{Reasons: []Reason{{Kind: ReasonInitial}}, Next: newApplied(desired, freshLayout(desired, curSections), curSections)}
+		return Plan{Reasons: []Reason{{Kind: ReasonInitial}}, Next: reloaded(desired, curSections)}
 	}
 	oldSections, oldRoutes, oldTCP := Sections(applied.Config)
 	reasons := topologyChanges(applied.Config, desired, oldSections, curSections)
-	if !slices.Equal(conditionalRules(applied.Config.HTTPRoutes, oldRoutes), conditionalRules(desired.HTTPRoutes, curRoutes)) {
-		// Conditional routes are frontend rules, not map entries.
-		reasons = append(reasons, Reason{ReasonRouteRules, ""})
-	}
+	reasons = append(reasons, frontendChanges(frontendShapes(applied.Config, oldSections, oldRoutes), frontendShapes(desired, curSections, curRoutes))...)
 
 	// Endpoint moves of the sections that exist on both sides, also when a reload is needed:
 	// while a reload is held off, they are applied at once (see Interim).
-	interim := Applied{Config: applied.Config, Layout: maps.Clone(applied.Layout)}
+	interim := Applied{Config: applied.Config, Layout: maps.Clone(applied.Layout), Spares: applied.Spares}
 	var cmds []string
 	if applied.Config.Monitor.Down != desired.Monitor.Down && desired.Monitor.Port != 0 {
 		// First, also when a reload follows: the load balancer must learn at once.
@@ -227,7 +243,7 @@ func NewPlan(applied *Applied, desired model.Config) Plan {
 		if !found || !old.sameShape(s) {
 			continue // added or changed: the reload brings it
 		}
-		slots, scmds, ok := moveServers(s.Name, applied.Layout[s.Name], s.Servers, s.Policy.Check)
+		slots, scmds, ok := moveServers(applied.Spares.runtimeName(s.Name), applied.Layout[s.Name], s.Servers, s.Policy.Check)
 		if !ok {
 			reasons = append(reasons, Reason{ReasonSlotsExhausted, fmt.Sprintf("backend %s has %d endpoints for %d slots", s.Name, len(s.Servers), len(applied.Layout[s.Name]))})
 			continue
@@ -236,20 +252,30 @@ func NewPlan(applied *Applied, desired model.Config) Plan {
 		cmds = append(cmds, scmds...)
 		interim.Layout[s.Name] = slots
 	}
+	// New sections take spare sections instead of a reload, when nothing else needs one.
+	reasons, pool, spared := takeSpares(applied.Spares, desired, curSections, reasons)
 	if len(reasons) > 0 {
-		return Plan{Reasons: reasons, Commands: cmds, Interim: interim, Next: newApplied(desired, freshLayout(desired, curSections), curSections)}
+		return Plan{Reasons: reasons, Commands: cmds, Interim: interim, Next: reloaded(desired, curSections)}
 	}
-	oldExact, oldPrefix := mapFiles(applied.Config.HTTPRoutes, oldRoutes)
-	newExact, newPrefix := mapFiles(desired.HTTPRoutes, curRoutes)
+	var names []string
+	for _, s := range spared {
+		// The spare's slots are all free: the servers go to the first ones, added before the
+		// map entries that send requests to them.
+		slots, scmds, _ := moveServers(pool.runtimeName(s.Name), make([]Slot, pool.Spares.Slots), s.Servers, s.Policy.Check)
+		layout[s.Name] = slots
+		cmds = append(cmds, scmds...)
+		names = append(names, s.Name)
+	}
 	var changed []string
 	content := map[string][]byte{}
-	if !bytes.Equal(oldExact, newExact) {
-		changed = append(changed, ExactMapFile)
-		content[ExactMapFile] = newExact
-	}
-	if !bytes.Equal(oldPrefix, newPrefix) {
-		changed = append(changed, PrefixMapFile)
-		content[PrefixMapFile] = newPrefix
+	// The tables are the same on both sides (else the listeners changed, a reload).
+	// Map values name sections as HAProxy runs them: an occupied spare by the spare's name.
+	oldMaps, curMaps := routeMaps(applied.Config, runtimeNames(applied.Spares, oldRoutes)), routeMaps(desired, runtimeNames(pool, curRoutes))
+	for _, name := range slices.Sorted(maps.Keys(curMaps)) {
+		if !bytes.Equal(oldMaps[name], curMaps[name]) {
+			changed = append(changed, name)
+			content[name] = curMaps[name]
+		}
 	}
 	if newRedirects := redirectMap(desired.HTTPSRedirects); desired.HasHTTPS() && !bytes.Equal(redirectMap(applied.Config.HTTPSRedirects), newRedirects) {
 		changed = append(changed, RedirectMap)
@@ -278,10 +304,26 @@ func NewPlan(applied *Applied, desired model.Config) Plan {
 		old, _ := applied.Config.Listener(l.Name)
 		certs = append(certs, certCommands(CrtList(l.Name), old.TLS.Certificates, l.TLS.Certificates)...)
 	}
+	next := newApplied(desired, layout, curSections)
+	next.Spares = pool
+	refill := pool.low(desired.Spares)
+	if refill && len(spared) == 0 && len(changed) == 0 && len(certs) == 0 {
+		// Nothing waits on a reload now: refill the pool.
+		return Plan{Reasons: []Reason{{ReasonSpares, fmt.Sprintf("%d of %d spare sections free", len(pool.Free), desired.Spares.Count)}},
+			Commands: cmds, Interim: interim, Next: reloaded(desired, curSections)}
+	}
 	return Plan{
 		Commands: cmds, MapFiles: changed, Maps: content, CertCommands: certs,
-		Next: newApplied(desired, layout, curSections),
+		Next: next, Spared: names, Refill: refill,
 	}
+}
+
+// reloaded is the applied state after a start or reload with desired: fresh slots, the occupants
+// of spares under their own names, and every spare free.
+func reloaded(desired model.Config, sections []Section) Applied {
+	a := newApplied(desired, freshLayout(desired, sections), sections)
+	a.Spares = freshPool(desired.Spares)
+	return a
 }
 
 // clientAuth summarises the client-certificate settings of certificates by SNI name.
@@ -363,6 +405,37 @@ func certCommands(crtList string, old, cur []model.Certificate) []Command {
 		}
 	}
 	return slices.Concat(adds, relists, removes)
+}
+
+// frontendChanges lists the HTTP frontends whose rules differ: their conditional routes, or the
+// stages of look-ups their routes need (see frontendShape). A table on one side only comes with
+// a change of the listeners, which topologyChanges reports.
+func frontendChanges(old, cur []frontendShape) []Reason {
+	var reasons []Reason
+	for _, c := range cur {
+		i := slices.IndexFunc(old, func(o frontendShape) bool { return o.table == c.table })
+		if i < 0 {
+			continue
+		}
+		o := old[i]
+		if !slices.Equal(o.rules, c.rules) {
+			// Conditional routes are frontend rules, not map entries.
+			reasons = append(reasons, Reason{ReasonRouteRules, tableDetail(c.table)})
+		}
+		// Redirect kinds and client-certificate sections have reasons of their own.
+		if o.wildcard != c.wildcard || o.hostless != c.hostless || o.multiLabel != c.multiLabel || o.wildRedirect != c.wildRedirect {
+			reasons = append(reasons, Reason{ReasonRouteStages, tableDetail(c.table)})
+		}
+	}
+	return reasons
+}
+
+// tableDetail names a route table in a reason.
+func tableDetail(table string) string {
+	if table == "" {
+		return ""
+	}
+	return "route table " + table
 }
 
 // topologyChanges lists what differs between two configurations in a way only a reload can apply.
@@ -450,7 +523,7 @@ func tcpShape(cfg model.Config) []string {
 // listenersEqual compares listeners without their certificates, which change at runtime.
 func listenersEqual(a, b []model.Listener) bool {
 	return slices.EqualFunc(a, b, func(x, y model.Listener) bool {
-		return x.Name == y.Name && x.Bind == y.Bind && x.Protocol == y.Protocol &&
+		return x.Name == y.Name && x.Bind == y.Bind && x.Protocol == y.Protocol && x.Table == y.Table &&
 			slices.Equal(x.AcceptProxy, y.AcceptProxy) && (x.TLS == nil) == (y.TLS == nil)
 	})
 }

@@ -231,8 +231,9 @@ func unavailable() types.Action {
 
 // routePolicy renders the request side of a route policy. Request rules run in this order:
 // client certificate, access lists, rate limit, CORS preflight (browsers send no credentials with
-// it), authentication, redirects, path rewrite, request headers.
-func (r *renderer) routePolicy(name string, p model.RoutePolicy) {
+// it), authentication, redirects, path rewrite, URL rewrite, request headers (remove, set, add),
+// timeout. prefix is the path prefix the routes matched, which a path modifier may replace.
+func (r *renderer) routePolicy(name string, p model.RoutePolicy, prefix string) {
 	be := func(attr string, data common.ParserData) { r.set(parser.Backends, name, attr, data) }
 	req := func(a types.Action) { r.insert(parser.Backends, name, "http-request", a) }
 	acl := func(aclName, criterion string, patterns []string) {
@@ -282,13 +283,18 @@ func (r *renderer) routePolicy(name string, p model.RoutePolicy) {
 	if p.AppRoot != "" {
 		req(&httpactions.Redirect{Type: "location", Value: p.AppRoot, Code: "302", Cond: "if", CondTest: "{ path / }"})
 	}
+	if rr := p.RequestRedirect; rr != nil {
+		requestRedirect(rr, prefix, req)
+	}
 	if rw := p.PathRewrite; rw != nil {
 		match, replace := rewriteRule(rw.From, rw.To)
 		req(&httpactions.ReplacePath{MatchRegex: match, ReplaceFmt: replace})
 	}
-	for _, h := range p.RequestHeaders {
-		req(&httpactions.SetHeader{Name: h.Name, Fmt: quote(h.Value)})
+	if u := p.URLRewrite; u != nil {
+		urlRewrite(u, prefix, req)
 	}
+	headerRules(p.RemoveRequestHeaders, p.RequestHeaders, p.AddRequestHeaders, req)
+	routeTimeout(p.Timeout, req)
 	r.nginxLate(name, p)
 }
 
@@ -350,9 +356,7 @@ func (r *renderer) responsePolicy(name string, p model.RoutePolicy) {
 	if c := p.CORS; c != nil {
 		corsResponse(c, res)
 	}
-	for _, h := range p.ResponseHeaders {
-		res(&httpactions.SetHeader{Name: h.Name, Fmt: quote(h.Value)})
-	}
+	headerRules(p.RemoveResponseHeaders, p.ResponseHeaders, p.AddResponseHeaders, res)
 	if p.HSTS > 0 {
 		res(&httpactions.SetHeader{Name: "Strict-Transport-Security", Fmt: quote("max-age=" + seconds(p.HSTS)),
 			Cond: "if", CondTest: "{ ssl_fc }"})

@@ -128,13 +128,8 @@ frontend http
   http-request set-var(txn.path) path
   http-request deny deny_status 400 if { var(txn.host) -m sub / }
   http-request set-var(txn.hostpath) var(txn.host),concat(,txn.path,)
-  http-request set-var(txn.wildrest) var(txn.host),field(2,.,0)
-  http-request set-var(txn.wildhost) str(*.),concat(,txn.wildrest,) unless { var(txn.host) -m beg . }
-  http-request set-var(txn.wildpath) var(txn.wildhost),concat(,txn.path,)
   http-request set-var(txn.backend) var(txn.hostpath),map_str(maps/path-exact.map)
   http-request set-var(txn.backend) var(txn.hostpath),map_beg(maps/path-prefix.map) unless { var(txn.backend) -m found }
-  http-request set-var(txn.backend) var(txn.wildpath),map_str(maps/path-exact.map) unless { var(txn.backend) -m found }
-  http-request set-var(txn.backend) var(txn.wildpath),map_beg(maps/path-prefix.map) unless { var(txn.backend) -m found }
   http-request set-var(txn.backend) var(txn.path),map_str(maps/path-exact.map) unless { var(txn.backend) -m found }
   http-request set-var(txn.backend) var(txn.path),map_beg(maps/path-prefix.map) unless { var(txn.backend) -m found }
   use_backend %[var(txn.backend)] if { var(txn.backend) -m found }

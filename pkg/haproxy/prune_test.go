@@ -1,6 +1,7 @@
 package haproxy_test
 
 import (
+	"net/netip"
 	"reflect"
 	"slices"
 	"strings"
@@ -336,5 +337,116 @@ func TestObjects(t *testing.T) {
 	if got := haproxy.Objects(haproxy.Without(objectsConfig(), []diag.Object{ingress("b"), secretB, service("b")})); !slices.Equal(got,
 		[]diag.Object{configMap, ingress("a"), ingress("a2"), secretA, service("a")}) {
 		t.Errorf("objects without b: %v", got)
+	}
+}
+
+func gateway(name string) diag.Object {
+	return diag.Object{Kind: "Gateway", Namespace: "ns", Name: name}
+}
+
+// TestPruneLeavesOutListenersThatCannotRender: a listener from an object (a Gateway) that fails the
+// renderer's checks is left out with its sources, so that one bad Gateway never stops the rest;
+// its table's routes are then served nowhere and the TCP routes on it are left out. The operator's
+// own listeners and binds are kept, and a Gateway's listener that would take one of their binds
+// is the one left out, whatever the order of names.
+func TestPruneLeavesOutListenersThatCannotRender(t *testing.T) {
+	cfg := objectsConfig()
+	cfg.Stats = model.Bind{Address: anyAddr, Port: 9100}
+	badCert := testCert()
+	badCert.PEM = append([]byte("x"), badCert.PEM...)
+	cfg.Listeners = append(cfg.Listeners,
+		model.Listener{Name: "gw-good", Bind: model.Bind{Address: anyAddr, Port: 9090}, Protocol: model.HTTP, Table: "gw-good", Sources: []diag.Object{gateway("good")}},
+		// Sorted before "http": it is still the one left out.
+		model.Listener{Name: "a-gw-takes-http", Bind: model.Bind{Address: anyAddr, Port: 8080}, Protocol: model.HTTP, Table: "gw-takes", Sources: []diag.Object{gateway("takes-http")}},
+		model.Listener{Name: "gw-stats", Bind: model.Bind{Address: anyAddr, Port: 9100}, Protocol: model.HTTP, Table: "gw-stats", Sources: []diag.Object{gateway("stats")}},
+		model.Listener{Name: "gw-cert", Bind: model.Bind{Address: anyAddr, Port: 9443}, Protocol: model.HTTPS, Table: "gw-cert",
+			TLS: &model.ListenerTLS{Default: badCert}, Sources: []diag.Object{gateway("cert")}},
+		// The same port as gw-good on another address is fine; the same bind as gw-good is not.
+		model.Listener{Name: "gw-good-2", Bind: model.Bind{Address: netip.MustParseAddr("127.0.0.2"), Port: 9090}, Protocol: model.HTTP, Table: "gw-good-2", Sources: []diag.Object{gateway("good")}},
+		model.Listener{Name: "gw-twin", Bind: model.Bind{Address: anyAddr, Port: 9090}, Protocol: model.HTTP, Table: "gw-twin", Sources: []diag.Object{gateway("twin")}},
+		model.Listener{Name: "gw-tcp", Bind: model.Bind{Address: anyAddr, Port: 0}, Protocol: model.TCP, Sources: []diag.Object{gateway("tcp")}},
+	)
+	cfg.Backends = append(cfg.Backends, model.Backend{Name: "ns_db_5432", Servers: servers("10.0.2.1"), Sources: []diag.Object{service("db")}})
+	cfg.TCPRoutes = []model.TCPRoute{{Listener: "gw-tcp", Backend: "ns_db_5432", Source: gateway("tcp")}}
+	for _, table := range []string{"gw-good", "gw-takes", "gw-cert"} {
+		cfg.HTTPRoutes = append(cfg.HTTPRoutes, from(inTable(prefixRoute("gw.example.com", "/"+table, "ns_b_80"), table), gateway(table)))
+	}
+	cfg.Normalize()
+	if _, err := haproxy.Render(cfg, testEnv); err == nil {
+		t.Fatal("Render accepts the broken listeners: the test tests nothing")
+	}
+	out, rej := haproxy.Prune(cfg)
+	want := []struct {
+		obj diag.Object
+		err string
+	}{
+		{gateway("takes-http"), "0.0.0.0:8080 is also http's"},
+		{gateway("cert"), "is not the hash of its content"},
+		{gateway("stats"), "0.0.0.0:9100 is also stats's"},
+		{gateway("tcp"), "invalid bind"},
+		{gateway("twin"), "0.0.0.0:9090 is also gw-good's"},
+		{gateway("tcp"), `listener "gw-tcp" does not exist`},
+	}
+	if len(rej) != len(want) {
+		t.Fatalf("rejections %v, want %d", rej, len(want))
+	}
+	for i, w := range want {
+		if !slices.Equal(rej[i].Objects, []diag.Object{w.obj}) || !strings.Contains(rej[i].Err.Error(), w.err) {
+			t.Errorf("rejection %d: %v %v, want %v with %q", i, rej[i].Objects, rej[i].Err, w.obj, w.err)
+		}
+	}
+	var names []string
+	for _, l := range out.Listeners {
+		names = append(names, l.Name)
+	}
+	if wantNames := []string{"gw-good", "gw-good-2", "http", "https"}; !slices.Equal(names, wantNames) {
+		t.Errorf("listeners %q, want %q", names, wantNames)
+	}
+	if len(out.TCPRoutes) != 0 {
+		t.Errorf("TCP routes %+v, want none", out.TCPRoutes)
+	}
+	files, err := haproxy.Render(out, testEnv)
+	if err != nil {
+		t.Fatalf("Render of the pruned configuration: %v", err)
+	}
+	haproxyCheck(t, files)
+	// The good Gateway's table is served; the routes of the tables left without a listener are
+	// in no map and no frontend.
+	if got := string(files[haproxy.PrefixMap("gw-good")]); !strings.Contains(got, "gw.example.com/gw-good/") {
+		t.Errorf("table gw-good's prefix map %q lacks its route", got)
+	}
+	for name, content := range files {
+		if strings.Contains(name, "gw-takes") || strings.Contains(name, "gw-cert") || strings.Contains(string(content), "gw-takes") || strings.Contains(string(content), "gw-cert") {
+			t.Errorf("%s renders a table whose listener is left out", name)
+		}
+	}
+	// A valid configuration with listeners from objects is left as it is.
+	if again, rej := haproxy.Prune(out); len(rej) != 0 || !reflect.DeepEqual(again, out) {
+		t.Errorf("Prune of the pruned configuration: %v", rej)
+	}
+}
+
+// TestWithoutListeners: a listener goes with all of its sources, which are objects of the
+// configuration (so that Isolate can find a Gateway whose listener haproxy refuses).
+func TestWithoutListeners(t *testing.T) {
+	cfg := objectsConfig()
+	cfg.Listeners = append(cfg.Listeners,
+		model.Listener{Name: "gw-a", Bind: model.Bind{Address: anyAddr, Port: 9090}, Protocol: model.HTTP, Table: "gw-a", Sources: []diag.Object{gateway("a")}},
+		model.Listener{Name: "gw-ab", Bind: model.Bind{Address: anyAddr, Port: 9091}, Protocol: model.HTTP, Table: "gw-ab", Sources: []diag.Object{gateway("a"), gateway("b")}},
+	)
+	cfg.Normalize()
+	if got := haproxy.Objects(cfg); !slices.Contains(got, gateway("a")) || !slices.Contains(got, gateway("b")) {
+		t.Errorf("objects %v lack the Gateways", got)
+	}
+	out := haproxy.Without(cfg, []diag.Object{gateway("a")})
+	var names []string
+	for _, l := range out.Listeners {
+		names = append(names, l.Name)
+	}
+	if want := []string{"gw-ab", "http", "https"}; !slices.Equal(names, want) {
+		t.Errorf("listeners without Gateway a: %q, want %q", names, want)
+	}
+	if only := haproxy.Only(cfg, gateway("b")); len(only.Listeners) != 1 || only.Listeners[0].Name != "gw-ab" {
+		t.Errorf("Only(Gateway b) = %+v, want its listener", only.Listeners)
 	}
 }

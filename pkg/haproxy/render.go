@@ -113,7 +113,9 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 		r.set(parser.Global, parser.GlobalSectionName, "tune.ssl.cachesize", &types.Int64C{Value: 0})
 	}
 	r.defaults(cfg.Global)
-	r.frontend(cfg, sections, httpRoutes, env)
+	for _, shape := range frontendShapes(cfg, sections, httpRoutes) {
+		r.frontend(cfg, shape, sections, env)
+	}
 	for _, l := range cfg.Listeners {
 		if l.Protocol == model.TCP || passthrough(cfg, l.Name) {
 			r.tcpFrontend(cfg, l, tcpRoutes, env)
@@ -129,6 +131,9 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	for _, s := range sections {
 		r.userlist(s)
 	}
+	for i := range cfg.Spares.Count {
+		r.backend(spareSection(i, cfg.Spares), make([]Slot, cfg.Spares.Slots))
+	}
 	if r.err != nil {
 		return nil, fmt.Errorf("rendering: %w", r.err)
 	}
@@ -136,15 +141,14 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rendering: %w", err)
 	}
-	exact, prefix := mapFiles(cfg.HTTPRoutes, httpRoutes)
-	files := Files{
-		ConfigFile:    config,
-		ExactMapFile:  exact,
-		PrefixMapFile: prefix,
+	files := Files{ConfigFile: config}
+	for name, content := range routeMaps(cfg, httpRoutes) {
+		files[name] = content
 	}
 	for _, s := range sections {
 		policyFiles(s.Policy, files)
 	}
+	policyFiles(cfg.Spares.Policy, files)
 	errorPageFiles(cfg, sections, files)
 	if cfg.HasHTTPS() {
 		files[RedirectMap] = redirectMap(cfg.HTTPSRedirects)
@@ -424,18 +428,25 @@ func (r *renderer) global(env Env) {
 	})
 }
 
-// The routing pipeline of the HTTP frontend, which holds every HTTP and HTTPS listener. The
-// section is found with at most six map lookups, whatever the number of routes: exact then prefix,
-// first for the request's host, then for its wildcard form ("*." + all but the first label), then
-// for rules without a host. Map keys are host+path; hostless keys start with "/", which no host
-// does.
-func (r *renderer) frontend(cfg model.Config, sections []Section, httpRoutes []string, env Env) {
-	const fe = httpFrontend
+// The routing pipeline of the HTTP frontend of a route table (see tables.go), which holds the
+// table's HTTP and HTTPS listeners. The section is found with a few map lookups, whatever the
+// number of routes: exact then prefix, first for the request's host, then for its one-label
+// wildcard form ("*." + all but the first label), then for each multi-label wildcard that matches
+// it, longest first (see wildcardSuffixes), then for rules without a host; a stage that no route
+// of the table needs is left out (see frontendShape). Map keys are host+path; hostless keys start
+// with "/", which no host does.
+func (r *renderer) frontend(cfg model.Config, shape frontendShape, sections []Section, env Env) {
+	fe := frontendName(shape.table)
 	r.section(parser.Frontends, fe)
 	r.set(parser.Frontends, fe, "mode", &types.StringC{Value: "http"})
+	var listeners []model.Listener
 	for _, l := range cfg.Listeners {
-		switch {
-		case l.Protocol == model.HTTPS && passthrough(cfg, l.Name):
+		if servesHTTP(l) && l.Table == shape.table {
+			listeners = append(listeners, l)
+		}
+	}
+	for _, l := range listeners {
+		if l.Protocol == model.HTTPS && passthrough(cfg, l.Name) {
 			// The listener's port is its passthrough frontend's; what that frontend does not
 			// pass through comes here over a local socket, with the client's address.
 			r.insert(parser.Frontends, fe, "bind", tlsBind(l, types.Bind{
@@ -443,15 +454,16 @@ func (r *renderer) frontend(cfg model.Config, sections []Section, httpRoutes []s
 				Params: []params.BindOption{&params.BindOptionValue{Name: "name", Value: l.Name},
 					&params.BindOptionWord{Name: "accept-proxy"}, &params.BindOptionValue{Name: "mode", Value: "600"}},
 			}))
-		case l.Protocol == model.HTTP || l.Protocol == model.HTTPS:
-			r.bind(fe, l)
+			continue
 		}
+		r.bind(fe, l)
 	}
-	for _, l := range cfg.Listeners {
-		if l.Protocol == model.HTTP || l.Protocol == model.HTTPS && !passthrough(cfg, l.Name) {
+	for _, l := range listeners {
+		if l.Protocol == model.HTTP || !passthrough(cfg, l.Name) {
 			r.acceptProxy(fe, l, cfg.Global)
 		}
 	}
+	const unfound = "{ var(txn.backend) -m found }"
 	setVar := func(name, expr, cond string) {
 		a := &actions.SetVar{VarScope: "txn", VarName: name, Expr: common.Expression{Expr: strings.Fields(expr)}}
 		if cond != "" {
@@ -466,33 +478,64 @@ func (r *renderer) frontend(cfg model.Config, sections []Section, httpRoutes []s
 		Status: ptr(int64(400)), Cond: "if", CondTest: "{ var(txn.host) -m sub / }",
 	})
 	setVar("hostpath", "var(txn.host),concat(,txn.path,)", "")
-	setVar("wildrest", "var(txn.host),field(2,.,0)", "")
 	// "*" stands for exactly one label: a host with an empty first label (".foo.com") has no
-	// wildcard form.
-	setVar("wildhost", "str(*.),concat(,txn.wildrest,)", "{ var(txn.host) -m beg . }")
-	setVar("wildpath", "var(txn.wildhost),concat(,txn.path,)", "")
-	if cfg.HasHTTPS() {
-		r.httpsRedirects(cfg.HTTPSRedirects)
+	// wildcard form. It is computed before routing when something needs it there, else only
+	// once the exact host has missed.
+	wildhost := func(cond string) {
+		setVar("wildrest", "var(txn.host),field(2,.,0)", cond)
+		if cond != "" {
+			cond += " || "
+		}
+		setVar("wildhost", "str(*.),concat(,txn.wildrest,)", cond+"{ var(txn.host) -m beg . }")
 	}
-	const unfound = "{ var(txn.backend) -m found }"
-	rules := conditionalRules(cfg.HTTPRoutes, httpRoutes)
-	for i, key := range []string{"txn.hostpath", "txn.wildpath", "txn.path"} {
-		// The conditional routes of the hosts of this stage, in precedence order, then the
-		// maps for the other hosts.
-		for _, rl := range rules {
-			if rl.stage == i {
+	if shape.eagerWildcard() {
+		wildhost("")
+	}
+	if len(shape.redirects) > 0 {
+		r.httpsRedirects(fe, shape)
+	}
+	// lookups writes a stage: the conditional routes of its hosts, in precedence order, then
+	// the maps for the other hosts, with key (host+path as the stage sees it).
+	lookups := func(stage int, hostVar, key string) {
+		for _, rl := range shape.rules {
+			if rl.stage == stage {
 				r.insert(parser.Frontends, fe, "http-request", &actions.SetVar{
 					VarScope: "txn", VarName: "backend", Expr: common.Expression{Expr: []string{"str(" + rl.section + ")"}},
-					Cond: "if", CondTest: rl.cond + " !" + unfound,
+					Cond: "if", CondTest: rl.condition(hostVar) + " !" + unfound,
 				})
 			}
 		}
 		cond := unfound
-		if i == 0 && !slices.ContainsFunc(rules, func(rl routeRule) bool { return rl.stage == 0 }) {
+		if stage == stageExact && !slices.ContainsFunc(shape.rules, func(rl routeRule) bool { return rl.stage == stageExact }) {
 			cond = ""
 		}
-		setVar("backend", fmt.Sprintf("var(%s),map_str(%s)", key, ExactMapFile), cond)
-		setVar("backend", fmt.Sprintf("var(%s),map_beg(%s)", key, PrefixMapFile), unfound)
+		setVar("backend", fmt.Sprintf("var(%s),map_str(%s)", key, ExactMap(shape.table)), cond)
+		setVar("backend", fmt.Sprintf("var(%s),map_beg(%s)", key, PrefixMap(shape.table)), unfound)
+	}
+	lookups(stageExact, "txn.host", "txn.hostpath")
+	if shape.wildcard {
+		if !shape.eagerWildcard() {
+			wildhost(unfound)
+		}
+		setVar("wildpath", "var(txn.wildhost),concat(,txn.path,)", unfound)
+		lookups(stageWildcard, "txn.wildhost", "txn.wildpath")
+	}
+	// The multi-label wildcards that match the host, longest first (see wildcardSuffixes): the
+	// first from the host, each next one from the one before. A variable of each stage is its
+	// own, so that a chain that ends leaves the next stages nothing to look up.
+	for k := 1; k <= shape.multiLabel; k++ {
+		from, cond := fmt.Sprintf("var(txn.anyhost%d),field(2,.,0)", k-1), unfound
+		if k == 1 {
+			// An empty first label is no label.
+			from, cond = "var(txn.host)", unfound+" || { var(txn.host) -m beg . }"
+		}
+		host, path := fmt.Sprintf("anyhost%d", k), fmt.Sprintf("anypath%d", k)
+		setVar(host, from+",map_end("+WildcardMap(shape.table)+")", cond)
+		setVar(path, "var(txn."+host+"),concat(,txn.path,)", unfound)
+		lookups(stageMultiLabel, "txn."+host, "txn."+path)
+	}
+	if shape.hostless {
+		lookups(stageHostless, "", "txn.path")
 	}
 	r.insert(parser.Frontends, fe, "use_backend", types.UseBackend{
 		Name: "%[var(txn.backend)]", Cond: "if", CondTest: unfound,
@@ -705,11 +748,7 @@ func MonitorCommand(down bool) string {
 
 // httpsRedirects redirects plain-HTTP requests for the hosts of the redirect map to HTTPS: one rule
 // per code and port, the host's entry in the map naming which.
-func (r *renderer) httpsRedirects(rs []model.HTTPSRedirect) {
-	kinds := redirectKinds(rs)
-	if len(kinds) == 0 {
-		return
-	}
+func (r *renderer) httpsRedirects(fe string, shape frontendShape) {
 	// The host's own entry wins over its wildcard's: one look-up into a variable, then the
 	// rules compare it.
 	lookup := func(key, cond string) {
@@ -717,11 +756,13 @@ func (r *renderer) httpsRedirects(rs []model.HTTPSRedirect) {
 		if cond != "" {
 			a.Cond, a.CondTest = "unless", cond
 		}
-		r.insert(parser.Frontends, httpFrontend, "http-request", a)
+		r.insert(parser.Frontends, fe, "http-request", a)
 	}
 	lookup("txn.host", "")
-	lookup("txn.wildhost", "{ var(txn.redirect) -m found }")
-	for _, k := range kinds {
+	if shape.wildRedirect {
+		lookup("txn.wildhost", "{ var(txn.redirect) -m found }")
+	}
+	for _, k := range shape.redirects {
 		port := ""
 		if k.Port != 0 && k.Port != 443 {
 			port = ":" + strconv.Itoa(int(k.Port))
@@ -730,7 +771,7 @@ func (r *renderer) httpsRedirects(rs []model.HTTPSRedirect) {
 		if code == 0 {
 			code = 302
 		}
-		r.insert(parser.Frontends, httpFrontend, "http-request", &httpactions.Redirect{
+		r.insert(parser.Frontends, fe, "http-request", &httpactions.Redirect{
 			Type:     "location",
 			Value:    "https://%[var(txn.host)]" + port + "%[capture.req.uri]",
 			Code:     strconv.Itoa(code),
@@ -767,7 +808,8 @@ func (r *renderer) backend(s Section, slots []Slot) {
 		r.set(parser.Backends, name, "mode", &types.StringC{Value: "tcp"})
 	} else {
 		r.set(parser.Backends, name, "mode", &types.StringC{Value: "http"})
-		r.routePolicy(name, s.Route)
+		r.routePolicy(name, s.Route, s.Prefix)
+		r.unresolvedRule(s)
 	}
 	r.backendPolicy(name, s.Policy, s.TCP)
 	if !s.TCP {
@@ -792,13 +834,13 @@ func (r *renderer) backend(s Section, slots []Slot) {
 	}
 }
 
-// mapFiles renders the two route maps, each route pointing at its section. Exact routes, and the
+// mapFiles renders the two route maps of a route table, each route pointing at its section. Exact routes, and the
 // bare form of each prefix ("/foo" for Prefix "/foo"), go to the exact map; each prefix with a
 // trailing slash goes to the prefix map, which HAProxy searches for the longest match. Together
 // they give Kubernetes' element-wise prefix semantics: "/foo" matches "/foo" and "/foo/bar" but not
 // "/foobar". An Exact route wins over the bare form of an equal Prefix.
-func mapFiles(routes []model.HTTPRoute, sections []string) (exact, prefix []byte) {
-	conditional := conditionalHosts(routes)
+func mapFiles(routes []model.HTTPRoute, sections []string, table string) (exact, prefix []byte) {
+	conditional := conditionalHosts(routes, table)
 	exactKeys := map[string]string{}
 	var exactOrder []string
 	addExact := func(key, backend string, override bool) {
@@ -812,11 +854,11 @@ func mapFiles(routes []model.HTTPRoute, sections []string) (exact, prefix []byte
 	}
 	var pb bytes.Buffer
 	for i, rt := range routes {
-		if conditional[rt.Match.Host] {
-			continue // a rule of the frontend (see conditionalRules)
+		if rt.Match.Table != table || conditional[mapHost(rt.Match)] {
+			continue // another table's, or a rule of the frontend (see conditionalRules)
 		}
 		section := sections[i]
-		key := rt.Match.Host + rt.Match.Path
+		key := mapHost(rt.Match) + rt.Match.Path
 		if rt.Match.Kind == model.MatchExact {
 			addExact(key, section, true)
 			continue
@@ -843,10 +885,12 @@ type Rejection struct {
 	Err     error
 }
 
-// Prune returns cfg without the routes, backends, certificates and redirects that fail the
-// renderer's checks, and what it left out. Routes that use a backend left out go too; process-wide
-// settings that fail are reset to the defaults. The rest passes the checks of RenderLayout, unless
-// a listener or the environment is wrong, which come from the operator's flags, not from objects.
+// Prune returns cfg without the listeners from objects, routes, backends, certificates and
+// redirects that fail the renderer's checks, and what it left out. Routes that use a backend left
+// out go too, and so do the routes of a route table whose listeners are all left out (they are
+// not rendered) and the TCP routes of a listener left out; process-wide settings that fail are
+// reset to the defaults. The rest passes the checks of RenderLayout, unless an operator's listener
+// or the environment is wrong, which come from the operator's flags, not from objects.
 func Prune(cfg model.Config) (model.Config, []Rejection) {
 	var rej []Rejection
 	reject := func(objs []diag.Object, errs []error) {
@@ -856,6 +900,10 @@ func Prune(cfg model.Config) (model.Config, []Rejection) {
 	if errs := checkGlobal(cfg.Global); len(errs) > 0 {
 		reject(cfg.Global.Sources, errs)
 		out.Global = model.Global{Sources: cfg.Global.Sources}
+	}
+	if errs := checkSpares(cfg.Spares); len(errs) > 0 {
+		reject(nil, errs)
+		out.Spares = model.Spares{}
 	}
 	out.Backends = nil
 	names := map[string]bool{DefaultBackend: true}
@@ -878,15 +926,18 @@ func Prune(cfg model.Config) (model.Config, []Rejection) {
 		}
 		out.HTTPRoutes = append(out.HTTPRoutes, rt)
 	}
+	out.Listeners = pruneListeners(cfg, reject)
+	// The TCP routes of a listener left out go too.
+	withListeners := cfg
+	withListeners.Listeners = out.Listeners
 	out.TCPRoutes = nil
 	for _, rt := range cfg.TCPRoutes {
-		if errs := checkTCPRoute(cfg, rt, names); len(errs) > 0 {
+		if errs := checkTCPRoute(withListeners, rt, names); len(errs) > 0 {
 			reject([]diag.Object{rt.Source}, errs)
 			continue
 		}
 		out.TCPRoutes = append(out.TCPRoutes, rt)
 	}
-	out.Listeners = slices.Clone(cfg.Listeners)
 	for i, l := range out.Listeners {
 		if l.TLS == nil {
 			continue
@@ -917,8 +968,35 @@ func Prune(cfg model.Config) (model.Config, []Rejection) {
 	return out, rej
 }
 
+// pruneListeners returns the listeners of cfg less those from objects (Gateways) that fail the
+// renderer's checks, rejected with their sources. The operator's own listeners (no sources) and
+// the stats and monitor binds are checked first and always kept: a listener from an object that
+// would take their bind is the one left out. The routes of a route table that no listener serves
+// any more are not rendered (see routeTables).
+func pruneListeners(cfg model.Config, reject func([]diag.Object, []error)) []model.Listener {
+	lc := newListenerChecks()
+	for _, l := range cfg.Listeners {
+		if len(l.Sources) == 0 {
+			lc.add(l)
+		}
+	}
+	lc.operatorBinds(cfg)
+	var out []model.Listener
+	for _, l := range cfg.Listeners {
+		if len(l.Sources) > 0 {
+			if errs := lc.check(l); len(errs) > 0 {
+				reject(l.Sources, errs)
+				continue
+			}
+			lc.add(l)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
 // Without returns cfg without what the given objects contribute: their routes, and the
-// backends, certificates and redirects that no other object needs.
+// listeners, backends, certificates and redirects that no other object needs.
 func Without(cfg model.Config, objs []diag.Object) model.Config {
 	gone := map[diag.Object]bool{}
 	for _, o := range objs {
@@ -943,7 +1021,8 @@ func Without(cfg model.Config, objs []diag.Object) model.Config {
 	if onlyGone(cfg.Global.Sources) {
 		out.Global = model.Global{Sources: cfg.Global.Sources}
 	}
-	out.Listeners = slices.Clone(cfg.Listeners)
+	// A listener goes with all of its sources (a Gateway's); the operator's have none.
+	out.Listeners = slices.DeleteFunc(slices.Clone(cfg.Listeners), func(l model.Listener) bool { return onlyGone(l.Sources) })
 	for i, l := range out.Listeners {
 		if l.TLS == nil {
 			continue
@@ -969,6 +1048,7 @@ func Objects(cfg model.Config) []diag.Object {
 		objs = append(objs, b.Sources...)
 	}
 	for _, l := range cfg.Listeners {
+		objs = append(objs, l.Sources...)
 		if l.TLS != nil {
 			for _, c := range l.TLS.Certificates {
 				objs = append(objs, c.Sources...)
@@ -995,6 +1075,7 @@ func check(cfg model.Config, sections []Section, httpRoutes, tcpRoutes []string,
 		}
 	}
 	errs = append(errs, checkGlobal(cfg.Global)...)
+	errs = append(errs, checkSpares(cfg.Spares)...)
 	names := map[string]bool{DefaultBackend: true}
 	for _, b := range cfg.Backends {
 		errs = append(errs, checkBackend(b, names)...)
@@ -1028,7 +1109,7 @@ func check(cfg model.Config, sections []Section, httpRoutes, tcpRoutes []string,
 	}
 	sectionNames := map[string]bool{DefaultBackend: true}
 	for _, s := range sections {
-		if !validSectionName(s.Name) || len(s.Name) > maxSectionName || sectionNames[s.Name] {
+		if !validSectionName(s.Name) || len(s.Name) > maxSectionName || sectionNames[s.Name] || IsSpare(s.Name) {
 			errs = append(errs, fmt.Errorf("invalid or duplicate backend section name %q", s.Name))
 		}
 		sectionNames[s.Name] = true
@@ -1069,54 +1150,109 @@ func validSectionName(s string) bool {
 	return hash[0] == '_' && strings.Trim(hash[1:], "0123456789abcdef") == "" && model.ValidBackendName(base)
 }
 
-// checkListeners checks the listeners, which come from the operator's flags.
+// checkListeners checks the listeners, which come from the operator's flags and from objects
+// (Gateways), and the stats and monitor binds.
 func checkListeners(cfg model.Config) []error {
 	var errs []error
-	ports := map[uint16]string{}
-	bind := func(name string, b model.Bind) {
-		if !b.Address.IsValid() || b.Address.Zone() != "" || b.Port == 0 {
-			errs = append(errs, fmt.Errorf("listener %s: invalid bind %s:%d", name, b.Address, b.Port))
-		}
-		if other, taken := ports[b.Port]; taken {
-			errs = append(errs, fmt.Errorf("listener %s: port %d is also %s's", name, b.Port, other))
-		}
-		ports[b.Port] = name
-	}
-	seen := map[string]bool{}
+	lc := newListenerChecks()
 	for _, l := range cfg.Listeners {
-		if !model.ValidBackendName(l.Name) || len(l.Name) > limits.MaxNameLen || seen[l.Name] {
-			errs = append(errs, fmt.Errorf("invalid or duplicate listener name %q", l.Name))
-		}
-		seen[l.Name] = true
-		bind(l.Name, l.Bind)
-		switch l.Protocol {
-		case model.HTTP, model.TCP:
-			if l.TLS != nil {
-				errs = append(errs, fmt.Errorf("listener %s: %s takes no certificates", l.Name, l.Protocol))
-			}
-		case model.HTTPS:
-			if l.TLS == nil {
-				errs = append(errs, fmt.Errorf("listener %s: HTTPS needs a default certificate", l.Name))
-			} else if err := checkCertName(l.TLS.Default); err != nil {
-				errs = append(errs, fmt.Errorf("listener %s: %w", l.Name, err))
-			}
-		default:
-			errs = append(errs, fmt.Errorf("listener %s: unknown protocol %q", l.Name, l.Protocol))
-		}
-		if len(l.AcceptProxy) > limits.MaxNetworks {
-			errs = append(errs, fmt.Errorf("listener %s: more than %d PROXY protocol networks", l.Name, limits.MaxNetworks))
-		}
-		for _, p := range l.AcceptProxy {
-			if !p.IsValid() || p.Addr().Zone() != "" {
-				errs = append(errs, fmt.Errorf("listener %s: invalid PROXY protocol network %s", l.Name, p))
-			}
+		errs = append(errs, lc.check(l)...)
+		lc.add(l)
+	}
+	return append(errs, lc.operatorBinds(cfg)...)
+}
+
+// listenerChecks checks listeners one at a time against those accepted before: each is valid on
+// its own, and its bind, name and port within its route table are its own.
+type listenerChecks struct {
+	binds []boundListener
+	names map[string]bool
+	// tablePorts: the PROXY protocol rules of a frontend tell its listeners apart by port (see
+	// acceptProxy), so a port serves one listener of a route table.
+	tablePorts map[string]string
+}
+
+type boundListener struct {
+	name string
+	model.Bind
+}
+
+func newListenerChecks() *listenerChecks {
+	return &listenerChecks{names: map[string]bool{}, tablePorts: map[string]string{}}
+}
+
+func tablePort(l model.Listener) string { return l.Table + " " + strconv.Itoa(int(l.Port)) }
+
+// add records an accepted listener.
+func (lc *listenerChecks) add(l model.Listener) {
+	lc.names[l.Name] = true
+	lc.binds = append(lc.binds, boundListener{l.Name, l.Bind})
+	if servesHTTP(l) {
+		if _, ok := lc.tablePorts[tablePort(l)]; !ok {
+			lc.tablePorts[tablePort(l)] = l.Name
 		}
 	}
-	if cfg.Stats.Port != 0 {
-		bind("stats", cfg.Stats)
+}
+
+func (lc *listenerChecks) checkBind(name string, b model.Bind) []error {
+	var errs []error
+	if !b.Address.IsValid() || b.Address.Zone() != "" || b.Port == 0 {
+		errs = append(errs, fmt.Errorf("listener %s: invalid bind %s:%d", name, b.Address, b.Port))
 	}
-	if cfg.Monitor.Port != 0 {
-		bind("monitor", cfg.Monitor.Bind)
+	for _, o := range lc.binds {
+		if o.Conflicts(b) {
+			errs = append(errs, fmt.Errorf("listener %s: %s is also %s's", name, b, o.name))
+		}
+	}
+	return errs
+}
+
+// operatorBinds checks the stats and monitor binds after the listeners, and records them.
+func (lc *listenerChecks) operatorBinds(cfg model.Config) []error {
+	var errs []error
+	for _, b := range []boundListener{{"stats", cfg.Stats}, {"monitor", cfg.Monitor.Bind}} {
+		if b.Port != 0 {
+			errs = append(errs, lc.checkBind(b.name, b.Bind)...)
+			lc.binds = append(lc.binds, b)
+		}
+	}
+	return errs
+}
+
+// check checks one listener against those added before.
+func (lc *listenerChecks) check(l model.Listener) []error {
+	var errs []error
+	if !model.ValidBackendName(l.Name) || len(l.Name) > limits.MaxNameLen || lc.names[l.Name] {
+		errs = append(errs, fmt.Errorf("invalid or duplicate listener name %q", l.Name))
+	}
+	errs = append(errs, lc.checkBind(l.Name, l.Bind)...)
+	if l.Table != "" && (!model.ValidBackendName(l.Table) || !servesHTTP(l)) {
+		errs = append(errs, fmt.Errorf("listener %s: route table %q: want [a-z0-9_-], at most %d characters, on an HTTP or HTTPS listener", l.Name, l.Table, limits.MaxBackendNameLen))
+	}
+	if other, ok := lc.tablePorts[tablePort(l)]; ok && servesHTTP(l) {
+		errs = append(errs, fmt.Errorf("listener %s: port %d is also listener %s's in the same route table", l.Name, l.Port, other))
+	}
+	switch l.Protocol {
+	case model.HTTP, model.TCP:
+		if l.TLS != nil {
+			errs = append(errs, fmt.Errorf("listener %s: %s takes no certificates", l.Name, l.Protocol))
+		}
+	case model.HTTPS:
+		if l.TLS == nil {
+			errs = append(errs, fmt.Errorf("listener %s: HTTPS needs a default certificate", l.Name))
+		} else if err := checkCertName(l.TLS.Default); err != nil {
+			errs = append(errs, fmt.Errorf("listener %s: %w", l.Name, err))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("listener %s: unknown protocol %q", l.Name, l.Protocol))
+	}
+	if len(l.AcceptProxy) > limits.MaxNetworks {
+		errs = append(errs, fmt.Errorf("listener %s: more than %d PROXY protocol networks", l.Name, limits.MaxNetworks))
+	}
+	for _, p := range l.AcceptProxy {
+		if !p.IsValid() || p.Addr().Zone() != "" {
+			errs = append(errs, fmt.Errorf("listener %s: invalid PROXY protocol network %s", l.Name, p))
+		}
 	}
 	return errs
 }
@@ -1174,8 +1310,8 @@ func checkRedirect(r model.HTTPSRedirect) error {
 // checkBackend checks a backend; names holds the names defined before it.
 func checkBackend(b model.Backend, names map[string]bool) []error {
 	var errs []error
-	if !model.ValidBackendName(b.Name) || names[b.Name] {
-		errs = append(errs, fmt.Errorf("invalid or duplicate backend name %q", b.Name))
+	if !model.ValidBackendName(b.Name) || names[b.Name] || IsSpare(b.Name) {
+		errs = append(errs, fmt.Errorf("invalid, duplicate or reserved backend name %q", b.Name))
 	}
 	errs = append(errs, checkBackendPolicy(b.Name, b.Policy)...)
 	if st := b.Policy.ServerTLS; st != nil {
@@ -1202,19 +1338,26 @@ func checkRoute(rt model.HTTPRoute, names map[string]bool) []error {
 	if !model.ValidMapHost(rt.Match.Host) || rt.Match.Kind != model.MatchRegex && !model.ValidMapPath(rt.Match.Path) {
 		errs = append(errs, fmt.Errorf("route %q %q: host or path is not safe for a map file", rt.Match.Host, rt.Match.Path))
 	}
+	if rt.Match.MultiLabel && !strings.HasPrefix(rt.Match.Host, "*.") {
+		errs = append(errs, fmt.Errorf("%s: only a \"*.\" host matches several labels", where))
+	}
+	if rt.Match.Table != "" && !model.ValidBackendName(rt.Match.Table) {
+		errs = append(errs, fmt.Errorf("%s: route table %q: want [a-z0-9_-], at most %d characters", where, rt.Match.Table, limits.MaxBackendNameLen))
+	}
 	errs = append(errs, checkConditions(where, rt)...)
 	if len(rt.Backends) == 0 {
 		errs = append(errs, fmt.Errorf("%s: no backend", where))
 	}
 	for _, b := range rt.Backends {
-		if !names[b.Name] {
+		if b.Name != "" && !names[b.Name] { // no name: an unresolved reference, answered 500
 			errs = append(errs, fmt.Errorf("%s: backend %q is not defined", where, b.Name))
 		}
 		if b.Weight < 0 || b.Weight > 256 {
 			errs = append(errs, fmt.Errorf("%s: weight %d of backend %s is not 0 to 256", where, b.Weight, b.Name))
 		}
 	}
-	return append(errs, checkRoutePolicy(where, rt.Policy)...)
+	errs = append(errs, checkRoutePolicy(where, rt.Policy)...)
+	return append(errs, checkGatewayPolicy(where, rt)...)
 }
 
 // checkTCPRoute checks a TCP route.

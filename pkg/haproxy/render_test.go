@@ -675,17 +675,30 @@ func FuzzRenderNoInjection(f *testing.F) {
 		f.Add(seed[0], seed[1], seed[2])
 	}
 
-	benign, err := haproxy.Render(fuzzConfig("example.com", "/benign", "benign"), testEnv)
-	if err != nil {
-		f.Fatalf("Render of the benign configuration: %v", err)
+	// The frontend has a stage of look-ups for each kind of host that routes have: the benign
+	// configuration of each kind.
+	benignLines := map[string]int{}
+	for _, h := range []string{"example.com", "*.example.com", ""} {
+		benign, err := haproxy.Render(fuzzConfig(h, "/benign", "benign"), testEnv)
+		if err != nil {
+			f.Fatalf("Render of the benign configuration: %v", err)
+		}
+		benignLines[h] = bytes.Count(benign[haproxy.ConfigFile], []byte("\n"))
 	}
-	benignLines := bytes.Count(benign[haproxy.ConfigFile], []byte("\n"))
 
 	f.Fuzz(func(t *testing.T, host, path, backend string) {
 		files, err := haproxy.Render(fuzzConfig(host, path, backend), testEnv)
 		if err != nil {
 			return
 		}
+		kind := "example.com"
+		switch {
+		case host == "":
+			kind = ""
+		case strings.HasPrefix(host, "*."):
+			kind = "*.example.com"
+		}
+		benignLines := benignLines[kind]
 		if got := bytes.Count(files[haproxy.ConfigFile], []byte("\n")); got != benignLines {
 			t.Fatalf("host %q path %q backend %q: haproxy.cfg has %d lines, %d with benign values:\n%s",
 				host, path, backend, got, benignLines, files[haproxy.ConfigFile])

@@ -32,6 +32,12 @@ type Section struct {
 	// Servers are the backends' servers with their weights in the section.
 	Servers  []model.Server
 	SlotStep int
+	// Unresolved is the share of the requests answered 500, out of Total: the weight of the
+	// routes' unresolved backends (model.WeightedBackend with no Name). Zero Total: none.
+	Unresolved, Total int
+	// Prefix is the path prefix the routes matched, for a policy that replaces it (see
+	// model.PathModifier); empty otherwise.
+	Prefix string
 	// Sources are the objects of the backends and the routes.
 	Sources []diag.Object
 }
@@ -39,7 +45,61 @@ type Section struct {
 // sameShape reports whether the running section a can take b's servers at runtime: same name,
 // policies and slot step.
 func (a Section) sameShape(b Section) bool {
-	return a.Name == b.Name && a.TCP == b.TCP && a.SlotStep == b.SlotStep && a.Policy.Equal(b.Policy) && a.Route.Equal(b.Route)
+	return a.Name == b.Name && a.TCP == b.TCP && a.SlotStep == b.SlotStep && a.Policy.Equal(b.Policy) && a.Route.Equal(b.Route) &&
+		a.Unresolved == b.Unresolved && a.Total == b.Total && a.Prefix == b.Prefix
+}
+
+// UnresolvedName is the base of the name of a section whose backends are all unresolved
+// references: it answers 500 (see model.WeightedBackend).
+const UnresolvedName = "portcullis_unresolved"
+
+// unresolvedShare is the share of a route's requests that its unresolved backends take: the
+// weight of unresolved, out of total; all of them when no resolved backend has a weight, or when
+// the one backend is unresolved.
+func unresolvedShare(backends []model.WeightedBackend) (unresolved, total int) {
+	resolved := 0
+	for _, b := range backends {
+		switch {
+		case b.Name != "":
+			resolved += max(b.Weight, 0)
+		case len(backends) == 1:
+			unresolved = 1
+		default:
+			unresolved += max(b.Weight, 0)
+		}
+	}
+	switch {
+	case unresolved == 0:
+		return 0, 0
+	case resolved == 0:
+		return 1, 1
+	}
+	return unresolved, unresolved + resolved
+}
+
+// replacedPrefix is the prefix a route's policy replaces: its matched path, when the policy
+// replaces the matched prefix of the path (a redirect or a rewrite).
+func replacedPrefix(rt model.HTTPRoute) string {
+	for _, pm := range []*model.PathModifier{redirectPath(rt.Policy.RequestRedirect), rewritePath(rt.Policy.URLRewrite)} {
+		if pm != nil && !pm.Full {
+			return rt.Match.Path
+		}
+	}
+	return ""
+}
+
+func redirectPath(r *model.RequestRedirect) *model.PathModifier {
+	if r == nil {
+		return nil
+	}
+	return r.Path
+}
+
+func rewritePath(u *model.URLRewrite) *model.PathModifier {
+	if u == nil {
+		return nil
+	}
+	return u.Path
 }
 
 // Sections lists the backend sections of cfg, sorted by name, and the section of each HTTP route
@@ -50,31 +110,42 @@ func Sections(cfg model.Config) (sections []Section, httpRoutes, tcpRoutes []str
 	// variants remembers, per shape, the weight vectors seen, so that two routes with the same
 	// backends and policy but different weights get sections of their own.
 	variants := map[string][]string{}
-	add := func(backends []model.WeightedBackend, route model.RoutePolicy, tcp bool, source diag.Object) string {
+	add := func(backends []model.WeightedBackend, route model.RoutePolicy, prefix string, tcp bool, source diag.Object) string {
+		// bs and resolved are the backends that exist, with their weights; unresolved
+		// references (no name, HTTP only) take their share of the requests to a 500 answer.
 		var bs []model.Backend
+		var resolved []model.WeightedBackend
 		for _, wb := range backends {
+			if wb.Name == "" && !tcp {
+				continue
+			}
 			b, ok := cfg.Backend(wb.Name)
 			if !ok {
 				return ""
 			}
 			bs = append(bs, b)
+			resolved = append(resolved, wb)
 		}
-		if len(bs) == 0 {
+		if len(backends) == 0 {
 			return ""
 		}
-		shape, weights := sectionKey(backends, route, tcp)
+		unresolved, total := unresolvedShare(backends)
+		shape, weights := sectionKey(backends, route, prefix, tcp)
 		vs := variants[shape]
 		v := slices.Index(vs, weights)
 		if v < 0 {
 			v = len(vs)
 			variants[shape] = append(vs, weights)
 		}
-		name := bs[0].Name
+		name := UnresolvedName
+		if len(bs) > 0 {
+			name = bs[0].Name
+		}
 		switch {
 		case tcp:
 			// A backend serves TCP routes or HTTP routes, not both: a clash of names is
 			// refused by the checks.
-		case len(bs) > 1 || !route.IsZero() || v > 0:
+		case len(backends) > 1 || !route.IsZero() || v > 0:
 			key := shape
 			if v > 0 {
 				key += "|" + weights
@@ -87,8 +158,10 @@ func Sections(cfg model.Config) (sections []Section, httpRoutes, tcpRoutes []str
 			return "" // refused by checkTCPRoute
 		}
 		if !ok {
-			s = &Section{Name: name, TCP: tcp, Backends: backends, Policy: bs[0].Policy, Route: route,
-				Servers: sectionServers(bs, backends), SlotStep: bs[0].SlotStep}
+			s = &Section{Name: name, TCP: tcp, Backends: backends, Route: route, Unresolved: unresolved, Total: total, Prefix: prefix}
+			if len(bs) > 0 {
+				s.Policy, s.Servers, s.SlotStep = bs[0].Policy, sectionServers(bs, resolved), bs[0].SlotStep
+			}
 			for _, b := range bs {
 				s.Sources = append(s.Sources, b.Sources...)
 			}
@@ -101,14 +174,14 @@ func Sections(cfg model.Config) (sections []Section, httpRoutes, tcpRoutes []str
 	}
 	httpRoutes = make([]string, len(cfg.HTTPRoutes))
 	for i, rt := range cfg.HTTPRoutes {
-		httpRoutes[i] = add(rt.Backends, rt.Policy, false, rt.Source)
+		httpRoutes[i] = add(rt.Backends, rt.Policy, replacedPrefix(rt), false, rt.Source)
 	}
 	tcpRoutes = make([]string, len(cfg.TCPRoutes))
 	for i, rt := range cfg.TCPRoutes {
-		tcpRoutes[i] = add([]model.WeightedBackend{{Name: rt.Backend, Weight: 1}}, model.RoutePolicy{}, true, rt.Source)
+		tcpRoutes[i] = add([]model.WeightedBackend{{Name: rt.Backend, Weight: 1}}, model.RoutePolicy{}, "", true, rt.Source)
 	}
 	if cfg.DefaultBackend != "" {
-		add([]model.WeightedBackend{{Name: cfg.DefaultBackend, Weight: 1}}, model.RoutePolicy{}, false, diag.Object{})
+		add([]model.WeightedBackend{{Name: cfg.DefaultBackend, Weight: 1}}, model.RoutePolicy{}, "", false, diag.Object{})
 	}
 	for _, s := range byName {
 		slices.SortFunc(s.Sources, diag.Compare)
@@ -119,8 +192,10 @@ func Sections(cfg model.Config) (sections []Section, httpRoutes, tcpRoutes []str
 	return sections, httpRoutes, tcpRoutes
 }
 
-// sectionKey is what makes two routes need different sections (shape), and their weights.
-func sectionKey(backends []model.WeightedBackend, route model.RoutePolicy, tcp bool) (shape, weights string) {
+// sectionKey is what makes two routes need different sections (shape), and their weights. The
+// prefix a policy replaces is part of the shape; left out when empty, it keeps the names of
+// other sections as they were.
+func sectionKey(backends []model.WeightedBackend, route model.RoutePolicy, prefix string, tcp bool) (shape, weights string) {
 	names := make([]string, len(backends))
 	ws := make([]int, len(backends))
 	for i, b := range backends {
@@ -130,10 +205,11 @@ func sectionKey(backends []model.WeightedBackend, route model.RoutePolicy, tcp b
 		ws = nil // one backend takes every request, whatever its weight
 	}
 	s, _ := json.Marshal(struct {
-		Names []string
-		Route model.RoutePolicy
-		TCP   bool
-	}{names, route, tcp})
+		Names  []string
+		Route  model.RoutePolicy
+		TCP    bool
+		Prefix string `json:",omitempty"`
+	}{names, route, tcp, prefix})
 	w, _ := json.Marshal(ws)
 	return string(s), string(w)
 }

@@ -340,6 +340,12 @@ func readOptions(t *testing.T, path string) ingress.Options {
 			}
 			opts.TLS.HTTPS = model.Bind{Address: netip.MustParseAddr("0.0.0.0"), Port: uint16(port)}
 			opts.TLS.FallbackPEM = fallback
+		case "spareBackends":
+			count, err := strconv.Atoi(value)
+			if err != nil {
+				t.Fatalf("%s:%d: %s: %v", path, n, key, err)
+			}
+			opts.SpareBackends = count
 		case "defaultCertificate":
 			ns, name, ok := strings.Cut(value, "/")
 			if !ok || ns == "" || name == "" {

@@ -328,3 +328,68 @@ func BenchmarkCheckServerSlots(b *testing.B) {
 		})
 	}
 }
+
+// A maxconn that needs more file descriptors than HAProxy may open is refused on the ConfigMap
+// (HAProxy would not start); one within the limit is kept.
+func TestMaxConnWithinTheFileLimit(t *testing.T) {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ctl", Name: "portcullis"}, Data: map[string]string{"maxconn": "2000000"}}
+	opts := testOptions()
+	opts.FileLimit = 20000
+	res := ingress.Translate(ingress.State{ConfigMap: cm}, opts)
+	checkProblems(t, res.Problems, []ingress.Problem{{Object: ingress.ObjectRef{Kind: "ConfigMap", Namespace: "ctl", Name: "portcullis"},
+		Severity: ingress.Warning, Reason: "InvalidAnnotation",
+		Message: "maxconn 2000000 needs 4001024 file descriptors and HAProxy may open 20000; maxconn is left to HAProxy, which derives it from that limit"}})
+	if res.Config.Global.MaxConn != 0 {
+		t.Errorf("maxconn %d rendered, want none", res.Config.Global.MaxConn)
+	}
+	cm.Data["maxconn"] = "9000"
+	if res = ingress.Translate(ingress.State{ConfigMap: cm}, opts); len(res.Problems) != 0 || res.Config.Global.MaxConn != 9000 {
+		t.Errorf("maxconn 9000 within 20000 files: maxconn %d, problems %v", res.Config.Global.MaxConn, res.Problems)
+	}
+	opts.FileLimit = 0 // unknown: not bounded here
+	if res = ingress.Translate(ingress.State{ConfigMap: cm}, opts); res.Config.Global.MaxConn != 9000 {
+		t.Errorf("maxconn %d with an unknown limit, want 9000", res.Config.Global.MaxConn)
+	}
+}
+
+// The spare backend sections count against the slot budget before the steps that objects ask
+// for, and take at most a quarter of it.
+func TestSparesCountAgainstTheSlotBudget(t *testing.T) {
+	svcs, eps := oneEndpointServices("ns", 4)
+	state := ingress.State{
+		IngressClasses: []*networkingv1.IngressClass{ingressClass(testClass, testController, false)},
+		Services:       svcs, EndpointSlices: eps,
+	}
+	for i := range 4 {
+		state.Ingresses = append(state.Ingresses, newIngress("ns", fmt.Sprintf("i%d", i), className(testClass), createdAt(i),
+			annotation("portcullis.io/server-slots", "64"), rule("h.example.com", pathTo(prefix, fmt.Sprintf("/p%d", i), fmt.Sprintf("s%d", i), 80))))
+	}
+	opts := testOptions()
+	opts.SpareBackends = 4
+	// Without spares, the default for all four backends and 56 more for each fit; four spares
+	// of 16 slots (within a quarter of it) leave room for two backends' 56 more.
+	opts.SlotBudget = 260
+	res := ingress.Translate(state, opts)
+	if got := res.Config.Spares; got.Count != 4 || got.Slots != 16 || !got.Policy.Equal(model.BackendPolicy{ForwardedFor: true}) {
+		t.Errorf("spares = %+v, want 4 of 16 slots with the default policy", got)
+	}
+	granted := 0
+	for _, b := range res.Config.Backends {
+		if b.SlotStep == 64 {
+			granted++
+		}
+	}
+	if granted != 2 {
+		t.Errorf("%d backends got their step of 64, want 2: the spares come first", granted)
+	}
+
+	opts.SpareBackends = 1000
+	opts.SlotBudget = 1000
+	if got := ingress.Translate(state, opts).Config.Spares.Count; got != 1000/4/16 {
+		t.Errorf("with a budget of 1000, %d spares of 16 slots, want %d (a quarter of the budget)", got, 1000/4/16)
+	}
+	opts.SpareBackends = 0
+	if got := ingress.Translate(state, opts).Config.Spares; got.Count != 0 {
+		t.Errorf("--spare-backends=0 gives spares %+v", got)
+	}
+}

@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -126,6 +127,29 @@ func (s *settings) global() (model.Global, annotations.GlobalSettings) {
 // ConfigMap > default; and its server-slot step (see slotStep).
 func (s *settings) backendPolicy(ing *networkingv1.Ingress, svc *corev1.Service) (model.BackendPolicy, slotAsk) {
 	b := annotations.ResolveBackend(s.serviceLayer(svc), s.ingressLayer(ing), s.cm)
+	p := basePolicy(b)
+	if b.ServerSSL.Value {
+		p.ServerTLS = s.serverTLS(ing, b, &p)
+	}
+	return p, s.slotStep(ing, svc, b.ServerSlots)
+}
+
+// spares shapes the pool of spare backend sections (see pkg/haproxy spare.go): count spares of
+// twice the configuration's slot step, with the policy of a backend that no Ingress or Service
+// annotation sets. The pool takes at most a quarter of the slot budget. When the ConfigMap makes
+// every backend connect over TLS, whose settings belong to each backend, there is no pool.
+func (s *settings) spares(count, step int) model.Spares {
+	b := annotations.ResolveBackend(annotations.Layer{}, annotations.Layer{}, s.cm)
+	slots := 2 * cmp.Or(step, limits.DefaultSlotStep)
+	count = min(count, cmp.Or(s.t.opts.SlotBudget, limits.DefaultSlotBudget)/4/slots)
+	if count <= 0 || b.ServerSSL.Value {
+		return model.Spares{}
+	}
+	return model.Spares{Count: count, Slots: slots, Policy: basePolicy(b)}
+}
+
+// basePolicy is the backend policy of resolved settings, but for server TLS.
+func basePolicy(b annotations.BackendSettings) model.BackendPolicy {
 	p := model.BackendPolicy{
 		TimeoutServer:  explicit(b.TimeoutServer),
 		TimeoutConnect: explicit(b.TimeoutConnect),
@@ -150,11 +174,8 @@ func (s *settings) backendPolicy(ing *networkingv1.Ingress, svc *corev1.Service)
 	if bal := b.LoadBalance.Value; bal.Algorithm != "roundrobin" {
 		p.Balance = bal
 	}
-	if b.ServerSSL.Value {
-		p.ServerTLS = s.serverTLS(ing, b, &p)
-	}
 	p.ServerH2 = b.ServerProto.Value == "h2"
-	return p, s.slotStep(ing, svc, b.ServerSlots)
+	return p
 }
 
 // slotAsk is the server-slot step of a backend (0: the configuration's default) and the object

@@ -71,14 +71,15 @@ func (t *translator) slotBudget() {
 		}
 	}
 
-	// What every backend needs at the smallest step, and what its own step adds.
+	// What every backend needs at the smallest step, and what its own step adds. The spare
+	// sections come first: the operator asked for them.
 	type ask struct {
 		name        string
 		step, floor int
 		extra       int
 	}
 	var asks []ask
-	total := 0
+	total := t.res.Config.Spares.Count * t.res.Config.Spares.Slots
 	for _, name := range t.order {
 		b := t.backends[name]
 		step := cmp.Or(b.SlotStep, t.res.Config.SlotStep, limits.DefaultSlotStep)

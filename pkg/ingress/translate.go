@@ -68,6 +68,13 @@ type Options struct {
 	// SlotBudget bounds the server slots of the configuration (see slots.go); 0:
 	// limits.DefaultSlotBudget.
 	SlotBudget int
+	// FileLimit is the most file descriptors HAProxy may open (the hard RLIMIT_NOFILE it
+	// inherits); 0: unknown. A ConfigMap maxconn that would need more is refused (see
+	// limits.FilesForConnections), so that HAProxy never fails to start on it.
+	FileLimit uint64
+	// SpareBackends is the number of spare backend sections that new Services take without a
+	// reload (model.Spares); 0: none.
+	SpareBackends int
 }
 
 // Problem, ObjectRef and Severity are the code base's one problem type (pkg/diag).
@@ -122,8 +129,15 @@ func Translate(state State, opts Options) Result {
 	if state.ConfigMap != nil {
 		global.Sources = []diag.Object{{Kind: "ConfigMap", Namespace: state.ConfigMap.Namespace, Name: state.ConfigMap.Name}}
 	}
+	if need := limits.FilesForConnections(global.MaxConn); opts.FileLimit > 0 && need > opts.FileLimit {
+		t.res.Problems = append(t.res.Problems, Problem{Object: t.settings.cmRef, Severity: Warning, Reason: "InvalidAnnotation",
+			Message: fmt.Sprintf("maxconn %d needs %d file descriptors and HAProxy may open %d; maxconn is left to HAProxy, which derives it from that limit",
+				global.MaxConn, need, opts.FileLimit)})
+		global.MaxConn = 0
+	}
 	t.res.Config.Global = global
 	t.res.Config.SlotStep = g.ServerSlots.Value
+	t.res.Config.Spares = t.settings.spares(opts.SpareBackends, g.ServerSlots.Value)
 
 	ings := slices.Clone(state.Ingresses)
 	slices.SortFunc(ings, olderFirst)

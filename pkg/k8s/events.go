@@ -59,9 +59,12 @@ func (r *Reporter) Report(problems []diag.Problem) []diag.Problem {
 		ref := &corev1.ObjectReference{
 			Kind: p.Object.Kind, Namespace: p.Object.Namespace, Name: p.Object.Name,
 		}
-		if p.Object.Kind == "Ingress" {
+		switch {
+		case p.Object.Kind == "Ingress":
 			ref.APIVersion = networkingv1.SchemeGroupVersion.String()
-		} else {
+		case isGatewayKind(p.Object.Kind):
+			ref.APIVersion = GatewayGroupVersion.String()
+		default:
 			ref.APIVersion = "v1"
 		}
 		if uid, ok := r.uids(p.Object); ok {

@@ -24,6 +24,10 @@ import (
 	networkinglisters "k8s.io/client-go/listers/networking/v1"
 	"k8s.io/client-go/tools/cache"
 
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
+
 	"github.com/portcullis-ingress/portcullis/pkg/diag"
 )
 
@@ -39,11 +43,21 @@ type WatchOptions struct {
 	// haproxytech's and ingress-nginx's formats and ingress-nginx's udp-services ConfigMap;
 	// empty Names mean none.
 	TCPServices, TCPServicesNGINX, UDPServices types.NamespacedName
+	// Gateway, when set, is the client of the Gateway API objects: GatewayClasses, and in the
+	// watched namespaces Gateways, HTTPRoutes and ReferenceGrants, with the Namespaces (for the
+	// label selectors of allowedRoutes). Nil: Gateway API is off.
+	Gateway gatewayclient.Interface
+}
+
+// factory is a shared informer factory, of client-go's or of the Gateway API's clientset.
+type factory interface {
+	Start(stopCh <-chan struct{})
+	Shutdown()
 }
 
 // Watcher holds the informers and raises Dirty whenever anything they watch changes.
 type Watcher struct {
-	factories []informers.SharedInformerFactory
+	factories []factory
 	scoped    []scopedListers
 	classes   networkinglisters.IngressClassLister
 	configMap corelisters.ConfigMapLister
@@ -53,6 +67,7 @@ type Watcher struct {
 	publish  corelisters.ServiceLister
 	pubName  types.NamespacedName
 	nodes    corelisters.NodeLister
+	gateway  *gatewayWatch
 	synced   []cache.InformerSynced
 	dirty    chan struct{}
 
@@ -87,8 +102,8 @@ type scopedListers struct {
 	secrets   corelisters.SecretLister
 }
 
-// NewWatcher sets up informers for Ingresses, IngressClasses, Services, EndpointSlices, Secrets and
-// the global ConfigMap. Nothing runs until Start.
+// NewWatcher sets up informers for Ingresses, IngressClasses, Services, EndpointSlices, Secrets,
+// the global ConfigMap and, with opts.Gateway, the Gateway API objects. Nothing runs until Start.
 func NewWatcher(client kubernetes.Interface, opts WatchOptions) (*Watcher, error) {
 	w := &Watcher{dirty: make(chan struct{}, 1), cmName: opts.ConfigMap, changes: Changes{Full: true}}
 	handler := cache.ResourceEventHandlerFuncs{
@@ -145,6 +160,11 @@ func NewWatcher(client kubernetes.Interface, opts WatchOptions) (*Watcher, error
 	}
 	w.classes = classes.Lister()
 	w.factories = append(w.factories, cluster)
+	if opts.Gateway != nil {
+		if err := w.watchGateway(opts.Gateway, cluster, namespaces, addWith); err != nil {
+			return nil, err
+		}
+	}
 
 	// Each ConfigMap is watched by name.
 	configMap := func(name types.NamespacedName) (corelisters.ConfigMapLister, error) {
@@ -313,6 +333,13 @@ type Snapshot struct {
 	// PublishService and Nodes are set when Ingress status is published from a Service.
 	PublishService *corev1.Service
 	Nodes          []*corev1.Node
+	// The Gateway API objects, when they are watched: GatewayClasses, and those of the watched
+	// namespaces; Namespaces are every namespace, for the label selectors of allowedRoutes.
+	GatewayClasses  []*gatewayv1.GatewayClass
+	Gateways        []*gatewayv1.Gateway
+	HTTPRoutes      []*gatewayv1.HTTPRoute
+	ReferenceGrants []*gatewayv1beta1.ReferenceGrant
+	Namespaces      []*corev1.Namespace
 }
 
 // Snapshot lists everything from the caches.
@@ -372,6 +399,9 @@ func (w *Watcher) Snapshot() (Snapshot, error) {
 			}
 		}
 	}
+	if err := w.snapshotGateway(&s); err != nil {
+		return s, err
+	}
 	return s, nil
 }
 
@@ -384,6 +414,9 @@ func trim(obj any) (any, error) {
 	if node, ok := obj.(*corev1.Node); ok {
 		node.Status.Images = nil
 	}
+	if ns, ok := obj.(*corev1.Namespace); ok {
+		trimNamespace(ns)
+	}
 	if sec, ok := obj.(*corev1.Secret); ok {
 		if !slices.Contains([]corev1.SecretType{corev1.SecretTypeTLS, corev1.SecretTypeOpaque}, sec.Type) {
 			sec.Data, sec.StringData = nil, nil
@@ -392,10 +425,14 @@ func trim(obj any) (any, error) {
 	return obj, nil
 }
 
-// UID returns the UID of a watched Ingress, Service, Secret or ConfigMap, for attaching Events to
-// it: kubectl describe lists the Events whose involvedObject carries the object's UID.
+// UID returns the UID of a watched Ingress, Service, Secret, ConfigMap or Gateway API object, for
+// attaching Events to it: kubectl describe lists the Events whose involvedObject carries the
+// object's UID.
 func (w *Watcher) UID(ref diag.Object) (types.UID, bool) {
 	var obj metav1.Object
+	if isGatewayKind(ref.Kind) {
+		return w.gatewayUID(ref.Kind, ref.Namespace, ref.Name)
+	}
 	switch ref.Kind {
 	case "Ingress", "Service", "Secret":
 		for _, l := range w.scoped {

@@ -426,8 +426,13 @@ func ASCIILower(s string) string {
 
 // Regular expressions and rewrites (ingress-nginx's use-regex and rewrite-target).
 
-// MaxRegexLen bounds a regular expression written into the configuration.
-const MaxRegexLen = 1024
+// MaxRegexLen bounds a regular expression written into the configuration (a path, header or
+// query condition, a rewrite); MaxRouteConditions bounds the header and query conditions of one
+// route. (The same bounds as the renderer's checks of conditional routes.)
+const (
+	MaxRegexLen        = 1024
+	MaxRouteConditions = 16
+)
 
 // CheckRegex accepts a regular expression that producer and HAProxy read alike and that is
 // safe to write as one configuration word (with its backslashes doubled): valid RE2 (a subset

@@ -326,3 +326,22 @@ func TestStandardLibraryOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckRegex(t *testing.T) {
+	runChecks(t, limits.CheckRegex, []check{
+		{"a path pattern", "/re/[a-z]+(/.*)?", true},
+		{"anchors and escapes", `^\d{2,3}$`, true},
+		{"the longest", strings.Repeat("a", limits.MaxRegexLen), true},
+		{"one byte too long", strings.Repeat("a", limits.MaxRegexLen+1), false},
+		{"empty", "", false},
+		{"a space", "a b", false},
+		{"a quote", `a"b`, false},
+		{"a comment", "a#b", false},
+		{"a control byte", "a\tb", false},
+		{"non-ASCII", "é", false},
+		{"a brace word", "{", false},
+		{"a negation", "!a", false},
+		{"invalid RE2", "(a", false},
+		{"a backreference (PCRE, not RE2)", `(a)\1`, false},
+	})
+}

@@ -112,6 +112,9 @@ const (
 	// two file descriptors per connection and Linux allows a process about a million
 	// (fs.nr_open) unless raised; ten million is beyond any real host.
 	MaxConnections = 10_000_000
+	// FileReserve is the file descriptors HAProxy needs besides two per connection: listeners,
+	// the sockets of health checks, the master CLI, logs, maps and certificates being loaded.
+	FileReserve = 1024
 	// MaxRateLimitRequests bounds the requests per period of a rate limit: a larger limit
 	// per client address would not limit anything.
 	MaxRateLimitRequests = 1_000_000
@@ -168,4 +171,21 @@ const (
 	// DefaultSlotStep is the server-slot step of a backend that sets none, and the step every
 	// backend gets when the slot budget is spent.
 	DefaultSlotStep = 8
+	// DefaultSpareBackends is the default number of spare backend sections
+	// (--spare-backends): new Services take one at runtime instead of a reload, and a reload
+	// refills the pool once fewer than a quarter are left. Each spare has twice the slot step's
+	// server slots (16 by default), which count against the slot budget.
+	DefaultSpareBackends = 16
+	// MaxSpareBackends bounds --spare-backends.
+	MaxSpareBackends = 1000
 )
+
+// FilesForConnections is the number of file descriptors a maxconn of n needs: two per
+// connection (client and server side) and FileReserve. 0 for n <= 0 (HAProxy then sizes maxconn
+// from the limit itself).
+func FilesForConnections(n int) uint64 {
+	if n <= 0 {
+		return 0
+	}
+	return 2*uint64(n) + FileReserve
+}

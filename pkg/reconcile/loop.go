@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/portcullis-ingress/portcullis/pkg/diag"
+	"github.com/portcullis-ingress/portcullis/pkg/gateway"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy"
 	"github.com/portcullis-ingress/portcullis/pkg/haproxy/model"
 	"github.com/portcullis-ingress/portcullis/pkg/ingress"
@@ -66,6 +67,11 @@ type StatusPublisher interface {
 	Sync(ctx context.Context, snap k8s.Snapshot, owned []types.NamespacedName) error
 }
 
+// GatewayStatusPublisher writes the statuses of the Gateway API objects of a snapshot.
+type GatewayStatusPublisher interface {
+	Sync(ctx context.Context, snap k8s.Snapshot, want k8s.GatewayStatus) error
+}
+
 // Timing bounds how long reloads are held off while changes keep arriving. Runtime changes are
 // never held off.
 type Timing struct {
@@ -88,6 +94,15 @@ type Loop struct {
 	Translate ingress.Options
 	// TCP shapes the TCP listeners of the tcp-services ConfigMaps.
 	TCP tcpservices.Options
+	// Gateway shapes the Gateway API source; nil: Gateway API is off. Its PublishedAddresses
+	// are filled in each pass from Publish, its Now from the clock, and the ports of the
+	// tcp-services listeners are added to its Reserved ports.
+	Gateway *gateway.Options
+	// GatewayStatus writes the Gateway API statuses after a pass is applied; nil: none.
+	GatewayStatus GatewayStatusPublisher
+	// Publish says which addresses Ingress status publishes, which shared-address Gateways
+	// publish too.
+	Publish k8s.StatusOptions
 	// Addresses refuses the endpoint addresses HAProxy must never connect to (the pod's own).
 	Addresses resolve.AddressPolicy
 	// Monitor is where an external load balancer checks this HAProxy's health; a zero port
@@ -103,8 +118,13 @@ type Loop struct {
 	draining atomic.Bool
 	kickOnce sync.Once
 	kick     chan struct{}
-	// claims are the route holders of the last translation: incumbents of the next.
+	// claims are the route holders of the last Ingress translation: incumbents of the next.
 	claims map[model.RouteKey]diag.Object
+	// held are the route holders of the last composition, of every source: incumbents of the
+	// next.
+	held map[model.RouteKey]diag.Object
+	// rejections are what the last applied pass left out.
+	rejections []haproxy.Rejection
 	// refused remembers objects that haproxy refused, with the fingerprint of what they
 	// contributed, so that they are left out at once until they change.
 	refused map[diag.Object]refusal
@@ -189,6 +209,9 @@ func (l *Loop) Run(ctx context.Context) error {
 			wakeC = wake.C
 		}
 	)
+	// refillWake says that the pending wake-up is for a refill of the spare sections, and no
+	// change arrived since; wokeForRefill that the current pass is that wake-up.
+	var refillWake, wokeForRefill bool
 	if timing == (Timing{}) {
 		timing = DefaultTiming
 	}
@@ -215,6 +238,12 @@ func (l *Loop) Run(ctx context.Context) error {
 			}
 			full = false
 			res, err := l.pass(ctx, func(p haproxy.Plan) bool {
+				if refillOnly(p.Reasons) && wokeForRefill {
+					// The wake-up already waited for a quiet moment: no change arrived since
+					// the pass that found the spares low.
+					hold = Holdoff{}
+					return true
+				}
 				next, reload, wait := hold.Decide(now, fmt.Sprint(p.Reasons), l.Proxy.Running(), timing)
 				hold = next
 				if !reload {
@@ -222,6 +251,7 @@ func (l *Loop) Run(ctx context.Context) error {
 				}
 				return reload
 			})
+			wokeForRefill = false
 			switch {
 			case err != nil && ctx.Err() != nil:
 				return nil
@@ -235,13 +265,19 @@ func (l *Loop) Run(ctx context.Context) error {
 				if res != held {
 					hold = Holdoff{}
 				}
+				if res == refill {
+					// Few spare sections are left: a full pass at the next quiet moment
+					// plans the reload that refills them.
+					setWake(timing.Quiet)
+					refillWake = true
+				}
 			}
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-dirty:
-			pending = true
+			pending, refillWake = true, false
 		case <-kick:
 			pending, full = true, true
 		case <-exited:
@@ -250,8 +286,14 @@ func (l *Loop) Run(ctx context.Context) error {
 		case <-wakeC:
 			wakeC = nil
 			pending, full = true, true
+			wokeForRefill, refillWake = refillWake, false
 		}
 	}
+}
+
+// refillOnly reports reload reasons that are only a refill of the spare sections.
+func refillOnly(reasons []haproxy.Reason) bool {
+	return len(reasons) > 0 && !slices.ContainsFunc(reasons, func(r haproxy.Reason) bool { return r.Kind != haproxy.ReasonSpares })
 }
 
 // Holdoff is the state of a pending reload: since when it is needed, and when its reasons last
@@ -289,8 +331,9 @@ func (h Holdoff) Decide(now time.Time, reasons string, running bool, t Timing) (
 type passResult int
 
 const (
-	done passResult = iota
-	held            // a reload is needed but was held off
+	done   passResult = iota
+	held              // a reload is needed but was held off
+	refill            // applied at runtime; the spare sections run low
 )
 
 // pass takes a snapshot, translates and plans it, and carries the plan out: runtime changes at
@@ -314,25 +357,56 @@ func (l *Loop) pass(ctx context.Context, reloadNow func(haproxy.Plan) bool) (pas
 		{Object: snap.TCPServicesNGINX, Format: tcpservices.NGINX},
 		{Object: snap.UDPServices, Format: tcpservices.UDP},
 	}, cl, l.TCP)
-	// Every source's fragment is composed into one configuration.
-	composed, conflicts := model.Compose([]model.Config{res.Config, tcp.Config}, l.claims)
+	var gw gateway.Result
+	if l.Gateway != nil {
+		gw = gateway.Translate(gatewayState(snap, cl), l.gatewayOptions(snap, tcp.Config, opts.TLS.Now))
+	}
+	// Every source's fragment is composed into one configuration; a route goes to the object
+	// that held it after the previous composition, else to the earlier source.
+	composed, conflicts := model.Compose([]model.Config{res.Config, tcp.Config, gw.Config}, l.held)
+	l.held = make(map[model.RouteKey]diag.Object, len(composed.HTTPRoutes))
+	for _, rt := range composed.HTTPRoutes {
+		l.held[rt.Key()] = rt.Source
+	}
 	composed.Monitor = model.Monitor{Bind: l.Monitor, Down: l.draining.Load()}
 	res.Config = composed
-	res.Problems = slices.Concat(res.Problems, tcp.Problems, conflicts, cl.Problems())
-	for svc, feeds := range tcp.Endpoints {
-		if res.Endpoints == nil {
-			res.Endpoints = map[types.NamespacedName][]resolve.Feed{}
-		}
-		res.Endpoints[svc] = append(res.Endpoints[svc], feeds...)
-	}
+	res.Problems = slices.Concat(res.Problems, tcp.Problems, gw.Problems, conflicts, cl.Problems())
+	res.Endpoints = mergeFeeds(res.Endpoints, tcp.Endpoints, gw.Endpoints)
 	r, err := l.apply(ctx, res, reloadNow)
-	if err != nil || r == held || l.Status == nil {
+	if err != nil || r == held {
 		return r, err
 	}
-	if err := l.Status.Sync(ctx, snap, res.Owned); err != nil {
-		return done, fmt.Errorf("publishing Ingress status: %w", err)
+	var errs []error
+	if l.Status != nil {
+		if err := l.Status.Sync(ctx, snap, res.Owned); err != nil {
+			errs = append(errs, fmt.Errorf("publishing Ingress status: %w", err))
+		}
 	}
-	return done, nil
+	if l.Gateway != nil && l.GatewayStatus != nil {
+		if err := l.GatewayStatus.Sync(ctx, snap, gatewayStatus(gw.Status, l.rejections)); err != nil {
+			errs = append(errs, fmt.Errorf("publishing Gateway API status: %w", err))
+		}
+	}
+	return r, errors.Join(errs...)
+}
+
+// mergeFeeds joins the Services' feeds of every source, each backend once per Service (a backend
+// that an Ingress and an HTTPRoute share is one).
+func mergeFeeds(parts ...map[types.NamespacedName][]resolve.Feed) map[types.NamespacedName][]resolve.Feed {
+	var out map[types.NamespacedName][]resolve.Feed
+	for _, part := range parts {
+		for svc, feeds := range part {
+			if out == nil {
+				out = map[types.NamespacedName][]resolve.Feed{}
+			}
+			for _, f := range feeds {
+				if !slices.ContainsFunc(out[svc], func(g resolve.Feed) bool { return g.Backend == f.Backend }) {
+					out[svc] = append(out[svc], f)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // apply leaves out what cannot be rendered, reports problems, plans, and carries the plan out.
@@ -364,7 +438,15 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 		l.Metrics.observeApply("runtime", start)
 		l.Log.V(1).Info("runtime update applied", "commands", len(plan.Commands), "maps", strings.Join(plan.MapFiles, ","), "cert_commands", len(plan.CertCommands),
 			"duration", time.Since(start).String())
+		for _, s := range plan.Spared {
+			l.Log.Info("new backend section took a spare section, without a reload", "backend", s, "spare", plan.Next.Spares.Taken[s],
+				"spares_free", len(plan.Next.Spares.Free))
+		}
+		l.Metrics.setSpares(plan.Next.Spares)
 		l.settle(res, desired, rejections)
+		if plan.Refill {
+			return refill, nil
+		}
 		return done, nil
 	}
 	if !reloadNow(plan) {
@@ -407,6 +489,7 @@ func (l *Loop) apply(ctx context.Context, res ingress.Result, reloadNow func(hap
 		return done, fmt.Errorf("reloading haproxy: %w", err)
 	}
 	l.applied = &plan.Next
+	l.Metrics.setSpares(plan.Next.Spares)
 	l.Metrics.countReload(plan.Reasons, started)
 	l.Metrics.observeApply("reload", start)
 	l.Log.Info("configuration applied", "action", map[bool]string{true: "start", false: "reload"}[started],
@@ -470,7 +553,7 @@ func (l *Loop) endpointPass(ctx context.Context, services []types.NamespacedName
 // settle records a pass that applied everything it could.
 func (l *Loop) settle(res ingress.Result, desired model.Config, rejections []haproxy.Rejection) {
 	l.ready.Store(true)
-	l.endpoints, l.desired = res.Endpoints, &desired
+	l.endpoints, l.desired, l.rejections = res.Endpoints, &desired, rejections
 	objs := rejectedObjects(rejections)
 	l.Metrics.setRejected(objs)
 	if len(objs) == 0 {

@@ -569,3 +569,58 @@ func TestSpareDirtySignalCostsNoPass(t *testing.T) {
 		}
 	})
 }
+
+// New Services take spare sections at runtime, with no reload on their path; once few spares are
+// left, one reload refills the pool at the next quiet moment (Quiet after the last change, with
+// no second wait), and the next new Service takes a spare of the new pool.
+func TestSparesAbsorbNewServicesAndRefillOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		src := &fakeSource{state: startState(), dirty: make(chan struct{}, 1)}
+		proxy := &fakeProxy{exited: make(chan struct{})}
+		loop := newLoop(src, proxy)
+		loop.Translate.SpareBackends = 4
+		go func() { _ = loop.Run(ctx) }()
+		synctest.Wait()
+		add := func(i int) {
+			src.change(func(s *ingress.State) {
+				name := fmt.Sprintf("svc-%d", i)
+				svc, es := service(name)
+				s.Services = append(s.Services, svc)
+				s.EndpointSlices = append(s.EndpointSlices, es)
+				s.Ingresses = append(s.Ingresses, ingressFor(name, name+".example", name))
+			})
+			synctest.Wait()
+		}
+		// Three of four spares: none reloads, and 2 free is not low (fewer than 1).
+		for i := range 3 {
+			add(i)
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if r, u := proxy.counts(); r != 1 || u != 3 {
+			t.Fatalf("three new Services: %d reloads and %d runtime updates, want 1 (the start) and 3", r, u)
+		}
+		// The fourth takes the last spare at runtime; a refill follows one quiet period later.
+		add(3)
+		if r, u := proxy.counts(); r != 1 || u != 4 {
+			t.Fatalf("the fourth new Service: %d reloads and %d runtime updates, want 1 and 4", r, u)
+		}
+		time.Sleep(DefaultTiming.Quiet)
+		synctest.Wait()
+		if r, _ := proxy.counts(); r != 2 {
+			t.Fatalf("one quiet period after the pool ran out: %d reloads, want 2 (the refill)", r)
+		}
+		if got := len(loop.applied.Spares.Free); got != 4 {
+			t.Errorf("free spares after the refill = %v, want 4", got)
+		}
+		add(4)
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if r, u := proxy.counts(); r != 2 || u != 5 {
+			t.Errorf("a new Service after the refill: %d reloads and %d runtime updates, want 2 and 5", r, u)
+		}
+	})
+}

@@ -22,6 +22,8 @@ type Metrics struct {
 	RenderFailures  prometheus.Counter
 	Rejected        *prometheus.GaugeVec
 	StaleSince      prometheus.Gauge
+	SparesFree      prometheus.Gauge
+	SpareOccupants  *prometheus.GaugeVec
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -72,9 +74,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "portcullis_config_stale_since_timestamp_seconds",
 			Help: "Unix time since when the applied configuration lags the cluster (objects rejected or apply failing); 0 when current.",
 		}),
+		SparesFree: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "portcullis_spare_backends_free",
+			Help: "Spare backend sections that a new Service can take without a reload.",
+		}),
+		SpareOccupants: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "portcullis_spare_backend_occupant",
+			Help: "1 for each spare backend section that a backend occupies until the next reload: HAProxy's own metrics name it by the spare's name.",
+		}, []string{"spare", "backend"}),
 	}
 	reg.MustRegister(m.HAProxyReloads, m.Reloads, m.ReloadFailures, m.RuntimeUpdates, m.RuntimeFailures, m.ApplyDuration, m.Problems, m.LastApplied,
-		m.RenderFailures, m.Rejected, m.StaleSince)
+		m.RenderFailures, m.Rejected, m.StaleSince, m.SparesFree, m.SpareOccupants)
 	return m
 }
 
@@ -90,6 +100,15 @@ func (m *Metrics) countReload(reasons []haproxy.Reason, started bool) {
 			seen[r.Kind] = true
 			m.Reloads.WithLabelValues(string(r.Kind)).Inc()
 		}
+	}
+}
+
+// setSpares publishes the state of the spare sections.
+func (m *Metrics) setSpares(p haproxy.Pool) {
+	m.SparesFree.Set(float64(len(p.Free)))
+	m.SpareOccupants.Reset()
+	for backend, spare := range p.Taken {
+		m.SpareOccupants.WithLabelValues(spare, backend).Set(1)
 	}
 }
 

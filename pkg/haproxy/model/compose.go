@@ -13,15 +13,15 @@ import (
 //   - a route (HTTP: same host, path, match and conditions; TCP: same listener and SNI) goes to the object that held it
 //     before (incumbents), else to the earlier part; the other gets a RouteConflict problem;
 //   - listeners are merged by name: a later part's listener of the same name must be the same
-//     listener (address, port, protocol, PROXY networks), and a certificate (name and
-//     client-certificate settings) served by an earlier part is not taken over (its SNI names
-//     stay the earlier part's); a listener whose port
-//     an earlier listener holds is left out with a ListenerConflict problem;
+//     listener (address, port, protocol, route table, PROXY networks), and a certificate (name
+//     and client-certificate settings) served by an earlier part is not taken over (its SNI
+//     names stay the earlier part's); a listener whose address and port an earlier listener
+//     binds (see Bind.Conflicts) is left out with a ListenerConflict problem;
 //   - backends are merged by name: the earlier part's backend stands, and a later part's backend
 //     of that name with other settings gets a BackendConflict problem (its routes use the earlier
 //     one's);
 //   - HTTPS redirects are merged by host, the earlier part's standing;
-//   - process-wide values (Global, Stats, Monitor, SlotStep, DefaultBackend) are the first part's
+//   - process-wide values (Global, Stats, Monitor, SlotStep, Spares, DefaultBackend) are the first part's
 //     that sets them.
 func Compose(parts []Config, incumbents map[RouteKey]diag.Object) (Config, []diag.Problem) {
 	var out Config
@@ -47,6 +47,9 @@ func Compose(parts []Config, incumbents map[RouteKey]diag.Object) (Config, []dia
 		}
 		if out.SlotStep == 0 {
 			out.SlotStep = p.SlotStep
+		}
+		if out.Spares.Count == 0 {
+			out.Spares = p.Spares
 		}
 		if out.DefaultBackend == "" {
 			out.DefaultBackend = p.DefaultBackend
@@ -108,7 +111,7 @@ func Compose(parts []Config, incumbents map[RouteKey]diag.Object) (Config, []dia
 func mergeListener(ls []Listener, l Listener, probs []diag.Problem) ([]Listener, []diag.Problem) {
 	for i, o := range ls {
 		switch {
-		case o.Name == l.Name && o.Bind == l.Bind && o.Protocol == l.Protocol && slices.Equal(o.AcceptProxy, l.AcceptProxy):
+		case o.Name == l.Name && o.Bind == l.Bind && o.Protocol == l.Protocol && o.Table == l.Table && slices.Equal(o.AcceptProxy, l.AcceptProxy):
 			if o.TLS != nil && l.TLS != nil {
 				tls := *o.TLS
 				tls.Certificates = slices.Clone(tls.Certificates)
@@ -120,10 +123,10 @@ func mergeListener(ls []Listener, l Listener, probs []diag.Problem) ([]Listener,
 				ls[i].TLS = &tls
 			}
 			return ls, probs
-		case o.Name == l.Name || o.Port == l.Port:
+		case o.Name == l.Name || o.Bind.Conflicts(l.Bind):
 			for _, src := range listenerSources(l) {
 				probs = append(probs, diag.Problem{Object: src, Severity: diag.Warning, Reason: "ListenerConflict",
-					Message: fmt.Sprintf("listener %s on port %d conflicts with listener %s on port %d; it is left out", l.Name, l.Port, o.Name, o.Port)})
+					Message: fmt.Sprintf("listener %s on %s conflicts with listener %s on %s; it is left out", l.Name, l.Bind, o.Name, o.Bind)})
 			}
 			return ls, probs
 		}

@@ -101,3 +101,42 @@ func TestComposeCertificateLines(t *testing.T) {
 		t.Errorf("certificates %q, problems %v; want %q", got, probs, want)
 	}
 }
+
+// Two listeners conflict when they bind the same address and port; a specific address may share
+// a port with the unspecified one (the most specific socket takes the connection), and with
+// another specific address.
+func TestComposeListenerBinds(t *testing.T) {
+	a := netip.MustParseAddr
+	gw := obj("Gateway", "gw")
+	l := func(name, addr string, port uint16, table string) Listener {
+		return Listener{Name: name, Bind: Bind{Address: a(addr), Port: port}, Protocol: HTTP, Table: table, Sources: []diag.Object{gw}}
+	}
+	operator := Config{Listeners: []Listener{{Name: "http", Bind: Bind{Address: a("0.0.0.0"), Port: 80}, Protocol: HTTP}}}
+	for _, tc := range []struct {
+		name     string
+		add      Listener
+		conflict bool
+	}{
+		{"the same port on a specific address", l("gw-10-0-0-3-p80", "10.0.0.3", 80, "gw-10-0-0-3-p80"), false},
+		{"the same port on the IPv6 unspecified address", l("gw-v6-p80", "::", 80, "gw-v6-p80"), false},
+		{"another port on the unspecified address", l("gw-p8080", "0.0.0.0", 8080, "gw-p8080"), false},
+		{"the same address and port", l("gw-p80", "0.0.0.0", 80, "gw-p80"), true},
+		{"the same address as an IPv4-mapped IPv6 address", l("gw-p80", "::ffff:0.0.0.0", 80, "gw-p80"), true},
+		{"the same name with another table", l("http", "0.0.0.0", 80, "gw-p80"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, probs := Compose([]Config{operator, {Listeners: []Listener{tc.add}}}, nil)
+			conflicted := len(probs) == 1 && probs[0].Reason == "ListenerConflict" && probs[0].Object == gw
+			if conflicted != tc.conflict || tc.conflict == (len(cfg.Listeners) == 2) || !tc.conflict && len(probs) != 0 {
+				t.Errorf("listeners %v, problems %v; want conflict %t", cfg.Listeners, probs, tc.conflict)
+			}
+		})
+	}
+	// Two specific addresses on one port, both next to the unspecified one.
+	cfg, probs := Compose([]Config{operator, {Listeners: []Listener{
+		l("gw-a", "10.0.0.3", 80, "gw-a"), l("gw-b", "10.0.0.4", 80, "gw-b"),
+	}}}, nil)
+	if len(cfg.Listeners) != 3 || len(probs) != 0 {
+		t.Errorf("listeners %v, problems %v; want all three", cfg.Listeners, probs)
+	}
+}

@@ -45,8 +45,29 @@ type Config struct {
 	Backends []Backend
 	// SlotStep is the default server-slot step of backends (0: the renderer's default).
 	SlotStep int
+	// Spares is the pool of spare backend sections kept ready for new backends.
+	Spares Spares
 	// Global holds process-wide settings.
 	Global Global
+}
+
+// Spares shapes the pool of spare backend sections: empty sections with server slots, declared
+// in advance so that a new backend can take one through the runtime API instead of a reload.
+// Only a backend with Policy and no route policy can take a spare, and only one that fits: the
+// spare's slots are rendered with Policy's server options.
+type Spares struct {
+	// Count is the number of spare sections; 0: none.
+	Count int
+	// Slots is the number of server slots of each.
+	Slots int
+	// Policy is the backend policy the spares are rendered with: the policy a backend gets
+	// when nothing but the controller's defaults (the ConfigMap) sets it.
+	Policy BackendPolicy
+}
+
+// Equal reports whether s and o are the same pool.
+func (s Spares) Equal(o Spares) bool {
+	return s.Count == o.Count && s.Slots == o.Slots && s.Policy.Equal(o.Policy)
 }
 
 // Global is the process-wide tuning from the ConfigMap. Zero values keep HAProxy's or the
@@ -89,6 +110,18 @@ func (g Global) Equal(o Global) bool {
 type Bind struct {
 	Address netip.Addr
 	Port    uint16
+}
+
+// String is address:port, with brackets around an IPv6 address.
+func (b Bind) String() string { return netip.AddrPortFrom(b.Address, b.Port).String() }
+
+// Conflicts reports whether two binds cannot both be listened on: the same port on the same
+// address. A specific address and the unspecified one (0.0.0.0, ::) may share a port: Linux
+// gives a connection to the most specific listening socket, and HAProxy binds with SO_REUSEADDR.
+// An IPv4-mapped IPv6 address is its IPv4 address. Two unspecified addresses of different families (0.0.0.0 and ::) do not conflict either: an
+// IPv4 socket takes precedence over a dual-stack IPv6 one for IPv4 connections.
+func (b Bind) Conflicts(o Bind) bool {
+	return b.Port == o.Port && b.Address.Unmap() == o.Address.Unmap()
 }
 
 // Monitor answers an external load balancer's health check: GET /healthz on its port is 200 while
@@ -237,9 +270,14 @@ type HTTPMatch struct {
 	// Table is the route table the route belongs to: it is served by the listeners whose Table
 	// is the same (see Listener.Table). Two routes in different tables never conflict.
 	Table string
-	// Host is a lower-case DNS name, a wildcard "*.example.com" matching exactly one label, or
-	// empty for every host.
+	// Host is a lower-case DNS name, a wildcard "*.example.com" matching exactly one label
+	// (Ingress) or one or more (MultiLabel), or empty for every host.
 	Host string
+	// MultiLabel says that the wildcard Host matches one or more labels, as in the Gateway API:
+	// "*.example.com" matches foo.example.com and foo.bar.example.com, not example.com. Among
+	// the wildcards that match a request's host, the longest takes it first. Only with a "*."
+	// Host.
+	MultiLabel bool
 	// Path starts with "/". For MatchPrefix it carries no trailing slash except for "/" itself.
 	Path string
 	Kind PathMatch
@@ -280,6 +318,10 @@ type HTTPRoute struct {
 	Backends []WeightedBackend
 	// Source is the object the route comes from.
 	Source diag.Object
+	// Rank breaks ties of precedence between conditional routes of one host that are equally
+	// specific: the lower rank is tried first (Gateway API: the older HTTPRoute, then the
+	// earlier rule and match). It is not part of the route's key.
+	Rank int
 }
 
 // WeightedBackend is a backend with its share of a route's requests, relative to the route's
@@ -436,12 +478,16 @@ func cmpBool(a, b bool) int {
 	return -1
 }
 
-// CompareMatches orders matches by table, host, path, then match kind.
+// CompareMatches orders matches by table, host (one-label wildcard before multi-label), path,
+// then match kind.
 func CompareMatches(a, b HTTPMatch) int {
 	if c := cmp.Compare(a.Table, b.Table); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Host, b.Host); c != 0 {
+		return c
+	}
+	if c := cmpBool(a.MultiLabel, b.MultiLabel); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Path, b.Path); c != 0 {

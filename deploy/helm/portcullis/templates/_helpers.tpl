@@ -51,6 +51,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
 {{/* The Lease electing the replica that writes Ingress status: one per release. */}}
+{{/* The Secret made from controller.imageCredentials. */}}
+{{- define "portcullis.pullSecretName" -}}
+{{- printf "%s-pull" (include "portcullis.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
 {{- define "portcullis.electionID" -}}
 {{- printf "%s-leader" (include "portcullis.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
@@ -96,13 +101,24 @@ controller.tcpServicesNodePorts keys that name no entry. */}}
 {{- end -}}
 {{- end -}}
 {{- $taken := dict -}}
-{{- range $name := list "http" "https" "stat" "healthz" -}}
+{{- range $name := list "http" "https" "stat" "healthz" "controller" -}}
 {{- if index $c.service.enablePorts $name -}}
-{{- $_ := set $taken (toString (index $c.service.ports $name)) (printf "controller.service.ports.%s" $name) -}}
+{{- $_ := set $taken (include "portcullis.scalar" (index $c.service.ports $name)) (printf "controller.service.ports.%s" $name) -}}
 {{- end -}}
 {{- end -}}
 {{- range $name := list "http" "https" "controller" "stat" "healthz" -}}
-{{- $_ := set $taken (toString (index $c.containerPort $name)) (printf "controller.containerPort.%s" $name) -}}
+{{- $_ := set $taken (include "portcullis.scalar" (index $c.containerPort $name)) (printf "controller.containerPort.%s" $name) -}}
+{{- end -}}
+{{- $tcpPortTargets := dict -}}
+{{- range $i, $e := $c.service.tcpPorts -}}
+{{- $target := include "portcullis.scalar" $e.targetPort -}}
+{{- $_ := set $tcpPortTargets $target true -}}
+{{- with get $taken $target -}}
+{{- fail (printf "controller.service.tcpPorts[%d] targetPort %s is already %s" $i $target .) -}}
+{{- end -}}
+{{- if lt (atoi $target) $lowest -}}
+{{- fail (printf "controller.service.tcpPorts[%d] targetPort %s: the container runs unprivileged and cannot listen below %d; pick a higher targetPort (port, the Service's, can be anything), or set controller.sysctls net.ipv4.ip_unprivileged_port_start" $i $target $lowest) -}}
+{{- end -}}
 {{- end -}}
 {{- range $key, $_ := $c.tcpServices -}}
 {{- $port := atoi $key -}}
@@ -110,10 +126,12 @@ controller.tcpServicesNodePorts keys that name no entry. */}}
 {{- fail (printf "controller.tcpServices key %q must be a port number from 1 to 65535" $key) -}}
 {{- end -}}
 {{- if lt $port $lowest -}}
-{{- fail (printf "controller.tcpServices port %d: the container runs unprivileged and cannot listen below %d; pick a higher port (the Service's node port and a load balancer's listener can still be anything), or lower net.ipv4.ip_unprivileged_port_start in controller.podSecurityContext.sysctls" $port $lowest) -}}
+{{- fail (printf "controller.tcpServices port %d: the container runs unprivileged and cannot listen below %d; pick a higher port (with controller.service.tcpPorts, the Service's port can still be anything), or lower net.ipv4.ip_unprivileged_port_start with controller.sysctls" $port $lowest) -}}
 {{- end -}}
 {{- with get $taken $key -}}
+{{- if not (hasKey $tcpPortTargets $key) -}}
 {{- fail (printf "controller.tcpServices port %d is already %s" $port .) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- range $key, $_ := $c.tcpServicesNodePorts -}}
@@ -157,6 +175,19 @@ Ingress status, and the Events about its problems. */}}
 - apiGroups: [""]
   resources: [events]
   verbs: [create, patch]
+{{- if .Values.gatewayAPI.controllerName }}
+# Gateway API (gatewayAPI.controllerName): get, as for Ingresses, re-reads an object whose status
+# update conflicts.
+- apiGroups: [gateway.networking.k8s.io]
+  resources: [gateways, httproutes]
+  verbs: [get, list, watch]
+- apiGroups: [gateway.networking.k8s.io]
+  resources: [referencegrants]
+  verbs: [list, watch]
+- apiGroups: [gateway.networking.k8s.io]
+  resources: [gateways/status, httproutes/status]
+  verbs: [update]
+{{- end }}
 {{- end -}}
 
 {{/* Fails when a namespaced install (controller.scope.namespaces) names a Service or Secret in
@@ -170,7 +201,7 @@ a namespace it does not watch: the controller only sees objects of watched names
 {{- fail (printf "controller.defaultBackendService %q is in a namespace that controller.scope.namespaces does not list: the controller would not see it" .) -}}
 {{- end -}}
 {{- end -}}
-{{- if $c.defaultTLSSecret.enabled -}}
+{{- if and $c.defaultTLSSecret.enabled $c.defaultTLSSecret.secret -}}
 {{- $ns := default $.Release.Namespace $c.defaultTLSSecret.secretNamespace -}}
 {{- if not (has $ns $namespaces) -}}
 {{- fail (printf "controller.defaultTLSSecret is in namespace %q, which controller.scope.namespaces does not list: the controller would not see it" $ns) -}}
@@ -187,11 +218,11 @@ a namespace it does not watch: the controller only sees objects of watched names
 - {{ printf "--ingress.class=%s" $c.ingressClass | quote }}
 - {{ printf "--controller-name=%s" $c.ingressClassResource.controllerValue | quote }}
 - {{ printf "--configmap=%s/%s" .Release.Namespace (include "portcullis.fullname" .) | quote }}
-- {{ printf "--http-bind-port=%v" $c.containerPort.http | quote }}
-- {{ printf "--https-bind-port=%v" $c.containerPort.https | quote }}
-- {{ printf "--controller-port=%v" $c.containerPort.controller | quote }}
-- {{ printf "--stats-bind-port=%v" $c.containerPort.stat | quote }}
-- {{ printf "--healthz-bind-port=%v" $c.containerPort.healthz | quote }}
+- {{ printf "--http-bind-port=%d" (int64 $c.containerPort.http) | quote }}
+- {{ printf "--https-bind-port=%d" (int64 $c.containerPort.https) | quote }}
+- {{ printf "--controller-port=%d" (int64 $c.containerPort.controller) | quote }}
+- {{ printf "--stats-bind-port=%d" (int64 $c.containerPort.stat) | quote }}
+- {{ printf "--healthz-bind-port=%d" (int64 $c.containerPort.healthz) | quote }}
 - {{ printf "--shutdown-delay=%ss" (include "portcullis.shutdownDelaySeconds" .) | quote }}
 - {{ printf "--stop-timeout=%ss" (include "portcullis.stopTimeoutSeconds" .) | quote }}
 - {{ printf "--config-dir=%s" $c.configDir | quote }}
@@ -201,10 +232,7 @@ a namespace it does not watch: the controller only sees objects of watched names
 {{- with $c.defaultBackendService }}
 - {{ printf "--default-backend-service=%s" . | quote }}
 {{- end }}
-{{- if $c.defaultTLSSecret.enabled }}
-{{- if not $c.defaultTLSSecret.secret }}
-{{- fail "controller.defaultTLSSecret.enabled needs controller.defaultTLSSecret.secret" }}
-{{- end }}
+{{- if and $c.defaultTLSSecret.enabled $c.defaultTLSSecret.secret }}
 - {{ printf "--default-ssl-certificate=%s/%s" (default .Release.Namespace $c.defaultTLSSecret.secretNamespace) $c.defaultTLSSecret.secret | quote }}
 {{- end }}
 {{- if $c.publishService.enabled }}
@@ -213,7 +241,13 @@ a namespace it does not watch: the controller only sees objects of watched names
 {{- else }}
 - {{ printf "--publish-service=%s" (include "portcullis.publishService" .) | quote }}
 {{- end }}
+{{- end }}
+{{- if or $c.publishService.enabled .Values.gatewayAPI.controllerName }}
 - {{ printf "--election-id=%s" (include "portcullis.electionID" .) | quote }}
+{{- end }}
+- {{ printf "--gateway-controller-name=%s" .Values.gatewayAPI.controllerName | quote }}
+{{- with .Values.gatewayAPI.addressPool }}
+- {{ printf "--gateway-address-pool=%s" . | quote }}
 {{- end }}
 {{- if $c.tcpServices }}
 - {{ printf "--tcp-services-configmap=%s/%s" .Release.Namespace (include "portcullis.tcpServicesName" .) | quote }}

@@ -1,23 +1,53 @@
 {{/* The pod template shared by the Deployment and the DaemonSet. */}}
 {{- define "portcullis.podTemplate" -}}
 {{- $c := .Values.controller -}}
+{{- $hostCfg := ternary ($c.daemonset | default dict) ($c.deployment | default dict) (eq $c.kind "DaemonSet") -}}
+{{/* A Deployment's host ports (haproxytech's deployment.hostPorts) default to daemonset.hostPorts. */}}
+{{- $hostPorts := merge (deepCopy ($hostCfg.hostPorts | default dict)) ($c.daemonset.hostPorts | default dict) -}}
+{{- $useHostPort := $hostCfg.useHostPort -}}
+{{- $tcpPortsByTarget := dict -}}
+{{- range $c.service.tcpPorts -}}
+{{- $_ := set $tcpPortsByTarget (include "portcullis.scalar" .targetPort) . -}}
+{{- end -}}
 metadata:
   labels:
     {{- include "portcullis.selectorLabels" . | nindent 4 }}
     {{- with $c.podLabels }}
-    {{- toYaml . | nindent 4 }}
+    {{- include "portcullis.stringMap" . | nindent 4 }}
     {{- end }}
   annotations:
     checksum/config: {{ include (print $.Template.BasePath "/configmap.yaml") . | sha256sum }}
     {{- with $c.podAnnotations }}
-    {{- toYaml . | nindent 4 }}
+    {{- if kindIs "string" . }}
+    {{- include "portcullis.tplYaml" (list $ .) | nindent 4 }}
+    {{- else }}
+    {{- include "portcullis.stringMap" . | nindent 4 }}
+    {{- end }}
     {{- end }}
 spec:
   serviceAccountName: {{ include "portcullis.serviceAccountName" . }}
   automountServiceAccountToken: true
-  terminationGracePeriodSeconds: {{ $c.terminationGracePeriodSeconds }}
+  terminationGracePeriodSeconds: {{ int64 $c.terminationGracePeriodSeconds }}
+  {{- if $c.hostNetwork }}
+  hostNetwork: true
+  {{- end }}
+  {{- if $c.dnsPolicy }}
+  dnsPolicy: {{ $c.dnsPolicy }}
+  {{- else if $c.hostNetwork }}
+  dnsPolicy: ClusterFirstWithHostNet
+  {{- end }}
+  {{- with $c.dnsConfig }}
+  dnsConfig:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- if not (kindIs "invalid" $c.enableServiceLinks) }}
+  enableServiceLinks: {{ $c.enableServiceLinks }}
+  {{- end }}
   {{- with $c.priorityClassName }}
   priorityClassName: {{ . }}
+  {{- end }}
+  {{- with $c.runtimeClassName }}
+  runtimeClassName: {{ . }}
   {{- end }}
   {{- with $c.imagePullSecrets }}
   imagePullSecrets:
@@ -27,43 +57,53 @@ spec:
   securityContext:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+  {{- with $c.initContainers }}
+  initContainers:
+    {{- include "portcullis.tplYaml" (list $ .) | nindent 4 }}
+  {{- end }}
   containers:
-    - name: controller
+    - name: {{ $c.name | default "controller" }}
       image: {{ include "portcullis.image" . | quote }}
       imagePullPolicy: {{ $c.image.pullPolicy }}
       args:
         {{- include "portcullis.args" . | nindent 8 }}
       ports:
-        - name: http
-          containerPort: {{ $c.containerPort.http }}
+        {{- $hostIP := $hostCfg.hostIP }}
+        {{- range $name := list "http" "https" "controller" "healthz" "stat" }}
+        - name: {{ $name }}
+          containerPort: {{ int64 (index $c.containerPort $name) }}
           protocol: TCP
-          {{- if and (eq $c.kind "DaemonSet") $c.daemonset.useHostPort }}
-          hostPort: {{ $c.daemonset.hostPorts.http }}
+          {{- $hostPort := index $hostPorts $name | default 0 | int64 }}
+          {{- if and $useHostPort $hostPort (not $c.hostNetwork) }}
+          hostPort: {{ $hostPort }}
+          {{- with $hostIP }}
+          hostIP: {{ . }}
           {{- end }}
-        - name: https
-          containerPort: {{ $c.containerPort.https }}
-          protocol: TCP
-          {{- if and (eq $c.kind "DaemonSet") $c.daemonset.useHostPort }}
-          hostPort: {{ $c.daemonset.hostPorts.https }}
           {{- end }}
-        - name: controller
-          containerPort: {{ $c.containerPort.controller }}
-          protocol: TCP
-        - name: healthz
-          containerPort: {{ $c.containerPort.healthz }}
-          protocol: TCP
-          {{- if and (eq $c.kind "DaemonSet") $c.daemonset.useHostPort $c.daemonset.hostPorts.healthz }}
-          hostPort: {{ $c.daemonset.hostPorts.healthz }}
-          {{- end }}
-        {{- if $c.service.enablePorts.stat }}
-        - name: stat
-          containerPort: {{ $c.containerPort.stat }}
-          protocol: TCP
         {{- end }}
         {{- range $port, $_ := $c.tcpServices }}
+        {{- if not (hasKey $tcpPortsByTarget $port) }}
         - name: {{ printf "tcp-%s" $port }}
           containerPort: {{ $port }}
           protocol: TCP
+          {{- if and $useHostPort (not $c.hostNetwork) }}
+          hostPort: {{ $port }}
+          {{- with $hostIP }}
+          hostIP: {{ . }}
+          {{- end }}
+          {{- end }}
+        {{- end }}
+        {{- end }}
+        {{- range $c.service.tcpPorts }}
+        - name: {{ .name | trunc 15 | trimSuffix "-" }}
+          containerPort: {{ int64 .targetPort }}
+          protocol: TCP
+          {{- if and $useHostPort (not $c.hostNetwork) }}
+          hostPort: {{ int64 .port }}
+          {{- with $hostIP }}
+          hostIP: {{ . }}
+          {{- end }}
+          {{- end }}
         {{- end }}
       env:
         # The leader election Lease lives in POD_NAMESPACE; POD_NAME identifies the replica.
@@ -83,6 +123,10 @@ spec:
         {{- with $c.extraEnvs }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
+      {{- with $c.extraEnvFrom }}
+      envFrom:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       {{- with $c.livenessProbe }}
       livenessProbe:
         {{- toYaml . | nindent 8 }}
@@ -97,7 +141,7 @@ spec:
       {{- end }}
       {{- with $c.lifecycle }}
       lifecycle:
-        {{- toYaml . | nindent 8 }}
+        {{- include "portcullis.tplYaml" (list $ .) | nindent 8 }}
       {{- end }}
       {{- with $c.resources }}
       resources:
@@ -115,8 +159,11 @@ spec:
         - name: tmp
           mountPath: /tmp
         {{- with $c.extraVolumeMounts }}
-        {{- toYaml . | nindent 8 }}
+        {{- include "portcullis.tplYaml" (list $ .) | nindent 8 }}
         {{- end }}
+    {{- with $c.extraContainers }}
+    {{- include "portcullis.tplYaml" (list $ .) | nindent 4 }}
+    {{- end }}
   volumes:
     - name: config
       emptyDir: {}
@@ -129,7 +176,7 @@ spec:
         medium: Memory
         sizeLimit: 64Mi
     {{- with $c.extraVolumes }}
-    {{- toYaml . | nindent 4 }}
+    {{- include "portcullis.tplYaml" (list $ .) | nindent 4 }}
     {{- end }}
   {{- with $c.nodeSelector }}
   nodeSelector:
