@@ -113,6 +113,19 @@ func grammarOf(e entry) grammar {
 		return grammar{methodSeeds, methodEdges, func(r *rand.Rand) string { return genList(r, limits.MaxMethods, genMethod) }}
 	case *setting[Wildcard[HeaderName]]:
 		return grammar{headerNameSeeds, headerNameEdges, func(r *rand.Rand) string { return genList(r, limits.MaxHeaderNames, genHeaderName) }}
+	case *setting[HeaderName]:
+		return grammar{cookieNameSeeds, tokenEdges, genHeaderName}
+	case *setting[[]int]:
+		return grammar{[]string{"404, 503", "503,503", "415", "404,", " 404 "}, words("400, 403, 404, 408, 500, 502, 503, 504", "400", "401", "504"),
+			func(r *rand.Rand) string {
+				return genList(r, 8, func(r *rand.Rand) string { return strconv.Itoa(400 + r.IntN(105)) })
+			}}
+	case *setting[CookiePath]:
+		return grammar{pathSeeds, pathEdges, genPath}
+	case *setting[RedirectURL]:
+		return grammar{redirectSeeds, redirectEdges, genRedirect}
+	case *setting[Regex]:
+		return grammar{regexSeeds, regexEdges, genRegex}
 	case *setting[HeaderValue]:
 		return grammar{headerValueSeeds, headerValueEdges, genHeaderValue}
 	case *setting[[]Header]:
@@ -132,10 +145,10 @@ func grammarOf(e entry) grammar {
 		return grammar{cipherSeeds, cipherEdges, genCiphers}
 	case *setting[string]:
 		switch s {
-		case cookiePersistence:
+		case cookiePersistence, canaryByCookie:
 			return grammar{cookieNameSeeds, tokenEdges, func(r *rand.Rand) string { return genFrom(r, tokenChars, limits.MaxNameLen) }}
-		case authType, serverProto, defaultsProfile:
-			return grammar{nil, words("basic-auth", "h1", "h2", "none", ProfileIngressNginx), genWord}
+		case authType, serverProto, defaultsProfile, cookieSameSite, errorPagesSetting:
+			return grammar{nil, words("basic-auth", "h1", "h2", "none", ProfileIngressNginx, "None", "Lax", "Strict", ErrorPagesHAProxy, ErrorPagesPortcullis), genWord}
 		}
 		return grammar{secretNameSeeds, secretNameEdges, genSecretName}
 	}
@@ -634,4 +647,14 @@ func byteSizeEdges() []string {
 
 func genByteSize(r *rand.Rand) string {
 	return genInt(r) + []string{"", "k", "m", "g", "K", "M", "G", "b"}[r.IntN(8)]
+}
+
+var regexSeeds = []string{"^(beta|alpha)$", `^v\d+$`, "a b", "!a", "(", "#", "{", "||"}
+
+func regexEdges() []string {
+	return []string{repeatTo(`(a|\d)+`, limits.MaxRegexLen), repeatTo("a", limits.MaxRegexLen+1), "a", `\`}
+}
+
+func genRegex(r *rand.Rand) string {
+	return genFrom(r, "abc^$()|[]*+?.019\\", 64) + "z"
 }

@@ -152,12 +152,13 @@ func FuzzParse(f *testing.F) {
 }
 
 // TestDurationBoundsOfRegistry checks that no registered duration can exceed HAProxy's largest
-// timer (2^31-1 ms, about 24.8 days) except those rendered as header values (HSTS max-age).
+// timer (2^31-1 ms, about 24.8 days) except those rendered as header values (HSTS max-age, the
+// persistence cookie's Max-Age).
 func TestDurationBoundsOfRegistry(t *testing.T) {
 	const haproxyMax = (1<<31 - 1) * time.Millisecond
 	for _, s := range registry {
 		ds, ok := s.(*setting[time.Duration])
-		if !ok || ds == hstsMaxAge {
+		if !ok || ds == hstsMaxAge || ds == cookieMaxAge {
 			continue
 		}
 		if _, err := ds.parser.parse(FormatDuration(haproxyMax.Truncate(time.Second) + time.Second)); err == nil {

@@ -21,14 +21,22 @@ const NginxPrefix = "nginx.ingress.kubernetes.io/"
 
 // The ingress-nginx keys that other keys read.
 const (
-	nxAuthType          = "auth-type"
-	nxAuthSecret        = "auth-secret"
-	nxSessionCookieName = "session-cookie-name"
-	nxLimitRPS          = "limit-rps"
-	nxXForwardedPrefix  = "x-forwarded-prefix"
-	nxUpstreamVhost     = "upstream-vhost"
-	nxProxyReadTimeout  = "proxy-read-timeout"
-	nxProxySendTimeout  = "proxy-send-timeout"
+	nxAuthType              = "auth-type"
+	nxAuthSecret            = "auth-secret"
+	nxSessionCookieName     = "session-cookie-name"
+	nxAffinity              = "affinity"
+	nxSessionCookieMaxAge   = "session-cookie-max-age"
+	nxCanary                = "canary"
+	nxPermanentRedirect     = "permanent-redirect"
+	nxPermanentRedirectCode = "permanent-redirect-code"
+	nxTemporalRedirect      = "temporal-redirect"
+	nxTemporalRedirectCode  = "temporal-redirect-code"
+	nxCanaryByHeader        = "canary-by-header"
+	nxLimitRPS              = "limit-rps"
+	nxXForwardedPrefix      = "x-forwarded-prefix"
+	nxUpstreamVhost         = "upstream-vhost"
+	nxProxyReadTimeout      = "proxy-read-timeout"
+	nxProxySendTimeout      = "proxy-send-timeout"
 )
 
 // ProfileIngressNginx is the defaults-profile of ingress-nginx's defaults.
@@ -246,6 +254,37 @@ var nginxKeys = []nginxKey{
 	// Routing.
 	{NginxAnnotation{"app-root", CompatSupported, "`app-root`", ""},
 		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(appRoot, v)}, nil }},
+	{NginxAnnotation{nxPermanentRedirect, CompatPartial, "`redirect-to`, `redirect-to-code`",
+		"The URL is `http(s)://host[:port][/path]`: no query and no nginx variables. With `temporal-redirect` too, " +
+			"`temporal-redirect` applies, as in ingress-nginx."},
+		func(v string, o nginxObject) ([]nginxSet, error) {
+			if _, ok := o.get(nxTemporalRedirect); ok {
+				return nil, errors.New("ignored: temporal-redirect is also set and applies")
+			}
+			return nginxRedirect(v, o, nxPermanentRedirectCode, "301")
+		}},
+	{NginxAnnotation{nxPermanentRedirectCode, CompatPartial, "`redirect-to-code`",
+		"301, 302, 303, 307 or 308 (ingress-nginx also takes 300, 304, 305 and 306); read with `permanent-redirect`."},
+		func(_ string, o nginxObject) ([]nginxSet, error) { return redirectCodeAlone(o, nxPermanentRedirect) }},
+	{NginxAnnotation{nxTemporalRedirect, CompatPartial, "`redirect-to`, `redirect-to-code`",
+		"As `permanent-redirect`, with the status 302 unless `temporal-redirect-code` is set."},
+		func(v string, o nginxObject) ([]nginxSet, error) {
+			return nginxRedirect(v, o, nxTemporalRedirectCode, "302")
+		}},
+	{NginxAnnotation{nxTemporalRedirectCode, CompatPartial, "`redirect-to-code`",
+		"301, 302, 303, 307 or 308; read with `temporal-redirect`."},
+		func(_ string, o nginxObject) ([]nginxSet, error) { return redirectCodeAlone(o, nxTemporalRedirect) }},
+	{NginxAnnotation{"from-to-www-redirect", CompatPartial, "`www-redirect`",
+		"The status is `ssl-redirect-code` (302 unless set; ingress-nginx sends its `http-redirect-code`, 308: see " +
+			"the `ingress-nginx` defaults profile); a trailing `/` of the request's path is kept."},
+		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(wwwRedirect, v)}, nil }},
+	{NginxAnnotation{"custom-http-errors", CompatPartial, "`intercept-errors`",
+		"The backend's responses with these statuses are replaced by Portcullis's error page for the status, rather " +
+			"than sent to a default backend; only 400, 403, 404, 408, 500, 502, 503 and 504 have a page."},
+		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(interceptErrors, v)}, nil }},
+	{NginxAnnotation{"default-backend", CompatRefused, "`intercept-errors`, `error-pages`",
+		"A Service that answers for the Ingress's errors or its missing endpoints is not supported: `custom-http-errors` " +
+			"answers with Portcullis's error pages, and a path without endpoints answers 503 (the `error-pages` page)."}, nil},
 	{NginxAnnotation{nxXForwardedPrefix, CompatSupported, "`request-set-header` (`X-Forwarded-Prefix`)",
 		"A `request-set-header` annotation of Portcullis on the same Ingress replaces it."},
 		func(v string, o nginxObject) ([]nginxSet, error) { return requestHeaders(o) }},
@@ -274,7 +313,39 @@ var nginxKeys = []nginxKey{
 			}
 			return []nginxSet{set(rateLimitRequests, v), set(rateLimitPeriod, "1m")}, nil
 		}},
+	{NginxAnnotation{"limit-connections", CompatPartial, "`rate-limit-connections`",
+		"Requests in progress per client address, as ingress-nginx counts them, answered 503 beyond the limit " +
+			"(ingress-nginx's `limit-conn-status-code` default); counted per backend section rather than per Ingress."},
+		func(v string, _ nginxObject) ([]nginxSet, error) {
+			return []nginxSet{set(rateLimitConnections, v)}, nil
+		}},
 	{NginxAnnotation{"limit-burst-multiplier", CompatRefused, "", "HAProxy counts requests over the period without a burst allowance."}, nil},
+
+	// Canary.
+	{NginxAnnotation{nxCanary, CompatSupported, "`canary`",
+		"The canary Ingress must have the same host, path and path type as the Ingress it accompanies; the route " +
+			"keeps that Ingress's settings, as in ingress-nginx."},
+		func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(canary, v)}, nil }},
+	{NginxAnnotation{"canary-weight", CompatSupported, "`canary-weight`", "Read with `canary: \"true\"`."},
+		canaryKey(func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(canaryWeight, v)}, nil })},
+	{NginxAnnotation{"canary-weight-total", CompatPartial, "(none)", "Only `100`, the default, is accepted: `canary-weight` is a percentage."},
+		canaryKey(func(v string, _ nginxObject) ([]nginxSet, error) {
+			if v != "100" {
+				return nil, errors.New("only 100 is supported: canary-weight is a percentage")
+			}
+			return nil, nil
+		})},
+	{NginxAnnotation{nxCanaryByHeader, CompatSupported, "`canary-by-header`", "Read with `canary: \"true\"`."},
+		canaryKey(func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(canaryByHeader, v)}, nil })},
+	{NginxAnnotation{"canary-by-header-value", CompatSupported, "`canary-by-header-value`", ""},
+		canaryKey(func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(canaryByHeaderValue, v)}, nil })},
+	{NginxAnnotation{"canary-by-header-pattern", CompatPartial, "`canary-by-header-pattern`",
+		"RE2 syntax (the common part of RE2 and PCRE), without spaces, quotes or `#`."},
+		canaryKey(func(v string, _ nginxObject) ([]nginxSet, error) {
+			return []nginxSet{set(canaryByHeaderPattern, v)}, nil
+		})},
+	{NginxAnnotation{"canary-by-cookie", CompatSupported, "`canary-by-cookie`", "Read with `canary: \"true\"`."},
+		canaryKey(func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(canaryByCookie, v)}, nil })},
 
 	// Balancing and affinity.
 	{NginxAnnotation{"upstream-hash-by", CompatPartial, "`load-balance`",
@@ -285,9 +356,9 @@ var nginxKeys = []nginxKey{
 			b, err := hashBy(v)
 			return []nginxSet{set(loadBalance, b)}, err
 		}},
-	{NginxAnnotation{"affinity", CompatPartial, "`cookie-persistence`",
+	{NginxAnnotation{nxAffinity, CompatPartial, "`cookie-persistence`",
 		"`cookie` only. The cookie names the server (HAProxy's `insert indirect nocache`), not a hash of it, " +
-			"and lives for the browser session."},
+			"and lives for the browser session unless `session-cookie-max-age` or `-expires` is set."},
 		func(v string, o nginxObject) ([]nginxSet, error) {
 			if v != "cookie" {
 				return nil, errors.New("only cookie affinity exists")
@@ -300,6 +371,27 @@ var nginxKeys = []nginxKey{
 		}},
 	{NginxAnnotation{nxSessionCookieName, CompatSupported, "`cookie-persistence`", "Read with `affinity: cookie`."},
 		func(string, nginxObject) ([]nginxSet, error) { return nil, nil }},
+	{NginxAnnotation{nxSessionCookieMaxAge, CompatSupported, "`cookie-max-age`", "Whole seconds; read with `affinity: cookie`."},
+		affinityKey(func(v string, _ nginxObject) ([]nginxSet, error) {
+			s, err := nginxSeconds(v)
+			return []nginxSet{set(cookieMaxAge, s)}, err
+		})},
+	{NginxAnnotation{"session-cookie-expires", CompatPartial, "`cookie-max-age`",
+		"Sent as `Max-Age` rather than an `Expires` date, which browsers read alike; with `session-cookie-max-age` " +
+			"too, that one applies (browsers prefer `Max-Age`)."},
+		affinityKey(func(v string, o nginxObject) ([]nginxSet, error) {
+			s, err := nginxSeconds(v)
+			if _, ok := o.get(nxSessionCookieMaxAge); ok || err != nil {
+				return nil, err
+			}
+			return []nginxSet{set(cookieMaxAge, s)}, nil
+		})},
+	{NginxAnnotation{"session-cookie-samesite", CompatPartial, "`cookie-samesite`",
+		"`None`, `Lax` or `Strict`; `session-cookie-conditional-samesite-none` (leaving out `None` for old browsers) is not supported."},
+		affinityKey(func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(cookieSameSite, v)}, nil })},
+	{NginxAnnotation{"session-cookie-path", CompatPartial, "`cookie-path`",
+		"Unset, the path is `/` (ingress-nginx uses the Ingress's path)."},
+		affinityKey(func(v string, _ nginxObject) ([]nginxSet, error) { return []nginxSet{set(cookiePath, v)}, nil })},
 	{NginxAnnotation{"affinity-mode", CompatPartial, "(none)", "`balanced` and `persistent` behave alike: a client stays on its server while it exists."},
 		func(v string, _ nginxObject) ([]nginxSet, error) {
 			if v != "balanced" && v != "persistent" {
@@ -511,4 +603,41 @@ func hashBy(v string) (string, error) {
 		return "url_param " + a, nil
 	}
 	return "", errors.New("want one of $request_uri, $uri, $remote_addr, $binary_remote_addr, $http_<name> or $arg_<name>")
+}
+
+// canaryKey reads a canary-* key only with canary "true", as ingress-nginx does.
+func canaryKey(convert func(string, nginxObject) ([]nginxSet, error)) func(string, nginxObject) ([]nginxSet, error) {
+	return func(v string, o nginxObject) ([]nginxSet, error) {
+		if c, _ := o.get(nxCanary); c != "true" {
+			return nil, errors.New(`ignored without canary: "true", as ingress-nginx ignores it`)
+		}
+		return convert(v, o)
+	}
+}
+
+// nginxRedirect is redirect-to and redirect-to-code from permanent-redirect or temporal-redirect
+// and its code key.
+func nginxRedirect(v string, o nginxObject, codeKey, code string) ([]nginxSet, error) {
+	if c, ok := o.get(codeKey); ok {
+		code = c
+	}
+	return []nginxSet{set(redirectTo, v), set(redirectToCode, code)}, nil
+}
+
+// redirectCodeAlone: a redirect code key is read by its redirect key.
+func redirectCodeAlone(o nginxObject, redirect string) ([]nginxSet, error) {
+	if _, ok := o.get(redirect); !ok {
+		return nil, errors.New("ignored without " + redirect + ", as ingress-nginx ignores it")
+	}
+	return nil, nil
+}
+
+// affinityKey reads a session-cookie-* key only with affinity "cookie", as ingress-nginx does.
+func affinityKey(convert func(string, nginxObject) ([]nginxSet, error)) func(string, nginxObject) ([]nginxSet, error) {
+	return func(v string, o nginxObject) ([]nginxSet, error) {
+		if a, _ := o.get(nxAffinity); a != "cookie" {
+			return nil, errors.New(`ignored without affinity: "cookie", as ingress-nginx ignores it`)
+		}
+		return convert(v, o)
+	}
 }

@@ -200,6 +200,69 @@ func TestNginxAnnotations(t *testing.T) {
 			},
 		},
 		{
+			name: "canary keys: header, value, pattern, cookie and weight",
+			kv: map[string]string{p + "canary": "true", p + "canary-by-header": "X-Canary", p + "canary-by-header-value": "beta",
+				p + "canary-by-header-pattern": `^v\d$`, p + "canary-by-cookie": "opt", p + "canary-weight": "30", p + "canary-weight-total": "100"},
+			check: func(t *testing.T, r RouteSettings, _ BackendSettings) {
+				if !r.Canary.Value || r.CanaryByHeader.Value != "X-Canary" || r.CanaryByHeaderValue.Value != "beta" ||
+					r.CanaryByHeaderPattern.Value != `^v\d$` || r.CanaryByCookie.Value != "opt" || r.CanaryWeight.Value != 30 {
+					t.Errorf("canary settings %+v", r)
+				}
+			},
+		},
+		{
+			name:  "canary keys without canary true are ignored",
+			kv:    map[string]string{p + "canary-by-header": "X-Canary", p + "canary-weight-total": "1000"},
+			probs: []string{p + "canary-by-header: invalid value \"X-Canary\": ignored without canary", p + "canary-weight-total: invalid value \"1000\": ignored without canary"},
+		},
+		{
+			name:  "a weight total other than 100 and a bad pattern",
+			kv:    map[string]string{p + "canary": "true", p + "canary-weight-total": "1000", p + "canary-by-header-pattern": "a b"},
+			probs: []string{p + "canary-by-header-pattern: ", p + "canary-weight-total: invalid value \"1000\": only 100"},
+		},
+		{
+			name: "permanent-redirect with its code",
+			kv:   map[string]string{p + "permanent-redirect": "https://new.example.com/x", p + "permanent-redirect-code": "308"},
+			check: func(t *testing.T, r RouteSettings, _ BackendSettings) {
+				if r.RedirectTo.Value != "https://new.example.com/x" || r.RedirectToCode.Value != 308 {
+					t.Errorf("redirect %+v %+v", r.RedirectTo, r.RedirectToCode)
+				}
+			},
+		},
+		{
+			name: "permanent-redirect is 301 by default",
+			kv:   map[string]string{p + "permanent-redirect": "https://new.example.com"},
+			check: func(t *testing.T, r RouteSettings, _ BackendSettings) {
+				if r.RedirectTo.Value != "https://new.example.com" || r.RedirectToCode.Value != 301 {
+					t.Errorf("redirect %+v %+v", r.RedirectTo, r.RedirectToCode)
+				}
+			},
+		},
+		{
+			name:  "temporal-redirect is 302 by default and wins over permanent-redirect",
+			kv:    map[string]string{p + "temporal-redirect": "http://t.example", p + "permanent-redirect": "https://p.example"},
+			probs: []string{p + "permanent-redirect: invalid value \"https://p.example\": ignored: temporal-redirect"},
+			check: func(t *testing.T, r RouteSettings, _ BackendSettings) {
+				if r.RedirectTo.Value != "http://t.example" || r.RedirectToCode.Value != 302 {
+					t.Errorf("redirect %+v %+v", r.RedirectTo, r.RedirectToCode)
+				}
+			},
+		},
+		{
+			name:  "redirect codes alone, a code that is not a redirect, a URL with a query",
+			kv:    map[string]string{p + "temporal-redirect-code": "307", p + "permanent-redirect": "https://a.example/?q=1"},
+			probs: []string{p + "permanent-redirect: ", p + "temporal-redirect-code: invalid value \"307\": ignored without temporal-redirect"},
+		},
+		{
+			name: "from-to-www-redirect",
+			kv:   map[string]string{p + "from-to-www-redirect": "true"},
+			check: func(t *testing.T, r RouteSettings, _ BackendSettings) {
+				if !r.WWWRedirect.Value {
+					t.Errorf("www-redirect %+v", r.WWWRedirect)
+				}
+			},
+		},
+		{
 			name:  "snippets are refused, named or not",
 			kv:    map[string]string{p + "configuration-snippet": "more_set_headers x;", p + "foo-snippet": "x"},
 			probs: []string{p + "configuration-snippet: refused: raw nginx configuration", p + "foo-snippet: refused: raw nginx configuration"},

@@ -769,3 +769,64 @@ func parseByteSize(s string) (ByteSize, error) {
 	}
 	return ByteSize(int64(n) * mult), nil
 }
+
+// headerNameValue accepts a HeaderName (limits.CheckHeaderName).
+var headerNameValue = parser[HeaderName]{
+	kind:   fmt.Sprintf("header name: [A-Za-z0-9_-], at most %d bytes", limits.MaxNameLen),
+	parse:  parseHeaderName,
+	format: func(h HeaderName) string { return string(h) },
+}
+
+// regexValue accepts a Regex (limits.CheckRegex).
+var regexValue = parser[Regex]{
+	kind: fmt.Sprintf("regular expression: RE2 of printable ASCII without space, quote, # or %%, at most %d bytes", limits.MaxRegexLen),
+	parse: func(s string) (Regex, error) {
+		if strings.IndexByte(s, '%') >= 0 {
+			return "", errors.New("character '%' not allowed in a regular expression (write [%] as \\x25)")
+		}
+		return Regex(s), limits.CheckRegex(s)
+	},
+	format: func(r Regex) string { return string(r) },
+}
+
+// redirectURL accepts a RedirectURL (limits.CheckRedirectURL).
+var redirectURL = parser[RedirectURL]{
+	kind:   "URL: http(s)://host[:port][/path], without query or fragment",
+	parse:  func(s string) (RedirectURL, error) { return RedirectURL(s), limits.CheckRedirectURL(s) },
+	format: func(u RedirectURL) string { return string(u) },
+}
+
+// cookiePathValue accepts the Path of a cookie (limits.CheckCookiePath).
+var cookiePathValue = parser[CookiePath]{
+	kind:   "URL path without ';'",
+	parse:  func(s string) (CookiePath, error) { return CookiePath(s), limits.CheckCookiePath(s) },
+	format: func(p CookiePath) string { return string(p) },
+}
+
+// errorStatuses accepts a list of the statuses Portcullis has an error page for
+// (limits.ErrorPageStatuses), sorted, without duplicates.
+var errorStatuses = parser[[]int]{
+	kind: "list of statuses among 400, 403, 404, 408, 500, 502, 503 and 504, separated by commas",
+	parse: func(s string) ([]int, error) {
+		var out []int
+		for _, item := range splitList(s) {
+			n, err := parseUint(item)
+			if err != nil || !slices.Contains(limits.ErrorPageStatuses(), n) {
+				return nil, fmt.Errorf("%q: want one of 400, 403, 404, 408, 500, 502, 503 and 504", Clip(item))
+			}
+			out = append(out, n)
+		}
+		if len(out) == 0 {
+			return nil, errors.New("empty list")
+		}
+		slices.Sort(out)
+		return slices.Compact(out), nil
+	},
+	format: func(v []int) string {
+		parts := make([]string, len(v))
+		for i, n := range v {
+			parts[i] = strconv.Itoa(n)
+		}
+		return strings.Join(parts, ", ")
+	},
+}

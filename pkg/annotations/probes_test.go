@@ -94,6 +94,23 @@ func renderParts(t *testing.T, v any) []part {
 	case RewriteTarget:
 		// The group references \1 to \9 are the renderer's own syntax; the rest is the value.
 		return word(regexp.MustCompile(`\$[1-9]`).ReplaceAllString(string(v), ""))
+	case Regex:
+		// Written as one unquoted word, where neither a backslash (doubled by the renderer, a
+		// regular-expression escape) nor a dollar (an anchor; environment variables are expanded
+		// in double quotes only) is special to the configuration parser.
+		return word(strings.NewReplacer(`\`, "", "$", "").Replace(string(v)))
+	case HeaderName:
+		return word(string(v))
+	case RedirectURL:
+		return word(string(v))
+	case CookiePath:
+		return word(string(v))
+	case []int:
+		var out []part
+		for _, n := range v {
+			out = append(out, part{s: strconv.Itoa(n)})
+		}
+		return out
 	case ByteSize:
 		return word(strconv.FormatInt(int64(v), 10))
 	case RedirectTarget:

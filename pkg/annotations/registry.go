@@ -67,6 +67,25 @@ var (
 			"request (sticky sessions). Unset: no persistence.",
 	}, cookieName)
 
+	cookieMaxAge = define(spec{
+		name: "cookie-max-age", scopes: scopeAll, example: "2d",
+		group: "Load balancing and health checks",
+		doc: "With `cookie-persistence`: how long browsers keep the cookie (its `Max-Age`, in whole seconds, at " +
+			"most 400 days). Unset: the cookie lasts for the browser session.",
+	}, durationIn(time.Second, limits.MaxCookieMaxAge))
+
+	cookieSameSite = define(spec{
+		name: "cookie-samesite", scopes: scopeAll, example: "Lax",
+		group: "Load balancing and health checks",
+		doc:   "With `cookie-persistence`: the cookie's `SameSite` attribute, `None`, `Lax` or `Strict`. Unset: none sent.",
+	}, oneOf("None", "Lax", "Strict"))
+
+	cookiePath = define(spec{
+		name: "cookie-path", scopes: scopeAll, example: "/app",
+		group: "Load balancing and health checks",
+		doc:   "With `cookie-persistence`: the cookie's `Path`, a URL path without `;`. Unset: `/`.",
+	}, cookiePathValue)
+
 	sendProxyProtocol = define(spec{
 		name: "send-proxy-protocol", peer: true, scopes: scopeAll, def: "none", example: "proxy-v2",
 		group: "Load balancing and health checks",
@@ -245,6 +264,37 @@ var (
 			"and `/` without groups sends every request to `/`.",
 	}, rewriteTarget)
 
+	redirectTo = define(spec{
+		name: "redirect-to", scopes: scopeIngress, example: "https://www.example.com/new",
+		group: "Routing and rewriting",
+		doc: "Answer every request of the Ingress's paths with a redirect to exactly this URL, " +
+			"`http(s)://host[:port][/path]`, without the request's path or query (unlike `request-redirect`), as " +
+			"ingress-nginx's `permanent-redirect` and `temporal-redirect`. The status is `redirect-to-code`.",
+	}, redirectURL)
+
+	redirectToCode = define(spec{
+		name: "redirect-to-code", scopes: scopeRoute, def: "301", example: "302",
+		group: "Routing and rewriting",
+		doc:   "HTTP status of the redirects made by `redirect-to`.",
+	}, statusIn(limits.RedirectStatuses()...))
+
+	wwwRedirect = define(spec{
+		name: "www-redirect", scopes: scopeIngress, def: "false", example: "true",
+		group: "Routing and rewriting",
+		doc: "Redirect requests for the other form of each of the Ingress's hosts, with or without `www.`, to the " +
+			"host itself, keeping the scheme, path and query, as ingress-nginx's `from-to-www-redirect`: with the " +
+			"host `www.example.com`, `http://example.com/a` goes to `http://www.example.com/a`. The status is " +
+			"`ssl-redirect-code`. A host that an Ingress serves itself is not redirected.",
+	}, boolean)
+
+	interceptErrors = define(spec{
+		name: "intercept-errors", scopes: scopeRoute, example: "404, 503",
+		group: "Routing and rewriting",
+		doc: "Statuses of the backend's responses that are replaced by Portcullis's error page for the status (see " +
+			"`error-pages`), so that an application's own error pages are not shown: a list of 400, 403, 404, 408, " +
+			"500, 502, 503 and 504, separated by commas.",
+	}, errorStatuses)
+
 	appRoot = define(spec{
 		name: "app-root", scopes: scopeIngress, example: "/app",
 		group: "Routing and rewriting",
@@ -306,6 +356,14 @@ var (
 		group: "Rate limiting",
 		doc:   "Window over which `rate-limit-requests` is counted.",
 	}, timerIn(time.Second, day))
+
+	rateLimitConnections = define(spec{
+		name: "rate-limit-connections", scopes: scopeRoute, example: "10",
+		group: "Rate limiting",
+		doc: "Number of requests a client address may have in progress at once on the Ingress's paths, as " +
+			"ingress-nginx's `limit-connections` counts connections with a request in progress; further requests " +
+			"are answered 503. Counted per backend section, like `rate-limit-requests`. Unset: no limit.",
+	}, intIn(1, limits.MaxConnections))
 
 	rateLimitStatusCode = define(spec{
 		name: "rate-limit-status-code", peer: true, scopes: scopeRoute, def: "429", example: "503",
@@ -495,8 +553,51 @@ var (
 	canaryWeight = define(spec{
 		name: "canary-weight", scopes: scopeIngress, def: "0", example: "10",
 		group: "Canary",
-		doc:   "Percentage of requests, 0 to 100, sent to `canary-service`; the rest go to the path's own backend.",
+		doc: "Percentage of requests, 0 to 100, sent to `canary-service`; the rest go to the path's own backend. " +
+			"On an Ingress with `canary`, the percentage of the requests of the other Ingress's route sent to this " +
+			"Ingress's backend.",
 	}, intIn(0, 100))
+
+	canary = define(spec{
+		name: "canary", scopes: scopeIngress, def: "false", example: "true",
+		group: "Canary",
+		doc: "Make the Ingress a canary, as ingress-nginx's `canary`: its paths claim no route of their own. For " +
+			"each of its paths, the route that another Ingress serves with the same host, path and path type " +
+			"sends to this path's Service the requests that `canary-by-header` or `canary-by-cookie` select, then " +
+			"`canary-weight` percent of the others. The route keeps the settings of the Ingress that serves it. A " +
+			"path whose route no other Ingress serves is ignored, with a Warning Event `CanaryWithoutRoute`.",
+	}, boolean)
+
+	canaryByHeader = define(spec{
+		name: "canary-by-header", scopes: scopeIngress, example: "X-Canary",
+		group: "Canary",
+		doc: "With `canary`: a request header that chooses the canary. Without `canary-by-header-value` or " +
+			"`-pattern`, the value `always` sends the request to the canary and `never` to the main backend; with " +
+			"another value, or without the header, `canary-by-cookie` and then `canary-weight` decide.",
+	}, headerNameValue)
+
+	canaryByHeaderValue = define(spec{
+		name: "canary-by-header-value", scopes: scopeIngress, example: "beta",
+		group: "Canary",
+		doc: "With `canary-by-header`: the request goes to the canary when the header has exactly this value " +
+			"(case-sensitive); otherwise `canary-by-cookie` and then `canary-weight` decide.",
+	}, headerValue)
+
+	canaryByHeaderPattern = define(spec{
+		name: "canary-by-header-pattern", scopes: scopeIngress, example: "^(beta|alpha)$",
+		group: "Canary",
+		doc: "With `canary-by-header` and without `canary-by-header-value`: the request goes to the canary when " +
+			"the header matches this regular expression (unanchored, RE2 without spaces, quotes or `#`); otherwise " +
+			"`canary-by-cookie` and then `canary-weight` decide.",
+	}, regexValue)
+
+	canaryByCookie = define(spec{
+		name: "canary-by-cookie", scopes: scopeIngress, example: "canary_opt_in",
+		group: "Canary",
+		doc: "With `canary`: a cookie that chooses the canary when `canary-by-header` did not: the value `always` " +
+			"sends the request to the canary and `never` to the main backend; with another value, or without the " +
+			"cookie, `canary-weight` decides.",
+	}, cookieName)
 )
 
 // Process and logging.
@@ -530,6 +631,15 @@ var (
 			"` gives ingress-nginx's, so that Ingresses moved from it behave as before: " + profileDoc() + ". " +
 			"`none`: Portcullis's own defaults.",
 	}, oneOf("none", ProfileIngressNginx))
+
+	errorPagesSetting = define(spec{
+		name: "error-pages", scopes: scopeGlobal, def: ErrorPagesHAProxy, example: ErrorPagesPortcullis,
+		group: "Process and logging",
+		doc: "Which pages answer the errors HAProxy makes itself (no route: 404; no server: 503; timeouts, refused " +
+			"requests): `" + ErrorPagesPortcullis + "`, the HTML pages the image ships in `/usr/share/portcullis/errors` " +
+			"(400, 403, 404, 408, 500, 502, 503, 504), or `" + ErrorPagesHAProxy + "`, HAProxy's built-in pages and a " +
+			"plain-text `404 page not found`.",
+	}, oneOf(ErrorPagesHAProxy, ErrorPagesPortcullis))
 
 	logFormat = define(spec{
 		name: "log-format", scopes: scopeGlobal, def: "default", example: "json",

@@ -198,6 +198,14 @@ func stateOf(ps ...placement) ingress.State {
 			twin[annotations.Prefix+"forwarded-for"] = "false"
 		}
 		st.Ingresses = append(st.Ingresses, newIngress(fmt.Sprintf("twin-%d", i), fmt.Sprintf("twin-%d.example.com", i), serviceName(i), 2, twin))
+		// A canary of the plain Ingress, with the placement's annotations: its header and
+		// cookie choices become routes of their own.
+		can := map[string]string{annotations.Prefix + "canary": "true", annotations.Prefix + "canary-weight": "10"}
+		for _, name := range []string{"canary-by-header", "canary-by-cookie"} {
+			can[annotations.Prefix+name] = example(name)
+		}
+		maps.Copy(can, p.ingress)
+		st.Ingresses = append(st.Ingresses, newIngress(fmt.Sprintf("canary-%d", i), fmt.Sprintf("plain-%d.example.com", i), serviceName(i), 3, can))
 		maps.Copy(st.ConfigMap.Data, p.configMap)
 	}
 	return st

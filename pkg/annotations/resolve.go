@@ -25,6 +25,11 @@ type BackendSettings struct {
 	CheckHTTP Value[Path]
 	// CookiePersistence is the name of the cookie that pins a client to a server; empty: none.
 	CookiePersistence Value[string]
+	// CookieMaxAge, CookieSameSite and CookiePath are attributes of the persistence cookie;
+	// zero: not sent.
+	CookieMaxAge   Value[time.Duration]
+	CookieSameSite Value[string]
+	CookiePath     Value[CookiePath]
 	// SendProxyProtocol is the PROXY protocol version spoken to the servers.
 	SendProxyProtocol Value[ProxyProtocol]
 	// ServerSlots is the server-slot step of the backend; 0: the controller's default.
@@ -49,6 +54,13 @@ type RouteSettings struct {
 	// RequestRedirect redirects every request to another origin; zero (Scheme empty): none.
 	RequestRedirect     Value[RedirectTarget]
 	RequestRedirectCode Value[int]
+	// InterceptErrors are statuses whose server responses are replaced by error pages.
+	InterceptErrors Value[[]int]
+	// RedirectTo redirects every request to exactly this URL; empty: none.
+	RedirectTo     Value[RedirectURL]
+	RedirectToCode Value[int]
+	// WWWRedirect redirects the other form (with or without "www.") of the Ingress's hosts.
+	WWWRedirect Value[bool]
 	// AppRoot is where requests for "/" are redirected; empty: none.
 	AppRoot Value[Path]
 	// PathRegex reads the Ingress's paths as case-insensitive regular expressions anchored at
@@ -69,6 +81,9 @@ type RouteSettings struct {
 	RateLimitRequests   Value[int]
 	RateLimitPeriod     Value[time.Duration]
 	RateLimitStatusCode Value[int]
+	// RateLimitConnections is the number of requests a client address may have in progress;
+	// 0: no limit.
+	RateLimitConnections Value[int]
 	// AuthType is always "basic-auth"; it exists for haproxytech compatibility.
 	AuthType Value[string]
 	// AuthSecret is the name of the htpasswd Secret in the Ingress's namespace; empty: no
@@ -94,6 +109,14 @@ type RouteSettings struct {
 	CanaryWeight Value[int]
 	// CanaryService receives CanaryWeight percent of the requests; zero (Name empty): none.
 	CanaryService Value[ServiceRef]
+	// Canary makes the Ingress's paths canaries of the routes other Ingresses serve;
+	// CanaryByHeader (with CanaryByHeaderValue or CanaryByHeaderPattern) and CanaryByCookie
+	// select requests for them, CanaryWeight shares the others.
+	Canary                Value[bool]
+	CanaryByHeader        Value[HeaderName]
+	CanaryByHeaderValue   Value[HeaderValue]
+	CanaryByHeaderPattern Value[Regex]
+	CanaryByCookie        Value[string]
 	// ClientCA names the Secret whose ca.crt verifies client certificates; empty: none asked.
 	ClientCA          Value[string]
 	ClientCrtOptional Value[bool]
@@ -130,6 +153,8 @@ type GlobalSettings struct {
 	// DefaultsProfile is "none" or ProfileIngressNginx; its defaults are already in the
 	// values of the other settings.
 	DefaultsProfile Value[string]
+	// ErrorPages is ErrorPagesHAProxy or ErrorPagesPortcullis.
+	ErrorPages Value[string]
 }
 
 // ResolveBackend resolves the settings of a backend from the layers of its Service, of the
@@ -148,6 +173,9 @@ func ResolveBackend(svc, ing, cm Layer) BackendSettings {
 		CheckInterval:     resolve(checkInterval, ls),
 		CheckHTTP:         resolve(checkHTTP, ls),
 		CookiePersistence: resolve(cookiePersistence, ls),
+		CookieMaxAge:      resolve(cookieMaxAge, ls),
+		CookieSameSite:    resolve(cookieSameSite, ls),
+		CookiePath:        resolve(cookiePath, ls),
 		SendProxyProtocol: resolve(sendProxyProtocol, ls),
 		ServerSlots:       resolve(serverSlots, ls),
 		ForwardedFor:      resolve(forwardedFor, ls),
@@ -163,38 +191,48 @@ func ResolveBackend(svc, ing, cm Layer) BackendSettings {
 func ResolveRoute(ing, cm Layer) RouteSettings {
 	ls := ordered(ing, cm)
 	return RouteSettings{
-		PathRewrite:          resolve(pathRewrite, ls),
-		RequestRedirect:      resolve(requestRedirect, ls),
-		RequestRedirectCode:  resolve(requestRedirectCode, ls),
-		AppRoot:              resolve(appRoot, ls),
-		PathRegex:            resolve(pathRegex, ls),
-		RewriteTarget:        resolve(rewriteTargetPath, ls),
-		ForceSSLRedirect:     resolve(forceSSLRedirect, ls),
-		BodySizeLimit:        resolve(bodySizeLimit, ls),
-		AllowList:            resolve(allowList, ls),
-		DenyList:             resolve(denyList, ls),
-		RateLimitRequests:    resolve(rateLimitRequests, ls),
-		RateLimitPeriod:      resolve(rateLimitPeriod, ls),
-		RateLimitStatusCode:  resolve(rateLimitStatusCode, ls),
-		AuthType:             resolve(authType, ls),
-		AuthSecret:           resolve(authSecret, ls),
-		AuthRealm:            resolve(authRealm, ls),
-		CORSEnable:           resolve(corsEnable, ls),
-		CORSAllowOrigin:      resolve(corsAllowOrigin, ls),
-		CORSAllowMethods:     resolve(corsAllowMethods, ls),
-		CORSAllowHeaders:     resolve(corsAllowHeaders, ls),
-		CORSAllowCredentials: resolve(corsAllowCredentials, ls),
-		CORSMaxAge:           resolve(corsMaxAge, ls),
-		RequestSetHeaders:    resolve(requestSetHeader, ls),
-		ResponseSetHeaders:   resolve(responseSetHeader, ls),
-		SSLRedirect:          resolve(sslRedirect, ls),
-		SSLPassthrough:       resolve(sslPassthrough, ls),
-		SSLRedirectCode:      resolve(sslRedirectCode, ls),
-		SSLRedirectPort:      resolve(sslRedirectPort, ls),
-		CanaryWeight:         resolve(canaryWeight, ls),
-		CanaryService:        resolve(canaryService, ls),
-		ClientCA:             resolve(clientCA, ls),
-		ClientCrtOptional:    resolve(clientCrtOptional, ls),
+		PathRewrite:           resolve(pathRewrite, ls),
+		RequestRedirect:       resolve(requestRedirect, ls),
+		RequestRedirectCode:   resolve(requestRedirectCode, ls),
+		RedirectTo:            resolve(redirectTo, ls),
+		InterceptErrors:       resolve(interceptErrors, ls),
+		RedirectToCode:        resolve(redirectToCode, ls),
+		WWWRedirect:           resolve(wwwRedirect, ls),
+		AppRoot:               resolve(appRoot, ls),
+		PathRegex:             resolve(pathRegex, ls),
+		RewriteTarget:         resolve(rewriteTargetPath, ls),
+		ForceSSLRedirect:      resolve(forceSSLRedirect, ls),
+		BodySizeLimit:         resolve(bodySizeLimit, ls),
+		AllowList:             resolve(allowList, ls),
+		DenyList:              resolve(denyList, ls),
+		RateLimitRequests:     resolve(rateLimitRequests, ls),
+		RateLimitPeriod:       resolve(rateLimitPeriod, ls),
+		RateLimitStatusCode:   resolve(rateLimitStatusCode, ls),
+		RateLimitConnections:  resolve(rateLimitConnections, ls),
+		AuthType:              resolve(authType, ls),
+		AuthSecret:            resolve(authSecret, ls),
+		AuthRealm:             resolve(authRealm, ls),
+		CORSEnable:            resolve(corsEnable, ls),
+		CORSAllowOrigin:       resolve(corsAllowOrigin, ls),
+		CORSAllowMethods:      resolve(corsAllowMethods, ls),
+		CORSAllowHeaders:      resolve(corsAllowHeaders, ls),
+		CORSAllowCredentials:  resolve(corsAllowCredentials, ls),
+		CORSMaxAge:            resolve(corsMaxAge, ls),
+		RequestSetHeaders:     resolve(requestSetHeader, ls),
+		ResponseSetHeaders:    resolve(responseSetHeader, ls),
+		SSLRedirect:           resolve(sslRedirect, ls),
+		SSLPassthrough:        resolve(sslPassthrough, ls),
+		SSLRedirectCode:       resolve(sslRedirectCode, ls),
+		SSLRedirectPort:       resolve(sslRedirectPort, ls),
+		CanaryWeight:          resolve(canaryWeight, ls),
+		CanaryService:         resolve(canaryService, ls),
+		Canary:                resolve(canary, ls),
+		CanaryByHeader:        resolve(canaryByHeader, ls),
+		CanaryByHeaderValue:   resolve(canaryByHeaderValue, ls),
+		CanaryByHeaderPattern: resolve(canaryByHeaderPattern, ls),
+		CanaryByCookie:        resolve(canaryByCookie, ls),
+		ClientCA:              resolve(clientCA, ls),
+		ClientCrtOptional:     resolve(clientCrtOptional, ls),
 	}
 }
 
@@ -224,6 +262,7 @@ func ResolveGlobal(cm Layer) GlobalSettings {
 		HSTSMaxAge:           resolve(hstsMaxAge, ls),
 		ProxyProtocol:        resolve(acceptProxy, ls),
 		DefaultsProfile:      resolve(defaultsProfile, ls),
+		ErrorPages:           resolve(errorPagesSetting, ls),
 	}
 }
 

@@ -297,3 +297,21 @@ func (b ByteSize) String() string {
 	}
 	return strconv.FormatInt(int64(b), 10)
 }
+
+// Regex is a regular expression limits.CheckRegex accepts: printable ASCII without space,
+// quotes or '#'; it may contain backslashes, which a renderer writing it as one configuration
+// word must double.
+type Regex string
+
+// RedirectURL is http(s)://host[:port][/path] as limits.CheckRedirectURL accepts it: URL path
+// characters, no space, quote, percent or backslash.
+type RedirectURL string
+
+// CookiePath is a Path without ';' (limits.CheckCookiePath).
+type CookiePath string
+
+// The values of error-pages.
+const (
+	ErrorPagesHAProxy    = "haproxy"
+	ErrorPagesPortcullis = "portcullis"
+)

@@ -184,10 +184,14 @@ func routeCondition(rt model.HTTPRoute) string {
 }
 
 func valueCondition(fetch string, m model.ValueMatch) string {
-	if m.Regex {
-		return "{ " + fetch + " -m reg " + configRegex(m.Value) + " }"
+	not := ""
+	if m.Negate {
+		not = "!"
 	}
-	return "{ " + fetch + " -m str " + quote(m.Value) + " }"
+	if m.Regex {
+		return not + "{ " + fetch + " -m reg " + configRegex(m.Value) + " }"
+	}
+	return not + "{ " + fetch + " -m str " + quote(m.Value) + " }"
 }
 
 // configRegex writes a checked regular expression as one configuration word: HAProxy reads a

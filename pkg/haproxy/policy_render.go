@@ -129,6 +129,7 @@ func (r *renderer) defaults(g model.Global) {
 		return
 	}
 	def := names[0]
+	r.errorPagesDefaults(def, g)
 	for _, t := range []struct {
 		name string
 		d    time.Duration
@@ -217,7 +218,7 @@ func (r *renderer) backendPolicy(name string, p model.BackendPolicy, tcp bool) {
 		be("option httpchk", &types.OptionHttpchk{Method: "GET", URI: p.CheckPath})
 	}
 	if p.Cookie != "" && !tcp {
-		be("cookie", &types.Cookie{Name: p.Cookie, Type: "insert", Indirect: true, Nocache: true})
+		be("cookie", &types.Cookie{Name: p.Cookie, Type: "insert", Indirect: true, Nocache: true, Attr: cookieAttrs(p.CookieAttrs)})
 	}
 	if p.ForwardedFor && !tcp {
 		be("option forwardfor", &types.OptionForwardFor{})
@@ -256,14 +257,16 @@ func (r *renderer) routePolicy(name string, p model.RoutePolicy, prefix string) 
 		acl(aclDenyList, "src", prefixStrings(p.DenyList))
 		req(&httpactions.Deny{Status: ptr(int64(403)), Cond: "if", CondTest: aclDenyList})
 	}
-	if rl := p.RateLimit; rl != nil {
-		period := formatDuration(rl.Period)
+	if st := clientTable(p); st != nil {
 		// ipv6 keys hold IPv4 clients too (as mapped addresses); an ip table could not track
 		// IPv6 clients at all.
-		be("stick-table", &types.StickTable{Type: "ipv6", Size: rateLimitTableSize, Expire: period, Store: "http_req_rate(" + period + ")"})
+		be("stick-table", st)
 		req(&actions.TrackSc{Type: actions.TrackScType, StickCounter: 0, Key: "src"})
+	}
+	if rl := p.RateLimit; rl != nil {
 		req(&httpactions.Deny{Status: ptr(int64(rl.Status)), Cond: "if", CondTest: fmt.Sprintf("{ sc_http_req_rate(0) gt %d }", rl.Requests)})
 	}
+	r.connectionLimit(name, p)
 	if c := p.CORS; c != nil {
 		corsRequest(c, acl, req)
 	}
@@ -659,6 +662,7 @@ func checkBackendPolicy(backend string, p model.BackendPolicy) []error {
 			bad("cookie name %q: %v", p.Cookie, err)
 		}
 	}
+	errs = append(errs, checkCookieAttrs("backend "+backend, p.CookieAttrs)...)
 	if p.SendProxy != "" && !slices.Contains(sendProxyKeywords, p.SendProxy) {
 		bad("PROXY protocol keyword %q is not one of %s", p.SendProxy, strings.Join(sendProxyKeywords, ", "))
 	}

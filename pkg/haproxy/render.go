@@ -127,7 +127,7 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 	if cfg.Monitor.Port != 0 {
 		r.monitor(cfg.Monitor, cfg.Global)
 	}
-	r.defaultBackend()
+	r.defaultBackend(cfg.Global.ErrorPages)
 	for _, s := range sections {
 		r.userlist(s)
 	}
@@ -149,6 +149,7 @@ func RenderLayout(cfg model.Config, layout Layout, env Env) (Files, error) {
 		policyFiles(s.Policy, files)
 	}
 	policyFiles(cfg.Spares.Policy, files)
+	errorPageFiles(cfg, sections, files)
 	if cfg.HasHTTPS() {
 		files[RedirectMap] = redirectMap(cfg.HTTPSRedirects)
 	}
@@ -780,9 +781,14 @@ func (r *renderer) httpsRedirects(fe string, shape frontendShape) {
 	}
 }
 
-func (r *renderer) defaultBackend() {
+func (r *renderer) defaultBackend(errorPages bool) {
 	r.section(parser.Backends, DefaultBackend)
 	r.set(parser.Backends, DefaultBackend, "mode", &types.StringC{Value: "http"})
+	if errorPages {
+		// The defaults' errorfile for 404: Portcullis's page.
+		r.insert(parser.Backends, DefaultBackend, "http-request", &httpactions.Deny{Status: ptr(int64(404))})
+		return
+	}
 	r.insert(parser.Backends, DefaultBackend, "http-request", &httpactions.Return{
 		Status: ptr(int64(404)), ContentType: "text/plain", ContentFormat: "string",
 		Content: `"404 page not found"`,

@@ -103,6 +103,7 @@ func (s *settings) serviceLayer(svc *corev1.Service) annotations.Layer {
 func (s *settings) global() (model.Global, annotations.GlobalSettings) {
 	g := s.globals
 	return model.Global{
+		ErrorPages:           g.ErrorPages.Value == annotations.ErrorPagesPortcullis,
 		MaxConn:              g.MaxConn.Value,
 		NbThread:             g.NbThread.Value,
 		TimeoutClient:        g.TimeoutClient.Value,
@@ -160,6 +161,12 @@ func basePolicy(b annotations.BackendSettings) model.BackendPolicy {
 		Cookie:         b.CookiePersistence.Value,
 		SendProxy:      b.SendProxyProtocol.Value.ServerKeyword(),
 		ForwardedFor:   b.ForwardedFor.Value,
+	}
+	if p.Cookie != "" {
+		a := model.CookieAttributes{MaxAge: b.CookieMaxAge.Value, SameSite: b.CookieSameSite.Value, Path: string(b.CookiePath.Value)}
+		if a != (model.CookieAttributes{}) {
+			p.CookieAttrs = &a
+		}
 	}
 	if !p.Check {
 		p.CheckInterval, p.CheckPath = 0, ""
@@ -223,6 +230,11 @@ func (s *settings) routePolicy(ing *networkingv1.Ingress) model.RoutePolicy {
 	}
 	if rd := r.RequestRedirect.Value; rd.Scheme != "" {
 		p.Redirect = &model.Redirect{Location: rd.String(), Code: r.RequestRedirectCode.Value}
+	}
+	p.MaxConnections = r.RateLimitConnections.Value
+	p.InterceptErrors = r.InterceptErrors.Value
+	if u := r.RedirectTo.Value; u != "" {
+		p.RedirectTo = &model.Redirect{Location: string(u), Code: r.RedirectToCode.Value}
 	}
 	if n := r.RateLimitRequests.Value; n > 0 {
 		p.RateLimit = &model.RateLimit{Requests: n, Period: r.RateLimitPeriod.Value, Status: r.RateLimitStatusCode.Value}

@@ -166,6 +166,8 @@ func Translate(state State, opts Options) Result {
 		t.rules(ing)
 	}
 	t.resolveClaims()
+	t.canaryRoutes()
+	t.wwwRedirects()
 	t.tlsConfig(ownedIngs, t.ownedRuleHosts)
 	if t.res.Config.DefaultBackend == "" && opts.DefaultBackendService.Name != "" {
 		t.res.Config.DefaultBackend = t.defaultService(opts.DefaultBackendService)
@@ -212,7 +214,9 @@ type translator struct {
 	// first claim of each key.
 	claims  []claim
 	claimed map[model.RouteKey]claim
-	incumb  map[model.RouteKey]ObjectRef
+	// canaries are the paths of canary Ingresses, oldest Ingress first (see canary.go).
+	canaries []claim
+	incumb   map[model.RouteKey]ObjectRef
 	// sni holds the hosts passed through, by the Ingress that has them.
 	sni      map[string]ObjectRef
 	settings *settings
@@ -281,6 +285,7 @@ func (t *translator) rules(ing *networkingv1.Ingress) {
 		t.passthrough(ing)
 		return
 	}
+	canary := t.settings.route(ing).Canary.Value
 	for ri, rule := range ing.Spec.Rules {
 		host, ok := normalizeHost(rule.Host)
 		if !ok {
@@ -296,7 +301,12 @@ func (t *translator) rules(ing *networkingv1.Ingress) {
 			if !ok || !t.claimable(ing, p.Backend, where+".backend") {
 				continue
 			}
-			t.claims = append(t.claims, claim{ing: ing, where: where, route: rt, path: p, host: rule.Host})
+			c := claim{ing: ing, where: where, route: rt, path: p, host: rule.Host}
+			if canary {
+				t.canaries = append(t.canaries, c)
+				continue
+			}
+			t.claims = append(t.claims, c)
 		}
 	}
 }

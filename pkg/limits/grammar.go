@@ -486,3 +486,23 @@ func CheckRewriteTarget(s string) error {
 
 // MaxBodySize bounds a request body size limit: 1 TiB, beyond any request a proxy should take.
 const MaxBodySize = 1 << 40
+
+// Cookie attributes (ingress-nginx's session-cookie-*).
+
+// MaxCookieMaxAge bounds the Max-Age of a persistence cookie: 400 days, which browsers cap it to.
+const MaxCookieMaxAge = 400 * 24 * time.Hour
+
+// CheckCookiePath accepts the Path attribute of a cookie: a path (CheckPath) without ';', which
+// would end the attribute.
+func CheckCookiePath(s string) error {
+	if err := CheckPath(s); err != nil {
+		return err
+	}
+	if strings.IndexByte(s, ';') >= 0 {
+		return errors.New("character ';' not allowed in a cookie path")
+	}
+	return nil
+}
+
+// ErrorPageStatuses are the statuses Portcullis has an error page for.
+func ErrorPageStatuses() []int { return []int{400, 403, 404, 408, 500, 502, 503, 504} }

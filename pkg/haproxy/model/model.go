@@ -73,8 +73,11 @@ func (s Spares) Equal(o Spares) bool {
 // Global is the process-wide tuning from the ConfigMap. Zero values keep HAProxy's or the
 // renderer's defaults.
 type Global struct {
-	MaxConn  int
-	NbThread int
+	// ErrorPages answers the errors HAProxy makes with Portcullis's pages rather than HAProxy's
+	// built-in ones (see ErrorPageStatuses in the renderer).
+	ErrorPages bool `json:",omitempty"`
+	MaxConn    int
+	NbThread   int
 	// Default timeouts.
 	TimeoutClient, TimeoutConnect, TimeoutServer, TimeoutHTTPRequest, TimeoutHTTPKeepAlive, TimeoutQueue, TimeoutTunnel time.Duration
 	HardStopAfter                                                                                                       time.Duration
@@ -95,7 +98,7 @@ type Global struct {
 
 // Equal reports whether g and o are the same settings, wherever they come from.
 func (g Global) Equal(o Global) bool {
-	return g.MaxConn == o.MaxConn && g.NbThread == o.NbThread && g.TimeoutClient == o.TimeoutClient &&
+	return g.ErrorPages == o.ErrorPages && g.MaxConn == o.MaxConn && g.NbThread == o.NbThread && g.TimeoutClient == o.TimeoutClient &&
 		g.TimeoutConnect == o.TimeoutConnect && g.TimeoutServer == o.TimeoutServer &&
 		g.TimeoutHTTPRequest == o.TimeoutHTTPRequest && g.TimeoutHTTPKeepAlive == o.TimeoutHTTPKeepAlive &&
 		g.TimeoutQueue == o.TimeoutQueue && g.TimeoutTunnel == o.TimeoutTunnel && g.HardStopAfter == o.HardStopAfter &&
@@ -289,10 +292,12 @@ type RouteKey struct {
 }
 
 // ValueMatch is a condition on a named request value (a header or a query parameter): equal to
-// Value, or matching it as a regular expression.
+// Value, or matching it as a regular expression; with Negate, the opposite (an absent value
+// then meets the condition).
 type ValueMatch struct {
 	Name, Value string
 	Regex       bool
+	Negate      bool `json:",omitempty"`
 }
 
 // HTTPRoute sends the requests that match it to its backends, after its policy.
@@ -517,6 +522,9 @@ func (r HTTPRoute) conditions() string {
 	for _, l := range [][]ValueMatch{sortedMatches(r.Headers, true), sortedMatches(r.Query, false)} {
 		b.WriteString("|")
 		for _, m := range l {
+			if m.Negate {
+				b.WriteString("!")
+			}
 			fmt.Fprintf(&b, "%q=%t:%q;", m.Name, m.Regex, m.Value)
 		}
 	}
@@ -530,6 +538,24 @@ func sortedMatches(ms []ValueMatch, foldName bool) []ValueMatch {
 			out[i].Name = strings.ToLower(out[i].Name)
 		}
 	}
-	slices.SortFunc(out, func(a, b ValueMatch) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b ValueMatch) int {
+		if c := cmp.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Value, b.Value); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(boolInt(a.Regex), boolInt(b.Regex)); c != 0 {
+			return c
+		}
+		return cmp.Compare(boolInt(a.Negate), boolInt(b.Negate))
+	})
 	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

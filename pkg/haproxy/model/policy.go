@@ -22,6 +22,8 @@ type BackendPolicy struct {
 	CheckPath     string
 	// Cookie is the name of a cookie pinning a client to a server; empty: no persistence.
 	Cookie string
+	// CookieAttrs are attributes of Cookie for browsers (policy_nginx.go); nil: none.
+	CookieAttrs *CookieAttributes `json:",omitempty"`
 	// SendProxy is the server keyword for the PROXY protocol ("send-proxy", "send-proxy-v2",
 	// ...); empty: none.
 	SendProxy string
@@ -40,7 +42,7 @@ type BackendPolicy struct {
 func (p BackendPolicy) Equal(o BackendPolicy) bool {
 	return p.Balance == o.Balance && p.TimeoutServer == o.TimeoutServer && p.TimeoutConnect == o.TimeoutConnect &&
 		p.TimeoutQueue == o.TimeoutQueue && p.TimeoutTunnel == o.TimeoutTunnel && p.Check == o.Check &&
-		p.CheckInterval == o.CheckInterval && p.CheckPath == o.CheckPath && p.Cookie == o.Cookie &&
+		p.CheckInterval == o.CheckInterval && p.CheckPath == o.CheckPath && p.Cookie == o.Cookie && ptrEqual(p.CookieAttrs, o.CookieAttrs) &&
 		p.SendProxy == o.SendProxy && p.ForwardedFor == o.ForwardedFor && p.ServerTLS.Equal(o.ServerTLS) &&
 		p.ServerH2 == o.ServerH2 && p.Unavailable == o.Unavailable
 }
@@ -160,6 +162,13 @@ type RoutePolicy struct {
 	RegexRewrite *RegexRewrite `json:",omitempty"`
 	ForceHTTPS   int           `json:",omitempty"`
 	MaxBodySize  int64         `json:",omitempty"`
+	// RedirectTo (Location exactly: limits.CheckRedirectURL) and HostRedirect: see
+	// policy_nginx.go.
+	RedirectTo   *Redirect     `json:",omitempty"`
+	HostRedirect *HostRedirect `json:",omitempty"`
+	// MaxConnections: see policy_nginx.go.
+	MaxConnections  int   `json:",omitempty"`
+	InterceptErrors []int `json:",omitempty"`
 }
 
 // IsZero reports whether the policy does nothing.
