@@ -312,3 +312,33 @@ func TestNginxErrorPages(t *testing.T) {
 	})
 	page(http.StatusServiceUnavailable, "503 Service Unavailable")(t, framework.MustSend(t, c, req("custom.errors", "/")))
 }
+
+// TestErrorPagesDefault: without the ConfigMap key HAProxy's own errors are Portcullis's pages;
+// `error-pages: haproxy` gives HAProxy's built-in answers back.
+func TestErrorPagesDefault(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		data        map[string]string
+		contentType string
+		body        string
+	}{
+		{"default", map[string]string{}, "text/html; charset=utf-8", "<h1>404 Not Found</h1>"},
+		{"haproxy", map[string]string{"error-pages": "haproxy"}, "text/plain", "404 page not found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, c := startWithConfigMap(t, tc.data)
+			framework.Eventually(t, framework.RouteTimeout, func() error {
+				resp, err := framework.Send(c, req("no-route.errors", "/"))
+				if err != nil {
+					return err
+				}
+				if resp.Status != http.StatusNotFound || resp.Header.Get("Content-Type") != tc.contentType || !strings.Contains(string(resp.Body), tc.body) {
+					return fmt.Errorf("status %d, Content-Type %q, body %q: want 404, %q, %q", resp.Status, resp.Header.Get("Content-Type"), resp.Body, tc.contentType, tc.body)
+				}
+				return nil
+			})
+		})
+	}
+}

@@ -633,7 +633,7 @@ var (
 	}, oneOf("none", ProfileIngressNginx))
 
 	errorPagesSetting = define(spec{
-		name: "error-pages", scopes: scopeGlobal, def: ErrorPagesHAProxy, example: ErrorPagesPortcullis,
+		name: "error-pages", scopes: scopeGlobal, def: ErrorPagesPortcullis, example: ErrorPagesHAProxy,
 		group: "Process and logging",
 		doc: "Which pages answer the errors HAProxy makes itself (no route: 404; no server: 503; timeouts, refused " +
 			"requests): `" + ErrorPagesPortcullis + "`, the HTML pages the image ships in `/usr/share/portcullis/errors` " +
