@@ -88,7 +88,7 @@ type config struct {
 	election          types.NamespacedName
 	// home is the controller's own namespace ($POD_NAMESPACE, else default): Events about
 	// cluster-scoped objects go there.
-	home string
+	home              string
 	hostOwnership     bool
 	slotBudget        int
 	spareBackends     int

@@ -102,8 +102,12 @@ func (s homeSink) place(e *corev1.Event) *corev1.Event {
 	return c
 }
 
-func (s homeSink) Create(e *corev1.Event) (*corev1.Event, error) { return s.EventSink.Create(s.place(e)) }
-func (s homeSink) Update(e *corev1.Event) (*corev1.Event, error) { return s.EventSink.Update(s.place(e)) }
+func (s homeSink) Create(e *corev1.Event) (*corev1.Event, error) {
+	return s.EventSink.Create(s.place(e))
+}
+func (s homeSink) Update(e *corev1.Event) (*corev1.Event, error) {
+	return s.EventSink.Update(s.place(e))
+}
 func (s homeSink) Patch(e *corev1.Event, data []byte) (*corev1.Event, error) {
 	return s.EventSink.Patch(s.place(e), data)
 }

@@ -96,7 +96,7 @@ func TestReporterEvents(t *testing.T) {
 	})
 	want := map[string]string{
 		"portcullis-system/GatewayClass/portcullis/gateway.networking.k8s.io/v1/uid-portcullis/Warning/InvalidParameters": "",
-		"apps/HTTPRoute/r/gateway.networking.k8s.io/v1/uid-r/Warning/BackendNotFound":                                    "",
+		"apps/HTTPRoute/r/gateway.networking.k8s.io/v1/uid-r/Warning/BackendNotFound":                                     "",
 	}
 	// The broadcaster writes asynchronously: wait for the two Events (the bound only ends a
 	// broken run; it asserts nothing about speed).
