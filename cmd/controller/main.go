@@ -28,6 +28,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -85,6 +86,9 @@ type config struct {
 	status            k8s.StatusOptions
 	defaultCert       types.NamespacedName
 	election          types.NamespacedName
+	// home is the controller's own namespace ($POD_NAMESPACE, else default): Events about
+	// cluster-scoped objects go there.
+	home              string
 	hostOwnership     bool
 	slotBudget        int
 	spareBackends     int
@@ -229,10 +233,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("--status-address-type %q must be InternalIP or ExternalIP", raw.statusAddressType))
 	}
-	c.election = types.NamespacedName{Namespace: raw.electionNamespace, Name: raw.electionID}
-	if c.election.Namespace == "" {
-		c.election.Namespace = cmp.Or(os.Getenv("POD_NAMESPACE"), "default")
-	}
+	c.home = cmp.Or(os.Getenv("POD_NAMESPACE"), metav1.NamespaceDefault)
+	c.election = types.NamespacedName{Namespace: cmp.Or(raw.electionNamespace, c.home), Name: raw.electionID}
 	if c.slotBudget <= 0 {
 		errs = append(errs, fmt.Errorf("--server-slot-budget must be positive"))
 	}
@@ -415,7 +417,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	loop := &reconcile.Loop{
 		Source:   watcher,
-		Reporter: k8s.NewReporter(ctx, client, watcher.UID),
+		Reporter: k8s.NewReporter(ctx, client, c.home, watcher.UID),
 		Proxy:    master,
 		Status:   status,
 		Metrics:  reconcile.NewMetrics(reg),

@@ -175,7 +175,7 @@ var tlsEchoIPs atomic.Uint32
 
 // StartTLSEcho starts an echo backend that serves HTTPS with cert (HTTP/1.1 and h2), on a fresh
 // address in 198.18.210.0/24. When clientCA is not nil, it requires a client certificate signed
-// by it. The echo reports the protocol it saw in the X-Echo-Proto response header.
+// by it. The echo reports the protocol it saw in the EchoProtoHeader response header.
 func StartTLSEcho(t testing.TB, name string, cert Certificate, clientCA *x509.CertPool) *Echo {
 	t.Helper()
 	n := tlsEchoIPs.Add(1)
@@ -193,7 +193,7 @@ func StartTLSEcho(t testing.TB, name string, cert Certificate, clientCA *x509.Ce
 		t.Fatalf("starting TLS echo %s: %v", name, err)
 	}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Echo-Proto", r.Proto)
+		w.Header().Set(EchoProtoHeader, r.Proto)
 		e.ServeHTTP(w, r)
 	})
 	server := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}

@@ -50,7 +50,10 @@ func annotationsPage() string {
 		"The same settings can be given as defaults in the controller's ConfigMap, without the prefix " +
 		"(see [configmap.md](configmap.md)).\n\n" +
 		"- **Precedence:** Service annotation > Ingress annotation > ConfigMap > built-in default. Settings of " +
-		"backends (a Service port) may be set on both; settings of routes apply to all paths of the Ingress.\n" +
+		"backends (a Service port) may be set on both; settings of routes apply to all paths of the Ingress. " +
+		"A Service port's `appProtocol` (`kubernetes.io/h2c`, `kubernetes.io/ws`, `kubernetes.io/wss`) sets " +
+		"`server-proto` and `server-ssl` for that port, just below the Service's annotations " +
+		"([routing.md](routing.md#backends)).\n" +
 		"- **haproxytech aliases:** where haproxytech/kubernetes-ingress has the same setting, its annotation " +
 		"under `" + PeerPrefix + "` is accepted too, and so under `" + PeerPrefixes[1] + "` and `" + PeerPrefixes[2] +
 		"`, which haproxytech reads alike. When several set one setting on one object, `" + Prefix + "` wins, then `" +

@@ -138,7 +138,9 @@ var (
 		name: "server-ssl", peer: true, scopes: scopeAll, def: "false", example: "true",
 		group: "TLS and HTTPS",
 		doc: "Connect to the servers of the backend over TLS. Without `server-ca` the server certificate is not " +
-			"verified.",
+			"verified. A Service port's `appProtocol` `kubernetes.io/wss` means `true`, `kubernetes.io/h2c` and " +
+			"`kubernetes.io/ws` mean `false`; it wins over the Ingress and the ConfigMap, not over the Service's " +
+			"annotation.",
 	}, boolean)
 
 	serverCA = define(spec{
@@ -159,7 +161,9 @@ var (
 		name: "server-proto", peer: true, scopes: scopeAll, def: "h1", example: "h2",
 		group: "TLS and HTTPS",
 		doc: "HTTP version spoken to the servers: `h1`, or `h2` (over TLS negotiated with ALPN when `server-ssl` " +
-			"is on, else cleartext HTTP/2).",
+			"is on, else cleartext HTTP/2). A Service port's `appProtocol` `kubernetes.io/h2c` means `h2`, " +
+			"`kubernetes.io/ws` and `kubernetes.io/wss` mean `h1`; it wins over the Ingress and the ConfigMap, " +
+			"not over the Service's annotation.",
 	}, oneOf("h1", "h2"))
 )
 

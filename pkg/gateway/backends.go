@@ -113,7 +113,7 @@ func (t *translator) backendRef(r *gatewayv1.HTTPRoute, b gatewayv1.BackendObjec
 		return name, "", ""
 	}
 	be := &model.Backend{Name: name, Sources: []diag.Object{src, {Kind: kindService, Namespace: ns, Name: key.Name}}}
-	be.Policy, be.SlotStep = t.backendPolicy(svc)
+	be.Policy, be.SlotStep = t.backendPolicy(svc, sp)
 	be.Servers = t.servers(key, sp, name)
 	t.backends[name] = be
 	return name, "", ""
@@ -135,11 +135,12 @@ func (t *translator) serviceLayer(svc *corev1.Service) annotations.Layer {
 }
 
 // backendPolicy resolves a Service port's backend settings as the Ingress source does for an
-// Ingress without settings of its own: Service > ConfigMap > default. The Ingress source names
-// the backend of the same Service port alike, so that the two merge into one backend. It returns
-// the server-slot step too.
-func (t *translator) backendPolicy(svc *corev1.Service) (model.BackendPolicy, int) {
-	b := annotations.ResolveBackend(t.serviceLayer(svc), annotations.Layer{}, t.cm)
+// Ingress without settings of its own: Service > the port's appProtocol (see
+// annotations.WithAppProtocol) > ConfigMap > default. The Ingress source names the backend of
+// the same Service port alike, so that the two merge into one backend. It returns the
+// server-slot step too.
+func (t *translator) backendPolicy(svc *corev1.Service, sp corev1.ServicePort) (model.BackendPolicy, int) {
+	b := annotations.ResolveBackend(t.serviceLayer(svc), annotations.Layer{}, t.cm).WithAppProtocol(sp.AppProtocol)
 	p := model.BackendPolicy{
 		TimeoutServer:  explicit(b.TimeoutServer),
 		TimeoutConnect: explicit(b.TimeoutConnect),

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"testing"
@@ -143,4 +144,64 @@ func ingressBackendFor(t *testing.T, s gateway.State) model.Backend {
 		t.Fatalf("the Ingress source made no backend: %+v", res.Config.Backends)
 	}
 	return b
+}
+
+// A Service port's appProtocol sets how its backend speaks to the servers, below the Service's
+// own annotations and above the ConfigMap, exactly as the Ingress source does for the same port
+// (HTTPRouteBackendProtocolH2C, HTTPRouteBackendProtocolWebSocket).
+func TestBackendAppProtocol(t *testing.T) {
+	cases := []struct {
+		name, port, annotations, configMap string
+		wantH2, wantTLS                    bool
+	}{
+		{name: "no appProtocol", port: `{name: http, port: 8080}`},
+		{name: "kubernetes.io/h2c speaks HTTP/2 in cleartext", port: `{name: http, port: 8080, appProtocol: kubernetes.io/h2c}`, wantH2: true},
+		{name: "kubernetes.io/h2c over the ConfigMap's server-proto h1 and server-ssl", port: `{name: http, port: 8080, appProtocol: kubernetes.io/h2c}`,
+			configMap: `{server-proto: h1, server-ssl: "true"}`, wantH2: true},
+		{name: "the Service's server-proto over kubernetes.io/h2c", port: `{name: http, port: 8080, appProtocol: kubernetes.io/h2c}`,
+			annotations: `{portcullis.io/server-proto: h1}`},
+		{name: "kubernetes.io/ws speaks HTTP/1.1 over the ConfigMap's server-proto h2", port: `{name: http, port: 8080, appProtocol: kubernetes.io/ws}`,
+			configMap: `{server-proto: h2}`},
+		{name: "kubernetes.io/wss speaks HTTP/1.1 over TLS", port: `{name: http, port: 8080, appProtocol: kubernetes.io/wss}`, wantTLS: true},
+		{name: "an unknown appProtocol changes nothing", port: `{name: http, port: 8080, appProtocol: example.com/custom}`,
+			configMap: `{server-proto: h2}`, wantH2: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			docs := []string{classes, attachGateways, `
+kind: Service
+metadata: {namespace: infra, name: web, annotations: ` + cmp.Or(c.annotations, "{}") + `}
+spec: {ports: [` + c.port + `]}
+---
+kind: EndpointSlice
+metadata: {namespace: infra, name: web-1, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: http, port: 3000}]
+endpoints: [{addresses: [10.0.0.1]}]
+---
+kind: HTTPRoute
+metadata: {namespace: infra, name: r}
+spec:
+  parentRefs: [{name: same}]
+  rules: [{backendRefs: [{name: web, port: 8080}]}]`}
+			if c.configMap != "" {
+				docs = append(docs, `
+kind: ConfigMap
+metadata: {namespace: system, name: portcullis}
+data: `+c.configMap)
+			}
+			s := objects(t, docs...)
+			res := translate(t, s, sharedOptions())
+			b, ok := res.Config.Backend(ingress.BackendName("infra", "web", "8080"))
+			if !ok {
+				t.Fatalf("no backend: %+v", res.Config.Backends)
+			}
+			if b.Policy.ServerH2 != c.wantH2 || (b.Policy.ServerTLS != nil) != c.wantTLS {
+				t.Errorf("policy %+v, want ServerH2 %v, TLS %v", b.Policy, c.wantH2, c.wantTLS)
+			}
+			if ing := ingressBackendFor(t, s); !ing.Policy.Equal(b.Policy) {
+				t.Errorf("the Ingress source's policy %+v differs from %+v", ing.Policy, b.Policy)
+			}
+		})
+	}
 }

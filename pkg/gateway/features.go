@@ -32,6 +32,7 @@ var supportedFeatures = []features.FeatureName{
 	features.SupportHTTPRouteParentRefPort,
 	features.SupportHTTPRouteNamedRouteRule,
 	features.SupportHTTPRouteBackendProtocolWebSocket,
+	features.SupportHTTPRouteBackendProtocolH2C,
 	features.SupportGatewayPort8080,
 	features.SupportGatewayAddressEmpty,
 }

@@ -123,10 +123,11 @@ func (s *settings) global() (model.Global, annotations.GlobalSettings) {
 	}, g
 }
 
-// backendPolicy resolves the settings of the backend an Ingress path uses: Service > Ingress >
-// ConfigMap > default; and its server-slot step (see slotStep).
-func (s *settings) backendPolicy(ing *networkingv1.Ingress, svc *corev1.Service) (model.BackendPolicy, slotAsk) {
-	b := annotations.ResolveBackend(s.serviceLayer(svc), s.ingressLayer(ing), s.cm)
+// backendPolicy resolves the settings of the backend an Ingress path uses: Service > the Service
+// port's appProtocol (nil: none; see annotations.WithAppProtocol) > Ingress > ConfigMap >
+// default; and its server-slot step (see slotStep).
+func (s *settings) backendPolicy(ing *networkingv1.Ingress, svc *corev1.Service, appProtocol *string) (model.BackendPolicy, slotAsk) {
+	b := annotations.ResolveBackend(s.serviceLayer(svc), s.ingressLayer(ing), s.cm).WithAppProtocol(appProtocol)
 	p := basePolicy(b)
 	if b.ServerSSL.Value {
 		p.ServerTLS = s.serverTLS(ing, b, &p)

@@ -525,7 +525,14 @@ func (t *translator) serviceBackendAs(ing *networkingv1.Ingress, service string,
 	}
 	key := types.NamespacedName{Namespace: ing.Namespace, Name: service}
 	svc, ok := t.cl.Service(key)
-	policy, slots := t.settings.backendPolicy(ing, svc)
+	sp, found := resolve.FindServicePort(svc, port.Name, port.Number)
+	appProtocol := sp.AppProtocol
+	if prefix != "" {
+		// A passthrough backend relays TLS connections as they are: what the port speaks
+		// inside them is the client's business.
+		appProtocol = nil
+	}
+	policy, slots := t.settings.backendPolicy(ing, svc, appProtocol)
 	if first, seen := t.policies[name]; !seen {
 		t.policies[name] = policy
 	} else if !first.Equal(policy) {
@@ -543,7 +550,7 @@ func (t *translator) serviceBackendAs(ing *networkingv1.Ingress, service string,
 	t.backends[name] = be
 	t.order = append(t.order, name)
 	t.slotFrom[name] = slots.from
-	switch sp, found := resolve.FindServicePort(svc, port.Name, port.Number); {
+	switch {
 	case !ok:
 		t.problem(ing, Warning, "ServiceNotFound", fmt.Sprintf("%s: %sservice %q not found; requests get 503", where, what, service))
 	case !found:
