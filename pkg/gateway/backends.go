@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -141,28 +140,10 @@ func (t *translator) serviceLayer(svc *corev1.Service) annotations.Layer {
 // server-slot step too.
 func (t *translator) backendPolicy(svc *corev1.Service, sp corev1.ServicePort) (model.BackendPolicy, int) {
 	b := annotations.ResolveBackend(t.serviceLayer(svc), annotations.Layer{}, t.cm).WithAppProtocol(sp.AppProtocol)
-	p := model.BackendPolicy{
-		TimeoutServer:  explicit(b.TimeoutServer),
-		TimeoutConnect: explicit(b.TimeoutConnect),
-		TimeoutQueue:   explicit(b.TimeoutQueue),
-		TimeoutTunnel:  explicit(b.TimeoutTunnel),
-		Check:          b.Check.Value,
-		CheckInterval:  b.CheckInterval.Value,
-		CheckPath:      string(b.CheckHTTP.Value),
-		Cookie:         b.CookiePersistence.Value,
-		SendProxy:      b.SendProxyProtocol.Value.ServerKeyword(),
-		ForwardedFor:   b.ForwardedFor.Value,
-	}
-	if !p.Check {
-		p.CheckInterval, p.CheckPath = 0, ""
-	}
-	if bal := b.LoadBalance.Value; bal.Algorithm != "roundrobin" {
-		p.Balance = bal
-	}
+	p := ingress.BasePolicy(b)
 	if b.ServerSSL.Value {
 		p.ServerTLS = t.serverTLS(svc, b, &p)
 	}
-	p.ServerH2 = b.ServerProto.Value == "h2"
 	step := b.ServerSlots.Value
 	if b.ServerSlots.Source == annotations.SourceService && step > limits.MaxServerSlotsAnnotation {
 		// The same problem as the Ingress source's, so that a Service both use is reported once.
@@ -172,15 +153,6 @@ func (t *translator) backendPolicy(svc *corev1.Service, sp corev1.ServicePort) (
 			b.ServerSlots.Key, b.ServerSlots.Value, limits.MaxServerSlotsAnnotation, limits.MaxServerSlotsAnnotation)
 	}
 	return p, step
-}
-
-// explicit is a backend timeout set on the Service; zero otherwise (the defaults section
-// carries the ConfigMap's).
-func explicit(v annotations.Value[time.Duration]) time.Duration {
-	if v.Source == annotations.SourceIngress || v.Source == annotations.SourceService {
-		return v.Value
-	}
-	return 0
 }
 
 // serverTLS loads the CA and client certificate of a backend that speaks TLS to its servers; an

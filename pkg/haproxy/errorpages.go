@@ -21,8 +21,11 @@ import (
 //go:embed errorpages/*.http
 var errorPages embed.FS
 
+// ErrorPageDir is the directory of the error pages in the configuration directory.
+const ErrorPageDir = "errors"
+
 // ErrorPageFile is the file of the error page for status.
-func ErrorPageFile(status int) string { return "errors/" + strconv.Itoa(status) + ".http" }
+func ErrorPageFile(status int) string { return ErrorPageDir + "/" + strconv.Itoa(status) + ".http" }
 
 // ErrorPageContent is Portcullis's error page for status, or nil.
 func ErrorPageContent(status int) []byte {

@@ -128,7 +128,7 @@ func (s *settings) global() (model.Global, annotations.GlobalSettings) {
 // default; and its server-slot step (see slotStep).
 func (s *settings) backendPolicy(ing *networkingv1.Ingress, svc *corev1.Service, appProtocol *string) (model.BackendPolicy, slotAsk) {
 	b := annotations.ResolveBackend(s.serviceLayer(svc), s.ingressLayer(ing), s.cm).WithAppProtocol(appProtocol)
-	p := basePolicy(b)
+	p := BasePolicy(b)
 	if b.ServerSSL.Value {
 		p.ServerTLS = s.serverTLS(ing, b, &p)
 	}
@@ -146,11 +146,13 @@ func (s *settings) spares(count, step int) model.Spares {
 	if count <= 0 || b.ServerSSL.Value {
 		return model.Spares{}
 	}
-	return model.Spares{Count: count, Slots: slots, Policy: basePolicy(b)}
+	return model.Spares{Count: count, Slots: slots, Policy: BasePolicy(b)}
 }
 
-// basePolicy is the backend policy of resolved settings, but for server TLS.
-func basePolicy(b annotations.BackendSettings) model.BackendPolicy {
+// BasePolicy is the backend policy of resolved settings, but for server TLS. Every source that
+// builds backends for Service ports uses it, so that one Service port gets one policy (and one
+// backend that Compose merges) whichever source asks.
+func BasePolicy(b annotations.BackendSettings) model.BackendPolicy {
 	p := model.BackendPolicy{
 		TimeoutServer:  explicit(b.TimeoutServer),
 		TimeoutConnect: explicit(b.TimeoutConnect),
