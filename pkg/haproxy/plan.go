@@ -166,7 +166,6 @@ const (
 	ReasonBind           ReasonKind = "bind_changed"
 	ReasonDefaultBackend ReasonKind = "default_backend_changed"
 	ReasonDefaultCert    ReasonKind = "default_certificate_changed"
-	ReasonTLSBind        ReasonKind = "https_bind_changed"
 	ReasonPolicy         ReasonKind = "backend_settings_changed"
 	ReasonListeners      ReasonKind = "listeners_changed"
 	ReasonRedirects      ReasonKind = "https_redirects_changed"
