@@ -92,7 +92,10 @@ func benchDataPlane(b *testing.B) {
 	}
 	res := &DataPlaneResult{Clients: dpClients, Echoes: dpEchoes, Rounds: rounds[0], RunS: dpRunFor.Seconds(), WarmUpS: dpWarmUp.Seconds(),
 		LoadAverageMin: loadAverage(), LoadAverageMax: loadAverage()}
-	ns, c := startStack(b)
+	// Without spare sections: a new Service would take one at runtime, and the files on disk,
+	// which this bench runs in haproxy processes of its own, would not hold its servers.
+	ns := framework.NewNamespace(b)
+	c := startController(b, ns, "--spare-backends=0")
 	echoes := startEchoes(b, "dp", dpEchoes)
 	framework.EchoService(b, ns, "dp", echoes...)
 	framework.CreateIngress(b, framework.Ingress(ns, "dp", ns, framework.Rule(dpHost, framework.Prefix("/", "dp"))))
