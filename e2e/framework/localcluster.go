@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"k8s.io/client-go/kubernetes"
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 )
 
 // LocalCluster is a private etcd and kube-apiserver on loopback for use outside tests, as by
@@ -35,6 +36,9 @@ func (l *LocalCluster) KubeconfigPath() string { return l.cp.kubeconfigPath }
 
 // Kube is an admin client for the cluster.
 func (l *LocalCluster) Kube() kubernetes.Interface { return l.cp.kube }
+
+// Gateway is an admin client of the cluster's Gateway API (its CRDs are installed at start).
+func (l *LocalCluster) Gateway() gatewayclient.Interface { return l.cp.gateway }
 
 // HAProxyBin is the haproxy binary found on PATH.
 func (l *LocalCluster) HAProxyBin() string { return l.cp.tools.haproxy }

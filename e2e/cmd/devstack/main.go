@@ -27,6 +27,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/portcullis-ingress/portcullis/e2e/framework"
 )
@@ -101,13 +103,18 @@ func run(ctx context.Context, extra []string) error {
 	if err := demoObjects(ctx, cluster.Kube()); err != nil {
 		return err
 	}
+	if err := demoGateway(ctx, cluster.Gateway()); err != nil {
+		return err
+	}
 	fmt.Printf(`
 devstack: ready. In another terminal:
 
   curl -H 'Host: %[1]s' http://127.0.0.1:%[2]s/hello
+  curl -i -H 'Host: %[1]s' http://127.0.0.1:%[2]s/gateway/hi   # the same host, routed by an HTTPRoute (X-Routed-By)
   curl http://127.0.0.1:%[2]s/                      # no route: 404 from the default backend
   export KUBECONFIG=%[3]s
   kubectl get ingress -A                             # edit, add Ingresses in namespace %[4]q, watch it follow
+  kubectl get gateway,httproute -A                   # Gateway "demo" on port 80 (the HTTP listener), HTTPRoute "demo"
   cat %[5]s/haproxy.cfg
   curl http://127.0.0.1:%[6]s/metrics
 
@@ -268,6 +275,32 @@ func demoObjects(ctx context.Context, kube kubernetes.Interface) error {
 		if err := step(); err != nil {
 			return fmt.Errorf("creating the demo objects: %w", err)
 		}
+	}
+	return nil
+}
+
+// demoGateway creates a GatewayClass of the controller, a Gateway on port 80 (the controller's
+// HTTP listener, shared with the Ingresses) and an HTTPRoute sending /gateway of the demo host to
+// the echo Service: an Ingress and an HTTPRoute side by side on one host.
+func demoGateway(ctx context.Context, gw gatewayclient.Interface) error {
+	class := framework.GatewayClass("portcullis")
+	if _, err := gw.GatewayV1().GatewayClasses().Create(ctx, class, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("creating the demo GatewayClass: %w", err)
+	}
+	g := framework.GatewayObject(demoNS, "demo", class.Name, framework.HTTPListener("http", 80, ""))
+	if _, err := gw.GatewayV1().Gateways(demoNS).Create(ctx, g, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("creating the demo Gateway: %w", err)
+	}
+	rule := framework.PathPrefixRule("/gateway", framework.BackendRef("", "echo", 80, 1))
+	rule.Filters = []gatewayv1.HTTPRouteFilter{{
+		Type: gatewayv1.HTTPRouteFilterResponseHeaderModifier,
+		ResponseHeaderModifier: &gatewayv1.HTTPHeaderFilter{
+			Set: []gatewayv1.HTTPHeader{{Name: "X-Routed-By", Value: "httproute-demo"}},
+		},
+	}}
+	r := framework.HTTPRoute(demoNS, "demo", "demo", []string{demoHost}, rule)
+	if _, err := gw.GatewayV1().HTTPRoutes(demoNS).Create(ctx, r, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("creating the demo HTTPRoute: %w", err)
 	}
 	return nil
 }
