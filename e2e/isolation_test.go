@@ -25,10 +25,6 @@ import (
 	"github.com/portcullis-ingress/portcullis/e2e/framework"
 )
 
-// isolationLimit is how long, at most, an unrelated change may take to apply while a bad object
-// exists: a new Ingress's route, an endpoint change.
-const isolationLimit = time.Second
-
 // outcomeTimeout bounds the wait for a bad object's outcome (an Event, or its routes served).
 // The 2,100-host Ingress takes a while to translate and apply under -race.
 const outcomeTimeout = 60 * time.Second
@@ -81,11 +77,11 @@ func (r *isolationRig) ingressTo(ns, name, host, svc string, kv ...string) *netw
 }
 
 // expectOthersApply creates Ingress name in namespace B (name.b.example to the existing Service
-// web-b) and asserts that it routes within limit of the create call returning; then scales
-// Service third from one endpoint to two and asserts that the new endpoint answers within limit
-// of the update returning. It logs both figures. Neither needs a reload: a new host on an
-// existing backend is a map update, a new endpoint fills a free server slot.
-func (r *isolationRig) expectOthersApply(t *testing.T, name string, limit time.Duration) {
+// web-b) and asserts that it routes; then scales Service third from one endpoint to two and
+// asserts that the new endpoint answers. It logs how long each took (speed is measured by
+// `make bench`, not asserted here). Neither needs a reload: a new host on an existing backend is
+// a map update, a new endpoint fills a free server slot.
+func (r *isolationRig) expectOthersApply(t *testing.T, name string) {
 	t.Helper()
 	host := name + ".b.example"
 	framework.CreateIngress(t, r.ingressTo(r.b, name, host, "web-b"))
@@ -93,8 +89,6 @@ func (r *isolationRig) expectOthersApply(t *testing.T, name string, limit time.D
 	switch {
 	case err != nil:
 		t.Errorf("Ingress %s/%s, created after the bad objects: not routable %s after its creation: %v", r.b, name, framework.RouteTimeout, err)
-	case took >= limit:
-		t.Errorf("Ingress %s/%s, created after the bad objects, routed %s after its creation, want less than %s", r.b, name, took.Round(time.Millisecond), limit)
 	default:
 		t.Logf("Ingress %s/%s, created after the bad objects, routed %s after its creation", r.b, name, took.Round(time.Millisecond))
 	}
@@ -104,8 +98,6 @@ func (r *isolationRig) expectOthersApply(t *testing.T, name string, limit time.D
 	switch {
 	case err != nil:
 		t.Errorf("Service %s/third scaled from 1 to 2 endpoints after the bad objects: the new endpoint does not answer %s later: %v", r.b, framework.RouteTimeout, err)
-	case took >= limit:
-		t.Errorf("Service %s/third scaled from 1 to 2 endpoints after the bad objects: the new endpoint answered %s later, want less than %s", r.b, took.Round(time.Millisecond), limit)
 	default:
 		t.Logf("Service %s/third scaled from 1 to 2 endpoints after the bad objects: the new endpoint answered %s later", r.b, took.Round(time.Millisecond))
 	}
@@ -228,7 +220,7 @@ func TestIsolationBadValuesStayLocal(t *testing.T) {
 		if err != nil {
 			t.Errorf("the Ingress with the refused value is not served with the default timeout: %v", err)
 		}
-		r.expectOthersApply(t, "after-timeout", isolationLimit)
+		r.expectOthersApply(t, "after-timeout")
 		r.expectProblemMetric(t, "Ingress", "InvalidAnnotation")
 	})
 
@@ -282,7 +274,7 @@ func TestIsolationBadValuesStayLocal(t *testing.T) {
 		default:
 			t.Logf("served: the preflight carries all %d header names and GET carries Access-Control-Allow-Origin", len(names))
 		}
-		r.expectOthersApply(t, "after-cors", isolationLimit)
+		r.expectOthersApply(t, "after-cors")
 		if refusal != nil {
 			r.expectProblemMetric(t, "Ingress", refusal.Reason)
 		}
@@ -340,7 +332,7 @@ func TestIsolationBadValuesStayLocal(t *testing.T) {
 				t.Errorf("canary-weight %d: the canary answered %.1f%% of %d requests, want %d%% ± 7", weight, 100*got, n, weight)
 			}
 		}
-		r.expectOthersApply(t, "after-canary", isolationLimit)
+		r.expectOthersApply(t, "after-canary")
 		if refusal != nil {
 			r.expectProblemMetric(t, "Ingress", refusal.Reason)
 		}
@@ -398,7 +390,7 @@ func TestIsolationBadValuesStayLocal(t *testing.T) {
 		default:
 			t.Logf("served %s after the Ingress's creation: SNI %s and %s get the Secret's certificate and reach the backend", took.Round(time.Millisecond), first, last)
 		}
-		r.expectOthersApply(t, "after-many-hosts", isolationLimit)
+		r.expectOthersApply(t, "after-many-hosts")
 		if refusal != nil {
 			r.expectProblemMetric(t, refusal.InvolvedObject.Kind, refusal.Reason)
 		}
@@ -512,7 +504,7 @@ func TestIsolationRejectedObjectIsReported(t *testing.T) {
 		t.Errorf("the other TLS host of the namespace, while Ingress %s is rejected: %v", weakIng.Name, err)
 	}
 	expectNoIngressEvent(t, goodIng, "ConfigRejected")
-	r.expectOthersApply(t, "after-rejection", framework.RouteTimeout)
+	r.expectOthersApply(t, "after-rejection")
 }
 
 // TestIncumbencySameSecond: two Ingresses claim the same host and path and are created within
