@@ -224,6 +224,9 @@ func (b *bind) modelListener() (model.Listener, bool) {
 			}
 		}
 	}
+	if b.proto == model.TCP {
+		l.Table = "" // TLS passthrough: TCPRoutes by SNI, no route table
+	}
 	if b.key.def {
 		if b.proto == model.HTTP {
 			return l, false
@@ -253,10 +256,13 @@ func (t *translator) bindListener(g *gw, l *lis) {
 		}
 		keys = append(keys, bindKey{port: 80, def: true})
 	case port == 443 && t.o.HTTPS.Port != 0:
-		if proto != model.HTTPS {
-			l.refuse(gatewayv1.ListenerReasonPortUnavailable, "port 443 is the controller's HTTPS listener: it serves HTTPS only")
+		if proto != model.HTTPS && proto != model.TCP {
+			l.refuse(gatewayv1.ListenerReasonPortUnavailable, "port 443 is the controller's HTTPS listener: it serves HTTPS and TLS passthrough only")
 			return
 		}
+		// TLS passthrough on the shared 443: TLSRoutes are SNI entries of the controller's
+		// HTTPS listener, as ssl-passthrough Ingresses are (tlsroutes.go).
+		proto = model.HTTPS
 		keys = append(keys, bindKey{port: 443, def: true})
 	default:
 		keys = append(keys, bindKey{addr: t.o.HTTP.Address, port: port})

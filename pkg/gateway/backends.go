@@ -34,7 +34,7 @@ func (t *translator) backendRefs(r *gatewayv1.HTTPRoute, refs []gatewayv1.HTTPBa
 			w = int(*b.Weight)
 		}
 		total += w
-		name, reason, msg := t.backendRef(r, b.BackendObjectReference, fmt.Sprintf("%s.backendRefs[%d]", where, i))
+		name, reason, msg := t.backendRef(routeObj{kind: kindRoute, meta: &r.ObjectMeta}, b.BackendObjectReference, fmt.Sprintf("%s.backendRefs[%d]", where, i), "")
 		if reason != "" && tr.refsOK {
 			tr.refsOK, tr.refsReason, tr.refsMsg = false, reason, msg
 		}
@@ -68,8 +68,10 @@ func scaleWeights(bs []model.WeightedBackend) []model.WeightedBackend {
 }
 
 // backendRef resolves one reference: a core Service port, in the route's namespace or, with a
-// ReferenceGrant, another.
-func (t *translator) backendRef(r *gatewayv1.HTTPRoute, b gatewayv1.BackendObjectReference, where string) (string, gatewayv1.RouteConditionReason, string) {
+// ReferenceGrant, another. A prefix names another backend for the same Service port: "tls_" for
+// TLS passthrough, whose backend relays connections whatever the port's appProtocol says (as
+// the Ingress source's ssl-passthrough backends, which it shares).
+func (t *translator) backendRef(r routeObj, b gatewayv1.BackendObjectReference, where, prefix string) (string, gatewayv1.RouteConditionReason, string) {
 	group, kind := "", kindService
 	if b.Group != nil {
 		group = string(*b.Group)
@@ -80,18 +82,18 @@ func (t *translator) backendRef(r *gatewayv1.HTTPRoute, b gatewayv1.BackendObjec
 	if group != "" || kind != kindService {
 		return "", gatewayv1.RouteReasonInvalidKind, fmt.Sprintf("%s: %s %q is not a Service", where, groupKind(group, kind), clip(string(b.Name)))
 	}
-	ns := r.Namespace
+	ns := r.meta.Namespace
 	if b.Namespace != nil && *b.Namespace != "" {
 		ns = string(*b.Namespace)
 	}
 	key := types.NamespacedName{Namespace: ns, Name: string(b.Name)}
-	if !t.grants.allows(ref{groupGateway, kindRoute, r.Namespace, r.Name}, ref{"", kindService, ns, key.Name}) {
+	if !t.grants.allows(ref{groupGateway, r.kind, r.meta.Namespace, r.meta.Name}, ref{"", kindService, ns, key.Name}) {
 		return "", gatewayv1.RouteReasonRefNotPermitted, fmt.Sprintf("%s: Service %s is in another namespace, and no ReferenceGrant there allows it", where, key)
 	}
 	if b.Port == nil {
 		return "", gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("%s: Service %s: a port is required", where, key)
 	}
-	name := ingress.BackendName(ns, key.Name, strconv.Itoa(int(*b.Port)))
+	name := prefix + ingress.BackendName(ns, key.Name, strconv.Itoa(int(*b.Port)))
 	if !model.ValidBackendName(name) {
 		return "", gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("%s: Service %s port %d is not a valid name", where, key, *b.Port)
 	}
@@ -106,12 +108,15 @@ func (t *translator) backendRef(r *gatewayv1.HTTPRoute, b gatewayv1.BackendObjec
 	case svc.Spec.Type == corev1.ServiceTypeExternalName:
 		return "", gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("%s: Service %s is of type ExternalName, which is not supported", where, key)
 	}
-	src := diag.Object{Kind: kindRoute, Namespace: r.Namespace, Name: r.Name}
+	src := diag.Object{Kind: r.kind, Namespace: r.meta.Namespace, Name: r.meta.Name}
 	if be, done := t.backends[name]; done {
 		be.Sources = append(be.Sources, src)
 		return name, "", ""
 	}
 	be := &model.Backend{Name: name, Sources: []diag.Object{src, {Kind: kindService, Namespace: ns, Name: key.Name}}}
+	if prefix != "" {
+		sp.AppProtocol = nil
+	}
 	be.Policy, be.SlotStep = t.backendPolicy(svc, sp)
 	be.Servers = t.servers(key, sp, name)
 	t.backends[name] = be

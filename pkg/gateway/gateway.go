@@ -53,6 +53,7 @@ type State struct {
 	GatewayClasses  []gatewayv1.GatewayClass
 	Gateways        []gatewayv1.Gateway
 	HTTPRoutes      []gatewayv1.HTTPRoute
+	TLSRoutes       []gatewayv1.TLSRoute
 	ReferenceGrants []gatewayv1beta1.ReferenceGrant
 	// Namespaces carry the labels that allowedRoutes selectors match.
 	Namespaces []corev1.Namespace
@@ -83,4 +84,6 @@ type Status struct {
 	// status.parents for those Gateways (ControllerName is ours); the writer leaves the other
 	// controllers' entries alone.
 	HTTPRoutes map[types.NamespacedName][]gatewayv1.RouteParentStatus
+	// TLSRoutes is the same for TLSRoutes.
+	TLSRoutes map[types.NamespacedName][]gatewayv1.RouteParentStatus
 }

@@ -63,8 +63,11 @@ type lis struct {
 func (l *lis) name() string { return string(l.spec.Name) }
 
 func (l *lis) protocol() model.Protocol {
-	if l.spec.Protocol == gatewayv1.HTTPSProtocolType {
+	switch l.spec.Protocol {
+	case gatewayv1.HTTPSProtocolType:
 		return model.HTTPS
+	case gatewayv1.TLSProtocolType:
+		return model.TCP // TLS passthrough: TLSRoutes by SNI (tlsroutes.go)
 	}
 	return model.HTTP
 }
@@ -72,7 +75,7 @@ func (l *lis) protocol() model.Protocol {
 // serves reports whether routes attached to the listener are served: it is accepted, without
 // conflict, has the certificates it needs, and the Gateway has where to bind it.
 func (l *lis) serves() bool {
-	return l.accepted && l.conflict == "" && len(l.binds) > 0 && (l.protocol() == model.HTTP || len(l.certs) > 0)
+	return l.accepted && l.conflict == "" && len(l.binds) > 0 && (l.protocol() != model.HTTPS || len(l.certs) > 0)
 }
 
 func (l *lis) refuse(reason gatewayv1.ListenerConditionReason, format string, a ...any) {
@@ -154,9 +157,9 @@ func (g *gw) refuse(reason gatewayv1.GatewayConditionReason, format string, a ..
 func (t *translator) listener(g *gw, spec *gatewayv1.Listener) *lis {
 	l := &lis{gw: g, spec: spec, accepted: true, refsOK: true, attached: map[types.NamespacedName]bool{}}
 	switch spec.Protocol {
-	case gatewayv1.HTTPProtocolType, gatewayv1.HTTPSProtocolType:
+	case gatewayv1.HTTPProtocolType, gatewayv1.HTTPSProtocolType, gatewayv1.TLSProtocolType:
 	default:
-		l.refuse(gatewayv1.ListenerReasonUnsupportedProtocol, "protocol %q is not supported: only HTTP and HTTPS", clip(string(spec.Protocol)))
+		l.refuse(gatewayv1.ListenerReasonUnsupportedProtocol, "protocol %q is not supported: only HTTP, HTTPS and TLS", clip(string(spec.Protocol)))
 		l.kinds = []gatewayv1.RouteGroupKind{}
 		return l
 	}
@@ -172,16 +175,21 @@ func (t *translator) listener(g *gw, spec *gatewayv1.Listener) *lis {
 	}
 	t.routeKinds(l)
 	t.allowedNamespaces(l)
-	if l.protocol() == model.HTTPS {
+	switch l.protocol() {
+	case model.HTTPS:
 		t.listenerTLS(g, l)
+	case model.TCP:
+		passthroughTLS(l)
 	}
 	return l
 }
 
-// routeKinds reads allowedRoutes.kinds: HTTPRoute is the only kind; others make ResolvedRefs
-// False (InvalidRouteKinds) and are left out of supportedKinds.
+// routeKinds reads allowedRoutes.kinds: HTTPRoute is the only kind of HTTP and HTTPS
+// listeners, TLSRoute of TLS listeners (listenerRouteKind); others make ResolvedRefs False
+// (InvalidRouteKinds) and are left out of supportedKinds.
 func (t *translator) routeKinds(l *lis) {
 	group := gatewayv1.Group(groupGateway)
+	kindRoute := gatewayv1.Kind(listenerRouteKind(l))
 	l.kinds = []gatewayv1.RouteGroupKind{}
 	if l.spec.AllowedRoutes == nil || len(l.spec.AllowedRoutes.Kinds) == 0 {
 		l.kinds = append(l.kinds, gatewayv1.RouteGroupKind{Group: &group, Kind: kindRoute})
@@ -248,7 +256,7 @@ func conflicts(ls []*lis) {
 	byPort := map[int32][]*lis{}
 	var ports []int32
 	for _, l := range ls {
-		if l.spec.Protocol != gatewayv1.HTTPProtocolType && l.spec.Protocol != gatewayv1.HTTPSProtocolType {
+		if l.spec.Protocol != gatewayv1.HTTPProtocolType && l.spec.Protocol != gatewayv1.HTTPSProtocolType && l.spec.Protocol != gatewayv1.TLSProtocolType {
 			continue
 		}
 		if _, seen := byPort[l.spec.Port]; !seen {

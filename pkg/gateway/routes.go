@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -39,7 +40,7 @@ func (t *translator) route(r *gatewayv1.HTTPRoute) {
 	var rules *translatedRules
 	var conflicts []string
 	for _, pr := range r.Spec.ParentRefs {
-		g := t.parentGateway(r, pr)
+		g := t.parentGateway(r.Namespace, pr)
 		if g == nil {
 			continue
 		}
@@ -47,7 +48,7 @@ func (t *translator) route(r *gatewayv1.HTTPRoute) {
 			rules = t.translateRules(r, src)
 		}
 		st := gatewayv1.RouteParentStatus{ParentRef: pr, ControllerName: gatewayv1.GatewayController(t.o.ControllerName)}
-		atts, reason, msg := t.attach(r, g, pr)
+		atts, reason, msg := t.attach(routeObj{kindRoute, &r.ObjectMeta, r.Spec.Hostnames}, g, pr)
 		accepted := len(atts) > 0
 		if accepted {
 			reason, msg = gatewayv1.RouteReasonAccepted, "attached to listeners "+listenerNames(atts)
@@ -67,7 +68,7 @@ func (t *translator) route(r *gatewayv1.HTTPRoute) {
 		}
 		parents = append(parents, st)
 		if !accepted {
-			t.problem(src, diag.Warning, string(reason), "parentRef %s: %s", parentName(r, pr), msg)
+			t.problem(src, diag.Warning, string(reason), "parentRef %s: %s", parentName(r.Namespace, pr), msg)
 			continue
 		}
 		for _, a := range atts {
@@ -91,19 +92,19 @@ func (t *translator) route(r *gatewayv1.HTTPRoute) {
 }
 
 // parentGateway is the Gateway of ours a parentRef names, or nil.
-func (t *translator) parentGateway(r *gatewayv1.HTTPRoute, pr gatewayv1.ParentReference) *gw {
+func (t *translator) parentGateway(routeNS string, pr gatewayv1.ParentReference) *gw {
 	if pr.Group != nil && *pr.Group != groupGateway || pr.Kind != nil && *pr.Kind != kindGateway {
 		return nil
 	}
-	ns := r.Namespace
+	ns := routeNS
 	if pr.Namespace != nil && *pr.Namespace != "" {
 		ns = string(*pr.Namespace)
 	}
 	return t.byName[types.NamespacedName{Namespace: ns, Name: string(pr.Name)}]
 }
 
-func parentName(r *gatewayv1.HTTPRoute, pr gatewayv1.ParentReference) string {
-	ns := r.Namespace
+func parentName(routeNS string, pr gatewayv1.ParentReference) string {
+	ns := routeNS
 	if pr.Namespace != nil && *pr.Namespace != "" {
 		ns = string(*pr.Namespace)
 	}
@@ -125,10 +126,17 @@ func listenerNames(atts []attachment) string {
 	return strings.Join(out, ", ")
 }
 
+// routeObj is what attachment reads of a route of any kind.
+type routeObj struct {
+	kind      string
+	meta      *metav1.ObjectMeta
+	hostnames []gatewayv1.Hostname
+}
+
 // attach finds the listeners of g that a parentRef selects (sectionName, port), that allow the
 // route (kind and namespace), and whose hostname intersects the route's. With none, the reason
 // says which step found none.
-func (t *translator) attach(r *gatewayv1.HTTPRoute, g *gw, pr gatewayv1.ParentReference) ([]attachment, gatewayv1.RouteConditionReason, string) {
+func (t *translator) attach(r routeObj, g *gw, pr gatewayv1.ParentReference) ([]attachment, gatewayv1.RouteConditionReason, string) {
 	var selected []*lis
 	for _, l := range g.listeners {
 		if pr.SectionName != nil && *pr.SectionName != l.spec.Name || pr.Port != nil && *pr.Port != l.spec.Port {
@@ -141,18 +149,18 @@ func (t *translator) attach(r *gatewayv1.HTTPRoute, g *gw, pr gatewayv1.ParentRe
 	}
 	var allowed []*lis
 	for _, l := range selected {
-		if len(l.kinds) > 0 && t.allows(l, r.Namespace) {
+		if l.takes(r.kind) && t.allows(l, r.meta.Namespace) {
 			allowed = append(allowed, l)
 		}
 	}
 	if len(allowed) == 0 {
-		return nil, gatewayv1.RouteReasonNotAllowedByListeners, fmt.Sprintf("no listener of the Gateway %s allows HTTPRoutes of namespace %s", g.key, r.Namespace)
+		return nil, gatewayv1.RouteReasonNotAllowedByListeners, fmt.Sprintf("no listener of the Gateway %s allows %ss of namespace %s", g.key, r.kind, r.meta.Namespace)
 	}
-	hosts := t.routeHosts(r)
+	hosts := routeHosts(r.hostnames)
 	var atts []attachment
 	for _, l := range allowed {
 		if hs := intersect(l.host, hosts); len(hs) > 0 {
-			l.attached[types.NamespacedName{Namespace: r.Namespace, Name: r.Name}] = true
+			l.attached[types.NamespacedName{Namespace: r.meta.Namespace, Name: r.meta.Name}] = true
 			atts = append(atts, attachment{l: l, hosts: hs})
 		}
 	}
@@ -164,9 +172,9 @@ func (t *translator) attach(r *gatewayv1.HTTPRoute, g *gw, pr gatewayv1.ParentRe
 
 // routeHosts are the route's valid hostnames, lower-case. Invalid ones are left out (the API
 // server validates them; this is the backstop).
-func (t *translator) routeHosts(r *gatewayv1.HTTPRoute) []string {
+func routeHosts(hostnames []gatewayv1.Hostname) []string {
 	var out []string
-	for _, h := range r.Spec.Hostnames {
+	for _, h := range hostnames {
 		n, ok := normalizeHost(string(h))
 		if !ok {
 			continue
@@ -175,7 +183,7 @@ func (t *translator) routeHosts(r *gatewayv1.HTTPRoute) []string {
 			out = append(out, n)
 		}
 	}
-	if len(out) == 0 && len(r.Spec.Hostnames) > 0 {
+	if len(out) == 0 && len(hostnames) > 0 {
 		return []string{"\x00"} // only invalid hostnames: none matches
 	}
 	return out

@@ -44,6 +44,7 @@ func Translate(s State, o Options) Result {
 		GatewayClasses: map[string]gatewayv1.GatewayClassStatus{},
 		Gateways:       map[types.NamespacedName]gatewayv1.GatewayStatus{},
 		HTTPRoutes:     map[types.NamespacedName][]gatewayv1.RouteParentStatus{},
+		TLSRoutes:      map[types.NamespacedName][]gatewayv1.RouteParentStatus{},
 	}
 	if o.ControllerName == "" {
 		return t.res
@@ -59,6 +60,7 @@ func Translate(s State, o Options) Result {
 	classes := t.classes()
 	t.gateways(classes)
 	t.routes()
+	t.tlsRoutes()
 	t.finish()
 	return t.res
 }
