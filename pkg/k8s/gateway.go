@@ -38,11 +38,12 @@ var gatewayResources = []struct {
 	{gatewayv1.GroupVersion.String(), "gatewayclasses"},
 	{gatewayv1.GroupVersion.String(), "gateways"},
 	{gatewayv1.GroupVersion.String(), "httproutes"},
+	{gatewayv1.GroupVersion.String(), "tlsroutes"},
 	{gatewayv1beta1.GroupVersion.String(), "referencegrants"},
 }
 
 // GatewayAPIServed asks the API server's discovery whether it serves the Gateway API resources the
-// controller watches (GatewayClasses, Gateways and HTTPRoutes at gateway.networking.k8s.io/v1,
+// controller watches (GatewayClasses, Gateways, HTTPRoutes and TLSRoutes at gateway.networking.k8s.io/v1,
 // ReferenceGrants at v1beta1). When it does not, why says what is missing, for the operator
 // (install the CRDs); err is for failures to ask.
 func GatewayAPIServed(d discovery.DiscoveryInterface) (served bool, why string, err error) {
@@ -79,6 +80,7 @@ type gatewayListers struct {
 	gateways gatewaylisters.GatewayLister
 	routes   gatewaylisters.HTTPRouteLister
 	grants   gatewaylistersv1beta1.ReferenceGrantLister
+	tls      gatewaylisters.TLSRouteLister
 }
 
 // gatewayWatch holds the Gateway API listers: GatewayClasses (cluster-scoped), the Namespaces
@@ -133,12 +135,13 @@ func (w *Watcher) watchGateway(client gatewayclient.Interface, core informers.Sh
 		f := gatewayinformers.NewSharedInformerFactoryWithOptions(client, 0, gatewayinformers.WithNamespace(ns))
 		v1 := f.Gateway().V1()
 		gws, routes, grants := v1.Gateways(), v1.HTTPRoutes(), f.Gateway().V1beta1().ReferenceGrants()
-		for _, inf := range []cache.SharedIndexInformer{gws.Informer(), routes.Informer(), grants.Informer()} {
+		tls := v1.TLSRoutes()
+		for _, inf := range []cache.SharedIndexInformer{gws.Informer(), routes.Informer(), grants.Informer(), tls.Informer()} {
 			if err := addWith(inf, specHandler); err != nil {
 				return err
 			}
 		}
-		gw.scoped = append(gw.scoped, gatewayListers{gws.Lister(), routes.Lister(), grants.Lister()})
+		gw.scoped = append(gw.scoped, gatewayListers{gws.Lister(), routes.Lister(), grants.Lister(), tls.Lister()})
 		w.factories = append(w.factories, f)
 	}
 	w.gateway = gw
@@ -184,7 +187,12 @@ func (w *Watcher) snapshotGateway(s *Snapshot) error {
 		if err != nil {
 			return fmt.Errorf("listing referencegrants: %w", err)
 		}
+		tls, err := l.tls.List(labels.Everything())
+		if err != nil {
+			return fmt.Errorf("listing tlsroutes: %w", err)
+		}
 		s.Gateways = append(s.Gateways, gws...)
+		s.TLSRoutes = append(s.TLSRoutes, tls...)
 		s.HTTPRoutes = append(s.HTTPRoutes, routes...)
 		s.ReferenceGrants = append(s.ReferenceGrants, grants...)
 	}
@@ -214,6 +222,8 @@ func (w *Watcher) gatewayUID(kind, namespace, name string) (types.UID, bool) {
 			obj, err = l.gateways.Gateways(namespace).Get(name)
 		case "HTTPRoute":
 			obj, err = l.routes.HTTPRoutes(namespace).Get(name)
+		case "TLSRoute":
+			obj, err = l.tls.TLSRoutes(namespace).Get(name)
 		case "ReferenceGrant":
 			obj, err = l.grants.ReferenceGrants(namespace).Get(name)
 		default:
@@ -234,7 +244,7 @@ func trimNamespace(ns *corev1.Namespace) {
 }
 
 // gatewayKinds are the Gateway API kinds Events can be about.
-var gatewayKinds = []string{"GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant"}
+var gatewayKinds = []string{"GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant", "TLSRoute"}
 
 // isGatewayKind reports whether kind is a Gateway API kind the controller watches.
 func isGatewayKind(kind string) bool { return slices.Contains(gatewayKinds, kind) }

@@ -26,6 +26,8 @@ type GatewayStatus struct {
 	GatewayClasses map[string]gatewayv1.GatewayClassStatus
 	Gateways       map[types.NamespacedName]gatewayv1.GatewayStatus
 	HTTPRoutes     map[types.NamespacedName][]gatewayv1.RouteParentStatus
+	// TLSRoutes is the same for TLSRoutes.
+	TLSRoutes map[types.NamespacedName][]gatewayv1.RouteParentStatus
 }
 
 // GatewayStatusWriter writes Gateway API status while this replica is the leader. It writes only
@@ -200,6 +202,33 @@ func (w *GatewayStatusWriter) Write(ctx context.Context, snap Snapshot, want Gat
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("writing status of HTTPRoute %s: %w", key, err))
+		}
+	}
+	for _, r := range snap.TLSRoutes {
+		key := types.NamespacedName{Namespace: r.Namespace, Name: r.Name}
+		ours := want.TLSRoutes[key] // none: entries of ours are removed
+		if apiequality.Semantic.DeepEqual(r.Status.Parents, MergeRouteParents(r.Status.Parents, ours, w.controller, now)) {
+			continue
+		}
+		cached := r
+		err := w.write(ctx, func(first bool) error {
+			obj := cached.DeepCopy()
+			if !first {
+				var err error
+				if obj, err = w.client.GatewayV1().TLSRoutes(key.Namespace).Get(ctx, key.Name, metav1.GetOptions{}); err != nil {
+					return err
+				}
+			}
+			next := MergeRouteParents(obj.Status.Parents, ours, w.controller, now)
+			if apiequality.Semantic.DeepEqual(obj.Status.Parents, next) {
+				return nil
+			}
+			obj.Status.Parents = next
+			_, err := w.client.GatewayV1().TLSRoutes(key.Namespace).UpdateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: w.identity})
+			return err
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("writing status of TLSRoute %s: %w", key, err))
 		}
 	}
 	return errors.Join(errs...)
