@@ -50,6 +50,7 @@ func passthroughTLS(l *lis) {
 			mode = *tls.Mode
 		}
 		l.refuse(gatewayv1.ListenerReasonUnsupportedValue, "tls.mode %q is not supported on TLS listeners: only Passthrough", mode)
+		l.kinds = []gatewayv1.RouteGroupKind{} // the listener takes no route
 	}
 }
 
@@ -165,7 +166,8 @@ func (t *translator) tlsRoute(r *gatewayv1.TLSRoute, claimed map[string]diag.Obj
 						continue
 					}
 					claimed[k] = src
-					t.res.Config.TCPRoutes = append(t.res.Config.TCPRoutes, model.TCPRoute{Listener: b.name, SNI: host, Backend: be.name, Source: src})
+					t.res.Config.TCPRoutes = append(t.res.Config.TCPRoutes, model.TCPRoute{Listener: b.name, SNI: host,
+						MultiLabel: strings.HasPrefix(host, "*."), Backend: be.name, Source: src})
 				}
 			}
 		}

@@ -515,6 +515,9 @@ func tcpShape(cfg model.Config) []string {
 		if passthrough(cfg, l.Name) {
 			out = append(out, l.Name+" by SNI")
 		}
+		if multiLabelSNI(cfg, l.Name) {
+			out = append(out, l.Name+" by multi-label wildcard SNI")
+		}
 	}
 	return out
 }

@@ -624,10 +624,15 @@ func (r *renderer) tcpFrontend(cfg model.Config, l model.Listener, tcpRoutes []s
 		// Backends are chosen once the content is accepted: by the exact name first, then by
 		// all but its first label in the map of wildcards ("*.example.com" is "example.com"
 		// there).
-		for _, lookup := range []string{
+		lookups := []string{
 			"req.ssl_sni,lower,map_str(" + SNIMap(l.Name) + ")",
 			"req.ssl_sni,lower,field(2,.,0),map_str(" + SNIWildcardMap(l.Name) + ")",
-		} {
+		}
+		if multiLabelSNI(cfg, l.Name) {
+			// Then multi-label wildcards (Gateway API): by the name's end, longest first.
+			lookups = append(lookups, "req.ssl_sni,lower,map_end("+SNIMultiLabelMap(l.Name)+")")
+		}
+		for _, lookup := range lookups {
 			r.insert(parser.Frontends, fe, "use_backend", types.UseBackend{Name: "%[" + lookup + "]", Cond: "if", CondTest: "{ " + lookup + " -m found }"})
 		}
 		if l.Protocol == model.HTTPS {
@@ -647,6 +652,18 @@ func (r *renderer) tcpFrontend(cfg model.Config, l model.Listener, tcpRoutes []s
 func passthrough(cfg model.Config, listener string) bool {
 	return slices.ContainsFunc(cfg.TCPRoutes, func(rt model.TCPRoute) bool { return rt.Listener == listener && rt.SNI != "" })
 }
+
+// multiLabelSNI reports a listener with routes by multi-label wildcard SNI.
+func multiLabelSNI(cfg model.Config, listener string) bool {
+	return slices.ContainsFunc(cfg.TCPRoutes, func(rt model.TCPRoute) bool {
+		return rt.Listener == listener && rt.MultiLabel && strings.HasPrefix(rt.SNI, "*.")
+	})
+}
+
+// SNIMultiLabelMap is the map of a listener's routes by multi-label wildcard SNI: the name
+// without its "*" (".example.com") to section, the longest first (map_end takes the first
+// entry that matches).
+func SNIMultiLabelMap(listener string) string { return "maps/sni-multi-" + listener + ".map" }
 
 // SNIMap is the map of a listener's routes by exact SNI: name to section.
 func SNIMap(listener string) string { return "maps/sni-" + listener + ".map" }
@@ -673,8 +690,14 @@ func sniMaps(cfg model.Config, tcpRoutes []string) map[string][]byte {
 			continue
 		}
 		var exact, wild bytes.Buffer
+		type suffix struct{ s, section string }
+		var multi []suffix
 		for i, rt := range cfg.TCPRoutes {
 			if rt.Listener != l.Name || rt.SNI == "" {
+				continue
+			}
+			if rest, ok := strings.CutPrefix(rt.SNI, "*"); ok && rt.MultiLabel && strings.HasPrefix(rest, ".") {
+				multi = append(multi, suffix{rest, tcpRoutes[i]})
 				continue
 			}
 			if rest, ok := strings.CutPrefix(rt.SNI, "*."); ok {
@@ -684,6 +707,16 @@ func sniMaps(cfg model.Config, tcpRoutes []string) map[string][]byte {
 			}
 		}
 		out[SNIMap(l.Name)], out[SNIWildcardMap(l.Name)] = exact.Bytes(), wild.Bytes()
+		if len(multi) > 0 {
+			slices.SortStableFunc(multi, func(a, b suffix) int {
+				return cmp.Or(cmp.Compare(len(b.s), len(a.s)), cmp.Compare(a.s, b.s))
+			})
+			var m bytes.Buffer
+			for _, e := range multi {
+				fmt.Fprintf(&m, "%s %s\n", e.s, e.section)
+			}
+			out[SNIMultiLabelMap(l.Name)] = m.Bytes()
+		}
 	}
 	return out
 }

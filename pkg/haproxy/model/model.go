@@ -341,9 +341,13 @@ type WeightedBackend struct {
 type TCPRoute struct {
 	Listener string
 	// SNI is a lower-case host name or "*." wildcard; empty: every connection (TCP listeners).
-	SNI     string
-	Backend string
-	Source  diag.Object
+	SNI string
+	// MultiLabel says that the wildcard SNI matches one or more labels, as in the Gateway API
+	// (TLSRoute): "*.example.com" matches a.b.example.com too, and the longest wildcard that
+	// matches takes the connection. Otherwise a wildcard matches exactly one label (Ingress).
+	MultiLabel bool
+	Backend    string
+	Source     diag.Object
 }
 
 // Backend is a pool of servers for one Service port.
@@ -439,7 +443,10 @@ func (c *Config) Normalize() {
 		if c := cmp.Compare(a.Listener, b.Listener); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.SNI, b.SNI)
+		if c := cmp.Compare(a.SNI, b.SNI); c != 0 {
+			return c
+		}
+		return cmpBool(a.MultiLabel, b.MultiLabel)
 	})
 	slices.SortFunc(c.HTTPSRedirects, func(a, b HTTPSRedirect) int { return cmp.Compare(a.Host, b.Host) })
 	sortObjects(c.Global.Sources)
