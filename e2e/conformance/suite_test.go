@@ -116,7 +116,7 @@ func TestGatewayAPIConformance(t *testing.T) {
 	opts := suite.ConformanceOptions{
 		ConfigurableOptions: suite.ConfigurableOptions{
 			GatewayClassName:    GatewayClassName,
-			ConformanceProfiles: []suite.ConformanceProfileName{suite.GatewayHTTPConformanceProfileName},
+			ConformanceProfiles: []suite.ConformanceProfileName{suite.GatewayHTTPConformanceProfileName, suite.GatewayTLSConformanceProfileName},
 			SupportedFeatures:   supported,
 			// The cluster is thrown away after the run: deleting the base resources only costs time.
 			CleanupBaseResources: false,
