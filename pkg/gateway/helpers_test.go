@@ -131,6 +131,11 @@ func objects(t *testing.T, docs ...string) gateway.State {
 			must(t, yaml.UnmarshalStrict([]byte(doc), &o), doc)
 			stamp(&o.ObjectMeta)
 			s.HTTPRoutes = append(s.HTTPRoutes, o)
+		case "TLSRoute":
+			var o gatewayv1.TLSRoute
+			must(t, yaml.UnmarshalStrict([]byte(doc), &o), doc)
+			stamp(&o.ObjectMeta)
+			s.TLSRoutes = append(s.TLSRoutes, o)
 		case "ReferenceGrant":
 			var o gatewayv1beta1.ReferenceGrant
 			must(t, yaml.UnmarshalStrict([]byte(doc), &o), doc)

@@ -82,3 +82,56 @@ func TestPassthrough(t *testing.T) {
 		t.Errorf("a route without SNI on an HTTPS listener: %v, want it refused", rej)
 	}
 }
+
+// Multi-label wildcard SNI (Gateway API TLSRoutes) on a TCP listener: looked up by the name's end
+// in a map whose longest suffix comes first, after the exact and one-label wildcard maps; the
+// first multi-label route reloads, another is a map update.
+func TestPassthroughMultiLabel(t *testing.T) {
+	addr := netip.MustParseAddr("127.0.0.1")
+	server := model.Server{Address: netip.MustParseAddr("10.0.0.9"), Port: 8443}
+	base := model.Config{
+		Listeners: []model.Listener{
+			{Name: "http", Bind: model.Bind{Address: addr, Port: 8080}, Protocol: model.HTTP},
+			{Name: "gw-p9443", Bind: model.Bind{Address: addr, Port: 9443}, Protocol: model.TCP},
+		},
+		Backends: []model.Backend{{Name: "tls_a", Servers: []model.Server{server}}, {Name: "tls_b", Servers: []model.Server{server}}},
+	}
+	with := func(routes ...model.TCPRoute) model.Config {
+		c := base
+		for _, rt := range routes {
+			rt.Listener = "gw-p9443"
+			c.TCPRoutes = append(c.TCPRoutes, rt)
+		}
+		c.Normalize()
+		return c
+	}
+	exact := model.TCPRoute{SNI: "a.example.com", Backend: "tls_a"}
+	com := model.TCPRoute{SNI: "*.com", MultiLabel: true, Backend: "tls_b"}
+	example := model.TCPRoute{SNI: "*.example.com", MultiLabel: true, Backend: "tls_a"}
+	cfg := with(exact, com, example)
+	files, err := haproxy.Render(cfg, haproxy.Env{RuntimeDir: "/run/portcullis"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(files[haproxy.ConfigFile])
+	want := "use_backend %[req.ssl_sni,lower,map_end(maps/sni-multi-gw-p9443.map)] if { req.ssl_sni,lower,map_end(maps/sni-multi-gw-p9443.map) -m found }"
+	if !strings.Contains(conf, want) || strings.Index(conf, want) < strings.Index(conf, "sni-wildcard-gw-p9443") {
+		t.Errorf("haproxy.cfg lacks %q after the exact and wildcard lookups:\n%s", want, conf)
+	}
+	if m := string(files[haproxy.SNIMultiLabelMap("gw-p9443")]); m != ".example.com tls_a\n.com tls_b\n" {
+		t.Errorf("multi-label map, longest first:\n%s", m)
+	}
+	if m := string(files[haproxy.SNIMap("gw-p9443")]); m != "a.example.com tls_a\n" {
+		t.Errorf("SNI map:\n%s", m)
+	}
+	haproxyCheck(t, files)
+
+	first := haproxy.NewPlan(nil, with(exact)).Next
+	if p := haproxy.NewPlan(&first, with(exact, com)); !p.Reload() {
+		t.Errorf("the first multi-label wildcard did not reload")
+	}
+	second := haproxy.NewPlan(nil, with(exact, com)).Next
+	if p := haproxy.NewPlan(&second, cfg); p.Reload() || !slices.Contains(p.MapFiles, haproxy.SNIMultiLabelMap("gw-p9443")) {
+		t.Errorf("another multi-label wildcard: reload %v, maps %v", p.Reload(), p.MapFiles)
+	}
+}
