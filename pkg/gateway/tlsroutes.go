@@ -70,11 +70,10 @@ func (t *translator) tlsRoutes() {
 // tlsBackend is the backend of a TLSRoute: the first backendRef of weight > 0 of its rules (a
 // passthrough connection goes to one backend; weights across several are not supported).
 type tlsBackend struct {
-	name                string
-	refsOK              bool
-	refsReason          gatewayv1.RouteConditionReason
-	refsMsg             string
-	unsupported, reason string
+	name       string
+	refsOK     bool
+	refsReason gatewayv1.RouteConditionReason
+	refsMsg    string
 }
 
 func (t *translator) tlsBackend(r *gatewayv1.TLSRoute, src diag.Object) tlsBackend {

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/portcullis-ingress/portcullis/pkg/gateway"
@@ -176,10 +177,11 @@ func TestTLSRoutes(t *testing.T) {
 	}
 }
 
+// routeNS is the namespace of a tlsRoute document.
 func routeNS(doc string) string {
-	var ns string
-	fmt.Sscanf(doc[len("\nkind: TLSRoute\nmetadata: {namespace: "):], "%s", &ns)
-	return ns[:len(ns)-1]
+	rest := strings.TrimPrefix(doc, "\nkind: TLSRoute\nmetadata: {namespace: ")
+	ns, _, _ := strings.Cut(rest, ",")
+	return ns
 }
 
 // TLS listeners take TLSRoutes only, and Passthrough only (TLSRouteListenerTerminateNotSupported,
