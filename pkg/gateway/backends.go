@@ -25,7 +25,7 @@ const maxWeight = 256
 // resolved keeps its share as WeightedBackend{Name: ""}, answered 500, and makes ResolvedRefs
 // False (the first failure's reason stands). A rule without backends, or whose weights are all
 // zero, answers 500.
-func (t *translator) backendRefs(r *gatewayv1.HTTPRoute, refs []gatewayv1.HTTPBackendRef, where string, tr *translatedRules) []model.WeightedBackend {
+func (t *translator) backendRefs(src diag.Object, refs []gatewayv1.HTTPBackendRef, where string, tr *translatedRules) []model.WeightedBackend {
 	var out []model.WeightedBackend
 	total := 0
 	for i, b := range refs {
@@ -34,12 +34,12 @@ func (t *translator) backendRefs(r *gatewayv1.HTTPRoute, refs []gatewayv1.HTTPBa
 			w = int(*b.Weight)
 		}
 		total += w
-		name, reason, msg := t.backendRef(r, b.BackendObjectReference, fmt.Sprintf("%s.backendRefs[%d]", where, i))
+		name, reason, msg := t.backendRef(src, b.BackendObjectReference, fmt.Sprintf("%s.backendRefs[%d]", where, i))
 		if reason != "" && tr.refsOK {
 			tr.refsOK, tr.refsReason, tr.refsMsg = false, reason, msg
 		}
 		if reason != "" {
-			t.problem(diag.Object{Kind: kindRoute, Namespace: r.Namespace, Name: r.Name}, diag.Warning, string(reason), "%s; its share of requests gets 500", msg)
+			t.problem(src, diag.Warning, string(reason), "%s; its share of requests gets 500", msg)
 		}
 		out = append(out, model.WeightedBackend{Name: name, Weight: w})
 	}
@@ -67,9 +67,12 @@ func scaleWeights(bs []model.WeightedBackend) []model.WeightedBackend {
 	return bs
 }
 
-// backendRef resolves one reference: a core Service port, in the route's namespace or, with a
-// ReferenceGrant, another.
-func (t *translator) backendRef(r *gatewayv1.HTTPRoute, b gatewayv1.BackendObjectReference, where string) (string, gatewayv1.RouteConditionReason, string) {
+// backendRef resolves one reference of the route src: a core Service port, in the route's
+// namespace or, with a ReferenceGrant, another. A GRPCRoute's backends speak HTTP/2 to the
+// servers: when the Service port does not say so already (appProtocol kubernetes.io/h2c, or the
+// server-proto annotation), its backend is a backend of its own, named with the suffix "_h2", so
+// that it does not conflict with the HTTP/1 backend an Ingress or an HTTPRoute makes of it.
+func (t *translator) backendRef(src diag.Object, b gatewayv1.BackendObjectReference, where string) (string, gatewayv1.RouteConditionReason, string) {
 	group, kind := "", kindService
 	if b.Group != nil {
 		group = string(*b.Group)
@@ -80,19 +83,19 @@ func (t *translator) backendRef(r *gatewayv1.HTTPRoute, b gatewayv1.BackendObjec
 	if group != "" || kind != kindService {
 		return "", gatewayv1.RouteReasonInvalidKind, fmt.Sprintf("%s: %s %q is not a Service", where, groupKind(group, kind), clip(string(b.Name)))
 	}
-	ns := r.Namespace
+	ns := src.Namespace
 	if b.Namespace != nil && *b.Namespace != "" {
 		ns = string(*b.Namespace)
 	}
 	key := types.NamespacedName{Namespace: ns, Name: string(b.Name)}
-	if !t.grants.allows(ref{groupGateway, kindRoute, r.Namespace, r.Name}, ref{"", kindService, ns, key.Name}) {
+	if !t.grants.allows(ref{groupGateway, src.Kind, src.Namespace, src.Name}, ref{"", kindService, ns, key.Name}) {
 		return "", gatewayv1.RouteReasonRefNotPermitted, fmt.Sprintf("%s: Service %s is in another namespace, and no ReferenceGrant there allows it", where, key)
 	}
 	if b.Port == nil {
 		return "", gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("%s: Service %s: a port is required", where, key)
 	}
 	name := ingress.BackendName(ns, key.Name, strconv.Itoa(int(*b.Port)))
-	if !model.ValidBackendName(name) {
+	if !model.ValidBackendName(name + h2Suffix) {
 		return "", gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("%s: Service %s port %d is not a valid name", where, key, *b.Port)
 	}
 	svc, ok := t.cl.Service(key)
@@ -106,13 +109,24 @@ func (t *translator) backendRef(r *gatewayv1.HTTPRoute, b gatewayv1.BackendObjec
 	case svc.Spec.Type == corev1.ServiceTypeExternalName:
 		return "", gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("%s: Service %s is of type ExternalName, which is not supported", where, key)
 	}
-	src := diag.Object{Kind: kindRoute, Namespace: r.Namespace, Name: r.Name}
-	if be, done := t.backends[name]; done {
-		be.Sources = append(be.Sources, src)
-		return name, "", ""
+	h2 := src.Kind == kindGRPCRoute
+	names := []string{name}
+	if h2 {
+		names = append(names, name+h2Suffix)
+	}
+	for _, n := range names {
+		if be, done := t.backends[n]; done && (!h2 || be.Policy.ServerH2) {
+			be.Sources = append(be.Sources, src)
+			return n, "", ""
+		}
+	}
+	policy, step := t.backendPolicy(svc, sp)
+	if h2 && !policy.ServerH2 {
+		policy.ServerH2 = true
+		name += h2Suffix
 	}
 	be := &model.Backend{Name: name, Sources: []diag.Object{src, {Kind: kindService, Namespace: ns, Name: key.Name}}}
-	be.Policy, be.SlotStep = t.backendPolicy(svc, sp)
+	be.Policy, be.SlotStep = policy, step
 	be.Servers = t.servers(key, sp, name)
 	t.backends[name] = be
 	return name, "", ""

@@ -53,6 +53,7 @@ type State struct {
 	GatewayClasses  []gatewayv1.GatewayClass
 	Gateways        []gatewayv1.Gateway
 	HTTPRoutes      []gatewayv1.HTTPRoute
+	GRPCRoutes      []gatewayv1.GRPCRoute
 	ReferenceGrants []gatewayv1beta1.ReferenceGrant
 	// Namespaces carry the labels that allowedRoutes selectors match.
 	Namespaces []corev1.Namespace
@@ -83,4 +84,6 @@ type Status struct {
 	// status.parents for those Gateways (ControllerName is ours); the writer leaves the other
 	// controllers' entries alone.
 	HTTPRoutes map[types.NamespacedName][]gatewayv1.RouteParentStatus
+	// GRPCRoutes is the same for GRPCRoutes.
+	GRPCRoutes map[types.NamespacedName][]gatewayv1.RouteParentStatus
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,23 +19,43 @@ type attachment struct {
 	hosts []string
 }
 
-// routes attaches the HTTPRoutes to our Gateways' listeners, oldest route first, and turns their
-// rules into model routes on the listeners that are served.
+// routeObj is a route of any HTTP kind, as an HTTPRoute: a GRPCRoute is translated into one
+// (see grpcroutes.go) and keeps its kind.
+type routeObj struct {
+	kind string
+	r    *gatewayv1.HTTPRoute
+}
+
+// routes attaches the HTTPRoutes and GRPCRoutes to our Gateways' listeners, oldest route first,
+// and turns their rules into model routes on the listeners that are served.
 func (t *translator) routes() {
-	objs := make([]*gatewayv1.HTTPRoute, 0, len(t.s.HTTPRoutes))
+	objs := make([]routeObj, 0, len(t.s.HTTPRoutes)+len(t.s.GRPCRoutes))
 	for i := range t.s.HTTPRoutes {
-		objs = append(objs, &t.s.HTTPRoutes[i])
+		objs = append(objs, routeObj{kindRoute, &t.s.HTTPRoutes[i]})
 	}
-	slices.SortFunc(objs, func(a, b *gatewayv1.HTTPRoute) int { return olderFirst(&a.ObjectMeta, &b.ObjectMeta) })
-	for _, r := range objs {
-		t.route(r)
+	objs = append(objs, t.grpcRouteObjs()...)
+	slices.SortFunc(objs, func(a, b routeObj) int {
+		return cmp.Or(olderFirst(&a.r.ObjectMeta, &b.r.ObjectMeta), cmp.Compare(a.kind, b.kind))
+	})
+	for _, o := range objs {
+		parents := t.route(o.r, o.kind)
+		if len(parents) == 0 {
+			continue
+		}
+		key := types.NamespacedName{Namespace: o.r.Namespace, Name: o.r.Name}
+		switch o.kind {
+		case kindGRPCRoute:
+			t.res.Status.GRPCRoutes[key] = parents
+		default:
+			t.res.Status.HTTPRoutes[key] = parents
+		}
 	}
 }
 
-// route is one HTTPRoute: its status for each of our parents, and its routes.
-func (t *translator) route(r *gatewayv1.HTTPRoute) {
-	key := types.NamespacedName{Namespace: r.Namespace, Name: r.Name}
-	src := diag.Object{Kind: kindRoute, Namespace: r.Namespace, Name: r.Name}
+// route is one route of the kind given: its routes, and its status for each of our parents,
+// which it returns.
+func (t *translator) route(r *gatewayv1.HTTPRoute, kind string) []gatewayv1.RouteParentStatus {
+	src := diag.Object{Kind: kind, Namespace: r.Namespace, Name: r.Name}
 	var parents []gatewayv1.RouteParentStatus
 	var rules *translatedRules
 	var conflicts []string
@@ -47,7 +68,7 @@ func (t *translator) route(r *gatewayv1.HTTPRoute) {
 			rules = t.translateRules(r, src)
 		}
 		st := gatewayv1.RouteParentStatus{ParentRef: pr, ControllerName: gatewayv1.GatewayController(t.o.ControllerName)}
-		atts, reason, msg := t.attach(r, g, pr)
+		atts, reason, msg := t.attach(r, kind, g, pr)
 		accepted := len(atts) > 0
 		if accepted {
 			reason, msg = gatewayv1.RouteReasonAccepted, "attached to listeners "+listenerNames(atts)
@@ -77,9 +98,6 @@ func (t *translator) route(r *gatewayv1.HTTPRoute) {
 			conflicts = append(conflicts, t.emit(src, rules, a)...)
 		}
 	}
-	if len(parents) > 0 {
-		t.res.Status.HTTPRoutes[key] = parents
-	}
 	if len(conflicts) > 0 {
 		more := ""
 		if len(conflicts) > 3 {
@@ -88,6 +106,7 @@ func (t *translator) route(r *gatewayv1.HTTPRoute) {
 		}
 		t.problem(src, diag.Warning, "RouteConflict", "%s%s; these matches are ignored", strings.Join(conflicts, "; "), more)
 	}
+	return parents
 }
 
 // parentGateway is the Gateway of ours a parentRef names, or nil.
@@ -128,7 +147,7 @@ func listenerNames(atts []attachment) string {
 // attach finds the listeners of g that a parentRef selects (sectionName, port), that allow the
 // route (kind and namespace), and whose hostname intersects the route's. With none, the reason
 // says which step found none.
-func (t *translator) attach(r *gatewayv1.HTTPRoute, g *gw, pr gatewayv1.ParentReference) ([]attachment, gatewayv1.RouteConditionReason, string) {
+func (t *translator) attach(r *gatewayv1.HTTPRoute, kind string, g *gw, pr gatewayv1.ParentReference) ([]attachment, gatewayv1.RouteConditionReason, string) {
 	var selected []*lis
 	for _, l := range g.listeners {
 		if pr.SectionName != nil && *pr.SectionName != l.spec.Name || pr.Port != nil && *pr.Port != l.spec.Port {
@@ -141,18 +160,18 @@ func (t *translator) attach(r *gatewayv1.HTTPRoute, g *gw, pr gatewayv1.ParentRe
 	}
 	var allowed []*lis
 	for _, l := range selected {
-		if len(l.kinds) > 0 && t.allows(l, r.Namespace) {
+		if l.allowsKind(kind) && t.allows(l, r.Namespace) {
 			allowed = append(allowed, l)
 		}
 	}
 	if len(allowed) == 0 {
-		return nil, gatewayv1.RouteReasonNotAllowedByListeners, fmt.Sprintf("no listener of the Gateway %s allows HTTPRoutes of namespace %s", g.key, r.Namespace)
+		return nil, gatewayv1.RouteReasonNotAllowedByListeners, fmt.Sprintf("no listener of the Gateway %s allows %ss of namespace %s", g.key, kind, r.Namespace)
 	}
 	hosts := t.routeHosts(r)
 	var atts []attachment
 	for _, l := range allowed {
 		if hs := intersect(l.host, hosts); len(hs) > 0 {
-			l.attached[types.NamespacedName{Namespace: r.Namespace, Name: r.Name}] = true
+			l.attached[diag.Object{Kind: kind, Namespace: r.Namespace, Name: r.Name}] = true
 			atts = append(atts, attachment{l: l, hosts: hs})
 		}
 	}

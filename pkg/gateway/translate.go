@@ -44,6 +44,7 @@ func Translate(s State, o Options) Result {
 		GatewayClasses: map[string]gatewayv1.GatewayClassStatus{},
 		Gateways:       map[types.NamespacedName]gatewayv1.GatewayStatus{},
 		HTTPRoutes:     map[types.NamespacedName][]gatewayv1.RouteParentStatus{},
+		GRPCRoutes:     map[types.NamespacedName][]gatewayv1.RouteParentStatus{},
 	}
 	if o.ControllerName == "" {
 		return t.res

@@ -20,12 +20,14 @@ import (
 )
 
 // GatewayStatus is the status a pass computed for the Gateway API objects of our classes: whole
-// statuses for GatewayClasses and Gateways, and for each HTTPRoute the entries of status.parents
-// that are ours (every HTTPRoute that has none left is listed by omission).
+// statuses for GatewayClasses and Gateways, and for each HTTPRoute and GRPCRoute the entries of
+// status.parents that are ours (every route that has none left is listed by omission).
 type GatewayStatus struct {
 	GatewayClasses map[string]gatewayv1.GatewayClassStatus
 	Gateways       map[types.NamespacedName]gatewayv1.GatewayStatus
 	HTTPRoutes     map[types.NamespacedName][]gatewayv1.RouteParentStatus
+	// GRPCRoutes is the same for GRPCRoutes.
+	GRPCRoutes map[types.NamespacedName][]gatewayv1.RouteParentStatus
 }
 
 // GatewayStatusWriter writes Gateway API status while this replica is the leader. It writes only
@@ -202,6 +204,7 @@ func (w *GatewayStatusWriter) Write(ctx context.Context, snap Snapshot, want Gat
 			errs = append(errs, fmt.Errorf("writing status of HTTPRoute %s: %w", key, err))
 		}
 	}
+	errs = append(errs, w.writeGRPCRoutes(ctx, snap, want, now)...)
 	return errors.Join(errs...)
 }
 

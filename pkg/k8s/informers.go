@@ -338,6 +338,7 @@ type Snapshot struct {
 	GatewayClasses  []*gatewayv1.GatewayClass
 	Gateways        []*gatewayv1.Gateway
 	HTTPRoutes      []*gatewayv1.HTTPRoute
+	GRPCRoutes      []*gatewayv1.GRPCRoute
 	ReferenceGrants []*gatewayv1beta1.ReferenceGrant
 	Namespaces      []*corev1.Namespace
 }

@@ -36,6 +36,9 @@ func gatewayState(snap k8s.Snapshot, cl *resolve.Cluster) gateway.State {
 	for i, o := range snap.HTTPRoutes {
 		s.HTTPRoutes[i] = *o
 	}
+	for _, o := range snap.GRPCRoutes {
+		s.GRPCRoutes = append(s.GRPCRoutes, *o)
+	}
 	for _, o := range snap.ReferenceGrants {
 		s.ReferenceGrants = append(s.ReferenceGrants, *o)
 	}
@@ -76,7 +79,7 @@ const (
 // gatewayStatus is the status to write after a pass: the source's, with the objects the pass left
 // out marked as such. It does not modify st.
 func gatewayStatus(st gateway.Status, rejections []haproxy.Rejection) k8s.GatewayStatus {
-	out := k8s.GatewayStatus{GatewayClasses: st.GatewayClasses, Gateways: st.Gateways, HTTPRoutes: st.HTTPRoutes}
+	out := k8s.GatewayStatus{GatewayClasses: st.GatewayClasses, Gateways: st.Gateways, HTTPRoutes: st.HTTPRoutes, GRPCRoutes: st.GRPCRoutes}
 	why := map[diag.Object]string{}
 	for _, r := range rejections {
 		for _, o := range r.Objects {
@@ -88,13 +91,17 @@ func gatewayStatus(st gateway.Status, rejections []haproxy.Rejection) k8s.Gatewa
 	if len(why) == 0 {
 		return out
 	}
-	out.Gateways, out.HTTPRoutes = maps.Clone(st.Gateways), maps.Clone(st.HTTPRoutes)
+	out.Gateways, out.HTTPRoutes, out.GRPCRoutes = maps.Clone(st.Gateways), maps.Clone(st.HTTPRoutes), maps.Clone(st.GRPCRoutes)
 	for o, msg := range why {
 		key := types.NamespacedName{Namespace: o.Namespace, Name: o.Name}
 		msg = "left out of the configuration, the rest is served: " + msg
 		switch o.Kind {
-		case "HTTPRoute":
-			parents, ok := out.HTTPRoutes[key]
+		case "HTTPRoute", "GRPCRoute":
+			routes := out.HTTPRoutes
+			if o.Kind == "GRPCRoute" {
+				routes = out.GRPCRoutes
+			}
+			parents, ok := routes[key]
 			if !ok {
 				continue
 			}
@@ -104,7 +111,7 @@ func gatewayStatus(st gateway.Status, rejections []haproxy.Rejection) k8s.Gatewa
 				p.Conditions = demote(p.Conditions, string(gatewayv1.RouteConditionAccepted), string(rejectedRouteReason), msg)
 				parents[i] = p
 			}
-			out.HTTPRoutes[key] = parents
+			routes[key] = parents
 		case "Gateway":
 			gs, ok := out.Gateways[key]
 			if !ok {
