@@ -158,7 +158,7 @@ spec:
 		t.Fatalf("mirror status %+v", p)
 	}
 	for _, w := range []string{"Accepted=True/Accepted", "ResolvedRefs=False/BackendNotFound", "PartiallyInvalid=True/UnsupportedValue"} {
-		typ := w[:strings.Index(w, "=")]
+		typ, _, _ := strings.Cut(w, "=")
 		if got := condString(p[0].Conditions, typ); got != w {
 			t.Errorf("mirror: %s, want %s", got, w)
 		}
