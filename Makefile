@@ -65,7 +65,7 @@ test: deps vet lint ## Everything CI runs: test dependencies, vet, lint; all tes
 CONFORMANCE_REPORT ?= $(CURDIR)/conformance-report.yaml
 
 .PHONY: conformance
-conformance: deps ## Gateway API conformance: the whole GATEWAY-HTTP profile with the features the controller claims (pkg/gateway), on HAProxy 3.0 in the local lab (e2e/conformance); writes CONFORMANCE_REPORT.
+conformance: deps ## Gateway API conformance: the whole GATEWAY-HTTP, GATEWAY-GRPC and GATEWAY-TLS profiles with the features the controller claims (pkg/gateway), on HAProxy 3.0 in the local lab (e2e/conformance); writes CONFORMANCE_REPORT.
 	@test -x "$(HAPROXY3)" || { echo "no haproxy at $(HAPROXY3): run make deps"; exit 1; }
 	PORTCULLIS_HAPROXY=$(HAPROXY3) $(GO) test -count=1 -timeout 90m -v -run '^TestGatewayAPIConformance$$' ./e2e/conformance/ \
 		-args -full -report-output=$(CONFORMANCE_REPORT) -version=$$(git describe --tags --always --dirty)

@@ -247,7 +247,7 @@ func TestHelmInstallServesIngresses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the ClusterRole: %v", err)
 	}
-	checkLeastPrivilege(t, "ClusterRole", cr.Rules, "ingresses/status", "events", "gatewayclasses/status", "gateways/status", "httproutes/status", "tlsroutes/status")
+	checkLeastPrivilege(t, "ClusterRole", cr.Rules, "ingresses/status", "events", "gatewayclasses/status", "gateways/status", "httproutes/status", "grpcroutes/status", "tlsroutes/status")
 	crb, err := kube.RbacV1().ClusterRoleBindings().Get(ctx, release, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("reading the ClusterRoleBinding: %v", err)
@@ -365,7 +365,7 @@ func checkLeastPrivilege(t *testing.T, what string, rules []rbacv1.PolicyRule, w
 // objects whose status update conflicts, and its Lease), patch on a status (it updates them).
 func checkNoUnusedGrants(t *testing.T, what string, rules []rbacv1.PolicyRule) {
 	t.Helper()
-	gets := []string{"ingresses", "leases", "gatewayclasses", "gateways", "httproutes", "tlsroutes"}
+	gets := []string{"ingresses", "leases", "gatewayclasses", "gateways", "httproutes", "grpcroutes", "tlsroutes"}
 	for _, r := range rules {
 		if slices.Contains(r.APIGroups, "events.k8s.io") {
 			t.Errorf("%s rule %+v grants what the controller never reads or writes", what, r)
@@ -440,7 +440,7 @@ func TestHelmNamespacedInstall(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the Role of the watched namespace: %v", err)
 	}
-	checkLeastPrivilege(t, "Role "+apps, watched.Rules, "ingresses/status", "events", "gateways/status", "httproutes/status", "tlsroutes/status")
+	checkLeastPrivilege(t, "Role "+apps, watched.Rules, "ingresses/status", "events", "gateways/status", "httproutes/status", "grpcroutes/status", "tlsroutes/status")
 	checkNoUnusedGrants(t, "Role "+apps, watched.Rules)
 	own, err := kube.RbacV1().Roles(ns).Get(ctx, release+"-controller", metav1.GetOptions{})
 	if err != nil {

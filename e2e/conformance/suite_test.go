@@ -37,7 +37,8 @@ import (
 // -supported-features, -report-output, -debug, -timeout-config-overrides, ...) are registered in
 // this test binary and override the options below when given after -args. -full is ours.
 var fullProfile = flag.Bool("full", false,
-	"run every test of the GATEWAY-HTTP profile (make conformance) instead of the subset make test runs")
+	"run every test of the GATEWAY-HTTP and GATEWAY-GRPC profiles (make conformance) "+
+		"instead of the subset make test runs")
 
 // GatewayClassName is the GatewayClass the harness creates for the suite.
 const GatewayClassName = "portcullis"
@@ -47,7 +48,8 @@ const GatewayClassName = "portcullis"
 const ControllerName = "portcullis.io/gateway-controller"
 
 // SubsetTests are the tests `make test` runs: the GatewayClass status, routing by host and path,
-// matching, weights, an invalid cross-namespace reference, listener status, and HTTPS.
+// matching, weights, an invalid cross-namespace reference, listener status, HTTPS, gRPC, and TLS
+// passthrough.
 var SubsetTests = []string{
 	"GatewayClassObservedGenerationBump",
 	"HTTPRouteSimpleSameNamespace",
@@ -56,10 +58,13 @@ var SubsetTests = []string{
 	"HTTPRouteInvalidCrossNamespaceBackendRef",
 	"GatewayWithAttachedRoutes",
 	"HTTPRouteHTTPSListener",
+	"GRPCExactMethodMatching",
+	"TLSRouteSimpleSameNamespace",
 }
 
-// TestGatewayAPIConformance runs the upstream suite, profile GATEWAY-HTTP, against the controller
-// binary in the lab: the subset SubsetTests by default, every test with -full.
+// TestGatewayAPIConformance runs the upstream suite, profiles GATEWAY-HTTP, GATEWAY-GRPC and
+// GATEWAY-TLS, against the controller binary in the lab: the subset SubsetTests by default, every
+// test with -full.
 func TestGatewayAPIConformance(t *testing.T) {
 	log.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true)))
 	StartLab(t)
@@ -115,9 +120,11 @@ func TestGatewayAPIConformance(t *testing.T) {
 
 	opts := suite.ConformanceOptions{
 		ConfigurableOptions: suite.ConfigurableOptions{
-			GatewayClassName:    GatewayClassName,
-			ConformanceProfiles: []suite.ConformanceProfileName{suite.GatewayHTTPConformanceProfileName, suite.GatewayTLSConformanceProfileName},
-			SupportedFeatures:   supported,
+			GatewayClassName: GatewayClassName,
+			ConformanceProfiles: []suite.ConformanceProfileName{
+				suite.GatewayHTTPConformanceProfileName, suite.GatewayGRPCConformanceProfileName, suite.GatewayTLSConformanceProfileName,
+			},
+			SupportedFeatures: supported,
 			// The cluster is thrown away after the run: deleting the base resources only costs time.
 			CleanupBaseResources: false,
 			CleanupTestResources: flags.DefaultCleanupTestResources,

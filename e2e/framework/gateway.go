@@ -74,7 +74,7 @@ func (cp *controlPlane) installGatewayAPI() error {
 		}
 	}
 	want := map[string][]string{
-		gatewayv1.GroupVersion.String():      {"gatewayclasses", "gateways", "httproutes"},
+		gatewayv1.GroupVersion.String():      {"gatewayclasses", "gateways", "httproutes", "grpcroutes"},
 		gatewayv1beta1.GroupVersion.String(): {"referencegrants"},
 	}
 	var missing []string

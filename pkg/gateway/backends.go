@@ -25,7 +25,7 @@ const maxWeight = 256
 // resolved keeps its share as WeightedBackend{Name: ""}, answered 500, and makes ResolvedRefs
 // False (the first failure's reason stands). A rule without backends, or whose weights are all
 // zero, answers 500.
-func (t *translator) backendRefs(r *gatewayv1.HTTPRoute, refs []gatewayv1.HTTPBackendRef, where string, tr *translatedRules) []model.WeightedBackend {
+func (t *translator) backendRefs(src diag.Object, refs []gatewayv1.HTTPBackendRef, where string, tr *translatedRules) []model.WeightedBackend {
 	var out []model.WeightedBackend
 	total := 0
 	for i, b := range refs {
@@ -34,12 +34,12 @@ func (t *translator) backendRefs(r *gatewayv1.HTTPRoute, refs []gatewayv1.HTTPBa
 			w = int(*b.Weight)
 		}
 		total += w
-		name, reason, msg := t.backendRef(routeObj{kind: kindRoute, meta: &r.ObjectMeta}, b.BackendObjectReference, fmt.Sprintf("%s.backendRefs[%d]", where, i), "")
+		name, reason, msg := t.backendRef(src, b.BackendObjectReference, fmt.Sprintf("%s.backendRefs[%d]", where, i))
 		if reason != "" && tr.refsOK {
 			tr.refsOK, tr.refsReason, tr.refsMsg = false, reason, msg
 		}
 		if reason != "" {
-			t.problem(diag.Object{Kind: kindRoute, Namespace: r.Namespace, Name: r.Name}, diag.Warning, string(reason), "%s; its share of requests gets 500", msg)
+			t.problem(src, diag.Warning, string(reason), "%s; its share of requests gets 500", msg)
 		}
 		out = append(out, model.WeightedBackend{Name: name, Weight: w})
 	}
@@ -67,11 +67,17 @@ func scaleWeights(bs []model.WeightedBackend) []model.WeightedBackend {
 	return bs
 }
 
-// backendRef resolves one reference: a core Service port, in the route's namespace or, with a
-// ReferenceGrant, another. A prefix names another backend for the same Service port: "tls_" for
-// TLS passthrough, whose backend relays connections whatever the port's appProtocol says (as
-// the Ingress source's ssl-passthrough backends, which it shares).
-func (t *translator) backendRef(r routeObj, b gatewayv1.BackendObjectReference, where, prefix string) (string, gatewayv1.RouteConditionReason, string) {
+// backendRef resolves one reference of the route src: a core Service port, in the route's
+// namespace or, with a ReferenceGrant, another. Some kinds of route make a backend of their own
+// of the Service port, so that it does not conflict with the HTTP/1 backend an Ingress or an
+// HTTPRoute makes of it:
+//   - A GRPCRoute's backends speak HTTP/2 to the servers: when the Service port does not say
+//     so already (appProtocol kubernetes.io/h2c, or the server-proto annotation), its backend
+//     is named with the suffix "_h2".
+//   - A TLSRoute's backends relay TLS connections unterminated, whatever the port's appProtocol
+//     says: they are named with the prefix "tls_" (as the Ingress source's ssl-passthrough
+//     backends, which they share).
+func (t *translator) backendRef(src diag.Object, b gatewayv1.BackendObjectReference, where string) (string, gatewayv1.RouteConditionReason, string) {
 	group, kind := "", kindService
 	if b.Group != nil {
 		group = string(*b.Group)
@@ -82,19 +88,25 @@ func (t *translator) backendRef(r routeObj, b gatewayv1.BackendObjectReference, 
 	if group != "" || kind != kindService {
 		return "", gatewayv1.RouteReasonInvalidKind, fmt.Sprintf("%s: %s %q is not a Service", where, groupKind(group, kind), clip(string(b.Name)))
 	}
-	ns := r.meta.Namespace
+	ns := src.Namespace
 	if b.Namespace != nil && *b.Namespace != "" {
 		ns = string(*b.Namespace)
 	}
 	key := types.NamespacedName{Namespace: ns, Name: string(b.Name)}
-	if !t.grants.allows(ref{groupGateway, r.kind, r.meta.Namespace, r.meta.Name}, ref{"", kindService, ns, key.Name}) {
+	if !t.grants.allows(ref{groupGateway, src.Kind, src.Namespace, src.Name}, ref{"", kindService, ns, key.Name}) {
 		return "", gatewayv1.RouteReasonRefNotPermitted, fmt.Sprintf("%s: Service %s is in another namespace, and no ReferenceGrant there allows it", where, key)
 	}
 	if b.Port == nil {
 		return "", gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("%s: Service %s: a port is required", where, key)
 	}
-	name := prefix + ingress.BackendName(ns, key.Name, strconv.Itoa(int(*b.Port)))
-	if !model.ValidBackendName(name) {
+	name := ingress.BackendName(ns, key.Name, strconv.Itoa(int(*b.Port)))
+	tls, h2 := src.Kind == kindTLSRoute, src.Kind == kindGRPCRoute
+	longest := name + h2Suffix
+	if tls {
+		name = tlsBackendPrefix + name
+		longest = name
+	}
+	if !model.ValidBackendName(longest) {
 		return "", gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("%s: Service %s port %d is not a valid name", where, key, *b.Port)
 	}
 	svc, ok := t.cl.Service(key)
@@ -108,16 +120,26 @@ func (t *translator) backendRef(r routeObj, b gatewayv1.BackendObjectReference, 
 	case svc.Spec.Type == corev1.ServiceTypeExternalName:
 		return "", gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("%s: Service %s is of type ExternalName, which is not supported", where, key)
 	}
-	src := diag.Object{Kind: r.kind, Namespace: r.meta.Namespace, Name: r.meta.Name}
-	if be, done := t.backends[name]; done {
-		be.Sources = append(be.Sources, src)
-		return name, "", ""
+	names := []string{name}
+	if h2 {
+		names = append(names, name+h2Suffix)
 	}
-	be := &model.Backend{Name: name, Sources: []diag.Object{src, {Kind: kindService, Namespace: ns, Name: key.Name}}}
-	if prefix != "" {
+	for _, n := range names {
+		if be, done := t.backends[n]; done && (!h2 || be.Policy.ServerH2) {
+			be.Sources = append(be.Sources, src)
+			return n, "", ""
+		}
+	}
+	if tls {
 		sp.AppProtocol = nil
 	}
-	be.Policy, be.SlotStep = t.backendPolicy(svc, sp)
+	policy, step := t.backendPolicy(svc, sp)
+	if h2 && !policy.ServerH2 {
+		policy.ServerH2 = true
+		name += h2Suffix
+	}
+	be := &model.Backend{Name: name, Sources: []diag.Object{src, {Kind: kindService, Namespace: ns, Name: key.Name}}}
+	be.Policy, be.SlotStep = policy, step
 	be.Servers = t.servers(key, sp, name)
 	t.backends[name] = be
 	return name, "", ""

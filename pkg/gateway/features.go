@@ -8,12 +8,14 @@ import (
 )
 
 // supportedFeatures are the conformance features this controller passes: the core features of
-// the GATEWAY-HTTP profile, and the extended ones the renderer supports. It is the one list: the
-// GatewayClass status, the conformance harness and the documentation read it (SupportedFeatures).
+// the GATEWAY-HTTP, GATEWAY-GRPC and GATEWAY-TLS profiles, and the extended ones the renderer
+// supports. It is the one list: the GatewayClass status, the conformance harness and the
+// documentation read it (SupportedFeatures).
 var supportedFeatures = []features.FeatureName{
 	// Core.
 	features.SupportGateway,
 	features.SupportHTTPRoute,
+	features.SupportGRPCRoute,
 	features.SupportReferenceGrant,
 	features.SupportTLSRoute,
 	// Extended.
@@ -32,6 +34,7 @@ var supportedFeatures = []features.FeatureName{
 	features.SupportHTTPRoute308RedirectStatusCode,
 	features.SupportHTTPRouteParentRefPort,
 	features.SupportHTTPRouteNamedRouteRule,
+	features.SupportGRPCRouteNamedRouteRule,
 	features.SupportHTTPRouteBackendProtocolWebSocket,
 	features.SupportHTTPRouteBackendProtocolH2C,
 	features.SupportGatewayPort8080,

@@ -54,6 +54,7 @@ type State struct {
 	Gateways        []gatewayv1.Gateway
 	HTTPRoutes      []gatewayv1.HTTPRoute
 	TLSRoutes       []gatewayv1.TLSRoute
+	GRPCRoutes      []gatewayv1.GRPCRoute
 	ReferenceGrants []gatewayv1beta1.ReferenceGrant
 	// Namespaces carry the labels that allowedRoutes selectors match.
 	Namespaces []corev1.Namespace
@@ -86,4 +87,6 @@ type Status struct {
 	HTTPRoutes map[types.NamespacedName][]gatewayv1.RouteParentStatus
 	// TLSRoutes is the same for TLSRoutes.
 	TLSRoutes map[types.NamespacedName][]gatewayv1.RouteParentStatus
+	// GRPCRoutes is the same for GRPCRoutes.
+	GRPCRoutes map[types.NamespacedName][]gatewayv1.RouteParentStatus
 }

@@ -136,6 +136,11 @@ func objects(t *testing.T, docs ...string) gateway.State {
 			must(t, yaml.UnmarshalStrict([]byte(doc), &o), doc)
 			stamp(&o.ObjectMeta)
 			s.TLSRoutes = append(s.TLSRoutes, o)
+		case "GRPCRoute":
+			var o gatewayv1.GRPCRoute
+			must(t, yaml.UnmarshalStrict([]byte(doc), &o), doc)
+			stamp(&o.ObjectMeta)
+			s.GRPCRoutes = append(s.GRPCRoutes, o)
 		case "ReferenceGrant":
 			var o gatewayv1beta1.ReferenceGrant
 			must(t, yaml.UnmarshalStrict([]byte(doc), &o), doc)

@@ -57,7 +57,7 @@ type lis struct {
 	// binds are where the listener is served (one per Gateway address).
 	binds []*bind
 	// attached are the routes attached to the listener.
-	attached map[types.NamespacedName]bool
+	attached map[diag.Object]bool
 }
 
 func (l *lis) name() string { return string(l.spec.Name) }
@@ -155,7 +155,7 @@ func (g *gw) refuse(reason gatewayv1.GatewayConditionReason, format string, a ..
 
 // listener validates one listener: protocol, hostname, route kinds, namespaces and certificates.
 func (t *translator) listener(g *gw, spec *gatewayv1.Listener) *lis {
-	l := &lis{gw: g, spec: spec, accepted: true, refsOK: true, attached: map[types.NamespacedName]bool{}}
+	l := &lis{gw: g, spec: spec, accepted: true, refsOK: true, attached: map[diag.Object]bool{}}
 	switch spec.Protocol {
 	case gatewayv1.HTTPProtocolType, gatewayv1.HTTPSProtocolType, gatewayv1.TLSProtocolType:
 	default:
@@ -184,15 +184,17 @@ func (t *translator) listener(g *gw, spec *gatewayv1.Listener) *lis {
 	return l
 }
 
-// routeKinds reads allowedRoutes.kinds: HTTPRoute is the only kind of HTTP and HTTPS
-// listeners, TLSRoute of TLS listeners (listenerRouteKind); others make ResolvedRefs False
-// (InvalidRouteKinds) and are left out of supportedKinds.
+// routeKinds reads allowedRoutes.kinds: a listener takes the kinds of listenerKinds (HTTPRoute
+// and GRPCRoute on HTTP and HTTPS listeners, TLSRoute on TLS listeners); others make
+// ResolvedRefs False (InvalidRouteKinds) and are left out of supportedKinds.
 func (t *translator) routeKinds(l *lis) {
 	group := gatewayv1.Group(groupGateway)
-	kindRoute := gatewayv1.Kind(listenerRouteKind(l))
+	kinds := listenerKinds(l)
 	l.kinds = []gatewayv1.RouteGroupKind{}
 	if l.spec.AllowedRoutes == nil || len(l.spec.AllowedRoutes.Kinds) == 0 {
-		l.kinds = append(l.kinds, gatewayv1.RouteGroupKind{Group: &group, Kind: kindRoute})
+		for _, k := range kinds {
+			l.kinds = append(l.kinds, gatewayv1.RouteGroupKind{Group: &group, Kind: gatewayv1.Kind(k)})
+		}
 		return
 	}
 	var bad []string
@@ -201,17 +203,38 @@ func (t *translator) routeKinds(l *lis) {
 		if k.Group != nil {
 			g = *k.Group
 		}
-		if g != group || k.Kind != kindRoute {
+		if g != group || !slices.Contains(kinds, string(k.Kind)) {
 			bad = append(bad, fmt.Sprintf("%s/%s", g, k.Kind))
 			continue
 		}
-		if len(l.kinds) == 0 {
-			l.kinds = append(l.kinds, gatewayv1.RouteGroupKind{Group: &group, Kind: kindRoute})
+		if !l.takes(string(k.Kind)) {
+			l.kinds = append(l.kinds, gatewayv1.RouteGroupKind{Group: &group, Kind: k.Kind})
 		}
 	}
 	if len(bad) > 0 {
-		l.unresolved(gatewayv1.ListenerReasonInvalidRouteKinds, "route kinds not supported: %s (only %s/%s)", clip(strings.Join(bad, ", ")), group, kindRoute)
+		l.unresolved(gatewayv1.ListenerReasonInvalidRouteKinds, "route kinds not supported: %s (only %s/%s)", clip(strings.Join(bad, ", ")), group,
+			strings.Join(kinds, ", "+string(group)+"/"))
 	}
+}
+
+// httpListenerKinds are the route kinds HTTP and HTTPS listeners take; TLS listeners take
+// TLSRoutes only.
+var (
+	httpListenerKinds = []string{kindRoute, kindGRPCRoute}
+	tlsListenerKinds  = []string{kindTLSRoute}
+)
+
+// listenerKinds are the route kinds a listener takes, by its protocol.
+func listenerKinds(l *lis) []string {
+	if l.spec.Protocol == gatewayv1.TLSProtocolType {
+		return tlsListenerKinds
+	}
+	return httpListenerKinds
+}
+
+// takes reports whether the listener accepts routes of a kind.
+func (l *lis) takes(kind string) bool {
+	return slices.ContainsFunc(l.kinds, func(k gatewayv1.RouteGroupKind) bool { return string(k.Kind) == kind })
 }
 
 // allowedNamespaces reads allowedRoutes.namespaces.

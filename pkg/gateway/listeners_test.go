@@ -41,7 +41,7 @@ data: {tls.crt: "bm90IGEgY2VydA==", tls.key: "bm90IGEga2V5"}`
 		listeners: `[{name: http, port: 80, protocol: HTTP}]`,
 		want:      map[string][]string{"http": {"Accepted=True/Accepted", "ResolvedRefs=True/ResolvedRefs", "Programmed=True/Programmed", "Conflicted=False/NoConflicts"}},
 		gateway:   []string{"Accepted=True/Accepted", "Programmed=True/Programmed"},
-		kinds:     map[string]int{"http": 1},
+		kinds:     map[string]int{"http": 2},
 	}, {
 		name:      "only an unsupported protocol",
 		listeners: `[{name: invalid, port: 1111, protocol: INVALID}]`,
@@ -57,7 +57,7 @@ data: {tls.crt: "bm90IGEgY2VydA==", tls.key: "bm90IGEga2V5"}`
 			"tcp":     {"Accepted=False/UnsupportedProtocol"},
 		},
 		gateway: []string{"Accepted=True/ListenersNotValid", "Programmed=True/Programmed"},
-		kinds:   map[string]int{"http": 1, "invalid": 0},
+		kinds:   map[string]int{"http": 2, "invalid": 0},
 	}, {
 		name: "only invalid route kinds",
 		listeners: `
@@ -69,6 +69,12 @@ data: {tls.crt: "bm90IGEgY2VydA==", tls.key: "bm90IGEga2V5"}`
 		listeners: `
 - {name: http, port: 80, protocol: HTTP, allowedRoutes: {kinds: [{kind: InvalidRoute}, {kind: HTTPRoute}, {group: example.com, kind: HTTPRoute}]}}`,
 		want:  map[string][]string{"http": {"ResolvedRefs=False/InvalidRouteKinds"}},
+		kinds: map[string]int{"http": 1},
+	}, {
+		name: "GRPCRoute only, named twice",
+		listeners: `
+- {name: http, port: 80, protocol: HTTP, allowedRoutes: {kinds: [{kind: GRPCRoute}, {kind: GRPCRoute}]}}`,
+		want:  map[string][]string{"http": {"ResolvedRefs=True/ResolvedRefs"}},
 		kinds: map[string]int{"http": 1},
 	}, {
 		name: "HTTPS with a Secret",
@@ -215,7 +221,7 @@ spec:
 					t.Errorf("listener %s: supportedKinds %v, want %d", name, ls.SupportedKinds, n)
 				}
 				for _, k := range ls.SupportedKinds {
-					if k.Group == nil || *k.Group != "gateway.networking.k8s.io" || k.Kind != "HTTPRoute" {
+					if k.Group == nil || *k.Group != "gateway.networking.k8s.io" || k.Kind != "HTTPRoute" && k.Kind != "GRPCRoute" {
 						t.Errorf("listener %s: supported kind %v", name, k)
 					}
 				}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -19,23 +20,37 @@ type attachment struct {
 	hosts []string
 }
 
-// routes attaches the HTTPRoutes to our Gateways' listeners, oldest route first, and turns their
-// rules into model routes on the listeners that are served.
+// routes attaches the HTTPRoutes and GRPCRoutes to our Gateways' listeners, oldest route first,
+// and turns their rules into model routes on the listeners that are served.
 func (t *translator) routes() {
-	objs := make([]*gatewayv1.HTTPRoute, 0, len(t.s.HTTPRoutes))
+	objs := make([]routeObj, 0, len(t.s.HTTPRoutes)+len(t.s.GRPCRoutes))
 	for i := range t.s.HTTPRoutes {
-		objs = append(objs, &t.s.HTTPRoutes[i])
+		objs = append(objs, httpRouteObj(kindRoute, &t.s.HTTPRoutes[i]))
 	}
-	slices.SortFunc(objs, func(a, b *gatewayv1.HTTPRoute) int { return olderFirst(&a.ObjectMeta, &b.ObjectMeta) })
-	for _, r := range objs {
-		t.route(r)
+	objs = append(objs, t.grpcRouteObjs()...)
+	slices.SortFunc(objs, func(a, b routeObj) int {
+		return cmp.Or(olderFirst(a.meta, b.meta), cmp.Compare(a.kind, b.kind))
+	})
+	for _, o := range objs {
+		parents := t.route(o)
+		if len(parents) == 0 {
+			continue
+		}
+		key := types.NamespacedName{Namespace: o.meta.Namespace, Name: o.meta.Name}
+		switch o.kind {
+		case kindGRPCRoute:
+			t.res.Status.GRPCRoutes[key] = parents
+		default:
+			t.res.Status.HTTPRoutes[key] = parents
+		}
 	}
 }
 
-// route is one HTTPRoute: its status for each of our parents, and its routes.
-func (t *translator) route(r *gatewayv1.HTTPRoute) {
-	key := types.NamespacedName{Namespace: r.Namespace, Name: r.Name}
-	src := diag.Object{Kind: kindRoute, Namespace: r.Namespace, Name: r.Name}
+// route is one route of an HTTP kind (o.http): its routes, and its status for each of our
+// parents, which it returns.
+func (t *translator) route(o routeObj) []gatewayv1.RouteParentStatus {
+	r := o.http
+	src := o.src()
 	var parents []gatewayv1.RouteParentStatus
 	var rules *translatedRules
 	var conflicts []string
@@ -48,7 +63,7 @@ func (t *translator) route(r *gatewayv1.HTTPRoute) {
 			rules = t.translateRules(r, src)
 		}
 		st := gatewayv1.RouteParentStatus{ParentRef: pr, ControllerName: gatewayv1.GatewayController(t.o.ControllerName)}
-		atts, reason, msg := t.attach(routeObj{kindRoute, &r.ObjectMeta, r.Spec.Hostnames}, g, pr)
+		atts, reason, msg := t.attach(o, g, pr)
 		accepted := len(atts) > 0
 		if accepted {
 			reason, msg = gatewayv1.RouteReasonAccepted, "attached to listeners "+listenerNames(atts)
@@ -78,9 +93,6 @@ func (t *translator) route(r *gatewayv1.HTTPRoute) {
 			conflicts = append(conflicts, t.emit(src, rules, a)...)
 		}
 	}
-	if len(parents) > 0 {
-		t.res.Status.HTTPRoutes[key] = parents
-	}
 	if len(conflicts) > 0 {
 		more := ""
 		if len(conflicts) > 3 {
@@ -89,6 +101,7 @@ func (t *translator) route(r *gatewayv1.HTTPRoute) {
 		}
 		t.problem(src, diag.Warning, "RouteConflict", "%s%s; these matches are ignored", strings.Join(conflicts, "; "), more)
 	}
+	return parents
 }
 
 // parentGateway is the Gateway of ours a parentRef names, or nil.
@@ -126,11 +139,24 @@ func listenerNames(atts []attachment) string {
 	return strings.Join(out, ", ")
 }
 
-// routeObj is what attachment reads of a route of any kind.
+// routeObj is a route of any kind, as attachment, backends and status read it: its kind, meta
+// and hostnames. A route of an HTTP kind carries its HTTPRoute (http): a GRPCRoute is
+// translated into one (see grpcroutes.go) and keeps its kind. A TLSRoute has none.
 type routeObj struct {
 	kind      string
 	meta      *metav1.ObjectMeta
 	hostnames []gatewayv1.Hostname
+	http      *gatewayv1.HTTPRoute
+}
+
+// httpRouteObj is the routeObj of an HTTPRoute, or of a GRPCRoute translated into one.
+func httpRouteObj(kind string, r *gatewayv1.HTTPRoute) routeObj {
+	return routeObj{kind: kind, meta: &r.ObjectMeta, hostnames: r.Spec.Hostnames, http: r}
+}
+
+// src is the route as the source of problems and backends.
+func (r routeObj) src() diag.Object {
+	return diag.Object{Kind: r.kind, Namespace: r.meta.Namespace, Name: r.meta.Name}
 }
 
 // attach finds the listeners of g that a parentRef selects (sectionName, port), that allow the
@@ -160,7 +186,7 @@ func (t *translator) attach(r routeObj, g *gw, pr gatewayv1.ParentReference) ([]
 	var atts []attachment
 	for _, l := range allowed {
 		if hs := intersect(l.host, hosts); len(hs) > 0 {
-			l.attached[types.NamespacedName{Namespace: r.meta.Namespace, Name: r.meta.Name}] = true
+			l.attached[r.src()] = true
 			atts = append(atts, attachment{l: l, hosts: hs})
 		}
 	}

@@ -53,7 +53,7 @@ func (t *translator) translateRules(r *gatewayv1.HTTPRoute, src diag.Object) *tr
 	out := &translatedRules{refsOK: true}
 	var bad []string
 	for i := range r.Spec.Rules {
-		rl, err := t.translateRule(r, i, out)
+		rl, err := t.translateRule(r, src, i, out)
 		if err != nil {
 			if out.invalidReason == "" {
 				out.invalidReason, out.invalidMsg = err.reason, err.msg
@@ -70,7 +70,7 @@ func (t *translator) translateRules(r *gatewayv1.HTTPRoute, src diag.Object) *tr
 	return out
 }
 
-func (t *translator) translateRule(r *gatewayv1.HTTPRoute, i int, tr *translatedRules) (rule, *unservable) {
+func (t *translator) translateRule(r *gatewayv1.HTTPRoute, src diag.Object, i int, tr *translatedRules) (rule, *unservable) {
 	spec := &r.Spec.Rules[i]
 	where := fmt.Sprintf("spec.rules[%d]", i)
 	rl := rule{index: i}
@@ -107,7 +107,7 @@ func (t *translator) translateRule(r *gatewayv1.HTTPRoute, i int, tr *translated
 		}
 	}
 	if rl.redirect == nil {
-		rl.backends = t.backendRefs(r, spec.BackendRefs, where, tr)
+		rl.backends = t.backendRefs(src, spec.BackendRefs, where, tr)
 	} else {
 		// Every route has a backend; a redirect answers before one is chosen.
 		rl.backends = []model.WeightedBackend{{Name: "", Weight: 1}}

@@ -27,19 +27,6 @@ const (
 	tlsBackendPrefix = "tls_"
 )
 
-// listenerRouteKind is the route kind a listener serves.
-func listenerRouteKind(l *lis) string {
-	if l.spec.Protocol == gatewayv1.TLSProtocolType {
-		return kindTLSRoute
-	}
-	return kindRoute
-}
-
-// takes reports whether the listener accepts routes of a kind.
-func (l *lis) takes(kind string) bool {
-	return slices.ContainsFunc(l.kinds, func(k gatewayv1.RouteGroupKind) bool { return string(k.Kind) == kind })
-}
-
 // passthroughTLS checks the tls of a TLS listener: mode Passthrough only (Terminate would need
 // TLS terminated then relayed as TCP, which is not supported).
 func passthroughTLS(l *lis) {
@@ -78,7 +65,6 @@ type tlsBackend struct {
 
 func (t *translator) tlsBackend(r *gatewayv1.TLSRoute, src diag.Object) tlsBackend {
 	out := tlsBackend{refsOK: true}
-	robj := routeObj{kind: kindTLSRoute, meta: &r.ObjectMeta}
 	chosen := false
 	var left []string
 	for i, rule := range r.Spec.Rules {
@@ -87,7 +73,7 @@ func (t *translator) tlsBackend(r *gatewayv1.TLSRoute, src diag.Object) tlsBacke
 			if b.Weight != nil && *b.Weight == 0 {
 				continue
 			}
-			name, reason, msg := t.backendRef(robj, b.BackendObjectReference, where, tlsBackendPrefix)
+			name, reason, msg := t.backendRef(src, b.BackendObjectReference, where)
 			if reason != "" {
 				if out.refsOK {
 					out.refsOK, out.refsReason, out.refsMsg = false, reason, msg
@@ -125,7 +111,7 @@ func (t *translator) tlsRoute(r *gatewayv1.TLSRoute, claimed map[string]diag.Obj
 			be = &b
 		}
 		st := gatewayv1.RouteParentStatus{ParentRef: pr, ControllerName: gatewayv1.GatewayController(t.o.ControllerName)}
-		atts, reason, msg := t.attach(routeObj{kindTLSRoute, &r.ObjectMeta, r.Spec.Hostnames}, g, pr)
+		atts, reason, msg := t.attach(routeObj{kind: kindTLSRoute, meta: &r.ObjectMeta, hostnames: r.Spec.Hostnames}, g, pr)
 		accepted := len(atts) > 0
 		if accepted {
 			reason, msg = gatewayv1.RouteReasonAccepted, "attached to listeners "+listenerNames(atts)

@@ -45,6 +45,7 @@ func Translate(s State, o Options) Result {
 		Gateways:       map[types.NamespacedName]gatewayv1.GatewayStatus{},
 		HTTPRoutes:     map[types.NamespacedName][]gatewayv1.RouteParentStatus{},
 		TLSRoutes:      map[types.NamespacedName][]gatewayv1.RouteParentStatus{},
+		GRPCRoutes:     map[types.NamespacedName][]gatewayv1.RouteParentStatus{},
 	}
 	if o.ControllerName == "" {
 		return t.res

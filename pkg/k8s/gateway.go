@@ -38,13 +38,14 @@ var gatewayResources = []struct {
 	{gatewayv1.GroupVersion.String(), "gatewayclasses"},
 	{gatewayv1.GroupVersion.String(), "gateways"},
 	{gatewayv1.GroupVersion.String(), "httproutes"},
+	{gatewayv1.GroupVersion.String(), "grpcroutes"},
 	{gatewayv1.GroupVersion.String(), "tlsroutes"},
 	{gatewayv1beta1.GroupVersion.String(), "referencegrants"},
 }
 
 // GatewayAPIServed asks the API server's discovery whether it serves the Gateway API resources the
-// controller watches (GatewayClasses, Gateways, HTTPRoutes and TLSRoutes at gateway.networking.k8s.io/v1,
-// ReferenceGrants at v1beta1). When it does not, why says what is missing, for the operator
+// controller watches (GatewayClasses, Gateways, HTTPRoutes, GRPCRoutes and TLSRoutes at
+// gateway.networking.k8s.io/v1, ReferenceGrants at v1beta1). When it does not, why says what is missing, for the operator
 // (install the CRDs); err is for failures to ask.
 func GatewayAPIServed(d discovery.DiscoveryInterface) (served bool, why string, err error) {
 	byVersion := map[string]map[string]bool{}
@@ -79,13 +80,14 @@ func GatewayAPIServed(d discovery.DiscoveryInterface) (served bool, why string, 
 type gatewayListers struct {
 	gateways gatewaylisters.GatewayLister
 	routes   gatewaylisters.HTTPRouteLister
+	grpc     gatewaylisters.GRPCRouteLister
 	grants   gatewaylistersv1beta1.ReferenceGrantLister
 	tls      gatewaylisters.TLSRouteLister
 }
 
 // gatewayWatch holds the Gateway API listers: GatewayClasses (cluster-scoped), the Namespaces
-// (their labels select routes for allowedRoutes), and per watched namespace Gateways, HTTPRoutes
-// and ReferenceGrants.
+// (their labels select routes for allowedRoutes), and per watched namespace Gateways, HTTPRoutes,
+// GRPCRoutes, TLSRoutes and ReferenceGrants.
 type gatewayWatch struct {
 	classes    gatewaylisters.GatewayClassLister
 	namespaces corelisters.NamespaceLister
@@ -134,14 +136,14 @@ func (w *Watcher) watchGateway(client gatewayclient.Interface, core informers.Sh
 	for _, ns := range namespaces {
 		f := gatewayinformers.NewSharedInformerFactoryWithOptions(client, 0, gatewayinformers.WithNamespace(ns))
 		v1 := f.Gateway().V1()
-		gws, routes, grants := v1.Gateways(), v1.HTTPRoutes(), f.Gateway().V1beta1().ReferenceGrants()
+		gws, routes, grpc, grants := v1.Gateways(), v1.HTTPRoutes(), v1.GRPCRoutes(), f.Gateway().V1beta1().ReferenceGrants()
 		tls := v1.TLSRoutes()
-		for _, inf := range []cache.SharedIndexInformer{gws.Informer(), routes.Informer(), grants.Informer(), tls.Informer()} {
+		for _, inf := range []cache.SharedIndexInformer{gws.Informer(), routes.Informer(), grpc.Informer(), grants.Informer(), tls.Informer()} {
 			if err := addWith(inf, specHandler); err != nil {
 				return err
 			}
 		}
-		gw.scoped = append(gw.scoped, gatewayListers{gws.Lister(), routes.Lister(), grants.Lister(), tls.Lister()})
+		gw.scoped = append(gw.scoped, gatewayListers{gws.Lister(), routes.Lister(), grpc.Lister(), grants.Lister(), tls.Lister()})
 		w.factories = append(w.factories, f)
 	}
 	w.gateway = gw
@@ -183,6 +185,10 @@ func (w *Watcher) snapshotGateway(s *Snapshot) error {
 		if err != nil {
 			return fmt.Errorf("listing httproutes: %w", err)
 		}
+		grpc, err := l.grpc.List(labels.Everything())
+		if err != nil {
+			return fmt.Errorf("listing grpcroutes: %w", err)
+		}
 		grants, err := l.grants.List(labels.Everything())
 		if err != nil {
 			return fmt.Errorf("listing referencegrants: %w", err)
@@ -194,6 +200,7 @@ func (w *Watcher) snapshotGateway(s *Snapshot) error {
 		s.Gateways = append(s.Gateways, gws...)
 		s.TLSRoutes = append(s.TLSRoutes, tls...)
 		s.HTTPRoutes = append(s.HTTPRoutes, routes...)
+		s.GRPCRoutes = append(s.GRPCRoutes, grpc...)
 		s.ReferenceGrants = append(s.ReferenceGrants, grants...)
 	}
 	return nil
@@ -222,6 +229,8 @@ func (w *Watcher) gatewayUID(kind, namespace, name string) (types.UID, bool) {
 			obj, err = l.gateways.Gateways(namespace).Get(name)
 		case "HTTPRoute":
 			obj, err = l.routes.HTTPRoutes(namespace).Get(name)
+		case "GRPCRoute":
+			obj, err = l.grpc.GRPCRoutes(namespace).Get(name)
 		case "TLSRoute":
 			obj, err = l.tls.TLSRoutes(namespace).Get(name)
 		case "ReferenceGrant":
@@ -244,7 +253,7 @@ func trimNamespace(ns *corev1.Namespace) {
 }
 
 // gatewayKinds are the Gateway API kinds Events can be about.
-var gatewayKinds = []string{"GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant", "TLSRoute"}
+var gatewayKinds = []string{"GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "ReferenceGrant", "TLSRoute"}
 
 // isGatewayKind reports whether kind is a Gateway API kind the controller watches.
 func isGatewayKind(kind string) bool { return slices.Contains(gatewayKinds, kind) }

@@ -20,12 +20,14 @@ import (
 )
 
 // GatewayStatus is the status a pass computed for the Gateway API objects of our classes: whole
-// statuses for GatewayClasses and Gateways, and for each HTTPRoute the entries of status.parents
-// that are ours (every HTTPRoute that has none left is listed by omission).
+// statuses for GatewayClasses and Gateways, and for each HTTPRoute, GRPCRoute and TLSRoute the
+// entries of status.parents that are ours (every route that has none left is listed by omission).
 type GatewayStatus struct {
 	GatewayClasses map[string]gatewayv1.GatewayClassStatus
 	Gateways       map[types.NamespacedName]gatewayv1.GatewayStatus
 	HTTPRoutes     map[types.NamespacedName][]gatewayv1.RouteParentStatus
+	// GRPCRoutes is the same for GRPCRoutes.
+	GRPCRoutes map[types.NamespacedName][]gatewayv1.RouteParentStatus
 	// TLSRoutes is the same for TLSRoutes.
 	TLSRoutes map[types.NamespacedName][]gatewayv1.RouteParentStatus
 }
@@ -204,33 +206,8 @@ func (w *GatewayStatusWriter) Write(ctx context.Context, snap Snapshot, want Gat
 			errs = append(errs, fmt.Errorf("writing status of HTTPRoute %s: %w", key, err))
 		}
 	}
-	for _, r := range snap.TLSRoutes {
-		key := types.NamespacedName{Namespace: r.Namespace, Name: r.Name}
-		ours := want.TLSRoutes[key] // none: entries of ours are removed
-		if apiequality.Semantic.DeepEqual(r.Status.Parents, MergeRouteParents(r.Status.Parents, ours, w.controller, now)) {
-			continue
-		}
-		cached := r
-		err := w.write(ctx, func(first bool) error {
-			obj := cached.DeepCopy()
-			if !first {
-				var err error
-				if obj, err = w.client.GatewayV1().TLSRoutes(key.Namespace).Get(ctx, key.Name, metav1.GetOptions{}); err != nil {
-					return err
-				}
-			}
-			next := MergeRouteParents(obj.Status.Parents, ours, w.controller, now)
-			if apiequality.Semantic.DeepEqual(obj.Status.Parents, next) {
-				return nil
-			}
-			obj.Status.Parents = next
-			_, err := w.client.GatewayV1().TLSRoutes(key.Namespace).UpdateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: w.identity})
-			return err
-		})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("writing status of TLSRoute %s: %w", key, err))
-		}
-	}
+	errs = append(errs, w.writeGRPCRoutes(ctx, snap, want, now)...)
+	errs = append(errs, w.writeTLSRoutes(ctx, snap, want, now)...)
 	return errors.Join(errs...)
 }
 

@@ -338,6 +338,7 @@ type Snapshot struct {
 	GatewayClasses  []*gatewayv1.GatewayClass
 	Gateways        []*gatewayv1.Gateway
 	HTTPRoutes      []*gatewayv1.HTTPRoute
+	GRPCRoutes      []*gatewayv1.GRPCRoute
 	TLSRoutes       []*gatewayv1.TLSRoute
 	ReferenceGrants []*gatewayv1beta1.ReferenceGrant
 	Namespaces      []*corev1.Namespace

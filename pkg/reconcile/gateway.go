@@ -36,6 +36,9 @@ func gatewayState(snap k8s.Snapshot, cl *resolve.Cluster) gateway.State {
 	for i, o := range snap.HTTPRoutes {
 		s.HTTPRoutes[i] = *o
 	}
+	for _, o := range snap.GRPCRoutes {
+		s.GRPCRoutes = append(s.GRPCRoutes, *o)
+	}
 	for _, o := range snap.TLSRoutes {
 		s.TLSRoutes = append(s.TLSRoutes, *o)
 	}
@@ -79,7 +82,7 @@ const (
 // gatewayStatus is the status to write after a pass: the source's, with the objects the pass left
 // out marked as such. It does not modify st.
 func gatewayStatus(st gateway.Status, rejections []haproxy.Rejection) k8s.GatewayStatus {
-	out := k8s.GatewayStatus{GatewayClasses: st.GatewayClasses, Gateways: st.Gateways, HTTPRoutes: st.HTTPRoutes, TLSRoutes: st.TLSRoutes}
+	out := k8s.GatewayStatus{GatewayClasses: st.GatewayClasses, Gateways: st.Gateways, HTTPRoutes: st.HTTPRoutes, GRPCRoutes: st.GRPCRoutes, TLSRoutes: st.TLSRoutes}
 	why := map[diag.Object]string{}
 	for _, r := range rejections {
 		for _, o := range r.Objects {
@@ -91,14 +94,17 @@ func gatewayStatus(st gateway.Status, rejections []haproxy.Rejection) k8s.Gatewa
 	if len(why) == 0 {
 		return out
 	}
-	out.Gateways, out.HTTPRoutes, out.TLSRoutes = maps.Clone(st.Gateways), maps.Clone(st.HTTPRoutes), maps.Clone(st.TLSRoutes)
+	out.Gateways, out.HTTPRoutes, out.GRPCRoutes, out.TLSRoutes = maps.Clone(st.Gateways), maps.Clone(st.HTTPRoutes), maps.Clone(st.GRPCRoutes), maps.Clone(st.TLSRoutes)
 	for o, msg := range why {
 		key := types.NamespacedName{Namespace: o.Namespace, Name: o.Name}
 		msg = "left out of the configuration, the rest is served: " + msg
 		switch o.Kind {
-		case "HTTPRoute", "TLSRoute":
+		case "HTTPRoute", "GRPCRoute", "TLSRoute":
 			routes := out.HTTPRoutes
-			if o.Kind == "TLSRoute" {
+			switch o.Kind {
+			case "GRPCRoute":
+				routes = out.GRPCRoutes
+			case "TLSRoute":
 				routes = out.TLSRoutes
 			}
 			parents, ok := routes[key]

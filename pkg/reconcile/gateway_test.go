@@ -31,6 +31,7 @@ func TestGatewayStatusMarksRejectedObjects(t *testing.T) {
 			Listeners:  []gatewayv1.ListenerStatus{{Name: "http", Conditions: []metav1.Condition{programmed}}},
 		}},
 		HTTPRoutes: map[types.NamespacedName][]gatewayv1.RouteParentStatus{bad: parent(), good: parent()},
+		GRPCRoutes: map[types.NamespacedName][]gatewayv1.RouteParentStatus{bad: parent(), good: parent()},
 	}
 
 	t.Run("nothing rejected: the source's status as it is", func(t *testing.T) {
@@ -62,8 +63,28 @@ func TestGatewayStatusMarksRejectedObjects(t *testing.T) {
 		if c := g.Listeners[0].Conditions[0]; c.Status != metav1.ConditionFalse || c.Reason != string(gatewayv1.ListenerReasonInvalid) {
 			t.Errorf("rejected Gateway's listener Programmed condition: %+v", c)
 		}
+		// A GRPCRoute of the same name was not rejected.
+		if c := out.GRPCRoutes[bad][0].Conditions[0]; c.Status != metav1.ConditionTrue {
+			t.Errorf("the GRPCRoute of the same name changed: %+v", c)
+		}
 		// The source's values are left alone.
 		if st.HTTPRoutes[bad][0].Conditions[0].Status != metav1.ConditionTrue || st.Gateways[gw].Conditions[0].Status != metav1.ConditionTrue {
+			t.Errorf("gatewayStatus modified its input")
+		}
+	})
+
+	t.Run("a rejected GRPCRoute", func(t *testing.T) {
+		out := gatewayStatus(st, []haproxy.Rejection{{
+			Objects: []diag.Object{{Kind: "GRPCRoute", Namespace: "ns", Name: "bad"}},
+			Err:     errors.New("haproxy refused it"),
+		}})
+		if c := out.GRPCRoutes[bad][0].Conditions[0]; c.Status != metav1.ConditionFalse || c.Reason != string(gatewayv1.RouteReasonUnsupportedValue) {
+			t.Errorf("rejected GRPCRoute's Accepted condition: %+v", c)
+		}
+		if c := out.HTTPRoutes[bad][0].Conditions[0]; c.Status != metav1.ConditionTrue {
+			t.Errorf("the HTTPRoute of the same name changed: %+v", c)
+		}
+		if st.GRPCRoutes[bad][0].Conditions[0].Status != metav1.ConditionTrue {
 			t.Errorf("gatewayStatus modified its input")
 		}
 	})

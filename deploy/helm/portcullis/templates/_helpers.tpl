@@ -179,13 +179,13 @@ Ingress status, and the Events about its problems. */}}
 # Gateway API (gatewayAPI.controllerName): get, as for Ingresses, re-reads an object whose status
 # update conflicts.
 - apiGroups: [gateway.networking.k8s.io]
-  resources: [gateways, httproutes, tlsroutes]
+  resources: [gateways, httproutes, grpcroutes, tlsroutes]
   verbs: [get, list, watch]
 - apiGroups: [gateway.networking.k8s.io]
   resources: [referencegrants]
   verbs: [list, watch]
 - apiGroups: [gateway.networking.k8s.io]
-  resources: [gateways/status, httproutes/status, tlsroutes/status]
+  resources: [gateways/status, httproutes/status, grpcroutes/status, tlsroutes/status]
   verbs: [update]
 {{- end }}
 {{- end -}}
