@@ -205,7 +205,14 @@ spec:
   parentRefs: [{name: g, sectionName: kinds}]
   rules: [{backendRefs: [{name: web, port: 8080}]}]
 `
-	res := translate(t, objects(t, classes, backendsYAML, gws, route, httpRoute), poolOptions())
+	grpcRoute := `
+kind: GRPCRoute
+metadata: {namespace: infra, name: g}
+spec:
+  parentRefs: [{name: g, sectionName: kinds}]
+  rules: [{backendRefs: [{name: web, port: 8080}]}]
+`
+	res := translate(t, objects(t, classes, backendsYAML, gws, route, httpRoute, grpcRoute), poolOptions())
 	term := listenerStatus(t, res, nn("infra", "g"), "terminate")
 	if got := condString(term.Conditions, "Accepted"); got != "Accepted=False/UnsupportedValue" {
 		t.Errorf("Terminate listener: %s", got)
@@ -225,6 +232,16 @@ spec:
 	}
 	if got := condString(res.Status.HTTPRoutes[nn("infra", "h")][0].Conditions, "Accepted"); got != "Accepted=False/NotAllowedByListeners" {
 		t.Errorf("HTTPRoute on a TLS listener: %s", got)
+	}
+	if got := condString(res.Status.GRPCRoutes[nn("infra", "g")][0].Conditions, "Accepted"); got != "Accepted=False/NotAllowedByListeners" {
+		t.Errorf("GRPCRoute on a TLS listener: %s", got)
+	}
+	var httpKinds []string
+	for _, k := range listenerStatus(t, res, nn("infra", "g"), "http").SupportedKinds {
+		httpKinds = append(httpKinds, string(k.Kind))
+	}
+	if !slices.Equal(httpKinds, []string{"HTTPRoute", "GRPCRoute"}) {
+		t.Errorf("HTTP listener supportedKinds %v, want HTTPRoute and GRPCRoute", httpKinds)
 	}
 	if len(res.Config.TCPRoutes) != 0 || len(res.Config.HTTPRoutes) != 0 {
 		t.Errorf("routes: %v %v", res.Config.TCPRoutes, res.Config.HTTPRoutes)
