@@ -179,35 +179,7 @@ func (w *GatewayStatusWriter) Write(ctx context.Context, snap Snapshot, want Gat
 			errs = append(errs, fmt.Errorf("writing status of Gateway %s: %w", key, err))
 		}
 	}
-	for _, r := range snap.HTTPRoutes {
-		key := types.NamespacedName{Namespace: r.Namespace, Name: r.Name}
-		ours := want.HTTPRoutes[key] // none: entries of ours are removed
-		if apiequality.Semantic.DeepEqual(r.Status.Parents, MergeRouteParents(r.Status.Parents, ours, w.controller, now)) {
-			continue
-		}
-		cached := r
-		err := w.write(ctx, func(first bool) error {
-			obj := cached.DeepCopy()
-			if !first {
-				var err error
-				if obj, err = w.client.GatewayV1().HTTPRoutes(key.Namespace).Get(ctx, key.Name, metav1.GetOptions{}); err != nil {
-					return err
-				}
-			}
-			next := MergeRouteParents(obj.Status.Parents, ours, w.controller, now)
-			if apiequality.Semantic.DeepEqual(obj.Status.Parents, next) {
-				return nil
-			}
-			obj.Status.Parents = next
-			_, err := w.client.GatewayV1().HTTPRoutes(key.Namespace).UpdateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: w.identity})
-			return err
-		})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("writing status of HTTPRoute %s: %w", key, err))
-		}
-	}
-	errs = append(errs, w.writeGRPCRoutes(ctx, snap, want, now)...)
-	errs = append(errs, w.writeTLSRoutes(ctx, snap, want, now)...)
+	errs = append(errs, w.writeAllRoutes(ctx, snap, want, now)...)
 	return errors.Join(errs...)
 }
 
