@@ -519,12 +519,7 @@ func TestTableShowsEndpointBackendsWithTarget(t *testing.T) {
 		{Backends: 1, EndpointResult: EndpointResult{Changes: 30, Converged: Latencies{Count: 30, P50: 3, P99: 9}, APIUpdate: Latencies{P50: 1.5, P99: 2}}},
 		{Backends: 1000, EndpointResult: EndpointResult{Changes: 30, Converged: Latencies{Count: 30, P50: 4, P99: 20}, Reloads: 1}},
 	}}
-	r.evaluate()
-	var b strings.Builder
-	if err := r.table(&b); err != nil {
-		t.Fatal(err)
-	}
-	out := strings.Join(strings.Fields(b.String()), " ")
+	out, table := tableText(t, r)
 	for _, want := range []string{
 		"swap with 1 backend (own Service, EndpointSlice, Ingress each), 30 changes: p50 / p99 3.0 / 9.0 ms (API update 1.5 / 2.0 ms), 0 reloads",
 		"1000 backends (own Service, EndpointSlice, Ingress each), 30 changes: p50 / p99 4.0 / 20.0 ms (API update 0.0 / 0.0 ms), 1 reloads",
@@ -534,7 +529,7 @@ func TestTableShowsEndpointBackendsWithTarget(t *testing.T) {
 		"reloads during endpoint changes, 1000 backends 0 1 NO",
 	} {
 		if !strings.Contains(out, want) {
-			t.Errorf("table lacks %q:\n%s", want, b.String())
+			t.Errorf("table lacks %q:\n%s", want, table)
 		}
 	}
 }
@@ -566,4 +561,16 @@ func TestRemovalLags(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("removalLags: got %v, want %v", got, want)
 	}
+}
+
+// tableText evaluates r and prints its table: as printed, and with every run of white space made
+// one space, for matching rows.
+func tableText(t *testing.T, r *Results) (flat, table string) {
+	t.Helper()
+	r.evaluate()
+	var b strings.Builder
+	if err := r.table(&b); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(strings.Fields(b.String()), " "), b.String()
 }
